@@ -1,0 +1,714 @@
+#include "archive/reader.h"
+#include "archive/crc64.h"
+#include "common/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_CHUNK (1u << 20)
+#define MAX_WARNINGS 8
+
+typedef enum { ST_HEADER, ST_SEGMENT, ST_AFTER_EOF, ST_DONE } state_t;
+
+struct mb_archive_reader {
+   mb_source_t *src;
+   mb_archive_reader_opts_t opts;
+   mb_archive_prelude_t prelude;
+   mb_archive_ns_t *ns;
+   int nns;
+   int current;     /* namespace of the open segment, or of the last EOF header */
+   int last_lookup; /* cache for header lookups */
+   int open_regular, max_open;
+   bool oplog_seen;
+   state_t state;
+   mb_buf_t buf;     /* unconsumed input is buf.data[pos .. buf.len) */
+   size_t pos;
+   uint64_t offset;  /* stream offset of buf.data[pos] */
+   char *warnings[MAX_WARNINGS + 1];
+   int nwarnings;
+};
+
+static const char *type_name(bson_type_t t)
+{
+   switch (t) {
+   case BSON_TYPE_DOUBLE: return "double";
+   case BSON_TYPE_UTF8: return "string";
+   case BSON_TYPE_DOCUMENT: return "document";
+   case BSON_TYPE_ARRAY: return "array";
+   case BSON_TYPE_BINARY: return "binary";
+   case BSON_TYPE_BOOL: return "bool";
+   case BSON_TYPE_NULL: return "null";
+   case BSON_TYPE_INT32: return "int32";
+   case BSON_TYPE_INT64: return "int64";
+   default: return "other";
+   }
+}
+
+static void warn(mb_archive_reader_t *r, const char *fmt, const char *arg)
+{
+   if (r->nwarnings < MAX_WARNINGS) {
+      r->warnings[r->nwarnings++] = bson_strdup_printf(fmt, arg);
+   }
+}
+
+static bool corrupt(mb_error_t *err, uint64_t offset, const char *fmt, const char *a,
+                    const char *b)
+{
+   char detail[400];
+   snprintf(detail, sizeof detail, fmt, a, b);
+   mb_error_set(err, MB_EXIT_CORRUPT, "corrupt archive at byte %llu: %s",
+                (unsigned long long) offset, detail);
+   return false;
+}
+
+/* Make n bytes available at buf.data + pos; *avail says how many are (fewer only at end). */
+static bool fill(mb_archive_reader_t *r, size_t n, size_t *avail, mb_error_t *err)
+{
+   while (r->buf.len - r->pos < n) {
+      size_t got;
+      if (r->pos > 0 && r->pos == r->buf.len) {
+         r->buf.len = r->pos = 0;
+      } else if (r->pos > (1u << 20)) {
+         memmove(r->buf.data, r->buf.data + r->pos, r->buf.len - r->pos);
+         r->buf.len -= r->pos;
+         r->pos = 0;
+      }
+      if (!mb_buf_reserve(&r->buf, n > READ_CHUNK ? n : READ_CHUNK, err)) {
+         return false;
+      }
+      if (!mb_source_read(r->src, r->buf.data + r->buf.len, r->buf.cap - r->buf.len, &got, err)) {
+         return false;
+      }
+      if (got == 0) {
+         break;
+      }
+      r->buf.len += got;
+   }
+   *avail = r->buf.len - r->pos;
+   return true;
+}
+
+static void consume(mb_archive_reader_t *r, size_t n)
+{
+   r->pos += n;
+   r->offset += n;
+}
+
+static const char *ns_name(const mb_archive_reader_t *r, int i, char *out, size_t size)
+{
+   if (i < 0) {
+      snprintf(out, size, "(none)");
+   } else {
+      snprintf(out, size, "%s.%s", r->ns[i].db, r->ns[i].data_collection);
+   }
+   return out;
+}
+
+typedef enum { ITEM_END, ITEM_TERMINATOR, ITEM_DOC } item_t;
+
+/* Read the next item: clean end of stream (only if end_ok), a terminator, or a whole BSON
+ * document left at buf.data + pos (not consumed). */
+static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, item_t *item,
+                      uint32_t *len, mb_error_t *err)
+{
+   size_t avail;
+   uint32_t v;
+
+   if (!fill(r, 4, &avail, err)) {
+      return false;
+   }
+   if (avail == 0 && end_ok) {
+      *item = ITEM_END;
+      return true;
+   }
+   if (avail < 4) {
+      return corrupt(err, r->offset, "archive is truncated: the stream ends %s", where, NULL);
+   }
+   memcpy(&v, r->buf.data + r->pos, 4);
+   v = BSON_UINT32_FROM_LE(v);
+   if (v == MB_ARCHIVE_TERMINATOR) {
+      consume(r, 4);
+      *item = ITEM_TERMINATOR;
+      return true;
+   }
+   if (v < MB_ARCHIVE_MIN_BSON || v > MB_ARCHIVE_MAX_BSON) {
+      char num[32];
+      snprintf(num, sizeof num, "%u", v);
+      return corrupt(err, r->offset, "%s is neither a valid bson length nor an archive terminator",
+                     num, NULL);
+   }
+   if (!fill(r, v, &avail, err)) {
+      return false;
+   }
+   if (avail < v) {
+      return corrupt(err, r->offset, "archive is truncated: the stream ends inside a document %s",
+                     where, NULL);
+   }
+   if (r->buf.data[r->pos + v - 1] != 0) {
+      char num[64];
+      snprintf(num, sizeof num, "size: %u, byte: %u", v, r->buf.data[r->pos + v - 1]);
+      return corrupt(err, r->offset, "bson (%s) doesn't end with a null byte", num, NULL);
+   }
+   *len = v;
+   *item = ITEM_DOC;
+   return true;
+}
+
+static bool read_magic(mb_archive_reader_t *r, mb_error_t *err)
+{
+   size_t avail;
+   uint32_t v;
+
+   if (!fill(r, 4, &avail, err)) {
+      return false;
+   }
+   if (avail < 4) {
+      mb_error_set(err, MB_EXIT_NOT_ARCHIVE,
+                   "not a mongodump archive: the stream has only %zu bytes", avail);
+      return false;
+   }
+   memcpy(&v, r->buf.data + r->pos, 4);
+   if (BSON_UINT32_FROM_LE(v) != MB_ARCHIVE_MAGIC) {
+      const uint8_t *p = r->buf.data + r->pos;
+      mb_error_set(err, MB_EXIT_NOT_ARCHIVE,
+                   "not a mongodump archive: it starts with %02x %02x %02x %02x, not the magic "
+                   "number 6d e2 99 81",
+                   p[0], p[1], p[2], p[3]);
+      return false;
+   }
+   consume(r, 4);
+   return true;
+}
+
+/* Integers as Go's decoder accepts them for the prelude. */
+static bool get_int(const bson_iter_t *it, int64_t *out)
+{
+   switch (bson_iter_type(it)) {
+   case BSON_TYPE_INT32:
+   case BSON_TYPE_INT64:
+   case BSON_TYPE_BOOL:
+      *out = bson_iter_as_int64(it);
+      return true;
+   case BSON_TYPE_DOUBLE: {
+      double d = bson_iter_double(it);
+      *out = (int64_t) d;
+      return (double) *out == d;
+   }
+   case BSON_TYPE_NULL:
+      *out = 0;
+      return true;
+   default:
+      return false;
+   }
+}
+
+static bool get_str(const bson_iter_t *it, char **out)
+{
+   uint32_t len;
+   const char *s;
+
+   switch (bson_iter_type(it)) {
+   case BSON_TYPE_UTF8:
+      s = bson_iter_utf8(it, &len);
+      break;
+   case BSON_TYPE_SYMBOL:
+      s = bson_iter_symbol(it, &len);
+      break;
+   case BSON_TYPE_NULL:
+      s = "";
+      len = 0;
+      break;
+   default:
+      return false;
+   }
+   bson_free(*out);
+   *out = bson_strndup(s, len);
+   return true;
+}
+
+static bool bad_field(mb_error_t *err, uint64_t off, const char *what, const bson_iter_t *it)
+{
+   char detail[200];
+   snprintf(detail, sizeof detail, "%s field '%s' has type %s", what, bson_iter_key(it),
+            type_name(bson_iter_type(it)));
+   return corrupt(err, off, "%s", detail, NULL);
+}
+
+static bool parse_header(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_error_t *err)
+{
+   mb_archive_prelude_t *p = &r->prelude;
+   bson_iter_t it;
+   int64_t v;
+   int a, c, d;
+
+   p->version = bson_strdup("");
+   p->server_version = bson_strdup("");
+   p->tool_version = bson_strdup("");
+   if (!bson_iter_init(&it, b)) {
+      return corrupt(err, off, "the prelude header is not valid BSON", NULL, NULL);
+   }
+   while (bson_iter_next(&it)) {
+      const char *k = bson_iter_key(&it);
+      if (strcmp(k, "concurrent_collections") == 0) {
+         if (!get_int(&it, &v) || v < 0 || v > INT32_MAX) {
+            return bad_field(err, off, "prelude header", &it);
+         }
+         p->concurrent_collections = (int32_t) v;
+      } else if ((strcmp(k, "version") == 0 && !get_str(&it, &p->version)) ||
+                 (strcmp(k, "server_version") == 0 && !get_str(&it, &p->server_version)) ||
+                 (strcmp(k, "tool_version") == 0 && !get_str(&it, &p->tool_version))) {
+         return bad_field(err, off, "prelude header", &it);
+      }
+   }
+   if (!mb_archive_parse_version(p->server_version, &a, &c, &d)) {
+      warn(r,
+           "server_version '%s' does not parse as X.Y.Z: mongorestore 100.16 and later refuse "
+           "this archive",
+           p->server_version);
+   }
+   r->max_open = p->concurrent_collections > 0 ? p->concurrent_collections : 4;
+   return true;
+}
+
+static bool add_ns(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_error_t *err)
+{
+   mb_archive_ns_t n;
+   bson_iter_t it;
+   int64_t v;
+   void *p;
+   bool ok = false;
+
+   memset(&n, 0, sizeof n);
+   n.db = bson_strdup("");
+   n.collection = bson_strdup("");
+   n.metadata = bson_strdup("");
+   n.type = bson_strdup("");
+   if (!bson_iter_init(&it, b)) {
+      corrupt(err, off, "a prelude entry is not valid BSON", NULL, NULL);
+      goto done;
+   }
+   while (bson_iter_next(&it)) {
+      const char *k = bson_iter_key(&it);
+      bool bad = (strcmp(k, "db") == 0 && !get_str(&it, &n.db)) ||
+                 (strcmp(k, "collection") == 0 && !get_str(&it, &n.collection)) ||
+                 (strcmp(k, "metadata") == 0 && !get_str(&it, &n.metadata)) ||
+                 (strcmp(k, "size") == 0 && !get_int(&it, &v));
+      if (strcmp(k, "type") == 0) {
+         n.has_type = true;
+         bad = bad || !get_str(&it, &n.type);
+      }
+      if (bad) {
+         bad_field(err, off, "prelude entry", &it);
+         goto done;
+      }
+   }
+   if (n.collection[0] == '\0') {
+      corrupt(err, off, "a prelude entry of database '%s' has no collection name", n.db, NULL);
+      goto done;
+   }
+   n.data_collection = mb_archive_data_collection(n.collection, n.type, r->prelude.server_version);
+   n.kind = mb_archive_ns_kind(n.db, n.collection);
+   for (int i = 0; i < r->nns; i++) {
+      if (strcmp(r->ns[i].db, n.db) == 0 && strcmp(r->ns[i].collection, n.collection) == 0) {
+         corrupt(err, off, "namespace '%s.%s' appears twice in the prelude", n.db, n.collection);
+         goto done;
+      }
+   }
+   p = realloc(r->ns, (size_t) (r->nns + 1) * sizeof n);
+   if (!p) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      goto done;
+   }
+   r->ns = p;
+   r->ns[r->nns++] = n;
+   return true;
+done:
+   bson_free(n.db);
+   bson_free(n.collection);
+   bson_free(n.metadata);
+   bson_free(n.type);
+   bson_free(n.data_collection);
+   return ok;
+}
+
+static bool read_prelude(mb_archive_reader_t *r, mb_error_t *err)
+{
+   item_t item;
+   uint32_t len;
+   bool first = true;
+
+   for (;;) {
+      uint64_t off = r->offset;
+      bson_t b;
+      bool ok;
+      if (!next_item(r, false, "inside the prelude", &item, &len, err)) {
+         return false;
+      }
+      if (item == ITEM_TERMINATOR) {
+         if (first) {
+            return corrupt(err, off, "the prelude has no header document", NULL, NULL);
+         }
+         return true;
+      }
+      if (!bson_init_static(&b, r->buf.data + r->pos, len)) {
+         return corrupt(err, off, "a prelude document is not valid BSON", NULL, NULL);
+      }
+      ok = first ? parse_header(r, &b, off, err) : add_ns(r, &b, off, err);
+      consume(r, len);
+      if (!ok) {
+         return false;
+      }
+      first = false;
+   }
+}
+
+bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *opts,
+                            mb_archive_reader_t **out, mb_error_t *err)
+{
+   mb_archive_reader_t *r = calloc(1, sizeof *r);
+
+   if (!r) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return false;
+   }
+   r->src = src;
+   if (opts) {
+      r->opts = *opts;
+   }
+   r->current = -1;
+   mb_buf_init(&r->buf, MB_ARCHIVE_MAX_BSON + 2 * READ_CHUNK);
+   if (!read_magic(r, err) || !read_prelude(r, err)) {
+      mb_archive_reader_destroy(r);
+      return false;
+   }
+   r->state = ST_HEADER;
+   *out = r;
+   return true;
+}
+
+static int lookup(mb_archive_reader_t *r, const char *db, const char *coll)
+{
+   int c = r->last_lookup;
+
+   if (c < r->nns && strcmp(r->ns[c].db, db) == 0 && strcmp(r->ns[c].data_collection, coll) == 0) {
+      return c;
+   }
+   for (int i = 0; i < r->nns; i++) {
+      if (strcmp(r->ns[i].db, db) == 0 && strcmp(r->ns[i].data_collection, coll) == 0) {
+         r->last_lookup = i;
+         return i;
+      }
+   }
+   return -1;
+}
+
+/* Decode a namespace header strictly: exactly db/collection/EOF/CRC with string/string/bool/
+ * int64, as mongorestore's NamespaceHeader.UnmarshalBSON. */
+static bool decode_ns_header(const bson_t *b, uint64_t off, const char **db, const char **coll,
+                             bool *eof, uint64_t *crc, mb_error_t *err)
+{
+   bson_iter_t it;
+
+   *db = *coll = "";
+   *eof = false;
+   *crc = 0;
+   if (!bson_iter_init(&it, b)) {
+      return corrupt(err, off, "a namespace header is not valid BSON", NULL, NULL);
+   }
+   while (bson_iter_next(&it)) {
+      const char *k = bson_iter_key(&it);
+      bson_type_t t = bson_iter_type(&it);
+      bson_type_t want;
+      if (strcmp(k, "db") == 0 || strcmp(k, "collection") == 0) {
+         want = BSON_TYPE_UTF8;
+      } else if (strcmp(k, "EOF") == 0) {
+         want = BSON_TYPE_BOOL;
+      } else if (strcmp(k, "CRC") == 0) {
+         want = BSON_TYPE_INT64;
+      } else {
+         return corrupt(err, off, "namespace header has unknown field '%s'", k, NULL);
+      }
+      if (t != want) {
+         char detail[160];
+         snprintf(detail, sizeof detail, "namespace header field '%s' must be %s, not %s", k,
+                  type_name(want), type_name(t));
+         return corrupt(err, off, "%s", detail, NULL);
+      }
+      if (strcmp(k, "db") == 0) {
+         *db = bson_iter_utf8(&it, NULL);
+      } else if (strcmp(k, "collection") == 0) {
+         *coll = bson_iter_utf8(&it, NULL);
+      } else if (strcmp(k, "EOF") == 0) {
+         *eof = bson_iter_bool(&it);
+      } else {
+         *crc = (uint64_t) bson_iter_int64(&it);
+      }
+   }
+   if (**coll == '\0') {
+      return corrupt(err, off, "collection header is missing a collection name", NULL, NULL);
+   }
+   return true;
+}
+
+static bool open_ns(mb_archive_reader_t *r, int i, uint64_t off, mb_error_t *err)
+{
+   mb_archive_ns_t *n = &r->ns[i];
+   char name[600];
+
+   ns_name(r, i, name, sizeof name);
+   if (r->oplog_seen && n->kind != MB_NS_OPLOG) {
+      return corrupt(err, off, "namespace '%s' appears after the oplog, which must be last", name,
+                     NULL);
+   }
+   if (n->kind == MB_NS_REGULAR && r->open_regular >= r->max_open) {
+      char num[32];
+      snprintf(num, sizeof num, "%d", r->max_open);
+      return corrupt(err, off,
+                     "opening '%s' makes more namespaces open at once than concurrent_collections "
+                     "(%s): mongorestore would hang",
+                     name, num);
+   }
+   n->state = MB_NS_STATE_OPEN;
+   r->open_regular += n->kind == MB_NS_REGULAR;
+   r->oplog_seen |= n->kind == MB_NS_OPLOG;
+   return true;
+}
+
+static bool on_header(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *ev, bool *emit,
+                      mb_error_t *err)
+{
+   uint64_t off = r->offset, stored;
+   const char *db, *coll;
+   char name[600];
+   bool eof;
+   bson_t b;
+   int i;
+   mb_archive_ns_t *n;
+
+   if (!bson_init_static(&b, r->buf.data + r->pos, len)) {
+      return corrupt(err, off, "a namespace header is not valid BSON", NULL, NULL);
+   }
+   if (!decode_ns_header(&b, off, &db, &coll, &eof, &stored, err)) {
+      return false;
+   }
+   i = lookup(r, db, coll);
+   if (i < 0) {
+      snprintf(name, sizeof name, "%s.%s", db, coll);
+      consume(r, len);
+      return corrupt(err, off, "namespace '%s' is not in the prelude", name, NULL);
+   }
+   consume(r, len);
+   n = &r->ns[i];
+   ns_name(r, i, name, sizeof name);
+   if (n->state == MB_NS_STATE_CLOSED) {
+      return corrupt(err, off, "namespace header for already closed namespace '%s'", name, NULL);
+   }
+   *emit = false;
+   if (n->state == MB_NS_STATE_UNOPENED) {
+      if (!open_ns(r, i, off, err)) {
+         return false;
+      }
+      *emit = true;
+      ev->kind = MB_ARCHIVE_EV_NS_BEGIN;
+      ev->ns = i;
+      ev->offset = off;
+   }
+   r->current = i;
+   if (!eof) {
+      n->segments++;
+      r->state = ST_SEGMENT;
+      return true;
+   }
+   n->stored_crc = stored;
+   if (stored != n->crc) {
+      char nums[80];
+      snprintf(nums, sizeof nums, "%llu!=%llu", (unsigned long long) n->crc,
+               (unsigned long long) stored);
+      return corrupt(err, off, "CRC mismatch for namespace '%s', %s", name, nums);
+   }
+   r->state = ST_AFTER_EOF;
+   return true;
+}
+
+static bool end_of_stream(mb_archive_reader_t *r, mb_error_t *err)
+{
+   char list[400] = "";
+   size_t used = 0;
+   int unfinished = 0, unseen = 0;
+
+   for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < r->nns; i++) {
+         mb_ns_state_t want = pass == 0 ? MB_NS_STATE_OPEN : MB_NS_STATE_UNOPENED;
+         if (r->ns[i].state == want && used < sizeof list - 100) {
+            char name[300];
+            ns_name(r, i, name, sizeof name);
+            used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                      name);
+         }
+         unfinished += pass == 0 && r->ns[i].state == MB_NS_STATE_OPEN;
+         unseen += pass == 1 && r->ns[i].state == MB_NS_STATE_UNOPENED;
+      }
+      if (pass == 0 && unfinished) {
+         return corrupt(err, r->offset,
+                        "archive is truncated: it ended but namespaces were unfinished (%s)", list,
+                        NULL);
+      }
+   }
+   if (unseen) {
+      return corrupt(err, r->offset,
+                     "archive is truncated: it ended before all collections were seen (%s)", list,
+                     NULL);
+   }
+   return true;
+}
+
+static bool on_document(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *ev,
+                        mb_error_t *err)
+{
+   mb_archive_ns_t *n = &r->ns[r->current];
+   const uint8_t *p = r->buf.data + r->pos;
+   uint64_t off = r->offset;
+
+   if (r->opts.validate_bson) {
+      bson_t b;
+      size_t at = 0;
+      if (!bson_init_static(&b, p, len) || !bson_validate(&b, BSON_VALIDATE_NONE, &at)) {
+         char name[600], where[64];
+         ns_name(r, r->current, name, sizeof name);
+         snprintf(where, sizeof where, "%zu", at);
+         return corrupt(err, off, "invalid BSON document in namespace '%s' (problem at byte %s of it)",
+                        name, where);
+      }
+   }
+   n->crc = mb_crc64_update(n->crc, p, len);
+   n->docs++;
+   n->bytes += len;
+   consume(r, len);
+   ev->kind = MB_ARCHIVE_EV_DOCUMENT;
+   ev->ns = r->current;
+   ev->data = p;
+   ev->len = len;
+   ev->offset = off;
+   return true;
+}
+
+bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_error_t *err)
+{
+   char name[600], where[700];
+   item_t item;
+   uint32_t len;
+
+   for (;;) {
+      uint64_t off = r->offset;
+      switch (r->state) {
+      case ST_DONE:
+         ev->kind = MB_ARCHIVE_EV_END;
+         ev->ns = -1;
+         ev->offset = r->offset;
+         return true;
+      case ST_HEADER:
+         if (!next_item(r, true, "where a block header should start", &item, &len, err)) {
+            return false;
+         }
+         if (item == ITEM_END) {
+            if (!end_of_stream(r, err)) {
+               return false;
+            }
+            r->state = ST_DONE;
+            continue;
+         }
+         if (item == ITEM_TERMINATOR) {
+            return corrupt(err, off,
+                           "consecutive terminators / headerless blocks are not allowed", NULL,
+                           NULL);
+         }
+         {
+            bool emit = false;
+            if (!on_header(r, len, ev, &emit, err)) {
+               return false;
+            }
+            if (emit) {
+               return true;
+            }
+         }
+         continue;
+      case ST_SEGMENT:
+         snprintf(where, sizeof where, "inside a segment of '%s'",
+                  ns_name(r, r->current, name, sizeof name));
+         if (!next_item(r, false, where, &item, &len, err)) {
+            return false;
+         }
+         if (item == ITEM_TERMINATOR) {
+            r->state = ST_HEADER;
+            continue;
+         }
+         return on_document(r, len, ev, err);
+      case ST_AFTER_EOF:
+         snprintf(where, sizeof where, "after the EOF header of '%s'",
+                  ns_name(r, r->current, name, sizeof name));
+         if (!next_item(r, false, where, &item, &len, err)) {
+            return false;
+         }
+         if (item != ITEM_TERMINATOR) {
+            return corrupt(err, off, "collection data without a collection header (%s)", where,
+                           NULL);
+         }
+         r->ns[r->current].state = MB_NS_STATE_CLOSED;
+         r->open_regular -= r->ns[r->current].kind == MB_NS_REGULAR;
+         r->state = ST_HEADER;
+         ev->kind = MB_ARCHIVE_EV_NS_END;
+         ev->ns = r->current;
+         ev->offset = off;
+         return true;
+      }
+   }
+}
+
+const mb_archive_prelude_t *mb_archive_reader_prelude(const mb_archive_reader_t *r)
+{
+   return &r->prelude;
+}
+
+int mb_archive_reader_ns_count(const mb_archive_reader_t *r)
+{
+   return r->nns;
+}
+
+const mb_archive_ns_t *mb_archive_reader_ns(const mb_archive_reader_t *r, int i)
+{
+   BSON_ASSERT(i >= 0 && i < r->nns);
+   return &r->ns[i];
+}
+
+uint64_t mb_archive_reader_offset(const mb_archive_reader_t *r)
+{
+   return r->offset;
+}
+
+const char *const *mb_archive_reader_warnings(const mb_archive_reader_t *r)
+{
+   return (const char *const *) r->warnings;
+}
+
+void mb_archive_reader_destroy(mb_archive_reader_t *r)
+{
+   if (!r) {
+      return;
+   }
+   for (int i = 0; i < r->nns; i++) {
+      bson_free(r->ns[i].db);
+      bson_free(r->ns[i].collection);
+      bson_free(r->ns[i].data_collection);
+      bson_free(r->ns[i].metadata);
+      bson_free(r->ns[i].type);
+   }
+   free(r->ns);
+   for (int i = 0; i < r->nwarnings; i++) {
+      bson_free(r->warnings[i]);
+   }
+   bson_free(r->prelude.version);
+   bson_free(r->prelude.server_version);
+   bson_free(r->prelude.tool_version);
+   mb_buf_destroy(&r->buf);
+   free(r);
+}

@@ -1,0 +1,76 @@
+/* Archive reader: a streaming parser of the mongodump --archive format that makes every check
+ * mongorestore makes (../shared/docs/archive-format.md §2, §4.2, §12) and reports the first
+ * problem with its byte offset (in the uncompressed stream) and its namespace. */
+#ifndef MB_ARCHIVE_READER_H
+#define MB_ARCHIVE_READER_H
+
+#include "archive/format.h"
+#include "common/stream.h"
+
+typedef struct mb_archive_reader mb_archive_reader_t;
+
+typedef struct {
+   int32_t concurrent_collections;
+   char *version;
+   char *server_version;
+   char *tool_version;
+} mb_archive_prelude_t;
+
+typedef enum { MB_NS_STATE_UNOPENED = 0, MB_NS_STATE_OPEN, MB_NS_STATE_CLOSED } mb_ns_state_t;
+
+/* One prelude entry and what the stream has shown of it so far. */
+typedef struct {
+   char *db;
+   char *collection;      /* prelude name */
+   char *data_collection; /* name in block headers (system.buckets.X for old timeseries) */
+   char *metadata;        /* Extended JSON text, "" when none */
+   char *type;            /* "" when the entry has no type key (old tools) or an empty one */
+   bool has_type;
+   mb_ns_kind_t kind;
+   mb_ns_state_t state;
+   uint64_t docs, bytes, crc, stored_crc;
+   uint64_t segments;
+} mb_archive_ns_t;
+
+typedef enum {
+   MB_ARCHIVE_EV_NS_BEGIN, /* first segment of a namespace */
+   MB_ARCHIVE_EV_DOCUMENT, /* one document; data valid until the next call */
+   MB_ARCHIVE_EV_NS_END,   /* EOF block, CRC checked */
+   MB_ARCHIVE_EV_END       /* clean end of the archive, every namespace closed */
+} mb_archive_event_kind_t;
+
+typedef struct {
+   mb_archive_event_kind_t kind;
+   int ns;              /* prelude index; -1 for END */
+   const uint8_t *data; /* DOCUMENT: the raw BSON */
+   uint32_t len;
+   uint64_t offset; /* byte offset of the item in the uncompressed stream */
+} mb_archive_event_t;
+
+typedef struct {
+   bool validate_bson; /* fully validate every document's BSON (verify does; restore may not) */
+} mb_archive_reader_opts_t;
+
+/* Read the magic and the prelude from src (borrowed). Errors: NOT_ARCHIVE for a stream that is
+ * not an archive, CORRUPT for a damaged prelude, IO from the source. */
+bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *opts,
+                            mb_archive_reader_t **out, mb_error_t *err);
+
+const mb_archive_prelude_t *mb_archive_reader_prelude(const mb_archive_reader_t *r);
+int mb_archive_reader_ns_count(const mb_archive_reader_t *r);
+const mb_archive_ns_t *mb_archive_reader_ns(const mb_archive_reader_t *r, int i);
+
+/* Next event. After END, keeps returning END. Errors are CORRUPT (framing, headers, CRC, order,
+ * truncation) or IO; the message names the offset and, where known, the namespace. */
+bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_error_t *err);
+
+/* Bytes of the uncompressed stream consumed so far. */
+uint64_t mb_archive_reader_offset(const mb_archive_reader_t *r);
+
+/* Warnings found so far that do not make the archive unreadable (e.g. an unparseable
+ * server_version that current mongorestore refuses). NULL-terminated, borrowed. */
+const char *const *mb_archive_reader_warnings(const mb_archive_reader_t *r);
+
+void mb_archive_reader_destroy(mb_archive_reader_t *r);
+
+#endif

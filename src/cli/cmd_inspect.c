@@ -1,0 +1,167 @@
+/* mongobak inspect: print an archive's prelude for humans, or as JSON. */
+#include "cli/commands.h"
+
+#include <string.h>
+
+/* Parse a namespace's metadata text; NULL when empty or unparseable (*bad set then). */
+static bson_t *parse_metadata(const char *text, bool *bad)
+{
+   bson_error_t e;
+   bson_t *b;
+
+   *bad = false;
+   if (!text[0]) {
+      return NULL;
+   }
+   b = bson_new_from_json((const uint8_t *) text, -1, &e);
+   *bad = b == NULL;
+   return b;
+}
+
+static void print_value_json(const bson_iter_t *it)
+{
+   bson_t tmp = BSON_INITIALIZER;
+   char *json;
+   size_t len;
+
+   bson_append_iter(&tmp, "v", 1, it);
+   json = bson_as_relaxed_extended_json(&tmp, &len);
+   /* { "v" : VALUE } -> VALUE */
+   printf("%.*s", (int) (len - 10), json + 8);
+   bson_free(json);
+   bson_destroy(&tmp);
+}
+
+static void print_ns_text(const mb_archive_ns_t *ns)
+{
+   bool bad;
+   bson_t *meta = parse_metadata(ns->metadata, &bad);
+   bson_iter_t it, idx;
+
+   printf("\n%s.%s", ns->db, ns->collection);
+   printf("  (%s)\n", ns->type[0] ? ns->type : ns->has_type ? "no type" : "no type key");
+   if (strcmp(ns->data_collection, ns->collection) != 0) {
+      printf("  data in    %s.%s\n", ns->db, ns->data_collection);
+   }
+   if (bad) {
+      printf("  metadata   unparseable: %.200s\n", ns->metadata);
+   }
+   if (!meta) {
+      if (!bad) {
+         printf("  metadata   none\n");
+      }
+      return;
+   }
+   if (bson_iter_init_find(&it, meta, "uuid")) {
+      printf("  uuid       ");
+      print_value_json(&it);
+      putchar('\n');
+   }
+   if (bson_iter_init_find(&it, meta, "options")) {
+      printf("  options    ");
+      print_value_json(&it);
+      putchar('\n');
+   }
+   if (bson_iter_init_find(&it, meta, "indexes") && BSON_ITER_HOLDS_ARRAY(&it) &&
+       bson_iter_recurse(&it, &idx)) {
+      while (bson_iter_next(&idx)) {
+         bson_iter_t f;
+         printf("  index      ");
+         if (bson_iter_recurse(&idx, &f) && bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
+            printf("%s ", bson_iter_utf8(&f, NULL));
+         }
+         print_value_json(&idx);
+         putchar('\n');
+      }
+   }
+   bson_destroy(meta);
+}
+
+static void append_ns_json(bson_t *arr, int i, const mb_archive_ns_t *ns)
+{
+   char key[16];
+   const char *k;
+   bson_t item;
+   bool bad;
+   bson_t *meta = parse_metadata(ns->metadata, &bad);
+   bson_iter_t it;
+
+   bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+   BSON_APPEND_DOCUMENT_BEGIN(arr, k, &item);
+   BSON_APPEND_UTF8(&item, "db", ns->db);
+   BSON_APPEND_UTF8(&item, "collection", ns->collection);
+   BSON_APPEND_UTF8(&item, "data_collection", ns->data_collection);
+   if (ns->has_type) {
+      BSON_APPEND_UTF8(&item, "type", ns->type);
+   } else {
+      BSON_APPEND_NULL(&item, "type");
+   }
+   BSON_APPEND_UTF8(&item, "metadata", ns->metadata);
+   BSON_APPEND_BOOL(&item, "metadata_valid", !bad);
+   if (meta && bson_iter_init_find(&it, meta, "uuid")) {
+      bson_append_iter(&item, "uuid", -1, &it);
+   }
+   if (meta && bson_iter_init_find(&it, meta, "options")) {
+      bson_append_iter(&item, "options", -1, &it);
+   }
+   if (meta && bson_iter_init_find(&it, meta, "indexes")) {
+      bson_append_iter(&item, "indexes", -1, &it);
+   }
+   bson_append_document_end(arr, &item);
+   bson_destroy(meta);
+}
+
+int mb_cmd_inspect(const mb_args_t *args)
+{
+   mb_archive_reader_t *r = NULL;
+   mb_source_t *src = NULL, *raw = NULL;
+   mb_compress_t kind = MB_COMPRESS_NONE;
+   const mb_archive_prelude_t *p;
+   mb_error_t err;
+   const char **pos;
+   int n;
+
+   if (mb_args_positional(args, &pos) != 1) {
+      mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
+      return mb_cli_fail("inspect", &err);
+   }
+   if (!mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) ||
+       !mb_archive_reader_open(src, NULL, &r, &err)) {
+      mb_source_destroy(src);
+      return mb_cli_fail("inspect", &err);
+   }
+   p = mb_archive_reader_prelude(r);
+   n = mb_archive_reader_ns_count(r);
+   if (mb_args_flag(args, "json")) {
+      bson_t out = BSON_INITIALIZER, h, arr;
+      char *json;
+      BSON_APPEND_UTF8(&out, "file", pos[0]);
+      BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
+      BSON_APPEND_DOCUMENT_BEGIN(&out, "header", &h);
+      BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
+      BSON_APPEND_UTF8(&h, "version", p->version);
+      BSON_APPEND_UTF8(&h, "server_version", p->server_version);
+      BSON_APPEND_UTF8(&h, "tool_version", p->tool_version);
+      bson_append_document_end(&out, &h);
+      BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
+      for (int i = 0; i < n; i++) {
+         append_ns_json(&arr, i, mb_archive_reader_ns(r, i));
+      }
+      bson_append_array_end(&out, &arr);
+      json = bson_as_relaxed_extended_json(&out, NULL);
+      printf("%s\n", json);
+      bson_free(json);
+      bson_destroy(&out);
+   } else {
+      printf("archive      %s (%s)\n", pos[0], mb_compress_name(kind));
+      printf("format       %s, server %s, tool %s, concurrent_collections %d\n", p->version,
+             p->server_version, p->tool_version, (int) p->concurrent_collections);
+      printf("namespaces   %d\n", n);
+      for (int i = 0; i < n; i++) {
+         print_ns_text(mb_archive_reader_ns(r, i));
+      }
+   }
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
+   return MB_EXIT_OK;
+}

@@ -1,0 +1,166 @@
+/* mongobak verify: read a whole archive and check everything mongorestore checks. */
+#include "cli/commands.h"
+
+#include <string.h>
+
+static const char *ns_status(const mb_archive_ns_t *n)
+{
+   switch (n->state) {
+   case MB_NS_STATE_CLOSED:
+      return "ok";
+   case MB_NS_STATE_OPEN:
+      return "incomplete";
+   default:
+      return "not reached";
+   }
+}
+
+static void print_text(const char *path, mb_compress_t kind, const mb_archive_reader_t *r,
+                       uint64_t raw_bytes, bool quiet, const mb_error_t *failure)
+{
+   const mb_archive_prelude_t *p = r ? mb_archive_reader_prelude(r) : NULL;
+   const char *const *w;
+   uint64_t docs = 0, bytes = 0;
+   int n = r ? mb_archive_reader_ns_count(r) : 0;
+
+   for (int i = 0; i < n; i++) {
+      docs += mb_archive_reader_ns(r, i)->docs;
+      bytes += mb_archive_reader_ns(r, i)->bytes;
+   }
+   if (!quiet && p) {
+      printf("archive      %s\n", path);
+      printf("compression  %s, %llu bytes read, %llu bytes of archive stream\n",
+             mb_compress_name(kind), (unsigned long long) raw_bytes,
+             (unsigned long long) mb_archive_reader_offset(r));
+      printf("format       %s, server %s, tool %s, concurrent_collections %d\n\n", p->version,
+             p->server_version, p->tool_version, (int) p->concurrent_collections);
+      printf("%-40s %12s %14s %-18s %s\n", "NAMESPACE", "DOCUMENTS", "BYTES", "CRC-64", "STATUS");
+      for (int i = 0; i < n; i++) {
+         const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
+         char name[512];
+         snprintf(name, sizeof name, "%s.%s", ns->db, ns->collection);
+         printf("%-40s %12llu %14llu 0x%016llx %s\n", name, (unsigned long long) ns->docs,
+                (unsigned long long) ns->bytes, (unsigned long long) ns->crc, ns_status(ns));
+      }
+      putchar('\n');
+   }
+   for (w = r ? mb_archive_reader_warnings(r) : NULL; w && *w; w++) {
+      printf("warning: %s\n", *w);
+   }
+   if (failure) {
+      /* the details are the error line on stderr */
+      printf("verdict: %s (exit %d)\n",
+             mb_error_exit_code(failure) == MB_EXIT_NOT_ARCHIVE ? "NOT AN ARCHIVE"
+             : mb_error_exit_code(failure) == MB_EXIT_CORRUPT   ? "CORRUPT"
+                                                                : "FAILED",
+             (int) mb_error_exit_code(failure));
+   } else {
+      printf("verdict: OK: %d namespaces, %llu documents, %llu bytes; every CRC matches\n", n,
+             (unsigned long long) docs, (unsigned long long) bytes);
+   }
+}
+
+static void print_json(const char *path, mb_compress_t kind, const mb_archive_reader_t *r,
+                       uint64_t raw_bytes, const mb_error_t *failure)
+{
+   bson_t out = BSON_INITIALIZER, arr, item, warns;
+   uint64_t docs = 0, bytes = 0;
+   int n = r ? mb_archive_reader_ns_count(r) : 0;
+   char key[16], crc[24];
+   char *json;
+
+   BSON_APPEND_UTF8(&out, "file", path);
+   BSON_APPEND_BOOL(&out, "sound", failure == NULL);
+   BSON_APPEND_INT32(&out, "exit_code", failure ? (int32_t) mb_error_exit_code(failure) : 0);
+   if (failure) {
+      BSON_APPEND_UTF8(&out, "error", failure->message);
+   } else {
+      BSON_APPEND_NULL(&out, "error");
+   }
+   BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
+   BSON_APPEND_INT64(&out, "compressed_bytes", (int64_t) raw_bytes);
+   BSON_APPEND_INT64(&out, "archive_bytes", r ? (int64_t) mb_archive_reader_offset(r) : 0);
+   if (r) {
+      const mb_archive_prelude_t *p = mb_archive_reader_prelude(r);
+      bson_t h;
+      BSON_APPEND_DOCUMENT_BEGIN(&out, "header", &h);
+      BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
+      BSON_APPEND_UTF8(&h, "version", p->version);
+      BSON_APPEND_UTF8(&h, "server_version", p->server_version);
+      BSON_APPEND_UTF8(&h, "tool_version", p->tool_version);
+      bson_append_document_end(&out, &h);
+   }
+   BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
+   for (int i = 0; i < n; i++) {
+      const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
+      const char *k;
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) ns->crc);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "db", ns->db);
+      BSON_APPEND_UTF8(&item, "collection", ns->collection);
+      BSON_APPEND_UTF8(&item, "type", ns->type);
+      BSON_APPEND_INT64(&item, "documents", (int64_t) ns->docs);
+      BSON_APPEND_INT64(&item, "bytes", (int64_t) ns->bytes);
+      BSON_APPEND_UTF8(&item, "crc", crc);
+      BSON_APPEND_UTF8(&item, "status", ns_status(ns));
+      bson_append_document_end(&arr, &item);
+      docs += ns->docs;
+      bytes += ns->bytes;
+   }
+   bson_append_array_end(&out, &arr);
+   BSON_APPEND_INT64(&out, "documents", (int64_t) docs);
+   BSON_APPEND_INT64(&out, "bytes", (int64_t) bytes);
+   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &warns);
+   for (int i = 0; r && mb_archive_reader_warnings(r)[i]; i++) {
+      const char *k;
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      BSON_APPEND_UTF8(&warns, k, mb_archive_reader_warnings(r)[i]);
+   }
+   bson_append_array_end(&out, &warns);
+   json = bson_as_relaxed_extended_json(&out, NULL);
+   printf("%s\n", json);
+   bson_free(json);
+   bson_destroy(&out);
+}
+
+int mb_cmd_verify(const mb_args_t *args)
+{
+   mb_archive_reader_opts_t opts = {.validate_bson = true};
+   mb_archive_reader_t *r = NULL;
+   mb_source_t *src = NULL, *raw = NULL;
+   mb_compress_t kind = MB_COMPRESS_NONE;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   const char **pos;
+   bool ok;
+   int rc = MB_EXIT_OK;
+
+   if (mb_args_positional(args, &pos) != 1) {
+      mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
+      return mb_cli_fail("verify", &err);
+   }
+   ok = mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) &&
+        mb_archive_reader_open(src, &opts, &r, &err);
+   while (ok) {
+      ok = mb_archive_reader_next(r, &ev, &err);
+      if (ok && ev.kind == MB_ARCHIVE_EV_END) {
+         break;
+      }
+   }
+   if (!ok && !src && !r && mb_error_exit_code(&err) == MB_EXIT_IO) {
+      return mb_cli_fail("verify", &err); /* the file could not be opened: nothing to report */
+   }
+   if (mb_args_flag(args, "json")) {
+      print_json(pos[0], kind, r, raw ? raw->bytes_out : 0, ok ? NULL : &err);
+   } else {
+      print_text(pos[0], kind, r, raw ? raw->bytes_out : 0, mb_args_flag(args, "quiet"),
+                 ok ? NULL : &err);
+   }
+   if (!ok) {
+      rc = mb_cli_fail("verify", &err);
+   }
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
+   return rc;
+}

@@ -1,0 +1,150 @@
+#include "cli/commands.h"
+#include "common/file.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const mb_command_t commands[] = {
+   {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
+    "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
+    "checks what mongorestore checks: the magic number, the prelude, every block header, the "
+    "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
+    "namespace is reopened or missing, and that the stream is not truncated. Prints each "
+    "namespace's documents, bytes, CRC and status, then a one-line verdict. Exit 0 when the "
+    "archive is sound, 3 when it is corrupt or truncated, 4 when it is not an archive.",
+    mb_cmd_verify},
+   {"inspect", "[OPTIONS] FILE|-", "print an archive's prelude: versions, namespaces, options, indexes",
+    "Reads only the prelude (the archive's table of contents) and prints the format and server "
+    "versions, then every namespace with its type, UUID, options and indexes as stored by the "
+    "dumper. With --json the metadata text of each namespace is included verbatim.",
+    mb_cmd_inspect},
+   {"help", "[COMMAND]", "show help for a command",
+    "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
+    "page.",
+    NULL},
+   {NULL, NULL, NULL, NULL, NULL},
+};
+
+static const mb_command_t *find_command(const char *name)
+{
+   for (const mb_command_t *c = commands; c->name; c++) {
+      if (strcmp(c->name, name) == 0) {
+         return c;
+      }
+   }
+   return NULL;
+}
+
+/* "help" takes a command name or "--man" as a word, so it is not parsed like the others. */
+static int run_help(int argc, char **argv)
+{
+   const mb_command_t *c = argc > 2 ? find_command(argv[2]) : NULL;
+
+   if (argc > 2 && strcmp(argv[2], "--man") == 0) {
+      mb_man_print(stdout, commands);
+      return MB_EXIT_OK;
+   }
+   if (argc > 2 && !c) {
+      fprintf(stderr, "mongobak help: error: no command '%s'; run 'mongobak help' for the list\n",
+              argv[2]);
+      return MB_EXIT_USAGE;
+   }
+   mb_help_print(stdout, commands, c);
+   return MB_EXIT_OK;
+}
+
+int mb_cli_fail(const char *cmd, const mb_error_t *err)
+{
+   char msg[sizeof err->message];
+
+   snprintf(msg, sizeof msg, "%s", err->message);
+   mb_log_mask_secrets(msg, sizeof msg);
+   fprintf(stderr, "mongobak %s: error: %s\n", cmd, msg);
+   return (int) mb_error_exit_code(err);
+}
+
+bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
+                         mb_compress_t *kind, mb_error_t *err)
+{
+   mb_source_t *file = NULL;
+
+   if (!mb_file_source_open(path, &file, err)) {
+      return false;
+   }
+   *raw = file;
+   return mb_decompress_source_new(file, src, kind, err);
+}
+
+void mb_cli_json_string(FILE *f, const char *s)
+{
+   bson_t b = BSON_INITIALIZER;
+   char *json;
+   size_t len;
+
+   BSON_APPEND_UTF8(&b, "s", s);
+   json = bson_as_relaxed_extended_json(&b, &len);
+   /* {"s" : "..."} -> the value part */
+   fprintf(f, "%.*s", (int) (len - 9), json + 7);
+   bson_free(json);
+   bson_destroy(&b);
+}
+
+static bool setup_logging(const mb_args_t *args, mb_error_t *err)
+{
+   const char *lvl = mb_args_get(args, "log-level");
+   const char *fmt = mb_args_get(args, "log-format");
+   mb_log_level_t level = MB_LOG_INFO;
+
+   if (lvl && !mb_log_level_parse(lvl, &level)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--log-level must be error, warn, info or debug, not '%s'",
+                   lvl);
+      return false;
+   }
+   if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
+      mb_error_set(err, MB_EXIT_USAGE, "--log-format must be text or json, not '%s'", fmt);
+      return false;
+   }
+   mb_log_configure(level, fmt && strcmp(fmt, "json") == 0);
+   return true;
+}
+
+int mb_cli_main(int argc, char **argv)
+{
+   const mb_command_t *cmd;
+   mb_args_t *args = NULL;
+   mb_error_t err;
+   int rc;
+
+   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+      mb_help_print(argc < 2 ? stderr : stdout, commands, NULL);
+      return argc < 2 ? MB_EXIT_USAGE : MB_EXIT_OK;
+   }
+   if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+      printf("mongobak %s (libmongoc %s, archive format %s)\n", MONGOBAK_VERSION, BSON_VERSION_S,
+             "0.1");
+      return MB_EXIT_OK;
+   }
+   cmd = find_command(argv[1]);
+   if (!cmd) {
+      fprintf(stderr, "mongobak: error: unknown command '%s'; run 'mongobak --help' for the list\n",
+              argv[1]);
+      return MB_EXIT_USAGE;
+   }
+   if (!cmd->run) {
+      return run_help(argc, argv);
+   }
+   if (!mb_args_parse(cmd, argc - 2, argv + 2, &args, &err) || !setup_logging(args, &err)) {
+      mb_args_destroy(args);
+      return mb_cli_fail(cmd->name, &err);
+   }
+   if (mb_args_flag(args, "help")) {
+      mb_help_print(stdout, commands, cmd);
+      rc = MB_EXIT_OK;
+   } else {
+      mb_file_install_signal_cleanup();
+      rc = cmd->run(args);
+   }
+   mb_args_destroy(args);
+   return rc;
+}

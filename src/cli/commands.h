@@ -1,0 +1,26 @@
+/* Commands: the table of subcommands and the entry point main() calls. */
+#ifndef MB_CLI_COMMANDS_H
+#define MB_CLI_COMMANDS_H
+
+#include "archive/compress.h"
+#include "archive/reader.h"
+#include "cli/options.h"
+
+/* Run mongobak with argv; returns the process exit code. */
+int mb_cli_main(int argc, char **argv);
+
+/* Print "mongobak CMD: error: <message>" on stderr and return the error's exit code. */
+int mb_cli_fail(const char *cmd, const mb_error_t *err);
+
+/* Open an archive for reading (file or "-"), decompressing as detected. *src is made for the
+ * caller (mb_source_destroy); *raw is the underlying file source (borrowed, for byte counts). */
+bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
+                         mb_compress_t *kind, mb_error_t *err);
+
+/* Print s as a JSON string literal (with quotes). */
+void mb_cli_json_string(FILE *f, const char *s);
+
+int mb_cmd_verify(const mb_args_t *args);
+int mb_cmd_inspect(const mb_args_t *args);
+
+#endif

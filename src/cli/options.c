@@ -1,0 +1,402 @@
+#include "cli/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const mb_option_t mb_options[] = {
+   {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
+   {"json", 0, "verify inspect", NULL, false, NULL, NULL,
+    "print the result as one JSON object on stdout instead of text"},
+   {"quiet", 'q', "verify", NULL, false, NULL, NULL,
+    "print only the verdict line (errors still go to stderr)"},
+   {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
+    "log level on stderr: error, warn, info or debug"},
+   {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",
+    "log format on stderr: text, or json for one JSON object per line"},
+   {NULL, 0, NULL, NULL, false, NULL, NULL, NULL},
+};
+
+const mb_exit_doc_t mb_exit_docs[] = {
+   {MB_EXIT_OK, "ok", "success; for verify: the archive is sound"},
+   {MB_EXIT_FAILURE, "failure", "an unexpected internal failure"},
+   {MB_EXIT_USAGE, "usage", "bad command line, option value or configuration"},
+   {MB_EXIT_CORRUPT, "corrupt",
+    "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
+   {MB_EXIT_NOT_ARCHIVE, "not-archive",
+    "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
+   {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},
+   {MB_EXIT_CONNECT, "connect", "the server is unreachable or the URI is malformed"},
+   {MB_EXIT_AUTH, "auth", "authentication or authorization failed"},
+   {MB_EXIT_SERVER, "server", "the server failed or went away during the operation"},
+   {MB_EXIT_PARTIAL, "partial", "the operation finished but some items failed"},
+   {MB_EXIT_TIMEOUT, "timeout", "the run exceeded its time limit"},
+   {MB_EXIT_INTERRUPTED, "interrupted",
+    "stopped by SIGINT or SIGTERM; no file was left under a final name"},
+   {-1, NULL, NULL},
+};
+
+typedef struct {
+   const mb_option_t *opt;
+   const char *value; /* borrowed from argv or environ; "" for flags */
+} pair_t;
+
+struct mb_args {
+   pair_t *pairs;
+   int npairs;
+   const char **pos;
+   int npos;
+};
+
+static bool applies(const mb_option_t *o, const char *cmd)
+{
+   size_t n = strlen(cmd);
+   const char *p = o->commands;
+
+   if (strcmp(p, "*") == 0) {
+      return true;
+   }
+   while ((p = strstr(p, cmd)) != NULL) {
+      if ((p == o->commands || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
+         return true;
+      }
+      p += n;
+   }
+   return false;
+}
+
+static const mb_option_t *find_long(const char *cmd, const char *name, size_t len)
+{
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (strlen(o->name) == len && strncmp(o->name, name, len) == 0 && applies(o, cmd)) {
+         return o;
+      }
+   }
+   return NULL;
+}
+
+static const mb_option_t *find_short(const char *cmd, char c)
+{
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (o->short_name == c && applies(o, cmd)) {
+         return o;
+      }
+   }
+   return NULL;
+}
+
+static void add_pair(mb_args_t *a, const mb_option_t *o, const char *v)
+{
+   a->pairs[a->npairs].opt = o;
+   a->pairs[a->npairs].value = v;
+   a->npairs++;
+}
+
+static bool take(mb_args_t *a, const mb_command_t *cmd, const mb_option_t *o, const char *inl,
+                 int argc, char **argv, int *i, mb_error_t *err)
+{
+   const char *v = "";
+
+   if (o->arg) {
+      if (inl) {
+         v = inl;
+      } else if (*i + 1 < argc) {
+         v = argv[++*i];
+      } else {
+         mb_error_set(err, MB_EXIT_USAGE, "option --%s needs a value (%s); see 'mongobak help %s'",
+                      o->name, o->arg, cmd->name);
+         return false;
+      }
+   } else if (inl) {
+      mb_error_set(err, MB_EXIT_USAGE, "option --%s takes no value", o->name);
+      return false;
+   }
+   if (!o->repeatable) {
+      for (int k = 0; k < a->npairs; k++) {
+         if (a->pairs[k].opt == o) {
+            a->pairs[k].value = v; /* the last one wins, as in most tools */
+            return true;
+         }
+      }
+   }
+   add_pair(a, o, v);
+   return true;
+}
+
+bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out,
+                   mb_error_t *err)
+{
+   mb_args_t *a = calloc(1, sizeof *a);
+   bool only_pos = false;
+
+   if (!a || !(a->pairs = calloc((size_t) argc + 64, sizeof *a->pairs)) ||
+       !(a->pos = calloc((size_t) argc + 1, sizeof *a->pos))) {
+      mb_args_destroy(a);
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return false;
+   }
+   for (int i = 0; i < argc; i++) {
+      const char *s = argv[i];
+      const mb_option_t *o;
+      if (only_pos || s[0] != '-' || strcmp(s, "-") == 0) {
+         a->pos[a->npos++] = s;
+         continue;
+      }
+      if (strcmp(s, "--") == 0) {
+         only_pos = true;
+         continue;
+      }
+      if (s[1] == '-') {
+         const char *eq = strchr(s + 2, '=');
+         size_t len = eq ? (size_t) (eq - s - 2) : strlen(s + 2);
+         o = find_long(cmd->name, s + 2, len);
+         if (!o) {
+            mb_error_set(err, MB_EXIT_USAGE, "unknown option '%.*s' for '%s'; see 'mongobak help %s'",
+                         (int) (len + 2), s, cmd->name, cmd->name);
+            goto fail;
+         }
+         if (!take(a, cmd, o, eq ? eq + 1 : NULL, argc, argv, &i, err)) {
+            goto fail;
+         }
+         continue;
+      }
+      o = find_short(cmd->name, s[1]);
+      if (!o || (s[2] && !o->arg)) {
+         mb_error_set(err, MB_EXIT_USAGE, "unknown option '%s' for '%s'; see 'mongobak help %s'",
+                      s, cmd->name, cmd->name);
+         goto fail;
+      }
+      if (!take(a, cmd, o, s[2] ? s + 2 : NULL, argc, argv, &i, err)) {
+         goto fail;
+      }
+   }
+   /* environment variables fill what the command line left unset */
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      const char *v = o->env ? getenv(o->env) : NULL;
+      if (v && *v && applies(o, cmd->name) && !mb_args_get(a, o->name)) {
+         add_pair(a, o, v);
+      }
+   }
+   *out = a;
+   return true;
+fail:
+   mb_args_destroy(a);
+   return false;
+}
+
+void mb_args_destroy(mb_args_t *a)
+{
+   if (a) {
+      free(a->pairs);
+      free(a->pos);
+      free(a);
+   }
+}
+
+const char *mb_args_get(const mb_args_t *a, const char *name)
+{
+   for (int k = a->npairs - 1; k >= 0; k--) {
+      if (strcmp(a->pairs[k].opt->name, name) == 0) {
+         return a->pairs[k].value;
+      }
+   }
+   return NULL;
+}
+
+bool mb_args_flag(const mb_args_t *a, const char *name)
+{
+   return mb_args_get(a, name) != NULL;
+}
+
+int mb_args_count(const mb_args_t *a, const char *name)
+{
+   int n = 0;
+
+   for (int k = 0; k < a->npairs; k++) {
+      n += strcmp(a->pairs[k].opt->name, name) == 0;
+   }
+   return n;
+}
+
+const char *mb_args_nth(const mb_args_t *a, const char *name, int i)
+{
+   for (int k = 0; k < a->npairs; k++) {
+      if (strcmp(a->pairs[k].opt->name, name) == 0 && i-- == 0) {
+         return a->pairs[k].value;
+      }
+   }
+   return NULL;
+}
+
+int mb_args_positional(const mb_args_t *a, const char ***values)
+{
+   *values = a->pos;
+   return a->npos;
+}
+
+bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long max, long *out,
+                 mb_error_t *err)
+{
+   const char *s = mb_args_get(a, name);
+   char *end;
+   long v;
+
+   if (!s) {
+      *out = def;
+      return true;
+   }
+   errno = 0;
+   v = strtol(s, &end, 10);
+   if (errno || end == s || *end || v < min || v > max) {
+      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a whole number from %ld to %ld, not '%s'",
+                   name, min, max, s);
+      return false;
+   }
+   *out = v;
+   return true;
+}
+
+static void print_option(FILE *f, const mb_option_t *o)
+{
+   char left[80];
+
+   if (o->short_name) {
+      snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+               o->arg ? o->arg : "");
+   } else {
+      snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+   }
+   fprintf(f, "  %-28s %s", left, o->help);
+   if (o->def) {
+      fprintf(f, " (default: %s)", o->def);
+   }
+   if (o->env) {
+      fprintf(f, " [env %s]", o->env);
+   }
+   if (o->repeatable) {
+      fprintf(f, " (repeatable)");
+   }
+   fputc('\n', f);
+}
+
+void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cmd)
+{
+   if (!cmd) {
+      fprintf(f, "mongobak %s - MongoDB backups without the MongoDB tools\n\n", MONGOBAK_VERSION);
+      fprintf(f, "usage: mongobak COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+      for (const mb_command_t *c = commands; c->name; c++) {
+         fprintf(f, "  %-10s %s\n", c->name, c->summary);
+      }
+      fprintf(f, "\n  --version    print the version and exit\n"
+                 "  --help       show this help\n\n"
+                 "Run 'mongobak help COMMAND' for a command's options, 'man mongobak' for "
+                 "everything.\n\nexit codes:\n");
+      for (const mb_exit_doc_t *e = mb_exit_docs; e->name; e++) {
+         fprintf(f, "  %3d  %s\n", e->code, e->meaning);
+      }
+      return;
+   }
+   fprintf(f, "usage: mongobak %s %s\n\n%s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis,
+           cmd->summary, cmd->description);
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (applies(o, cmd->name)) {
+         print_option(f, o);
+      }
+   }
+}
+
+/* roff needs '-' escaped and lines starting with '.' or '\'' protected. */
+static void roff(FILE *f, const char *s)
+{
+   for (; *s; s++) {
+      if (*s == '-') {
+         fputs("\\-", f);
+      } else if (*s == '\\') {
+         fputs("\\e", f);
+      } else {
+         fputc(*s, f);
+      }
+   }
+}
+
+void mb_man_print(FILE *f, const mb_command_t *commands)
+{
+   fprintf(f, ".\\\" Generated by 'mongobak help --man' from the option table; do not edit.\n");
+   fprintf(f, ".TH MONGOBAK 1 \"\" \"mongobak %s\" \"User Commands\"\n", MONGOBAK_VERSION);
+   fprintf(f, ".SH NAME\nmongobak \\- MongoDB backups without the MongoDB tools\n");
+   fprintf(f, ".SH SYNOPSIS\n.B mongobak\n.I COMMAND\n[\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n");
+   fprintf(f, ".SH DESCRIPTION\nmongobak reads and writes archives in the format of "
+              ".BR mongodump (1)\n\\-\\-archive, so that the real\n.BR mongorestore (1)\n"
+              "restores what mongobak writes, and mongobak reads what mongodump writes "
+              "(uncompressed, gzip or zstd, detected from the first bytes).\n");
+   fprintf(f, ".SH COMMANDS\n");
+   for (const mb_command_t *c = commands; c->name; c++) {
+      fprintf(f, ".SS \"mongobak %s ", c->name);
+      roff(f, c->synopsis);
+      fprintf(f, "\"\n");
+      roff(f, c->summary);
+      fprintf(f, "\n.PP\n");
+      roff(f, c->description);
+      fputc('\n', f);
+      for (const mb_option_t *o = mb_options; o->name; o++) {
+         if (!applies(o, c->name) || strcmp(o->commands, "*") == 0) {
+            continue;
+         }
+         fprintf(f, ".TP\n");
+         if (o->short_name) {
+            fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
+         }
+         fprintf(f, "\\fB\\-\\-");
+         roff(f, o->name);
+         fprintf(f, "\\fR%s%s%s\n", o->arg ? " \\fI" : "", o->arg ? o->arg : "", o->arg ? "\\fR" : "");
+         roff(f, o->help);
+         if (o->def) {
+            fprintf(f, " (default: ");
+            roff(f, o->def);
+            fputc(')', f);
+         }
+         if (o->repeatable) {
+            fprintf(f, " Repeatable.");
+         }
+         fputc('\n', f);
+      }
+   }
+   fprintf(f, ".SH GLOBAL OPTIONS\n.TP\n\\fB\\-\\-version\\fR\nprint the version and exit\n");
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (strcmp(o->commands, "*") != 0) {
+         continue;
+      }
+      fprintf(f, ".TP\n");
+      if (o->short_name) {
+         fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
+      }
+      fprintf(f, "\\fB\\-\\-");
+      roff(f, o->name);
+      fprintf(f, "\\fR%s%s%s\n", o->arg ? " \\fI" : "", o->arg ? o->arg : "", o->arg ? "\\fR" : "");
+      roff(f, o->help);
+      if (o->def) {
+         fprintf(f, " (default: ");
+         roff(f, o->def);
+         fputc(')', f);
+      }
+      fputc('\n', f);
+   }
+   fprintf(f, ".SH ENVIRONMENT\n");
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (o->env) {
+         fprintf(f, ".TP\n.B %s\ndefault for \\fB\\-\\-", o->env);
+         roff(f, o->name);
+         fprintf(f, "\\fR\n");
+      }
+   }
+   fprintf(f, ".SH EXIT STATUS\n");
+   for (const mb_exit_doc_t *e = mb_exit_docs; e->name; e++) {
+      fprintf(f, ".TP\n.B %d\n", e->code);
+      roff(f, e->meaning);
+      fputc('\n', f);
+   }
+   fprintf(f, ".SH FILES\n.TP\n.I NAME.partial\nan archive being written; renamed to NAME only "
+              "after it is complete and synced, removed on failure or signal\n");
+   fprintf(f, ".SH SEE ALSO\n.BR mongodump (1),\n.BR mongorestore (1)\n");
+}

@@ -1,0 +1,32 @@
+/* Logging: one line per event on stderr, UTC timestamps, text or JSON lines, secrets masked. */
+#ifndef MB_COMMON_LOG_H
+#define MB_COMMON_LOG_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { MB_LOG_ERROR = 0, MB_LOG_WARN, MB_LOG_INFO, MB_LOG_DEBUG } mb_log_level_t;
+
+/* Configure once at startup (not thread-safe against concurrent logging). level: messages
+ * above it are dropped; json: JSON lines instead of text. */
+void mb_log_configure(mb_log_level_t level, bool json);
+
+/* Parse "error|warn|info|debug"; false when unknown. */
+bool mb_log_level_parse(const char *s, mb_log_level_t *out);
+
+/* Register a secret (a password, a token): every later log line shows "***" in its place.
+ * The string is copied; empty strings are ignored. Thread-safe. */
+void mb_log_add_secret(const char *secret);
+
+/* Log one line. Thread-safe; the line is written with one write(2). */
+void mb_log(mb_log_level_t level, const char *fmt, ...) BSON_GNUC_PRINTF(2, 3);
+
+/* Copy uri into out (size bytes) with the password of a mongodb:// or http(s):// user-info
+ * part replaced by "***". Always NUL-terminates. */
+void mb_log_mask_uri(const char *uri, char *out, size_t size);
+
+/* Replace every registered secret in s (in place, NUL-terminated, capacity size) by "***". */
+void mb_log_mask_secrets(char *s, size_t size);
+
+#endif

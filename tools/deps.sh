@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages mongobak needs. Usage: tools/deps.sh [build|test]
+#   build: compiler, CMake and the libraries mongobak links against (enough to build and run it)
+#   test:  build + what the tests need (cmocka, clang for libFuzzer, zstd CLI, Go, Python helpers)
+# Idempotent: does nothing when every package is already installed.
+set -euo pipefail
+mode=${1:-test}
+pkgs=(build-essential cmake ninja-build pkg-config libmongoc-dev libbson-dev libzstd-dev zlib1g-dev
+      libisal-dev libcurl4-openssl-dev zstd python3)
+if [ "$mode" = test ]; then
+  pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format golang-go python3-pymongo python3-aiosmtpd xz-utils git)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A Go toolchain already on PATH (e.g. /usr/local/go) is newer than Debian's; keep it.
+if command -v go >/dev/null 2>&1; then
+  tmp=(); for p in "${missing[@]}"; do [ "$p" = golang-go ] || tmp+=("$p"); done; missing=("${tmp[@]}")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
