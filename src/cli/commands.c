@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "common/client.h"
 #include "common/file.h"
 #include "common/log.h"
 
@@ -6,6 +7,22 @@
 #include <string.h>
 
 static const mb_command_t commands[] = {
+   {"dump", "[OPTIONS]", "back up a deployment into one mongodump-compatible archive",
+    "Reads every selected collection through libmongoc cursors (raw BSON, never decoded), "
+    "several collections in parallel, and writes one archive in the mongodump --archive format "
+    "that the real mongorestore --archive restores unchanged (with --gzip for gzip; through "
+    "'zstd -dc' for zstd). The archive is written as NAME.partial, synced and renamed to NAME "
+    "only when complete; on any failure or signal the partial file is removed. Skips what "
+    "mongodump skips by default: the local database, config (but for its sharding "
+    "collections) and system.* collections other than system.js; views are stored as views.",
+    mb_cmd_dump},
+   {"restore", "[OPTIONS] [--archive PATH|-]", "restore an archive written by mongobak or mongodump",
+    "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes) and restores "
+    "it through libmongoc: creates each collection with its options and each view, inserts the "
+    "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
+    "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
+    "counted and reported per collection.",
+    mb_cmd_restore},
    {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
     "checks what mongorestore checks: the magic number, the prelude, every block header, the "
@@ -143,7 +160,9 @@ int mb_cli_main(int argc, char **argv)
       rc = MB_EXIT_OK;
    } else {
       mb_file_install_signal_cleanup();
+      mb_client_global_init();
       rc = cmd->run(args);
+      mb_client_global_cleanup();
    }
    mb_args_destroy(args);
    return rc;

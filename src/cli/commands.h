@@ -20,6 +20,8 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
 /* Print s as a JSON string literal (with quotes). */
 void mb_cli_json_string(FILE *f, const char *s);
 
+int mb_cmd_dump(const mb_args_t *args);
+int mb_cmd_restore(const mb_args_t *args);
 int mb_cmd_verify(const mb_args_t *args);
 int mb_cmd_inspect(const mb_args_t *args);
 

@@ -1,0 +1,2 @@
+/* placeholder until the dump engine lands */
+#include "common/error.h"

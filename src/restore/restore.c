@@ -1,0 +1,2 @@
+/* placeholder until the restore engine lands */
+#include "common/error.h"
