@@ -1,5 +1,7 @@
 #include "common/nsmatch.h"
 
+#include <stddef.h>
+
 bool mb_ns_match(const char *p, const char *s)
 {
    const char *star = NULL, *resume = NULL;
