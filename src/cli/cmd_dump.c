@@ -1,9 +1,223 @@
+/* mongobak dump: options -> mb_dump_run -> progress and summary. */
 #include "cli/commands.h"
+#include "common/log.h"
+#include "dump/dump.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+   bool tty;
+   double last;
+} progress_state_t;
+
+static void on_progress(const mb_dump_progress_t *p, void *ud)
+{
+   progress_state_t *st = ud;
+   double mb = (double) p->bytes / 1e6, rate = p->seconds > 0 ? mb / p->seconds : 0;
+   char eta[32] = "";
+
+   if (!st->tty || p->seconds - st->last < 1.0) {
+      return;
+   }
+   st->last = p->seconds;
+   if (p->bytes_expected > p->bytes && rate > 0) {
+      double left = ((double) (p->bytes_expected - p->bytes) / 1e6) / rate;
+      snprintf(eta, sizeof eta, ", ETA %d:%02d", (int) left / 60, (int) left % 60);
+   }
+   fprintf(stderr, "\r\033[Kdump: %d/%d collections, %llu documents, %.1f MB, %.1f MB/s%s%s%s",
+           p->ns_done, p->ns_total, (unsigned long long) p->docs, mb, rate, eta,
+           p->current ? " | " : "", p->current ? p->current : "");
+}
+
+/* dump-<UTC time>.archive[.ext], in dir when given. */
+static char *default_output(const char *dir, mb_compress_t c)
+{
+   char ts[32];
+   time_t now = time(NULL);
+   struct tm tm;
+
+   gmtime_r(&now, &tm);
+   strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "", dir ? "/" : "", ts,
+                             mb_compress_extension(c));
+}
+
+static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, mb_error_t *err)
+{
+   const char *s;
+   long v;
+   bson_error_t je;
+   struct stat st;
+
+   o->uri = mb_args_get(a, "uri") ? mb_args_get(a, "uri") : "mongodb://localhost:27017";
+   o->select.db = mb_args_get(a, "db");
+   o->select.collection = mb_args_get(a, "collection");
+   o->select.views_as_collections = mb_args_flag(a, "views-as-collections");
+   o->select.dump_users_and_roles = mb_args_flag(a, "dump-users-and-roles");
+   if (o->select.collection && !o->select.db) {
+      mb_error_set(err, MB_EXIT_USAGE, "--collection needs --db");
+      return false;
+   }
+   if (o->select.dump_users_and_roles && (!o->select.db || o->select.collection)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--dump-users-and-roles needs --db and no --collection");
+      return false;
+   }
+   if ((s = mb_args_get(a, "query")) != NULL) {
+      if (!o->select.collection) {
+         mb_error_set(err, MB_EXIT_USAGE, "--query needs --collection");
+         return false;
+      }
+      *query = bson_new_from_json((const uint8_t *) s, -1, &je);
+      if (!*query) {
+         mb_error_set(err, MB_EXIT_USAGE, "--query is not valid Extended JSON: %s", je.message);
+         return false;
+      }
+      o->select.query = *query;
+   }
+   s = mb_args_get(a, "compress");
+   if (s && !mb_compress_parse(s, &o->compress)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", s);
+      return false;
+   }
+   if (!s) {
+      o->compress = MB_COMPRESS_ZSTD;
+   }
+   if (!mb_args_int(a, "level", mb_compress_default_level(o->compress), 0, 22, &v, err)) {
+      return false;
+   }
+   if (!mb_compress_level_valid(o->compress, (int) v)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--level %ld is not valid for %s (zstd: 1-19, gzip: 1-9)",
+                   v, mb_compress_name(o->compress));
+      return false;
+   }
+   o->level = (int) v;
+   if (!mb_args_int(a, "jobs", 4, 1, 64, &v, err)) {
+      return false;
+   }
+   o->jobs = (int) v;
+   if (!mb_args_int(a, "compress-threads", sysconf(_SC_NPROCESSORS_ONLN), 1, 256, &v, err)) {
+      return false;
+   }
+   o->compress_threads = (int) v;
+   s = mb_args_get(a, "archive");
+   if (!s || (stat(s, &st) == 0 && S_ISDIR(st.st_mode))) {
+      o->output = default_output(s, o->compress);
+   } else {
+      o->output = bson_strdup(s);
+   }
+   return true;
+}
+
+static void print_summary(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
+{
+   double mb = (double) r->bytes_in / 1e6;
+
+   fprintf(f, "%-40s %12s %14s %8s\n", "NAMESPACE", "DOCUMENTS", "BYTES", "SECONDS");
+   for (int i = 0; i < r->nns; i++) {
+      char name[512];
+      snprintf(name, sizeof name, "%s.%s", r->ns[i].db, r->ns[i].collection);
+      fprintf(f, "%-40s %12llu %14llu %8.2f\n", name, (unsigned long long) r->ns[i].docs,
+              (unsigned long long) r->ns[i].bytes, r->ns[i].seconds);
+   }
+   fprintf(f,
+           "dumped %d collections, %llu documents, %.1f MB of BSON -> %.1f MB (%s) in %.2f s, "
+           "%.1f MB/s: %s\n",
+           r->nns, (unsigned long long) r->docs, mb, (double) r->bytes_out / 1e6,
+           mb_compress_name(c), r->seconds, r->seconds > 0 ? mb / r->seconds : 0, r->output);
+}
+
+static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
+{
+   bson_t out = BSON_INITIALIZER, arr, item, w;
+   char key[16], crc[24];
+   char *json;
+
+   BSON_APPEND_UTF8(&out, "archive", r->output);
+   BSON_APPEND_UTF8(&out, "compression", mb_compress_name(c));
+   BSON_APPEND_UTF8(&out, "server_version", r->server_version);
+   BSON_APPEND_INT32(&out, "collections", r->nns);
+   BSON_APPEND_INT64(&out, "documents", (int64_t) r->docs);
+   BSON_APPEND_INT64(&out, "bytes_in", (int64_t) r->bytes_in);
+   BSON_APPEND_INT64(&out, "bytes_out", (int64_t) r->bytes_out);
+   BSON_APPEND_DOUBLE(&out, "seconds", r->seconds);
+   BSON_APPEND_DOUBLE(&out, "mb_per_second", r->seconds > 0 ? (double) r->bytes_in / 1e6 / r->seconds : 0);
+   BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
+   for (int i = 0; i < r->nns; i++) {
+      const char *k;
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) r->ns[i].crc);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "db", r->ns[i].db);
+      BSON_APPEND_UTF8(&item, "collection", r->ns[i].collection);
+      BSON_APPEND_UTF8(&item, "type", r->ns[i].type);
+      BSON_APPEND_INT64(&item, "documents", (int64_t) r->ns[i].docs);
+      BSON_APPEND_INT64(&item, "bytes", (int64_t) r->ns[i].bytes);
+      BSON_APPEND_UTF8(&item, "crc", crc);
+      BSON_APPEND_DOUBLE(&item, "seconds", r->ns[i].seconds);
+      bson_append_document_end(&arr, &item);
+   }
+   bson_append_array_end(&out, &arr);
+   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &w);
+   for (int i = 0; r->warnings[i]; i++) {
+      const char *k;
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      BSON_APPEND_UTF8(&w, k, r->warnings[i]);
+   }
+   bson_append_array_end(&out, &w);
+   json = bson_as_relaxed_extended_json(&out, NULL);
+   fprintf(f, "%s\n", json);
+   bson_free(json);
+   bson_destroy(&out);
+}
 
 int mb_cmd_dump(const mb_args_t *args)
 {
+   mb_dump_opts_t o;
+   mb_dump_report_t *r = NULL;
+   progress_state_t st = {0};
+   bson_t *query = NULL;
    mb_error_t err;
-   (void) args;
-   mb_error_set(&err, MB_EXIT_FAILURE, "'dump' is not built yet");
-   return mb_cli_fail("dump", &err);
+   const char **pos;
+   bool quiet = mb_args_flag(args, "quiet");
+   int rc = MB_EXIT_OK;
+
+   memset(&o, 0, sizeof o);
+   if (mb_args_positional(args, &pos) > 0) {
+      mb_error_set(&err, MB_EXIT_USAGE, "unexpected argument '%s'; the server is given with --uri",
+                   pos[0]);
+      return mb_cli_fail("dump", &err);
+   }
+   if (!read_options(args, &o, &query, &err)) {
+      rc = mb_cli_fail("dump", &err);
+      goto done;
+   }
+   st.tty = !quiet && isatty(STDERR_FILENO);
+   if (!mb_dump_run(&o, on_progress, &st, &r, &err)) {
+      if (st.tty) {
+         fprintf(stderr, "\r\033[K");
+      }
+      rc = mb_cli_fail("dump", &err);
+      goto done;
+   }
+   if (st.tty) {
+      fprintf(stderr, "\r\033[K");
+   }
+   if (!quiet) {
+      /* the summary never mixes with an archive streamed to stdout */
+      FILE *f = strcmp(o.output, "-") == 0 ? stderr : stdout;
+      if (mb_args_flag(args, "json")) {
+         print_json(f, r, o.compress);
+      } else {
+         print_summary(f, r, o.compress);
+      }
+   }
+done:
+   mb_dump_report_destroy(r);
+   bson_destroy(query);
+   bson_free((char *) o.output);
+   return rc;
 }

@@ -72,6 +72,8 @@ const mb_exit_doc_t mb_exit_docs[] = {
    {MB_EXIT_SERVER, "server", "the server failed or went away during the operation"},
    {MB_EXIT_PARTIAL, "partial", "the operation finished but some items failed"},
    {MB_EXIT_TIMEOUT, "timeout", "the run exceeded its time limit"},
+   {MB_EXIT_NOTHING, "nothing",
+    "dump: the selection (--db, --collection, patterns) matched nothing; no archive was written"},
    {MB_EXIT_INTERRUPTED, "interrupted",
     "stopped by SIGINT or SIGTERM; no file was left under a final name"},
    {-1, NULL, NULL},

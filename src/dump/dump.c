@@ -1,2 +1,557 @@
-/* placeholder until the dump engine lands */
-#include "common/error.h"
+#include "dump/dump.h"
+#include "archive/writer.h"
+#include "common/client.h"
+#include "common/file.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BLOCK_SIZE (4u << 20) /* documents are copied into blocks of this size */
+#define BATCH_SIZE 1000000    /* the server fills each reply up to its 16 MiB cap */
+
+typedef struct block {
+   struct block *next;
+   int ns;         /* plan index; -1 marks the end of the stream for the writer */
+   bool task_done; /* the reader finished this namespace's task with this block */
+   uint8_t *data;
+   size_t len, cap;
+} block_t;
+
+typedef struct {
+   block_t *head, *tail;
+   pthread_cond_t cond;
+} fifo_t;
+
+typedef struct {
+   uint64_t first_ns, last_ns; /* monotonic nanoseconds of first block and EOF */
+   atomic_int tasks_left;
+} ns_run_t;
+
+typedef struct {
+   const mb_dump_opts_t *o;
+   mb_plan_t *plan;
+   mb_client_t *client;
+   mb_archive_writer_t *writer;
+   int *ids; /* writer namespace id per plan index */
+   ns_run_t *run;
+   pthread_mutex_t lock; /* guards everything below and both fifos */
+   fifo_t free_blocks, full_blocks;
+   block_t *all_blocks;
+   int nblocks;
+   int next_task, specials_left, readers_left, ns_done;
+   const char *current;
+   pthread_cond_t changed; /* tasks, readers_left */
+   bool failed;
+   mb_error_t err;
+   atomic_uint_fast64_t docs, bytes;
+} engine_t;
+
+static uint64_t now_ns(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Record the first failure and wake every thread so that all of them stop. */
+static void fail(engine_t *e, const mb_error_t *err)
+{
+   pthread_mutex_lock(&e->lock);
+   if (!e->failed) {
+      e->failed = true;
+      e->err = *err;
+   }
+   pthread_cond_broadcast(&e->free_blocks.cond);
+   pthread_cond_broadcast(&e->full_blocks.cond);
+   pthread_cond_broadcast(&e->changed);
+   pthread_mutex_unlock(&e->lock);
+}
+
+static void fifo_push_locked(fifo_t *f, block_t *b)
+{
+   b->next = NULL;
+   if (f->tail) {
+      f->tail->next = b;
+   } else {
+      f->head = b;
+   }
+   f->tail = b;
+   pthread_cond_signal(&f->cond);
+}
+
+/* Pop a block, waiting while the fifo is empty; NULL once the dump failed. */
+static block_t *fifo_pop(engine_t *e, fifo_t *f)
+{
+   block_t *b = NULL;
+
+   pthread_mutex_lock(&e->lock);
+   while (!e->failed && !f->head) {
+      pthread_cond_wait(&f->cond, &e->lock);
+   }
+   if (!e->failed) {
+      b = f->head;
+      f->head = b->next;
+      if (!f->head) {
+         f->tail = NULL;
+      }
+   }
+   pthread_mutex_unlock(&e->lock);
+   return b;
+}
+
+static void fifo_push(engine_t *e, fifo_t *f, block_t *b)
+{
+   pthread_mutex_lock(&e->lock);
+   fifo_push_locked(f, b);
+   pthread_mutex_unlock(&e->lock);
+}
+
+static block_t *take_block(engine_t *e, int ns)
+{
+   block_t *b = fifo_pop(e, &e->free_blocks);
+   if (b) {
+      b->ns = ns;
+      b->len = 0;
+      b->task_done = false;
+   }
+   return b;
+}
+
+static bool alloc_blocks(engine_t *e, int n, mb_error_t *err)
+{
+   e->all_blocks = calloc((size_t) n, sizeof *e->all_blocks);
+   if (!e->all_blocks) {
+      goto oom;
+   }
+   e->nblocks = n;
+   for (int i = 0; i < n; i++) {
+      block_t *b = &e->all_blocks[i];
+      b->cap = BLOCK_SIZE;
+      b->data = malloc(BLOCK_SIZE);
+      if (!b->data) {
+         goto oom;
+      }
+      fifo_push_locked(&e->free_blocks, b);
+   }
+   return true;
+oom:
+   mb_error_set(err, MB_EXIT_FAILURE, "out of memory allocating %d blocks of %u bytes", n,
+                BLOCK_SIZE);
+   return false;
+}
+
+/* The next task for a reader: special namespaces first, and no regular namespace starts until
+ * every special one has been read (mongorestore reads them before the others). -1: none left. */
+static int next_task(engine_t *e)
+{
+   int t = -1;
+
+   pthread_mutex_lock(&e->lock);
+   while (!e->failed && e->next_task < e->plan->nns &&
+          e->plan->ns[e->next_task].kind != MB_NS_SPECIAL && e->specials_left > 0) {
+      pthread_cond_wait(&e->changed, &e->lock);
+   }
+   if (!e->failed && e->next_task < e->plan->nns) {
+      t = e->next_task++;
+      e->current = e->plan->ns[t].collection;
+   }
+   pthread_mutex_unlock(&e->lock);
+   return t;
+}
+
+static void task_finished(engine_t *e, int t)
+{
+   pthread_mutex_lock(&e->lock);
+   if (e->plan->ns[t].kind == MB_NS_SPECIAL) {
+      e->specials_left--;
+      pthread_cond_broadcast(&e->changed);
+   }
+   pthread_mutex_unlock(&e->lock);
+}
+
+static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n)
+{
+   mongoc_collection_t *coll = mongoc_client_get_collection(client, n->source_db,
+                                                            n->source_collection);
+   bson_t opts = BSON_INITIALIZER, hint, empty = BSON_INITIALIZER;
+   mongoc_cursor_t *cur;
+
+   BSON_APPEND_INT32(&opts, "batchSize", BATCH_SIZE);
+   if (n->natural_hint) {
+      BSON_APPEND_DOCUMENT_BEGIN(&opts, "hint", &hint);
+      BSON_APPEND_INT32(&hint, "$natural", 1);
+      bson_append_document_end(&opts, &hint);
+   }
+   cur = mongoc_collection_find_with_opts(coll, n->filter ? n->filter : &empty, &opts, NULL);
+   bson_destroy(&opts);
+   bson_destroy(&empty);
+   mongoc_collection_destroy(coll);
+   return cur;
+}
+
+/* Copy one document into the reader's block, handing full blocks to the writer. */
+static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
+{
+   block_t *b = *bp;
+   uint32_t len = doc->len;
+
+   if (b->len + len > b->cap && b->len > 0) {
+      fifo_push(e, &e->full_blocks, b);
+      b = *bp = take_block(e, t);
+      if (!b) {
+         return false;
+      }
+   }
+   if (len > b->cap) {
+      uint8_t *p = realloc(b->data, len); /* one oversized document: this block grows */
+      if (!p) {
+         mb_error_t err;
+         mb_error_set(&err, MB_EXIT_FAILURE, "out of memory for a document of %u bytes", len);
+         fail(e, &err);
+         return false;
+      }
+      b->data = p;
+      b->cap = len;
+   }
+   memcpy(b->data + b->len, bson_get_data(doc), len);
+   b->len += len;
+   return true;
+}
+
+static void read_task(engine_t *e, mongoc_client_t *client, int t)
+{
+   const mb_plan_ns_t *n = &e->plan->ns[t];
+   block_t *b = take_block(e, t);
+   mongoc_cursor_t *cur = NULL;
+   const bson_t *doc;
+   bson_error_t de;
+
+   if (!b) {
+      return;
+   }
+   e->run[t].first_ns = now_ns();
+   if (n->read_data) {
+      cur = open_cursor(client, n);
+      while (!e->failed && mongoc_cursor_next(cur, &doc)) {
+         if (!append_doc(e, &b, t, doc)) {
+            goto out;
+         }
+         atomic_fetch_add(&e->docs, 1);
+         atomic_fetch_add(&e->bytes, doc->len);
+      }
+      if (mongoc_cursor_error(cur, &de)) {
+         mb_error_t err;
+         mb_client_error(&err, &de, "reading '%s.%s' failed", n->db, n->collection);
+         if (mb_error_exit_code(&err) == MB_EXIT_CONNECT) {
+            mb_error_recode(&err, MB_EXIT_SERVER); /* it answered before: it went away */
+            mb_error_prefix(&err, "the server went away");
+         }
+         fail(e, &err);
+         goto out;
+      }
+   }
+   b->task_done = true;
+   fifo_push(e, &e->full_blocks, b);
+   b = NULL;
+   task_finished(e, t);
+out:
+   if (b) {
+      fifo_push(e, &e->free_blocks, b);
+   }
+   mongoc_cursor_destroy(cur);
+}
+
+static void *reader_main(void *arg)
+{
+   engine_t *e = arg;
+   mongoc_client_t *client = mongoc_client_pool_pop(mb_client_pool(e->client));
+   int t;
+
+   while ((t = next_task(e)) >= 0) {
+      read_task(e, client, t);
+   }
+   mongoc_client_pool_push(mb_client_pool(e->client), client);
+   pthread_mutex_lock(&e->lock);
+   e->readers_left--;
+   pthread_cond_broadcast(&e->changed);
+   pthread_mutex_unlock(&e->lock);
+   return NULL;
+}
+
+static bool write_block(engine_t *e, block_t *b, mb_error_t *err)
+{
+   ns_run_t *r = &e->run[b->ns];
+   int id = e->ids[b->ns];
+
+   if (b->len && !mb_archive_writer_write(e->writer, id, b->data, b->len, err)) {
+      return false;
+   }
+   if (b->task_done && atomic_fetch_sub(&r->tasks_left, 1) == 1) {
+      if (!mb_archive_writer_end_namespace(e->writer, id, err)) {
+         return false;
+      }
+      r->last_ns = now_ns();
+      pthread_mutex_lock(&e->lock);
+      e->ns_done++;
+      pthread_mutex_unlock(&e->lock);
+   }
+   return true;
+}
+
+static void *writer_main(void *arg)
+{
+   engine_t *e = arg;
+   block_t *b;
+   mb_error_t err;
+
+   while ((b = fifo_pop(e, &e->full_blocks)) != NULL && b->ns >= 0) {
+      bool ok = write_block(e, b, &err);
+      if (b->cap > BLOCK_SIZE) {
+         uint8_t *p = realloc(b->data, BLOCK_SIZE); /* give back an oversized block's memory */
+         if (p) {
+            b->data = p;
+            b->cap = BLOCK_SIZE;
+         }
+      }
+      fifo_push(e, &e->free_blocks, b);
+      if (!ok) {
+         fail(e, &err);
+         break;
+      }
+   }
+   return NULL;
+}
+
+static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
+                            mb_dump_progress_fn progress, void *ud)
+{
+   mb_dump_progress_t p;
+
+   pthread_mutex_lock(&e->lock);
+   p.ns_done = e->ns_done;
+   p.current = e->current;
+   pthread_mutex_unlock(&e->lock);
+   p.ns_total = e->plan->nns;
+   p.docs = atomic_load(&e->docs);
+   p.bytes = atomic_load(&e->bytes);
+   p.bytes_expected = expected;
+   p.seconds = (double) (now_ns() - start) / 1e9;
+   progress(&p, ud);
+}
+
+/* Wait for the readers, reporting progress and watching for cancellation. */
+static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progress, void *ud)
+{
+   uint64_t expected = 0;
+
+   for (int i = 0; i < e->plan->nns; i++) {
+      expected += (uint64_t) (e->plan->ns[i].size_bytes > 0 ? e->plan->ns[i].size_bytes : 0);
+   }
+   pthread_mutex_lock(&e->lock);
+   while (e->readers_left > 0) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 250000000;
+      if (ts.tv_nsec >= 1000000000) {
+         ts.tv_sec++;
+         ts.tv_nsec -= 1000000000;
+      }
+      pthread_cond_timedwait(&e->changed, &e->lock, &ts);
+      pthread_mutex_unlock(&e->lock);
+      if (e->o->cancel && *e->o->cancel) {
+         mb_error_t err;
+         mb_error_set(&err, MB_EXIT_TIMEOUT, "the dump was cancelled (time limit reached)");
+         fail(e, &err);
+      }
+      if (progress) {
+         report_progress(e, start, expected, progress, ud);
+      }
+      pthread_mutex_lock(&e->lock);
+   }
+   pthread_mutex_unlock(&e->lock);
+}
+
+static bool declare_namespaces(engine_t *e, mb_error_t *err)
+{
+   e->ids = calloc((size_t) e->plan->nns, sizeof *e->ids);
+   e->run = calloc((size_t) e->plan->nns, sizeof *e->run);
+   if (!e->ids || !e->run) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return false;
+   }
+   for (int i = 0; i < e->plan->nns; i++) {
+      const mb_plan_ns_t *n = &e->plan->ns[i];
+      atomic_init(&e->run[i].tasks_left, 1);
+      e->specials_left += n->kind == MB_NS_SPECIAL;
+      if (!mb_archive_writer_add_namespace(e->writer, n->db, n->collection, n->metadata, n->type,
+                                           &e->ids[i], err)) {
+         return false;
+      }
+   }
+   return mb_archive_writer_begin(e->writer, err);
+}
+
+/* Start the writer and the readers, wait for all of them, and finish the archive stream. */
+static bool pump(engine_t *e, mb_dump_progress_fn progress, void *ud, uint64_t start,
+                 mb_error_t *err)
+{
+   int jobs = e->o->jobs < e->plan->nns ? e->o->jobs : e->plan->nns;
+   pthread_t writer, *readers = calloc((size_t) (jobs > 0 ? jobs : 1), sizeof *readers);
+   block_t end = {.ns = -1};
+   int started = 0;
+
+   if (!readers || !alloc_blocks(e, 2 * jobs + 2, err)) {
+      free(readers);
+      return false;
+   }
+   pthread_create(&writer, NULL, writer_main, e);
+   e->readers_left = jobs;
+   for (; started < jobs; started++) {
+      if (pthread_create(&readers[started], NULL, reader_main, e) != 0) {
+         mb_error_set(err, MB_EXIT_FAILURE, "cannot start reader threads");
+         fail(e, err);
+         pthread_mutex_lock(&e->lock);
+         e->readers_left -= jobs - started;
+         pthread_mutex_unlock(&e->lock);
+         break;
+      }
+   }
+   wait_readers(e, start, progress, ud);
+   for (int i = 0; i < started; i++) {
+      pthread_join(readers[i], NULL);
+   }
+   fifo_push(e, &e->full_blocks, &end);
+   pthread_join(writer, NULL);
+   free(readers);
+   if (e->failed) {
+      *err = e->err;
+      return false;
+   }
+   return mb_archive_writer_finish(e->writer, err);
+}
+
+static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_report_t **out)
+{
+   mb_dump_report_t *r = calloc(1, sizeof *r);
+
+   if (!r || !(r->ns = calloc((size_t) e->plan->nns + 1, sizeof *r->ns)) ||
+       !(r->warnings = calloc((size_t) e->plan->nwarnings + 1, sizeof *r->warnings))) {
+      mb_dump_report_destroy(r);
+      return false;
+   }
+   r->output = bson_strdup(e->o->output);
+   r->server_version = bson_strdup(mb_client_server_version(e->client));
+   r->nns = e->plan->nns;
+   for (int i = 0; i < e->plan->nns; i++) {
+      mb_dump_ns_report_t *n = &r->ns[i];
+      n->db = bson_strdup(e->plan->ns[i].db);
+      n->collection = bson_strdup(e->plan->ns[i].collection);
+      n->type = bson_strdup(e->plan->ns[i].type);
+      mb_archive_writer_ns_stats(e->writer, e->ids[i], &n->docs, &n->bytes, &n->crc);
+      n->seconds = (double) (e->run[i].last_ns - e->run[i].first_ns) / 1e9;
+      r->docs += n->docs;
+      r->bytes_in += n->bytes;
+   }
+   for (int i = 0; i < e->plan->nwarnings; i++) {
+      r->warnings[i] = bson_strdup(e->plan->warnings[i]);
+   }
+   r->bytes_out = file->bytes_in;
+   r->seconds = (double) (now_ns() - start) / 1e9;
+   *out = r;
+   return true;
+}
+
+static bool make_plan(engine_t *e, mb_error_t *err)
+{
+   mongoc_client_t *c = mongoc_client_pool_pop(mb_client_pool(e->client));
+   bool ok = mb_plan_build(c, &e->o->select, &e->plan, err);
+
+   mongoc_client_pool_push(mb_client_pool(e->client), c);
+   if (ok && e->plan->nns == 0) {
+      mb_error_set(err, MB_EXIT_NOTHING, "nothing to dump: %s; no archive written",
+                   e->plan->nwarnings ? e->plan->warnings[0] : "the selection matched no collection");
+      ok = false;
+   }
+   return ok;
+}
+
+static void engine_destroy(engine_t *e)
+{
+   for (int i = 0; i < e->nblocks; i++) {
+      free(e->all_blocks[i].data);
+   }
+   free(e->all_blocks);
+   free(e->ids);
+   free(e->run);
+   mb_archive_writer_destroy(e->writer);
+   mb_plan_destroy(e->plan);
+   mb_client_destroy(e->client);
+   pthread_mutex_destroy(&e->lock);
+   pthread_cond_destroy(&e->free_blocks.cond);
+   pthread_cond_destroy(&e->full_blocks.cond);
+   pthread_cond_destroy(&e->changed);
+}
+
+bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud,
+                 mb_dump_report_t **report, mb_error_t *err)
+{
+   engine_t e = {.o = o};
+   mb_sink_t *file = NULL, *sink = NULL;
+   uint64_t start = now_ns();
+   bool ok = false;
+   mb_archive_header_t hdr = {.concurrent_collections = o->jobs, .tool_version = "mongobak " MONGOBAK_VERSION};
+
+   pthread_mutex_init(&e.lock, NULL);
+   pthread_cond_init(&e.free_blocks.cond, NULL);
+   pthread_cond_init(&e.full_blocks.cond, NULL);
+   pthread_cond_init(&e.changed, NULL);
+   /* the output first: a wrong directory fails before the server is asked anything */
+   if (!mb_file_sink_open(o->output, &file, err)) {
+      goto done;
+   }
+   sink = file; /* owned by the compressor from here on */
+   if (!mb_compress_sink_new(o->compress, o->level, o->compress_threads, file, &sink, err)) {
+      sink = NULL;
+      goto done;
+   }
+   if (!mb_client_connect(o->uri, "mongobak dump", o->jobs + 1, &e.client, err) ||
+       !make_plan(&e, err)) {
+      goto done;
+   }
+   hdr.server_version = mb_client_server_version(e.client);
+   ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
+        pump(&e, progress, ud, start, err) && mb_sink_close(sink, err);
+   if (ok && !build_report(&e, file, start, report)) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
+      ok = false;
+   }
+done:
+   mb_sink_destroy(sink);
+   engine_destroy(&e);
+   return ok;
+}
+
+void mb_dump_report_destroy(mb_dump_report_t *r)
+{
+   if (!r) {
+      return;
+   }
+   for (int i = 0; r->ns && i < r->nns; i++) {
+      bson_free(r->ns[i].db);
+      bson_free(r->ns[i].collection);
+      bson_free(r->ns[i].type);
+   }
+   for (int i = 0; r->warnings && r->warnings[i]; i++) {
+      bson_free(r->warnings[i]);
+   }
+   free(r->warnings);
+   free(r->ns);
+   bson_free(r->output);
+   bson_free(r->server_version);
+   free(r);
+}

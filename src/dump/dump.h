@@ -1,0 +1,55 @@
+/* The dump engine: planner -> N readers -> bounded block queue -> one archive writer ->
+ * compressor -> output file (design.md §3). Memory is bounded by block size x pool depth. */
+#ifndef MB_DUMP_DUMP_H
+#define MB_DUMP_DUMP_H
+
+#include "archive/compress.h"
+#include "dump/plan.h"
+
+typedef struct {
+   const char *uri;
+   mb_plan_opts_t select;
+   const char *output;   /* file path, "-" for stdout; never NULL */
+   mb_compress_t compress;
+   int level;
+   int compress_threads;
+   int jobs;             /* reader threads, also the archive's concurrent_collections */
+   const volatile int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
+} mb_dump_opts_t;
+
+typedef struct {
+   char *db, *collection, *type;
+   uint64_t docs, bytes, crc;
+   double seconds;
+} mb_dump_ns_report_t;
+
+typedef struct {
+   char *output;
+   char *server_version;
+   mb_dump_ns_report_t *ns;
+   int nns;
+   char **warnings; /* NULL-terminated */
+   uint64_t docs, bytes_in, bytes_out;
+   double seconds;
+} mb_dump_report_t;
+
+/* Live figures, handed to the progress callback about once a second (main thread). */
+typedef struct {
+   int ns_done, ns_total;
+   uint64_t docs, bytes, bytes_expected;
+   const char *current; /* a namespace being read, or NULL */
+   double seconds;
+} mb_dump_progress_t;
+
+typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *ud);
+
+/* Run one dump. On success the archive is complete and durable under opts->output and *report
+ * is made for the caller. On failure nothing is left under the final name; the error says what
+ * failed, on what (namespace, file), with the code of its class (CONNECT, AUTH, SERVER, IO...).
+ * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. */
+bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress, void *ud,
+                 mb_dump_report_t **report, mb_error_t *err);
+
+void mb_dump_report_destroy(mb_dump_report_t *r);
+
+#endif

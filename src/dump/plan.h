@@ -1,0 +1,57 @@
+/* The dump planner: what to dump, in which order, with which metadata. Runs on the main thread
+ * before any data is read: listDatabases, listCollections, listIndexes and collection sizes,
+ * filtered the way mongodump filters by default and by the user's selection. */
+#ifndef MB_DUMP_PLAN_H
+#define MB_DUMP_PLAN_H
+
+#include "archive/format.h"
+#include "common/error.h"
+
+#include <mongoc/mongoc.h>
+
+typedef struct {
+   const char *db;           /* NULL: every database */
+   const char *collection;   /* NULL: every collection (needs db) */
+   const char *const *include; /* "db.coll" patterns with '*'; NULL-terminated or NULL */
+   const char *const *exclude;
+   const bson_t *query;      /* filter for the one --collection, or NULL */
+   bool views_as_collections;
+   bool dump_users_and_roles; /* needs db */
+} mb_plan_opts_t;
+
+/* One namespace of the archive and how to read it. */
+typedef struct {
+   char *db, *collection; /* prelude names */
+   char *type;            /* listCollections type; "" for $admin.* entries */
+   char *metadata;        /* canonical Extended JSON, "" for none */
+   char *source_db, *source_collection; /* where the documents come from */
+   bson_t *filter;        /* NULL: every document */
+   bool natural_hint;     /* hint {$natural: 1} (whole collections, not views) */
+   bool read_data;        /* false for views stored as views: an empty namespace */
+   mb_ns_kind_t kind;
+   int64_t size_bytes;    /* estimated, for ordering and ETA (0 when unknown) */
+   int64_t count;         /* estimated documents */
+} mb_plan_ns_t;
+
+typedef struct {
+   mb_plan_ns_t *ns; /* in dump order: special namespaces first, then views, then largest first */
+   int nns;
+   char **warnings; /* NULL-terminated, e.g. a --db that does not exist */
+   int nwarnings;
+} mb_plan_t;
+
+/* Build the plan with client. Driver errors are wrapped with what was being listed. */
+bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *opts, mb_plan_t **out,
+                   mb_error_t *err);
+void mb_plan_destroy(mb_plan_t *p);
+
+/* The metadata text mongodump writes for a collection: compact canonical Extended JSON of
+ * {options (if non-empty), indexes, uuid (if a UUID), collectionName, type (if non-empty)}.
+ * Returns a new string (bson_free). Exposed for tests. */
+char *mb_plan_metadata_json(const bson_t *options, const bson_t *indexes_array,
+                            const bson_value_t *uuid, const char *name, const char *type);
+
+/* Remove the whitespace libbson puts between JSON tokens (not inside strings), in place. */
+void mb_plan_compact_json(char *json);
+
+#endif
