@@ -46,6 +46,18 @@ static char *default_output(const char *dir, mb_compress_t c)
                              mb_compress_extension(c));
 }
 
+/* The values of a repeatable option as a NULL-terminated array (made for the caller). */
+static const char **pattern_list(const mb_args_t *a, const char *name)
+{
+   int n = mb_args_count(a, name);
+   const char **v = bson_malloc0((size_t) (n + 1) * sizeof *v);
+
+   for (int i = 0; i < n; i++) {
+      v[i] = mb_args_nth(a, name, i);
+   }
+   return v;
+}
+
 static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, mb_error_t *err)
 {
    const char *s;
@@ -56,6 +68,8 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    o->uri = mb_args_get(a, "uri") ? mb_args_get(a, "uri") : "mongodb://localhost:27017";
    o->select.db = mb_args_get(a, "db");
    o->select.collection = mb_args_get(a, "collection");
+   o->select.include = pattern_list(a, "ns-include");
+   o->select.exclude = pattern_list(a, "ns-exclude");
    o->select.views_as_collections = mb_args_flag(a, "views-as-collections");
    o->select.dump_users_and_roles = mb_args_flag(a, "dump-users-and-roles");
    if (o->select.collection && !o->select.db) {
@@ -219,5 +233,7 @@ done:
    mb_dump_report_destroy(r);
    bson_destroy(query);
    bson_free((char *) o.output);
+   bson_free((void *) o.select.include);
+   bson_free((void *) o.select.exclude);
    return rc;
 }

@@ -21,9 +21,10 @@ static void driver_log(mongoc_log_level_t level, const char *domain, const char 
    if (strstr(message, "endSessions")) {
       return;
    }
-   if (level <= MONGOC_LOG_LEVEL_WARNING) {
-      mb_log(level <= MONGOC_LOG_LEVEL_CRITICAL ? MB_LOG_ERROR : MB_LOG_WARN, "driver (%s): %s",
-             domain, message);
+   /* errors reach the user through the failing call, with context; the driver's own lines
+    * are details for --log-level debug */
+   if (level <= MONGOC_LOG_LEVEL_CRITICAL) {
+      mb_log(MB_LOG_ERROR, "driver (%s): %s", domain, message);
    } else if (level <= MONGOC_LOG_LEVEL_INFO) {
       mb_log(MB_LOG_DEBUG, "driver (%s): %s", domain, message);
    }

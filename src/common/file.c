@@ -99,8 +99,9 @@ static bool file_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *e
       }
       if (n < 0) {
          int e = errno;
-         mb_error_errno(err, e, "cannot write '%s'%s", f->partial ? f->partial : f->path,
-                        e == ENOSPC ? " (no space left: free space or choose another directory)" : "");
+         mb_error_set(err, MB_EXIT_IO, "cannot write '%s': %s%s",
+                      f->partial ? f->partial : f->path, strerror(e),
+                      e == ENOSPC ? "; free some space or choose another directory" : "");
          return false;
       }
       p += n;
@@ -187,10 +188,10 @@ bool mb_file_sink_open(const char *path, mb_sink_t **out, mb_error_t *err)
       f->fd = open(f->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
       if (f->fd < 0) {
          int e = errno;
-         mb_error_errno(err, e, "cannot create '%s'%s", f->partial,
-                        e == ENOENT ? " (does the directory exist?)"
-                        : e == EACCES ? " (check the directory's permissions)"
-                                      : "");
+         mb_error_set(err, MB_EXIT_IO, "cannot create '%s': %s%s", f->partial, strerror(e),
+                      e == ENOENT   ? "; does the directory exist?"
+                      : e == EACCES ? "; check the directory's permissions"
+                                    : "");
          goto fail;
       }
       f->slot = partial_register(f->partial);

@@ -477,6 +477,9 @@ static bool make_plan(engine_t *e, mb_error_t *err)
                    e->plan->nwarnings ? e->plan->warnings[0] : "the selection matched no collection");
       ok = false;
    }
+   for (int i = 0; ok && i < e->plan->nwarnings; i++) {
+      mb_log(MB_LOG_WARN, "%s", e->plan->warnings[i]);
+   }
    return ok;
 }
 

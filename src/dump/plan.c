@@ -1,6 +1,5 @@
 #include "dump/plan.h"
 #include "common/client.h"
-#include "common/log.h"
 #include "common/nsmatch.h"
 
 #include <stdlib.h>
@@ -88,7 +87,6 @@ static void plan_warn(mb_plan_t *p, const char *msg)
    p->warnings = w;
    w[p->nwarnings++] = bson_strdup(msg);
    w[p->nwarnings] = NULL;
-   mb_log(MB_LOG_WARN, "%s", msg);
 }
 
 static mb_plan_ns_t *plan_add(mb_plan_t *p)
@@ -385,7 +383,9 @@ bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *o, mb_plan_t *
       mb_plan_destroy(p);
       return false;
    }
-   qsort(p->ns, (size_t) p->nns, sizeof *p->ns, order);
+   if (p->nns > 1) {
+      qsort(p->ns, (size_t) p->nns, sizeof *p->ns, order);
+   }
    *out = p;
    return true;
 }
