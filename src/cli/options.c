@@ -368,7 +368,7 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
    fprintf(f, ".TH MONGOBAK 1 \"\" \"mongobak %s\" \"User Commands\"\n", MONGOBAK_VERSION);
    fprintf(f, ".SH NAME\nmongobak \\- MongoDB backups without the MongoDB tools\n");
    fprintf(f, ".SH SYNOPSIS\n.B mongobak\n.I COMMAND\n[\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n");
-   fprintf(f, ".SH DESCRIPTION\nmongobak reads and writes archives in the format of "
+   fprintf(f, ".SH DESCRIPTION\nmongobak reads and writes archives in the format of\n"
               ".BR mongodump (1)\n\\-\\-archive, so that the real\n.BR mongorestore (1)\n"
               "restores what mongobak writes, and mongobak reads what mongodump writes "
               "(uncompressed, gzip or zstd, detected from the first bytes).\n");
