@@ -113,6 +113,13 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    o->jobs = (int) v;
+   if (!mb_args_size(a, "split-threshold", 256ll << 20, &o->select.split_threshold, err)) {
+      return false;
+   }
+   if (!mb_args_flag(a, "split")) {
+      o->select.split_threshold = 0;
+   }
+   o->select.split_ranges = 2 * o->jobs;
    if (!mb_args_int(a, "compress-threads", sysconf(_SC_NPROCESSORS_ONLN), 1, 256, &v, err)) {
       return false;
    }

@@ -1,9 +1,131 @@
+/* mongobak restore: options to the restore engine, progress on a terminal, the summary. */
 #include "cli/commands.h"
+#include "restore/restore.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_URI "mongodb://localhost:27017"
+#define MAX_JOBS 64
+
+/* The values of a repeatable option (borrowed strings; the array is freed by the caller). */
+static const char **values_of(const mb_args_t *args, const char *name, int *n)
+{
+   const char **v;
+
+   *n = mb_args_count(args, name);
+   v = bson_malloc0(sizeof *v * (size_t) (*n + 1));
+   for (int i = 0; i < *n; i++) {
+      v[i] = mb_args_nth(args, name, i);
+   }
+   return v;
+}
+
+static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t *err)
+{
+   const char **pos;
+   int nfrom, nto;
+   long jobs;
+
+   if (mb_args_positional(args, &pos) > 0) {
+      mb_error_set(err, MB_EXIT_USAGE, "unexpected argument '%s'; give the archive with --archive",
+                   pos[0]);
+      return false;
+   }
+   if (!mb_args_int(args, "jobs", 4, 1, MAX_JOBS, &jobs, err)) {
+      return false;
+   }
+   o->jobs = (int) jobs;
+   o->uri = mb_args_get(args, "uri") ? mb_args_get(args, "uri") : DEFAULT_URI;
+   o->drop = mb_args_flag(args, "drop");
+   o->no_index_restore = mb_args_flag(args, "no-index-restore");
+   o->preserve_uuid = mb_args_flag(args, "preserve-uuid");
+   o->dry_run = mb_args_flag(args, "dry-run");
+   o->stop_on_error = mb_args_flag(args, "stop-on-error");
+   o->includes = values_of(args, "ns-include", &o->n_includes);
+   o->excludes = values_of(args, "ns-exclude", &o->n_excludes);
+   o->froms = values_of(args, "ns-from", &nfrom);
+   o->tos = values_of(args, "ns-to", &nto);
+   o->n_renames = nfrom;
+   if (nfrom != nto) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--ns-from and --ns-to come in pairs: %d --ns-from but %d --ns-to", nfrom,
+                   nto);
+      return false;
+   }
+   return true;
+}
+
+static void free_options(mb_restore_opts_t *o)
+{
+   bson_free((void *) o->includes);
+   bson_free((void *) o->excludes);
+   bson_free((void *) o->froms);
+   bson_free((void *) o->tos);
+}
+
+/* One line on stderr, rewritten in place (only on a terminal). */
+static void show_progress(void *ctx, const mb_restore_progress_t *p)
+{
+   char pct[32] = "";
+
+   (void) ctx;
+   if (p->input_size > 0) {
+      snprintf(pct, sizeof pct, "%3.0f%%, ",
+               100.0 * (double) p->input_bytes / (double) p->input_size);
+   }
+   fprintf(stderr,
+           "\rrestore: %s%.1f MB read, %llu documents read, %llu restored, %d/%d collections "
+           "done, %.0f s\033[K",
+           pct, (double) p->input_bytes / 1e6, (unsigned long long) p->docs_read,
+           (unsigned long long) p->docs_restored, p->ns_done, p->ns_total, p->seconds);
+   if (p->final) {
+      fputs("\r\033[K", stderr);
+   }
+   fflush(stderr);
+}
+
+static uint64_t input_size(const char *path)
+{
+   struct stat st;
+
+   if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      return (uint64_t) st.st_size;
+   }
+   return 0;
+}
 
 int mb_cmd_restore(const mb_args_t *args)
 {
+   mb_restore_opts_t o;
+   mb_restore_report_t *report = NULL;
+   mb_source_t *src = NULL, *raw = NULL;
+   mb_compress_t kind = MB_COMPRESS_NONE;
+   const char *path = mb_args_get(args, "archive") ? mb_args_get(args, "archive") : "-";
+   bool json = mb_args_flag(args, "json"), quiet = mb_args_flag(args, "quiet"), ok;
    mb_error_t err;
-   (void) args;
-   mb_error_set(&err, MB_EXIT_FAILURE, "'restore' is not built yet");
-   return mb_cli_fail("restore", &err);
+   int rc = MB_EXIT_OK;
+
+   memset(&o, 0, sizeof o);
+   ok = read_options(args, &o, &err) && mb_cli_open_archive(path, &src, &raw, &kind, &err);
+   if (ok) {
+      o.raw = raw;
+      o.input_size = input_size(path);
+      o.progress = !quiet && isatty(STDERR_FILENO) ? show_progress : NULL;
+      ok = mb_restore_run(&o, src, &report, &err);
+   }
+   if (json) {
+      mb_restore_report_print_json(stdout, report, path, mb_compress_name(kind), ok ? NULL : &err);
+   } else if (report && !quiet) {
+      mb_restore_report_print_text(stdout, report);
+   }
+   fflush(stdout);
+   if (!ok) {
+      rc = mb_cli_fail("restore", &err);
+   }
+   mb_restore_report_destroy(report);
+   mb_source_destroy(src);
+   free_options(&o);
+   return rc;
 }

@@ -29,6 +29,10 @@ const mb_option_t mb_options[] = {
     "threads that compress (zstd workers or parallel gzip members)"},
    {"jobs", 'j', "dump restore", "N", false, NULL, "4",
     "collections read (dump) or restored (restore) in parallel"},
+   {"split", 0, "dump", NULL, false, NULL, NULL,
+    "read each collection larger than --split-threshold as 2 x --jobs _id ranges in parallel"},
+   {"split-threshold", 0, "dump", "SIZE", false, NULL, "256M",
+    "size from which --split splits a collection (bytes, or with K, M, G)"},
    {"views-as-collections", 0, "dump", NULL, false, NULL, NULL,
     "dump only views, each as a collection of its documents (as mongodump does)"},
    {"dump-users-and-roles", 0, "dump", NULL, false, NULL, NULL,
@@ -296,6 +300,34 @@ bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long 
       return false;
    }
    *out = v;
+   return true;
+}
+
+bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out,
+                  mb_error_t *err)
+{
+   const char *s = mb_args_get(a, name);
+   char *end;
+   double v;
+   double mult = 1;
+
+   if (!s) {
+      *out = def;
+      return true;
+   }
+   errno = 0;
+   v = strtod(s, &end);
+   if (*end && strchr("kKmMgGtT", *end) && (end[1] == '\0' || strcmp(end + 1, "iB") == 0 ||
+                                             strcmp(end + 1, "B") == 0)) {
+      const char *units = "kmgt";
+      mult = (double) (1ull << (10 * (1 + (strchr(units, end[0] | 0x20) - units))));
+      end += strlen(end);
+   }
+   if (errno || end == s || *end || v < 0 || v * mult > 9.0e18) {
+      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a size like 512M or 2G, not '%s'", name, s);
+      return false;
+   }
+   *out = (int64_t) (v * mult);
    return true;
 }
 

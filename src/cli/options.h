@@ -55,6 +55,10 @@ int mb_args_positional(const mb_args_t *a, const char ***values);
 bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long max, long *out,
                  mb_error_t *err);
 
+/* Size option: bytes, or a number with K, M, G or T (binary units); def when absent. */
+bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out,
+                  mb_error_t *err);
+
 /* Help text for one command, or the overview when cmd is NULL. */
 void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cmd);
 /* The man page (roff), generated from the same tables. */

@@ -149,47 +149,86 @@ oom:
  * every special one has been read (mongorestore reads them before the others). -1: none left. */
 static int next_task(engine_t *e)
 {
+   const mb_plan_task_t *tasks = e->plan->tasks;
    int t = -1;
 
    pthread_mutex_lock(&e->lock);
-   while (!e->failed && e->next_task < e->plan->nns &&
-          e->plan->ns[e->next_task].kind != MB_NS_SPECIAL && e->specials_left > 0) {
+   while (!e->failed && e->next_task < e->plan->ntasks &&
+          e->plan->ns[tasks[e->next_task].ns].kind != MB_NS_SPECIAL && e->specials_left > 0) {
       pthread_cond_wait(&e->changed, &e->lock);
    }
-   if (!e->failed && e->next_task < e->plan->nns) {
+   if (!e->failed && e->next_task < e->plan->ntasks) {
       t = e->next_task++;
-      e->current = e->plan->ns[t].collection;
+      e->current = e->plan->ns[tasks[t].ns].collection;
    }
    pthread_mutex_unlock(&e->lock);
    return t;
 }
 
-static void task_finished(engine_t *e, int t)
+static void task_finished(engine_t *e, int ns)
 {
    pthread_mutex_lock(&e->lock);
-   if (e->plan->ns[t].kind == MB_NS_SPECIAL) {
+   if (e->plan->ns[ns].kind == MB_NS_SPECIAL) {
       e->specials_left--;
       pthread_cond_broadcast(&e->changed);
    }
    pthread_mutex_unlock(&e->lock);
 }
 
-static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n)
+static void append_id_bound(bson_t *b, const char *key, const bson_t *bound)
+{
+   bson_iter_t it;
+   if (bson_iter_init_find(&it, bound, "_id")) {
+      bson_append_value(b, key, -1, bson_iter_value(&it));
+   }
+}
+
+/* The find for one task: a whole namespace ({$natural: 1}), or one _id range. */
+static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n,
+                                    const mb_plan_task_t *t)
 {
    mongoc_collection_t *coll = mongoc_client_get_collection(client, n->source_db,
                                                             n->source_collection);
-   bson_t opts = BSON_INITIALIZER, hint, empty = BSON_INITIALIZER;
+   bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint, sub, range;
    mongoc_cursor_t *cur;
 
    BSON_APPEND_INT32(&opts, "batchSize", BATCH_SIZE);
-   if (n->natural_hint) {
+   if (n->natural_hint || t->method != MB_SPLIT_NONE) {
       BSON_APPEND_DOCUMENT_BEGIN(&opts, "hint", &hint);
-      BSON_APPEND_INT32(&hint, "$natural", 1);
+      BSON_APPEND_INT32(&hint, t->method != MB_SPLIT_NONE ? "_id" : "$natural", 1);
       bson_append_document_end(&opts, &hint);
    }
-   cur = mongoc_collection_find_with_opts(coll, n->filter ? n->filter : &empty, &opts, NULL);
+   if (t->method == MB_SPLIT_MINMAX) {
+      if (t->lo) {
+         BSON_APPEND_DOCUMENT(&opts, "min", t->lo);
+      }
+      if (t->hi) {
+         BSON_APPEND_DOCUMENT(&opts, "max", t->hi);
+      }
+   }
+   if (t->method == MB_SPLIT_FILTER) {
+      /* exact: every _id has one type class (split.h) */
+      BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &sub);
+      if (n->filter) {
+         BSON_APPEND_DOCUMENT(&sub, "0", n->filter);
+      }
+      BSON_APPEND_DOCUMENT_BEGIN(&sub, n->filter ? "1" : "0", &range);
+      BSON_APPEND_DOCUMENT_BEGIN(&range, "_id", &hint);
+      if (t->lo) {
+         append_id_bound(&hint, "$gte", t->lo);
+      }
+      if (t->hi) {
+         append_id_bound(&hint, "$lt", t->hi);
+      }
+      bson_append_document_end(&range, &hint);
+      bson_append_document_end(&sub, &range);
+      bson_append_array_end(&filter, &sub);
+   } else if (n->filter) {
+      bson_concat(&filter, n->filter);
+   }
+   cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
    bson_destroy(&opts);
-   bson_destroy(&empty);
+   bson_destroy(&filter);
    mongoc_collection_destroy(coll);
    return cur;
 }
@@ -225,8 +264,9 @@ static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
 
 static void read_task(engine_t *e, mongoc_client_t *client, int t)
 {
-   const mb_plan_ns_t *n = &e->plan->ns[t];
-   block_t *b = take_block(e, t);
+   const mb_plan_task_t *task = &e->plan->tasks[t];
+   const mb_plan_ns_t *n = &e->plan->ns[task->ns];
+   block_t *b = take_block(e, task->ns);
    mongoc_cursor_t *cur = NULL;
    const bson_t *doc;
    bson_error_t de;
@@ -234,11 +274,13 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    if (!b) {
       return;
    }
-   e->run[t].first_ns = now_ns();
+   if (!e->run[task->ns].first_ns) {
+      e->run[task->ns].first_ns = now_ns();
+   }
    if (n->read_data) {
-      cur = open_cursor(client, n);
+      cur = open_cursor(client, n, task);
       while (!e->failed && mongoc_cursor_next(cur, &doc)) {
-         if (!append_doc(e, &b, t, doc)) {
+         if (!append_doc(e, &b, task->ns, doc)) {
             goto out;
          }
          atomic_fetch_add(&e->docs, 1);
@@ -258,7 +300,7 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    b->task_done = true;
    fifo_push(e, &e->full_blocks, b);
    b = NULL;
-   task_finished(e, t);
+   task_finished(e, task->ns);
 out:
    if (b) {
       fifo_push(e, &e->free_blocks, b);
@@ -386,8 +428,13 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
    }
    for (int i = 0; i < e->plan->nns; i++) {
       const mb_plan_ns_t *n = &e->plan->ns[i];
-      atomic_init(&e->run[i].tasks_left, 1);
-      e->specials_left += n->kind == MB_NS_SPECIAL;
+      atomic_init(&e->run[i].tasks_left, n->ntasks);
+      e->specials_left += n->kind == MB_NS_SPECIAL ? n->ntasks : 0;
+      if (n->split_how) {
+         mb_log(n->ntasks > 1 ? MB_LOG_INFO : MB_LOG_WARN, "%s.%s: %s%s (%d ranges)", n->db,
+                n->collection, n->ntasks > 1 ? "split by " : "not split: ", n->split_how,
+                n->ntasks);
+      }
       if (!mb_archive_writer_add_namespace(e->writer, n->db, n->collection, n->metadata, n->type,
                                            &e->ids[i], err)) {
          return false;
@@ -400,7 +447,7 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
 static bool pump(engine_t *e, mb_dump_progress_fn progress, void *ud, uint64_t start,
                  mb_error_t *err)
 {
-   int jobs = e->o->jobs < e->plan->nns ? e->o->jobs : e->plan->nns;
+   int jobs = e->o->jobs < e->plan->ntasks ? e->o->jobs : e->plan->ntasks;
    pthread_t writer, *readers = calloc((size_t) (jobs > 0 ? jobs : 1), sizeof *readers);
    block_t end = {.ns = -1};
    int started = 0;

@@ -220,6 +220,10 @@ static bool add_collection(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_databas
    n->natural_hint = !is_view && !o->query;
    n->filter = o->query ? bson_copy(o->query) : NULL;
    n->kind = mb_archive_ns_kind(n->db, n->collection);
+   {
+      bson_iter_t it;
+      n->capped = bson_iter_init_find(&it, &ci->options, "capped") && bson_iter_as_bool(&it);
+   }
    if (n->read_data && !is_view) {
       collection_size(db, n->source_collection, n);
    }
@@ -327,6 +331,56 @@ static int order(const void *a, const void *b)
    return x->count != y->count ? (x->count > y->count ? -1 : 1) : 0;
 }
 
+static bool splittable(const mb_plan_ns_t *n, const mb_plan_opts_t *o)
+{
+   return o->split_threshold > 0 && o->split_ranges > 1 && n->read_data && n->kind == MB_NS_REGULAR &&
+          strcmp(n->type, "collection") == 0 && !n->capped && n->size_bytes >= o->split_threshold;
+}
+
+static bool add_task(mb_plan_t *p, int ns, mb_split_method_t m, const bson_t *lo, const bson_t *hi)
+{
+   mb_plan_task_t *t = realloc(p->tasks, (size_t) (p->ntasks + 1) * sizeof *t);
+
+   if (!t) {
+      return false;
+   }
+   p->tasks = t;
+   t = &p->tasks[p->ntasks++];
+   t->ns = ns;
+   t->method = m;
+   t->lo = lo ? bson_copy(lo) : NULL;
+   t->hi = hi ? bson_copy(hi) : NULL;
+   p->ns[ns].ntasks++;
+   return true;
+}
+
+/* One task per namespace, or one per _id range for a collection over the split threshold. */
+static bool make_tasks(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_client_t *client)
+{
+   for (int i = 0; i < p->nns; i++) {
+      mb_plan_ns_t *n = &p->ns[i];
+      mb_split_t s = {0};
+      bool ok = true;
+      if (splittable(n, o)) {
+         mb_split_find(client, n->source_db, n->source_collection, n->size_bytes, n->count,
+                       o->split_ranges, &s);
+         n->split_how = s.how;
+      }
+      if (s.nbounds == 0) {
+         ok = add_task(p, i, MB_SPLIT_NONE, NULL, NULL);
+      }
+      for (int k = 0; ok && k <= s.nbounds && s.nbounds > 0; k++) {
+         ok = add_task(p, i, s.method, k > 0 ? s.bounds[k - 1] : NULL,
+                       k < s.nbounds ? s.bounds[k] : NULL);
+      }
+      mb_split_clear(&s);
+      if (!ok) {
+         return false;
+      }
+   }
+   return true;
+}
+
 static bool list_database_names(mongoc_client_t *client, const mb_plan_opts_t *o, char ***names,
                                 mb_error_t *err)
 {
@@ -386,6 +440,11 @@ bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *o, mb_plan_t *
    if (p->nns > 1) {
       qsort(p->ns, (size_t) p->nns, sizeof *p->ns, order);
    }
+   if (!make_tasks(p, o, client)) {
+      mb_plan_destroy(p);
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return false;
+   }
    *out = p;
    return true;
 }
@@ -406,6 +465,11 @@ void mb_plan_destroy(mb_plan_t *p)
       bson_destroy(n->filter);
    }
    free(p->ns);
+   for (int i = 0; i < p->ntasks; i++) {
+      bson_destroy(p->tasks[i].lo);
+      bson_destroy(p->tasks[i].hi);
+   }
+   free(p->tasks);
    for (int i = 0; i < p->nwarnings; i++) {
       bson_free(p->warnings[i]);
    }

@@ -6,6 +6,7 @@
 
 #include "archive/format.h"
 #include "common/error.h"
+#include "dump/split.h"
 
 #include <mongoc/mongoc.h>
 
@@ -17,6 +18,8 @@ typedef struct {
    const bson_t *query;      /* filter for the one --collection, or NULL */
    bool views_as_collections;
    bool dump_users_and_roles; /* needs db */
+   int64_t split_threshold;   /* split regular collections at least this large; 0: never */
+   int split_ranges;          /* ranges per split collection */
 } mb_plan_opts_t;
 
 /* One namespace of the archive and how to read it. */
@@ -31,11 +34,23 @@ typedef struct {
    mb_ns_kind_t kind;
    int64_t size_bytes;    /* estimated, for ordering and ETA (0 when unknown) */
    int64_t count;         /* estimated documents */
+   bool capped;
+   int ntasks;            /* tasks (ranges) that read it */
+   const char *split_how; /* how it was split, or why not; NULL when not considered */
 } mb_plan_ns_t;
+
+/* One unit of reading: a whole namespace, or one _id range of it. */
+typedef struct {
+   int ns;
+   mb_split_method_t method;
+   bson_t *lo, *hi; /* {_id: value} bounds; NULL for an open end */
+} mb_plan_task_t;
 
 typedef struct {
    mb_plan_ns_t *ns; /* in dump order: special namespaces first, then views, then largest first */
    int nns;
+   mb_plan_task_t *tasks; /* in reading order; the ranges of a namespace are consecutive */
+   int ntasks;
    char **warnings; /* NULL-terminated, e.g. a --db that does not exist */
    int nwarnings;
 } mb_plan_t;
