@@ -276,7 +276,7 @@ static bool gz_close(mb_sink_t *s, mb_error_t *err)
       wrote_any |= g->slots[k].state != SLOT_FREE;
    }
    /* an empty stream still gets one (empty) member so that the file is valid gzip */
-   if ((g->slots[g->fill].in_len > 0 || (!wrote_any && g->oldest == g->fill)) &&
+   if ((g->slots[g->fill].in_len > 0 || (!wrote_any && g->base.bytes_in == 0)) &&
        !gz_submit(g, err)) {
       return false;
    }

@@ -73,7 +73,7 @@ static bool fill(mb_archive_reader_t *r, size_t n, size_t *avail, mb_error_t *er
          r->buf.len -= r->pos;
          r->pos = 0;
       }
-      if (!mb_buf_reserve(&r->buf, n > READ_CHUNK ? n : READ_CHUNK, err)) {
+      if (!mb_buf_reserve(&r->buf, BSON_MAX(n - (r->buf.len - r->pos), READ_CHUNK), err)) {
          return false;
       }
       if (!mb_source_read(r->src, r->buf.data + r->buf.len, r->buf.cap - r->buf.len, &got, err)) {
@@ -191,7 +191,7 @@ static bool get_int(const bson_iter_t *it, int64_t *out)
       return true;
    case BSON_TYPE_DOUBLE: {
       double d = bson_iter_double(it);
-      *out = (int64_t) d;
+      *out = d >= -9e18 && d <= 9e18 ? (int64_t) d : 0; /* NaN and huge values: no UB */
       return (double) *out == d;
    }
    case BSON_TYPE_NULL:
@@ -244,7 +244,7 @@ static bool parse_header(mb_archive_reader_t *r, const bson_t *b, uint64_t off, 
    p->version = bson_strdup("");
    p->server_version = bson_strdup("");
    p->tool_version = bson_strdup("");
-   if (!bson_iter_init(&it, b)) {
+   if (!bson_validate(b, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, b)) {
       return corrupt(err, off, "the prelude header is not valid BSON", NULL, NULL);
    }
    while (bson_iter_next(&it)) {
@@ -283,7 +283,7 @@ static bool add_ns(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_err
    n.collection = bson_strdup("");
    n.metadata = bson_strdup("");
    n.type = bson_strdup("");
-   if (!bson_iter_init(&it, b)) {
+   if (!bson_validate(b, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, b)) {
       corrupt(err, off, "a prelude entry is not valid BSON", NULL, NULL);
       goto done;
    }
@@ -412,7 +412,7 @@ static bool decode_ns_header(const bson_t *b, uint64_t off, const char **db, con
    *db = *coll = "";
    *eof = false;
    *crc = 0;
-   if (!bson_iter_init(&it, b)) {
+   if (!bson_validate(b, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, b)) {
       return corrupt(err, off, "a namespace header is not valid BSON", NULL, NULL);
    }
    while (bson_iter_next(&it)) {

@@ -36,6 +36,40 @@ static const mb_command_t commands[] = {
     "versions, then every namespace with its type, UUID, options and indexes as stored by the "
     "dumper. With --json the metadata text of each namespace is included verbatim.",
     mb_cmd_inspect},
+   {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
+    "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
+    "(environment, .env, flags): dumps MONGODB_URI into BACKUP_DIR as "
+    "backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC start time) through a .partial file, "
+    "verifies the new archive completely and hashes it, writes "
+    "<archive>.manifest.json beside it, updates the statistics in BACKUP_DIR/.mongobak-state.json, "
+    "applies retention (only after a success) and sends the notifications. For system cron and "
+    "Kubernetes CronJobs. BACKUP_TIMEOUT cancels a run that takes too long.",
+    mb_cmd_backup},
+   {"daemon", "[OPTIONS]", "run backups on CRON_SCHEDULE in TIMEZONE until stopped",
+    "Validates the configuration, checks that the server answers, takes the lock of BACKUP_DIR "
+    "(a second mongobak on the same directory refuses to start) and runs a backup at every "
+    "time of CRON_SCHEDULE in TIMEZONE, one at a time: a run still going at the next time "
+    "makes that time be skipped. Logs a status line every STATUS_INTERVAL seconds. SIGTERM or "
+    "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0.",
+    mb_cmd_daemon},
+   {"list", "[OPTIONS]", "list the backups in BACKUP_DIR",
+    "Shows each backup with its time, size, documents, compression and status: ok when its "
+    "manifest is valid and matches the archive, otherwise what is wrong.",
+    mb_cmd_list},
+   {"prune", "[OPTIONS]", "apply retention to BACKUP_DIR now",
+    "Keeps the newest MAX_BACKUPS complete backups (and with KEEP_DAILY, KEEP_WEEKLY, "
+    "KEEP_MONTHLY the newest of each recent day, week, month) and deletes the other complete "
+    "ones; never the newest. Incomplete backups are listed but neither counted nor deleted.",
+    mb_cmd_prune},
+   {"schedule", "[OPTIONS]", "print the next run times of CRON_SCHEDULE",
+    "Prints the next --next times of CRON_SCHEDULE in TIMEZONE and in UTC, so that an "
+    "expression can be checked before the daemon uses it.",
+    mb_cmd_schedule},
+   {"config", "[OPTIONS]", "print the effective configuration, secrets masked",
+    "Prints every configuration variable with its value and where it came from (flag, "
+    "environment, .env line, file, default), then validates them all; exit 2 with one line per "
+    "problem when something is wrong.",
+    mb_cmd_config},
    {"help", "[COMMAND]", "show help for a command",
     "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
     "page.",

@@ -4,7 +4,9 @@
 
 #include "archive/compress.h"
 #include "archive/reader.h"
+#include "cli/config.h"
 #include "cli/options.h"
+#include "sched/job.h"
 
 /* Run mongobak with argv; returns the process exit code. */
 int mb_cli_main(int argc, char **argv);
@@ -23,6 +25,15 @@ void mb_cli_json_string(FILE *f, const char *s);
 int mb_cmd_dump(const mb_args_t *args);
 int mb_cmd_restore(const mb_args_t *args);
 int mb_cmd_verify(const mb_args_t *args);
+int mb_cmd_backup(const mb_args_t *args);
+int mb_cmd_daemon(const mb_args_t *args);
+int mb_cmd_list(const mb_args_t *args);
+int mb_cmd_prune(const mb_args_t *args);
+int mb_cmd_schedule(const mb_args_t *args);
+int mb_cmd_config(const mb_args_t *args);
+
+/* Plug the configured notification channels into a scheduled job (report and pings). */
+void mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job);
 int mb_cmd_inspect(const mb_args_t *args);
 
 #endif

@@ -96,6 +96,12 @@ done:
 bool mb_client_connect(const char *uri, const char *appname, int max_clients,
                        mb_client_t **out, mb_error_t *err)
 {
+   return mb_client_connect_ex(uri, appname, max_clients, 0, out, err);
+}
+
+bool mb_client_connect_ex(const char *uri, const char *appname, int max_clients,
+                          int socket_timeout_ms, mb_client_t **out, mb_error_t *err)
+{
    mb_client_t *c = bson_malloc0(sizeof *c);
    bson_error_t e;
    char masked[2048];
@@ -114,6 +120,9 @@ bool mb_client_connect(const char *uri, const char *appname, int max_clients,
    if (!mongoc_uri_has_option(c->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
       mongoc_uri_set_option_as_int32(c->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
                                      DEFAULT_SELECTION_TIMEOUT_MS);
+   }
+   if (socket_timeout_ms > 0 && !mongoc_uri_has_option(c->uri, MONGOC_URI_SOCKETTIMEOUTMS)) {
+      mongoc_uri_set_option_as_int32(c->uri, MONGOC_URI_SOCKETTIMEOUTMS, socket_timeout_ms);
    }
    if (!mongoc_uri_has_option(c->uri, MONGOC_URI_APPNAME)) {
       mongoc_uri_set_appname(c->uri, appname);

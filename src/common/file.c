@@ -185,7 +185,7 @@ bool mb_file_sink_open(const char *path, mb_sink_t **out, mb_error_t *err)
    } else {
       f->owns_fd = true;
       f->partial = bson_strdup_printf("%s.partial", path);
-      f->fd = open(f->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+      f->fd = open(f->partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (f->fd < 0) {
          int e = errno;
          mb_error_set(err, MB_EXIT_IO, "cannot create '%s': %s%s", f->partial, strerror(e),

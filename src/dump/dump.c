@@ -569,7 +569,8 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud
       sink = NULL;
       goto done;
    }
-   if (!mb_client_connect(o->uri, "mongobak dump", o->jobs + 1, &e.client, err) ||
+   if (!mb_client_connect_ex(o->uri, "mongobak dump", o->jobs + 1, o->socket_timeout_ms, &e.client,
+                             err) ||
        !make_plan(&e, err)) {
       goto done;
    }

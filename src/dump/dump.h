@@ -15,6 +15,7 @@ typedef struct {
    int compress_threads;
    int jobs;             /* reader threads, also the archive's concurrent_collections */
    const volatile int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
+   int socket_timeout_ms;      /* 0: the URI's or the driver's default */
 } mb_dump_opts_t;
 
 typedef struct {

@@ -16,7 +16,7 @@ typedef struct {
    int nfrom, nto, nvars;
 } rule_t;
 
-struct mb_nsmap {
+struct mb_rnsmap {
    char **inc, **exc;
    int ninc, nexc;
    rule_t *rules; /* in reverse command-line order: the last pair given wins */
@@ -202,11 +202,11 @@ static char **copy_list(const char *const *v, int n)
    return out;
 }
 
-bool mb_nsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
+bool mb_rnsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
                   int n_excludes, const char *const *froms, const char *const *tos, int n_renames,
-                  mb_nsmap_t **out, mb_error_t *err)
+                  mb_rnsmap_t **out, mb_error_t *err)
 {
-   mb_nsmap_t *m = bson_malloc0(sizeof *m);
+   mb_rnsmap_t *m = bson_malloc0(sizeof *m);
 
    m->inc = copy_list(includes, n_includes);
    m->ninc = n_includes;
@@ -215,7 +215,7 @@ bool mb_nsmap_new(const char *const *includes, int n_includes, const char *const
    m->rules = bson_malloc0(sizeof *m->rules * (size_t) (n_renames + 1));
    for (int i = n_renames - 1; i >= 0; i--) {
       if (!rule_parse(froms[i], tos[i], &m->rules[m->nrules], err)) {
-         mb_nsmap_destroy(m);
+         mb_rnsmap_destroy(m);
          return false;
       }
       m->nrules++;
@@ -224,7 +224,7 @@ bool mb_nsmap_new(const char *const *includes, int n_includes, const char *const
    return true;
 }
 
-bool mb_nsmap_selected(const mb_nsmap_t *m, const char *ns, const char **why)
+bool mb_rnsmap_selected(const mb_rnsmap_t *m, const char *ns, const char **why)
 {
    bool included = m->ninc == 0;
 
@@ -300,7 +300,7 @@ static char *substitute(const rule_t *r, const char *s, const size_t *caps)
    return out;
 }
 
-char *mb_nsmap_rename(const mb_nsmap_t *m, const char *ns)
+char *mb_rnsmap_rename(const mb_rnsmap_t *m, const char *ns)
 {
    size_t caps[2 * MAX_VARS];
    size_t len = strlen(ns);
@@ -314,7 +314,7 @@ char *mb_nsmap_rename(const mb_nsmap_t *m, const char *ns)
    return bson_strdup(ns);
 }
 
-void mb_nsmap_destroy(mb_nsmap_t *m)
+void mb_rnsmap_destroy(mb_rnsmap_t *m)
 {
    if (!m) {
       return;

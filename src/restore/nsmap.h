@@ -7,23 +7,23 @@
 
 #include "common/error.h"
 
-typedef struct mb_nsmap mb_nsmap_t;
+typedef struct mb_rnsmap mb_rnsmap_t;
 
 /* Build a map from the option values (arrays borrowed for the call only). Errors (USAGE):
  * different numbers of --ns-from and --ns-to, an odd number of '$', a variable used twice in a
  * 'from' or unknown in its 'to', different numbers of '*' in a pair. */
-bool mb_nsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
+bool mb_rnsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
                   int n_excludes, const char *const *froms, const char *const *tos, int n_renames,
-                  mb_nsmap_t **out, mb_error_t *err);
+                  mb_rnsmap_t **out, mb_error_t *err);
 
 /* Whether ns ("db.coll") is selected: it matches an include (or there are none) and no
  * exclude. *why is set to a borrowed reason when it is not. */
-bool mb_nsmap_selected(const mb_nsmap_t *m, const char *ns, const char **why);
+bool mb_rnsmap_selected(const mb_rnsmap_t *m, const char *ns, const char **why);
 
 /* The target of ns after renaming (ns itself when no rule matches). Made for the caller
  * (bson_free). */
-char *mb_nsmap_rename(const mb_nsmap_t *m, const char *ns);
+char *mb_rnsmap_rename(const mb_rnsmap_t *m, const char *ns);
 
-void mb_nsmap_destroy(mb_nsmap_t *m);
+void mb_rnsmap_destroy(mb_rnsmap_t *m);
 
 #endif

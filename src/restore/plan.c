@@ -5,7 +5,7 @@
 
 #define MAX_DB_NAME 63
 
-static bool bad_meta(mb_error_t *err, const mb_plan_ns_t *p, const char *what)
+static bool bad_meta(mb_error_t *err, const mb_rplan_ns_t *p, const char *what)
 {
    mb_error_set(err, MB_EXIT_CORRUPT, "the metadata of namespace '%s' in the archive %s",
                 p->src_ns, what);
@@ -45,7 +45,7 @@ static bool non_simple_collation(const bson_t *options)
           BSON_ITER_HOLDS_UTF8(&loc) && strcmp(bson_iter_utf8(&loc, NULL), "simple") != 0;
 }
 
-static bool take_index(mb_plan_ns_t *p, const bson_iter_t *el, bool simple, mb_error_t *err)
+static bool take_index(mb_rplan_ns_t *p, const bson_iter_t *el, bool simple, mb_error_t *err)
 {
    const uint8_t *data;
    uint32_t len;
@@ -76,7 +76,7 @@ static bool take_index(mb_plan_ns_t *p, const bson_iter_t *el, bool simple, mb_e
    return true;
 }
 
-static bool take_indexes(mb_plan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
+static bool take_indexes(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
 {
    bool simple = non_simple_collation(&p->options);
    bson_iter_t el;
@@ -95,7 +95,7 @@ static bool take_indexes(mb_plan_ns_t *p, const bson_iter_t *it, mb_error_t *err
    return true;
 }
 
-static bool take_uuid(mb_plan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
+static bool take_uuid(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
 {
    const char *s;
    uint32_t len;
@@ -113,7 +113,7 @@ static bool take_uuid(mb_plan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
    return true;
 }
 
-static bool parse_metadata(mb_plan_ns_t *p, mb_error_t *err)
+static bool parse_metadata(mb_rplan_ns_t *p, mb_error_t *err)
 {
    bson_t meta;
    bson_error_t e;
@@ -191,12 +191,12 @@ static bool valid_target(const char *db, const char *coll, const char **why)
    return true;
 }
 
-static bool set_target(mb_plan_ns_t *p, const mb_nsmap_t *map, mb_error_t *err)
+static bool set_target(mb_rplan_ns_t *p, const mb_rnsmap_t *map, mb_error_t *err)
 {
    const char *dot, *why;
    const char *data_prefix;
 
-   p->dst_ns = mb_nsmap_rename(map, p->src_ns);
+   p->dst_ns = mb_rnsmap_rename(map, p->src_ns);
    dot = strchr(p->dst_ns, '.');
    p->dst_db = bson_strndup(p->dst_ns, dot ? (size_t) (dot - p->dst_ns) : strlen(p->dst_ns));
    p->dst_coll = bson_strdup(dot ? dot + 1 : "");
@@ -213,7 +213,7 @@ static bool set_target(mb_plan_ns_t *p, const mb_nsmap_t *map, mb_error_t *err)
    return true;
 }
 
-static bool plan_one(mb_plan_ns_t *p, const mb_archive_ns_t *ns, const mb_nsmap_t *map,
+static bool plan_one(mb_rplan_ns_t *p, const mb_archive_ns_t *ns, const mb_rnsmap_t *map,
                      mb_error_t *err)
 {
    const char *why = NULL;
@@ -224,37 +224,37 @@ static bool plan_one(mb_plan_ns_t *p, const mb_archive_ns_t *ns, const mb_nsmap_
    bson_init(&p->indexes);
    bson_init(&p->id_index);
    p->skip_reason = skip_reason(ns);
-   if (!p->skip_reason && !mb_nsmap_selected(map, p->src_ns, &why)) {
+   if (!p->skip_reason && !mb_rnsmap_selected(map, p->src_ns, &why)) {
       p->skip_reason = why;
       p->filtered = true;
    }
    if (p->skip_reason) {
-      p->action = MB_PLAN_SKIP;
+      p->action = MB_RPLAN_SKIP;
       return true;
    }
    if (ns->kind == MB_NS_SPECIAL) {
-      p->action = MB_PLAN_USERS;
+      p->action = MB_RPLAN_USERS;
       p->dst_ns = bson_strdup_printf("admin.%s", strstr(ns->collection, "system."));
       return true;
    }
-   p->action = MB_PLAN_RESTORE;
+   p->action = MB_RPLAN_RESTORE;
    return parse_metadata(p, err) && set_target(p, map, err);
 }
 
 static int cmp_target(const void *a, const void *b)
 {
-   const mb_plan_ns_t *x = *(mb_plan_ns_t *const *) a, *y = *(mb_plan_ns_t *const *) b;
+   const mb_rplan_ns_t *x = *(mb_rplan_ns_t *const *) a, *y = *(mb_rplan_ns_t *const *) b;
    return strcmp(x->dst_ns, y->dst_ns);
 }
 
-static bool check_unique_targets(const mb_plan_t *plan, mb_error_t *err)
+static bool check_unique_targets(const mb_rplan_t *plan, mb_error_t *err)
 {
-   mb_plan_ns_t **v = bson_malloc0(sizeof *v * (size_t) (plan->nns + 1));
+   mb_rplan_ns_t **v = bson_malloc0(sizeof *v * (size_t) (plan->nns + 1));
    int n = 0;
    bool ok = true;
 
    for (int i = 0; i < plan->nns; i++) {
-      if (plan->ns[i].action == MB_PLAN_RESTORE) {
+      if (plan->ns[i].action == MB_RPLAN_RESTORE) {
          v[n++] = &plan->ns[i];
       }
    }
@@ -271,35 +271,35 @@ static bool check_unique_targets(const mb_plan_t *plan, mb_error_t *err)
    return ok;
 }
 
-bool mb_plan_build(const mb_archive_reader_t *r, const mb_nsmap_t *map, mb_plan_t **out,
+bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map, mb_rplan_t **out,
                    mb_error_t *err)
 {
-   mb_plan_t *p = bson_malloc0(sizeof *p);
+   mb_rplan_t *p = bson_malloc0(sizeof *p);
    int n = mb_archive_reader_ns_count(r);
 
    p->ns = bson_malloc0(sizeof *p->ns * (size_t) (n + 1));
    for (int i = 0; i < n; i++) {
       p->nns++;
       if (!plan_one(&p->ns[i], mb_archive_reader_ns(r, i), map, err)) {
-         mb_plan_destroy(p);
+         mb_rplan_destroy(p);
          return false;
       }
    }
    if (!check_unique_targets(p, err)) {
-      mb_plan_destroy(p);
+      mb_rplan_destroy(p);
       return false;
    }
    *out = p;
    return true;
 }
 
-void mb_plan_destroy(mb_plan_t *p)
+void mb_rplan_destroy(mb_rplan_t *p)
 {
    if (!p) {
       return;
    }
    for (int i = 0; i < p->nns; i++) {
-      mb_plan_ns_t *n = &p->ns[i];
+      mb_rplan_ns_t *n = &p->ns[i];
       bson_free(n->src_ns);
       bson_free(n->dst_ns);
       bson_free(n->dst_db);

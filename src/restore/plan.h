@@ -9,19 +9,19 @@
 #include "restore/nsmap.h"
 
 typedef enum {
-   MB_PLAN_RESTORE = 0, /* a collection or view: create, insert, build indexes */
-   MB_PLAN_USERS,       /* admin.system.users/roles or D.$admin.system.users/roles */
-   MB_PLAN_SKIP         /* read (and CRC-checked) but not restored; see skip_reason */
-} mb_plan_action_t;
+   MB_RPLAN_RESTORE = 0, /* a collection or view: create, insert, build indexes */
+   MB_RPLAN_USERS,       /* admin.system.users/roles or D.$admin.system.users/roles */
+   MB_RPLAN_SKIP         /* read (and CRC-checked) but not restored; see skip_reason */
+} mb_rplan_action_t;
 
 typedef struct {
-   mb_plan_action_t action;
+   mb_rplan_action_t action;
    const mb_archive_ns_t *src; /* borrowed from the reader */
    char *src_ns;               /* "db.coll" as in the archive's prelude */
    char *dst_ns;               /* "db.coll" to restore into; NULL when skipped */
    char *dst_db, *dst_coll;    /* dst_ns split at its first '.' */
    char *dst_data_coll;        /* where documents go: system.buckets.X for old timeseries */
-   const char *skip_reason;    /* static text for MB_PLAN_SKIP */
+   const char *skip_reason;    /* static text for MB_RPLAN_SKIP */
    bool filtered;              /* skipped by --ns-include/--ns-exclude */
    bool is_view, is_timeseries;
    bson_t options;             /* metadata "options" (empty when none) */
@@ -29,20 +29,20 @@ typedef struct {
    bson_t id_index;            /* the "_id_" spec, empty when the metadata has none */
    char uuid[33];              /* metadata "uuid" (32 lowercase hex digits) or "" */
    int nindexes;               /* index specs to build (all but _id_) */
-} mb_plan_ns_t;
+} mb_rplan_ns_t;
 
 typedef struct {
-   mb_plan_ns_t *ns; /* one per prelude entry, same order as the reader's */
+   mb_rplan_ns_t *ns; /* one per prelude entry, same order as the reader's */
    int nns;
-} mb_plan_t;
+} mb_rplan_t;
 
 /* Build the plan for every prelude entry of r. Errors: CORRUPT when a namespace to restore has
  * metadata that is not Extended JSON or has ill-typed options/indexes/uuid; USAGE when a rename
  * gives an invalid target name or maps two namespaces to the same target. *out is made for the
- * caller (mb_plan_destroy). */
-bool mb_plan_build(const mb_archive_reader_t *r, const mb_nsmap_t *map, mb_plan_t **out,
+ * caller (mb_rplan_destroy). */
+bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map, mb_rplan_t **out,
                    mb_error_t *err);
 
-void mb_plan_destroy(mb_plan_t *p);
+void mb_rplan_destroy(mb_rplan_t *p);
 
 #endif

@@ -7,7 +7,7 @@
 #define CODE_NAMESPACE_NOT_FOUND 26
 #define CODE_COMMAND_NOT_FOUND 59
 
-bool mb_target_error_is_fatal(const mb_error_t *e)
+bool mb_rtarget_error_is_fatal(const mb_error_t *e)
 {
    mb_exit_t code = mb_error_exit_code(e);
    return code == MB_EXIT_CONNECT || code == MB_EXIT_AUTH;
@@ -38,7 +38,7 @@ static bool run_command(mongoc_client_t *cl, const char *db, const bson_t *cmd, 
    return ok;
 }
 
-static bool drop_target(mongoc_client_t *cl, const mb_plan_ns_t *p, mb_error_t *err)
+static bool drop_target(mongoc_client_t *cl, const mb_rplan_ns_t *p, mb_error_t *err)
 {
    bson_t cmd = BSON_INITIALIZER;
    bson_error_t e;
@@ -58,7 +58,7 @@ static bool drop_target(mongoc_client_t *cl, const mb_plan_ns_t *p, mb_error_t *
 
 /* {create: coll, <options>} with mongorestore's adjustments of autoIndexId and
  * recordIdsReplicated for the target's version. */
-static void build_create(const mb_plan_ns_t *p, const char *server_version, bson_t *cmd)
+static void build_create(const mb_rplan_ns_t *p, const char *server_version, bson_t *cmd)
 {
    bool new82 = server_at_least(server_version, 8, 2, 0);
    bool new40 = server_at_least(server_version, 4, 0, 0);
@@ -80,7 +80,7 @@ static void build_create(const mb_plan_ns_t *p, const char *server_version, bson
 }
 
 /* Create through applyOps so that the collection keeps the archive's UUID (--preserve-uuid). */
-static void wrap_apply_ops(const mb_plan_ns_t *p, const bson_t *create, bson_t *cmd)
+static void wrap_apply_ops(const mb_rplan_ns_t *p, const bson_t *create, bson_t *cmd)
 {
    uint8_t uuid[16];
    bson_t ops, op;
@@ -101,7 +101,7 @@ static void wrap_apply_ops(const mb_plan_ns_t *p, const bson_t *create, bson_t *
    bson_append_array_end(cmd, &ops);
 }
 
-static bool create_target(mongoc_client_t *cl, const mb_plan_ns_t *p, const mb_target_opts_t *o,
+static bool create_target(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
                           mb_error_t *err)
 {
    bson_t create = BSON_INITIALIZER, cmd = BSON_INITIALIZER;
@@ -126,7 +126,7 @@ static bool create_target(mongoc_client_t *cl, const mb_plan_ns_t *p, const mb_t
    return ok;
 }
 
-bool mb_target_prepare(mongoc_client_t *cl, const mb_plan_ns_t *p, const mb_target_opts_t *o,
+bool mb_rtarget_prepare(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
                        bool *created, mb_error_t *err)
 {
    mongoc_database_t *db = NULL;
@@ -161,7 +161,7 @@ static bool is_duplicate(int64_t code)
    return code == 11000 || code == 11001 || code == 12582;
 }
 
-static void note_once(mb_insert_result_t *res, const char *msg)
+static void note_once(mb_rinsert_result_t *res, const char *msg)
 {
    if (!res->note[0]) {
       bson_strncpy(res->note, msg, sizeof res->note);
@@ -169,7 +169,7 @@ static void note_once(mb_insert_result_t *res, const char *msg)
 }
 
 /* Count nInserted and each writeErrors entry; true when the reply has write errors. */
-static bool count_reply(const bson_t *reply, mb_insert_result_t *res)
+static bool count_reply(const bson_t *reply, mb_rinsert_result_t *res)
 {
    bson_iter_t it, arr, we;
    bool any = false;
@@ -205,7 +205,7 @@ static bool count_reply(const bson_t *reply, mb_insert_result_t *res)
 }
 
 static void queue_docs(mongoc_bulk_operation_t *bulk, const uint8_t *docs, size_t len,
-                       mb_insert_result_t *res)
+                       mb_rinsert_result_t *res)
 {
    bson_t opts = BSON_INITIALIZER;
    bson_error_t e;
@@ -226,10 +226,38 @@ static void queue_docs(mongoc_bulk_operation_t *bulk, const uint8_t *docs, size_
    bson_destroy(&opts);
 }
 
-bool mb_target_insert(mongoc_client_t *cl, const mb_plan_ns_t *p, const uint8_t *docs,
-                      size_t len, uint32_t ndocs, mb_insert_result_t *res, mb_error_t *err)
+/* Queue each document as an upsert replacing the document with its _id. */
+static void queue_replacements(mongoc_bulk_operation_t *bulk, const uint8_t *docs, size_t len,
+                               mb_rinsert_result_t *res)
 {
-   mongoc_collection_t *coll = mongoc_client_get_collection(cl, p->dst_db, p->dst_data_coll);
+   bson_t opts = BSON_INITIALIZER;
+   bson_error_t e;
+
+   BSON_APPEND_BOOL(&opts, "validate", false);
+   BSON_APPEND_BOOL(&opts, "upsert", true);
+   for (size_t off = 0; off + 4 <= len;) {
+      uint32_t n;
+      bson_t doc, sel = BSON_INITIALIZER;
+      bson_iter_t id;
+      memcpy(&n, docs + off, 4);
+      n = BSON_UINT32_FROM_LE(n);
+      if (!bson_init_static(&doc, docs + off, n) || !bson_iter_init_find(&id, &doc, "_id") ||
+          !bson_append_iter(&sel, "_id", 3, &id) ||
+          !mongoc_bulk_operation_replace_one_with_opts(bulk, &sel, &doc, &opts, &e)) {
+         res->failed++;
+         note_once(res, "a document without _id could not be queued for replacement");
+      }
+      bson_destroy(&sel);
+      off += n;
+   }
+   bson_destroy(&opts);
+}
+
+bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll, bool replace,
+                           const uint8_t *docs, size_t len, uint32_t ndocs,
+                           mb_rinsert_result_t *res, mb_error_t *err)
+{
+   mongoc_collection_t *c = mongoc_client_get_collection(cl, db, coll);
    bson_t opts = BSON_INITIALIZER, reply;
    mongoc_bulk_operation_t *bulk;
    bson_error_t e;
@@ -237,12 +265,21 @@ bool mb_target_insert(mongoc_client_t *cl, const mb_plan_ns_t *p, const uint8_t 
 
    memset(res, 0, sizeof *res);
    BSON_APPEND_BOOL(&opts, "ordered", false);
-   bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
-   queue_docs(bulk, docs, len, res);
+   bulk = mongoc_collection_create_bulk_operation_with_opts(c, &opts);
+   (replace ? queue_replacements : queue_docs)(bulk, docs, len, res);
    ok = mongoc_bulk_operation_execute(bulk, &reply, &e) != 0;
+   if (replace) {
+      bson_iter_t it;
+      if (bson_iter_init_find(&it, &reply, "nUpserted")) {
+         res->inserted += (uint64_t) bson_iter_as_int64(&it);
+      }
+      if (bson_iter_init_find(&it, &reply, "nMatched")) {
+         res->inserted += (uint64_t) bson_iter_as_int64(&it);
+      }
+   }
    if (!count_reply(&reply, res) && !ok) {
-      if (mb_target_error_is_fatal(&e)) {
-         mb_client_error(err, &e, "inserting into '%s'", p->dst_ns);
+      if (mb_rtarget_error_is_fatal(&e)) {
+         mb_client_error(err, &e, "inserting into '%s.%s'", db, coll);
       } else {
          /* the server refused the batch as a whole */
          res->failed += ndocs - res->inserted - res->failed;
@@ -255,11 +292,24 @@ bool mb_target_insert(mongoc_client_t *cl, const mb_plan_ns_t *p, const uint8_t 
    bson_destroy(&reply);
    bson_destroy(&opts);
    mongoc_bulk_operation_destroy(bulk);
-   mongoc_collection_destroy(coll);
+   mongoc_collection_destroy(c);
    return ok;
 }
 
-static bool create_indexes(mongoc_client_t *cl, const mb_plan_ns_t *p, const mb_target_opts_t *o,
+bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs,
+                      size_t len, uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err)
+{
+   return mb_rtarget_insert_into(cl, p->dst_db, p->dst_data_coll, false, docs, len, ndocs, res,
+                                err);
+}
+
+/* Run a command; true when it worked. A refused command fills e and returns false too. */
+bool mb_rtarget_command(mongoc_client_t *cl, const char *db, const bson_t *cmd, bson_error_t *e)
+{
+   return run_command(cl, db, cmd, NULL, e);
+}
+
+static bool create_indexes(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
                            const bson_t *specs, bson_error_t *e)
 {
    bson_t cmd = BSON_INITIALIZER;
@@ -286,14 +336,14 @@ static const char *spec_name(const bson_iter_t *spec)
 }
 
 /* After the batch was refused: each index alone. */
-static bool indexes_one_by_one(mongoc_client_t *cl, const mb_plan_ns_t *p,
-                               const mb_target_opts_t *o, int *built, int *failed, char *note,
-                               size_t note_size, mb_error_t *err)
+static bool indexes_one_by_one(mongoc_client_t *cl, const mb_rplan_ns_t *p,
+                               const mb_rtarget_opts_t *o, const bson_t *specs, int *built,
+                               int *failed, char *note, size_t note_size, mb_error_t *err)
 {
    bson_iter_t it;
    bson_error_t e;
 
-   bson_iter_init(&it, &p->indexes);
+   bson_iter_init(&it, specs);
    while (bson_iter_next(&it)) {
       bson_t one = BSON_INITIALIZER;
       bool ok;
@@ -304,7 +354,7 @@ static bool indexes_one_by_one(mongoc_client_t *cl, const mb_plan_ns_t *p,
          (*built)++;
          continue;
       }
-      if (mb_target_error_is_fatal(&e)) {
+      if (mb_rtarget_error_is_fatal(&e)) {
          mb_client_error(err, &e, "building the indexes of '%s'", p->dst_ns);
          return false;
       }
@@ -316,27 +366,87 @@ static bool indexes_one_by_one(mongoc_client_t *cl, const mb_plan_ns_t *p,
    return true;
 }
 
-bool mb_target_indexes(mongoc_client_t *cl, const mb_plan_ns_t *p, const mb_target_opts_t *o,
-                       int *built, int *failed, char *note, size_t note_size, mb_error_t *err)
+/* Names of the indexes the collection has now (it existed before the restore). */
+static bool existing_index_names(mongoc_client_t *cl, const mb_rplan_ns_t *p, bson_t *names,
+                                 mb_error_t *err)
 {
+   mongoc_collection_t *coll = mongoc_client_get_collection(cl, p->dst_db, p->dst_coll);
+   mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(coll, NULL);
+   const bson_t *doc;
    bson_error_t e;
+   bson_iter_t it;
+   bool ok = true;
+
+   while (mongoc_cursor_next(cur, &doc)) {
+      if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it)) {
+         BSON_APPEND_BOOL(names, bson_iter_utf8(&it, NULL), true);
+      }
+   }
+   if (mongoc_cursor_error(cur, &e) && mb_rtarget_error_is_fatal(&e)) {
+      mb_client_error(err, &e, "listing the indexes of '%s'", p->dst_ns);
+      ok = false;
+   }
+   mongoc_cursor_destroy(cur);
+   mongoc_collection_destroy(coll);
+   return ok;
+}
+
+/* The specs to build: all, or those whose name the collection does not have yet. */
+static bool missing_specs(mongoc_client_t *cl, const mb_rplan_ns_t *p, bool existed,
+                          bson_t *specs, int *present, mb_error_t *err)
+{
+   bson_t names = BSON_INITIALIZER;
+   bson_iter_t it, found;
+   int n = 0;
+
+   *present = 0;
+   if (existed && !existing_index_names(cl, p, &names, err)) {
+      bson_destroy(&names);
+      return false;
+   }
+   bson_iter_init(&it, &p->indexes);
+   while (bson_iter_next(&it)) {
+      char key[16];
+      const char *k;
+      if (bson_iter_init_find(&found, &names, spec_name(&it))) {
+         (*present)++;
+         continue;
+      }
+      bson_uint32_to_string((uint32_t) n++, &k, key, sizeof key);
+      bson_append_iter(specs, k, -1, &it);
+   }
+   bson_destroy(&names);
+   return true;
+}
+
+bool mb_rtarget_indexes(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
+                        bool existed, int *built, int *failed, char *note, size_t note_size,
+                        mb_error_t *err)
+{
+   bson_t specs = BSON_INITIALIZER;
+   bson_error_t e;
+   int present;
+   bool ok = false;
 
    *built = *failed = 0;
    if (p->nindexes == 0) {
-      return true;
+      ok = true;
+   } else if (missing_specs(cl, p, existed, &specs, &present, err)) {
+      *built = present;
+      if (bson_empty(&specs) || create_indexes(cl, p, o, &specs, &e)) {
+         *built = p->nindexes;
+         ok = true;
+      } else if (mb_rtarget_error_is_fatal(&e)) {
+         mb_client_error(err, &e, "building the indexes of '%s'", p->dst_ns);
+      } else {
+         ok = indexes_one_by_one(cl, p, o, &specs, built, failed, note, note_size, err);
+      }
    }
-   if (create_indexes(cl, p, o, &p->indexes, &e)) {
-      *built = p->nindexes;
-      return true;
-   }
-   if (mb_target_error_is_fatal(&e)) {
-      mb_client_error(err, &e, "building the indexes of '%s'", p->dst_ns);
-      return false;
-   }
-   return indexes_one_by_one(cl, p, o, built, failed, note, note_size, err);
+   bson_destroy(&specs);
+   return ok;
 }
 
-bool mb_target_has_apply_ops(mongoc_client_t *cl, bool *has, mb_error_t *err)
+bool mb_rtarget_has_apply_ops(mongoc_client_t *cl, bool *has, mb_error_t *err)
 {
    bson_t cmd = BSON_INITIALIZER, ops;
    bson_error_t e;
@@ -345,7 +455,7 @@ bool mb_target_has_apply_ops(mongoc_client_t *cl, bool *has, mb_error_t *err)
    BSON_APPEND_ARRAY_BEGIN(&cmd, "applyOps", &ops);
    bson_append_array_end(&cmd, &ops);
    *has = run_command(cl, "admin", &cmd, NULL, &e);
-   if (!*has && mb_target_error_is_fatal(&e)) {
+   if (!*has && mb_rtarget_error_is_fatal(&e)) {
       mb_client_error(err, &e, "checking for applyOps");
       ok = false;
    }

@@ -1,0 +1,21 @@
+/* Verify an archive file completely in one pass and compute the SHA-256 of its bytes, as the
+ * scheduler does after every backup before it counts the backup as good. */
+#ifndef MB_ARCHIVE_VERIFY_H
+#define MB_ARCHIVE_VERIFY_H
+
+#include "archive/compress.h"
+
+typedef struct {
+   char sha256[65];     /* hex of the file's bytes */
+   uint64_t file_bytes; /* bytes of the file */
+   uint64_t archive_bytes;
+   uint64_t docs;
+   int namespaces;
+   mb_compress_t compression;
+} mb_archive_check_t;
+
+/* Read path through the archive reader (BSON validation on) and hash it. CORRUPT / NOT_ARCHIVE /
+ * IO errors as the reader reports them. */
+bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_t *err);
+
+#endif

@@ -1,0 +1,337 @@
+/* The scheduled-backup commands: backup, daemon, list, prune, schedule, config. */
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "common/client.h"
+#include "common/log.h"
+#include "dump/dump.h"
+#include "sched/daemon.h"
+#include "sched/lock.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile int g_stop;
+
+static void on_stop(int sig)
+{
+   (void) sig;
+   g_stop = 1;
+}
+
+typedef struct {
+   mb_config_t *config;
+   mb_backup_settings_t s;
+   mb_lock_t *lock;
+} ctx_t;
+
+static void ctx_clear(ctx_t *c)
+{
+   mb_lock_release(c->lock);
+   mb_config_destroy(c->config);
+   memset(c, 0, sizeof *c);
+}
+
+/* Load and validate the configuration, set up logging, and for commands that write, create the
+ * backup directory (0700) and take its lock. */
+static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lock, ctx_t *c,
+                  int *rc)
+{
+   mb_error_t err;
+   mb_log_level_t lvl = MB_LOG_INFO;
+   const char *fmt;
+
+   memset(c, 0, sizeof *c);
+   if (!mb_config_load(args, &c->config, &err) ||
+       !mb_config_settings(c->config, need_uri, stderr, &c->s, &err)) {
+      *rc = mb_cli_fail(cmd, &err);
+      return false;
+   }
+   mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
+   fmt = mb_config_get(c->config, "LOG_FORMAT");
+   if (!mb_args_get(args, "log-level") && !mb_args_get(args, "log-format")) {
+      mb_log_configure(lvl, fmt && strcmp(fmt, "json") == 0);
+   }
+   if (lock && mkdir(c->s.dir, 0700) != 0 && errno != EEXIST) {
+      mb_error_errno(&err, errno, "cannot create the backup directory '%s'", c->s.dir);
+      *rc = mb_cli_fail(cmd, &err);
+      return false;
+   }
+   if (lock && !mb_lock_acquire(c->s.dir, &c->lock, &err)) {
+      *rc = mb_cli_fail(cmd, &err);
+      return false;
+   }
+   return true;
+}
+
+/* The scheduler's dump function: mongobak's own dump engine. */
+static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+                     mb_error_t *err)
+{
+   const ctx_t *c = ud;
+   mb_dump_opts_t o;
+   mb_dump_report_t *r = NULL;
+   char masked[2048];
+
+   memset(&o, 0, sizeof o);
+   o.uri = c->s.uri;
+   o.output = path;
+   o.compress = c->s.compress;
+   o.level = c->s.level;
+   o.compress_threads = (int) sysconf(_SC_NPROCESSORS_ONLN);
+   o.jobs = c->s.jobs;
+   o.cancel = cancel;
+   /* a stalled server must not outlive the run's time limit by much */
+   o.socket_timeout_ms = c->s.timeout_ms > 0 && c->s.timeout_ms < 300000 ? (int) c->s.timeout_ms : 300000;
+   mb_log_mask_uri(c->s.uri, masked, sizeof masked);
+   run->uri = bson_strdup(masked);
+   if (!mb_dump_run(&o, NULL, NULL, &r, err)) {
+      return false;
+   }
+   run->docs = r->docs;
+   run->bson_bytes = r->bytes_in;
+   run->server_version = bson_strdup(r->server_version);
+   run->ns = bson_malloc0((size_t) (r->nns + 1) * sizeof *run->ns);
+   run->nns = r->nns;
+   for (int i = 0; i < r->nns; i++) {
+      run->ns[i].db = bson_strdup(r->ns[i].db);
+      run->ns[i].collection = bson_strdup(r->ns[i].collection);
+      run->ns[i].type = bson_strdup(r->ns[i].type);
+      run->ns[i].docs = r->ns[i].docs;
+      run->ns[i].bytes = r->ns[i].bytes;
+      run->ns[i].crc = r->ns[i].crc;
+      run->ns[i].seconds = r->ns[i].seconds;
+   }
+   mb_dump_report_destroy(r);
+   return true;
+}
+
+static void make_job(ctx_t *c, mb_job_t *j)
+{
+   memset(j, 0, sizeof *j);
+   j->dir = c->s.dir;
+   j->extension = mb_compress_extension(c->s.compress);
+   j->compression = mb_compress_name(c->s.compress);
+   j->timeout_ms = c->s.timeout_ms;
+   j->retention = c->s.retention;
+   j->dump = job_dump;
+   j->ud = c;
+   j->stop = &g_stop;
+   mb_cli_notify_hooks(c->config, j);
+}
+
+int mb_cmd_backup(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_job_t j;
+   mb_run_t run;
+   int rc;
+
+   if (!setup("backup", args, true, true, &c, &rc)) {
+      return rc;
+   }
+   make_job(&c, &j);
+   signal(SIGTERM, on_stop);
+   signal(SIGINT, on_stop);
+   if (mb_job_run(&j, &run)) {
+      printf("backup %s: %llu documents, %llu bytes, %.1f s, sha256 %s\n", run.path,
+             (unsigned long long) run.docs, (unsigned long long) run.archive_bytes, run.seconds,
+             run.sha256);
+      rc = MB_EXIT_OK;
+   } else {
+      fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
+      rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;
+   }
+   mb_run_clear(&run);
+   ctx_clear(&c);
+   return rc;
+}
+
+int mb_cmd_daemon(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_job_t j;
+   mb_daemon_t d;
+   mb_cron_t *cron = NULL;
+   mb_client_t *probe = NULL;
+   mb_error_t err;
+   long runs;
+   int rc;
+
+   if (!setup("daemon", args, true, true, &c, &rc)) {
+      return rc;
+   }
+   /* a daemon that cannot reach its server says so now, not at the first run */
+   if (!mb_client_connect(c.s.uri, "mongobak daemon", 1, &probe, &err) ||
+       !mb_cron_parse(c.s.cron, &cron, &err)) {
+      mb_client_destroy(probe);
+      rc = mb_cli_fail("daemon", &err);
+      ctx_clear(&c);
+      return rc;
+   }
+   mb_log(MB_LOG_INFO, "connected to %s (server %s); backups in %s, schedule '%s' (%s)",
+          mb_client_display_uri(probe), mb_client_server_version(probe), c.s.dir, c.s.cron,
+          c.s.timezone);
+   mb_client_destroy(probe);
+   mb_catalog_remove_partials(c.s.dir);
+   make_job(&c, &j);
+   memset(&d, 0, sizeof d);
+   d.cron = cron;
+   d.job = &j;
+   d.status_interval = c.s.status_interval;
+   d.stop = &g_stop;
+   signal(SIGTERM, on_stop);
+   signal(SIGINT, on_stop);
+   runs = mb_daemon_run(&d, &err);
+   rc = runs < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
+   mb_cron_destroy(cron);
+   ctx_clear(&c);
+   return rc;
+}
+
+static void print_backups(const mb_catalog_t *cat, const bool *keep, bool json)
+{
+   bson_t out = BSON_INITIALIZER, arr, item;
+   char when[64], key[16];
+
+   if (!json) {
+      printf("%-42s %-25s %12s %12s %-5s %s\n", "BACKUP", "TIME", "BYTES", "DOCUMENTS", "COMP",
+             "STATUS");
+   }
+   BSON_APPEND_ARRAY_BEGIN(&out, "backups", &arr);
+   for (int i = 0; i < cat->n; i++) {
+      const mb_backup_t *b = &cat->items[i];
+      const char *status = !b->complete ? b->problem : keep && !keep[i] ? "delete" : "ok";
+      const char *k;
+      mb_daemon_format_time(b->time, when, sizeof when);
+      if (!json) {
+         printf("%-42s %-25s %12llu %12llu %-5s %s\n", b->name, when, (unsigned long long) b->size,
+                (unsigned long long) b->docs, b->compression ? b->compression : "?", status);
+         continue;
+      }
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "name", b->name);
+      BSON_APPEND_UTF8(&item, "path", b->path);
+      BSON_APPEND_TIME_T(&item, "time", b->time);
+      BSON_APPEND_INT64(&item, "size", (int64_t) b->size);
+      BSON_APPEND_INT64(&item, "documents", (int64_t) b->docs);
+      BSON_APPEND_UTF8(&item, "compression", b->compression ? b->compression : "");
+      BSON_APPEND_UTF8(&item, "sha256", b->sha256 ? b->sha256 : "");
+      BSON_APPEND_BOOL(&item, "complete", b->complete);
+      BSON_APPEND_UTF8(&item, "status", status);
+      bson_append_document_end(&arr, &item);
+   }
+   bson_append_array_end(&out, &arr);
+   if (json) {
+      char *s = bson_as_relaxed_extended_json(&out, NULL);
+      printf("%s\n", s);
+      bson_free(s);
+   }
+   bson_destroy(&out);
+}
+
+int mb_cmd_list(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_catalog_t cat;
+   mb_error_t err;
+   int rc;
+
+   if (!setup("list", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_catalog_scan(c.s.dir, &cat, &err)) {
+      rc = mb_cli_fail("list", &err);
+   } else {
+      print_backups(&cat, NULL, mb_args_flag(args, "json"));
+      mb_catalog_clear(&cat);
+      rc = MB_EXIT_OK;
+   }
+   ctx_clear(&c);
+   return rc;
+}
+
+int mb_cmd_prune(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_catalog_t cat = {0};
+   bool *keep = NULL, dry = mb_args_flag(args, "dry-run");
+   mb_error_t err;
+   int rc, n;
+
+   if (!setup("prune", args, false, !dry, &c, &rc)) {
+      return rc;
+   }
+   n = mb_job_prune(c.s.dir, &c.s.retention, dry, &cat, &keep, &err);
+   if (n < 0) {
+      rc = mb_cli_fail("prune", &err);
+   } else {
+      print_backups(&cat, keep, mb_args_flag(args, "json"));
+      if (!mb_args_flag(args, "json")) {
+         printf("%s %d backup%s (MAX_BACKUPS %d)\n", dry ? "would delete" : "deleted", n,
+                n == 1 ? "" : "s", c.s.retention.max_backups);
+      }
+      rc = MB_EXIT_OK;
+   }
+   free(keep);
+   mb_catalog_clear(&cat);
+   ctx_clear(&c);
+   return rc;
+}
+
+int mb_cmd_schedule(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   time_t t = time(NULL);
+   long n;
+   int rc;
+
+   if (!setup("schedule", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_args_int(args, "next", 5, 1, 1000, &n, &err) || !mb_cron_parse(c.s.cron, &cron, &err)) {
+      rc = mb_cli_fail("schedule", &err);
+      ctx_clear(&c);
+      return rc;
+   }
+   printf("schedule '%s' in %s:\n", c.s.cron, c.s.timezone);
+   rc = MB_EXIT_OK;
+   for (long i = 0; i < n; i++) {
+      char local[64], utc[64];
+      struct tm tm;
+      if (!mb_cron_next(cron, t, &t, &err)) {
+         rc = mb_cli_fail("schedule", &err);
+         break;
+      }
+      mb_daemon_format_time(t, local, sizeof local);
+      gmtime_r(&t, &tm);
+      strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      printf("  %s  (%s)\n", local, utc);
+   }
+   mb_cron_destroy(cron);
+   ctx_clear(&c);
+   return rc;
+}
+
+int mb_cmd_config(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_error_t err;
+   int rc = MB_EXIT_OK;
+
+   memset(&c, 0, sizeof c);
+   if (!mb_config_load(args, &c.config, &err)) {
+      return mb_cli_fail("config", &err);
+   }
+   mb_config_print(c.config, stdout, mb_args_flag(args, "json"));
+   if (!mb_config_settings(c.config, false, stderr, &c.s, &err)) {
+      rc = mb_cli_fail("config", &err);
+   }
+   ctx_clear(&c);
+   return rc;
+}

@@ -1,0 +1,62 @@
+/* Configuration of the scheduled-backup commands (backup, daemon, list, prune, schedule, config,
+ * notify): the names of the service mongobak replaces (design.md §7). Sources, highest first:
+ * command-line flags, the environment, a .env file (--env-file, default ./.env when present),
+ * defaults. NAME_FILE reads a secret from a file (at the same precedence as NAME). */
+#ifndef MB_CLI_CONFIG_H
+#define MB_CLI_CONFIG_H
+
+#include "archive/compress.h"
+#include "cli/options.h"
+#include "sched/retention.h"
+
+#include <stdio.h>
+
+typedef struct {
+   const char *name;
+   const char *def;  /* NULL: unset */
+   const char *flag; /* command-line option that sets it, or NULL */
+   bool secret;
+   const char *help;
+} mb_config_var_t;
+
+extern const mb_config_var_t mb_config_vars[];
+
+typedef struct mb_config mb_config_t;
+
+/* Gather every variable from args, the environment and the .env file. Fails (USAGE) on a
+ * malformed .env line or an unreadable *_FILE, naming the file and line. */
+bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err);
+void mb_config_destroy(mb_config_t *c);
+
+/* Effective value (NULL when unset) and where it came from ("default", "environment",
+ * "flag --x", ".env line 3", "file /run/secrets/x"). */
+const char *mb_config_get(const mb_config_t *c, const char *name);
+const char *mb_config_source(const mb_config_t *c, const char *name);
+
+/* A getter shaped for other modules' loaders: ud is the mb_config_t. */
+const char *mb_config_getter(const char *name, void *ud);
+
+/* Print every variable with its value (secrets masked) and source; JSON with json. */
+void mb_config_print(const mb_config_t *c, FILE *f, bool json);
+
+/* The validated settings of a scheduled backup. */
+typedef struct {
+   const char *uri;
+   const char *dir;
+   const char *cron;
+   const char *timezone;
+   long timeout_ms;
+   mb_compress_t compress;
+   int level;
+   int jobs;
+   int status_interval;
+   mb_retention_t retention;
+} mb_backup_settings_t;
+
+/* Validate every value; each problem is printed as one line on f ("config: ..."), and err says
+ * how many there were (USAGE). need_uri: MONGODB_URI must be set. Also applies TIMEZONE to the
+ * process (TZ) after checking that the zone exists. */
+bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_settings_t *s,
+                        mb_error_t *err);
+
+#endif

@@ -1,0 +1,251 @@
+#include "sched/catalog.h"
+#include "common/file.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MANIFEST_SUFFIX ".manifest.json"
+
+char *mb_catalog_name(time_t t, const char *ext)
+{
+   struct tm tm;
+   char ts[32];
+
+   gmtime_r(&t, &tm);
+   strftime(ts, sizeof ts, "%Y-%m-%d-%H-%M-%S", &tm);
+   return bson_strdup_printf("backup-%s.archive%s", ts, ext);
+}
+
+/* backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] -> its UTC time; false for other names. */
+static bool parse_name(const char *name, time_t *t)
+{
+   struct tm tm;
+   int n = 0;
+   const char *rest;
+
+   memset(&tm, 0, sizeof tm);
+   if (sscanf(name, "backup-%4d-%2d-%2d-%2d-%2d-%2d.archive%n", &tm.tm_year, &tm.tm_mon,
+              &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+       n == 0) {
+      return false;
+   }
+   rest = name + n;
+   if (*rest && strcmp(rest, ".zst") != 0 && strcmp(rest, ".gz") != 0) {
+      return false;
+   }
+   tm.tm_year -= 1900;
+   tm.tm_mon -= 1;
+   *t = timegm(&tm);
+   return true;
+}
+
+static void read_manifest(mb_backup_t *b)
+{
+   char *mpath = bson_strdup_printf("%s%s", b->path, MANIFEST_SUFFIX);
+   bson_json_reader_t *jr;
+   bson_error_t e;
+   bson_t doc = BSON_INITIALIZER;
+   bson_iter_t it;
+   struct stat st;
+   int rc;
+
+   jr = bson_json_reader_new_from_file(mpath, &e);
+   rc = jr ? bson_json_reader_read(jr, &doc, &e) : -1;
+   if (rc != 1) {
+      b->problem = bson_strdup("no readable manifest (an interrupted or foreign run)");
+      goto out;
+   }
+   if (bson_iter_init_find(&it, &doc, "size") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      b->size = (uint64_t) bson_iter_as_int64(&it);
+   }
+   if (bson_iter_init_find(&it, &doc, "documents") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      b->docs = (uint64_t) bson_iter_as_int64(&it);
+   }
+   if (bson_iter_init_find(&it, &doc, "compression") && BSON_ITER_HOLDS_UTF8(&it)) {
+      b->compression = bson_strdup(bson_iter_utf8(&it, NULL));
+   }
+   if (bson_iter_init_find(&it, &doc, "sha256") && BSON_ITER_HOLDS_UTF8(&it)) {
+      b->sha256 = bson_strdup(bson_iter_utf8(&it, NULL));
+   }
+   if (!bson_iter_init_find(&it, &doc, "status") || !BSON_ITER_HOLDS_UTF8(&it) ||
+       strcmp(bson_iter_utf8(&it, NULL), "ok") != 0) {
+      b->problem = bson_strdup("the manifest does not say ok");
+   } else if (stat(b->path, &st) != 0 || (uint64_t) st.st_size != b->size) {
+      b->problem = bson_strdup("the archive's size differs from its manifest");
+   } else {
+      b->complete = true;
+   }
+out:
+   if (jr) {
+      bson_json_reader_destroy(jr);
+   }
+   bson_destroy(&doc);
+   bson_free(mpath);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+   const mb_backup_t *x = a, *y = b;
+   return x->time != y->time ? (x->time > y->time ? -1 : 1) : strcmp(y->name, x->name);
+}
+
+bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
+{
+   DIR *d = opendir(dir);
+   struct dirent *de;
+
+   memset(out, 0, sizeof *out);
+   if (!d) {
+      mb_error_errno(err, errno, "cannot read the backup directory '%s'", dir);
+      return false;
+   }
+   while ((de = readdir(d)) != NULL) {
+      mb_backup_t *items, *b;
+      time_t t;
+      if (!parse_name(de->d_name, &t)) {
+         continue;
+      }
+      items = realloc(out->items, (size_t) (out->n + 1) * sizeof *items);
+      if (!items) {
+         break;
+      }
+      out->items = items;
+      b = &items[out->n++];
+      memset(b, 0, sizeof *b);
+      b->name = bson_strdup(de->d_name);
+      b->path = bson_strdup_printf("%s/%s", dir, de->d_name);
+      b->time = t;
+      read_manifest(b);
+   }
+   closedir(d);
+   if (out->n > 1) {
+      qsort(out->items, (size_t) out->n, sizeof *out->items, newest_first);
+   }
+   return true;
+}
+
+void mb_catalog_clear(mb_catalog_t *c)
+{
+   for (int i = 0; i < c->n; i++) {
+      bson_free(c->items[i].name);
+      bson_free(c->items[i].path);
+      bson_free(c->items[i].compression);
+      bson_free(c->items[i].sha256);
+      bson_free(c->items[i].problem);
+   }
+   free(c->items);
+   memset(c, 0, sizeof *c);
+}
+
+static void iso_time(time_t t, char *buf, size_t size)
+{
+   struct tm tm;
+   gmtime_r(&t, &tm);
+   strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void append_namespaces(bson_t *doc, const mb_run_t *run)
+{
+   bson_t arr, item;
+   char key[16], crc[24];
+
+   BSON_APPEND_ARRAY_BEGIN(doc, "namespaces", &arr);
+   for (int i = 0; i < run->nns; i++) {
+      const char *k;
+      const mb_run_ns_t *n = &run->ns[i];
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) n->crc);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "db", n->db);
+      BSON_APPEND_UTF8(&item, "collection", n->collection);
+      BSON_APPEND_UTF8(&item, "type", n->type);
+      BSON_APPEND_INT64(&item, "documents", (int64_t) n->docs);
+      BSON_APPEND_INT64(&item, "bytes", (int64_t) n->bytes);
+      BSON_APPEND_UTF8(&item, "crc64", crc);
+      BSON_APPEND_DOUBLE(&item, "seconds", n->seconds);
+      bson_append_document_end(&arr, &item);
+   }
+   bson_append_array_end(doc, &arr);
+}
+
+bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err)
+{
+   bson_t doc = BSON_INITIALIZER;
+   char start[32], end[32], *json, *path;
+   size_t len;
+   bool ok;
+
+   iso_time(run->start, start, sizeof start);
+   iso_time(run->end, end, sizeof end);
+   BSON_APPEND_UTF8(&doc, "status", "ok");
+   BSON_APPEND_UTF8(&doc, "archive", run->archive);
+   BSON_APPEND_INT64(&doc, "size", (int64_t) run->archive_bytes);
+   BSON_APPEND_UTF8(&doc, "sha256", run->sha256);
+   BSON_APPEND_UTF8(&doc, "compression", run->compression);
+   BSON_APPEND_UTF8(&doc, "format", "mongodump archive 0.1");
+   BSON_APPEND_UTF8(&doc, "started_at", start);
+   BSON_APPEND_UTF8(&doc, "finished_at", end);
+   BSON_APPEND_DOUBLE(&doc, "seconds", run->seconds);
+   BSON_APPEND_DOUBLE(&doc, "dump_seconds", run->dump_seconds);
+   BSON_APPEND_DOUBLE(&doc, "verify_seconds", run->verify_seconds);
+   BSON_APPEND_INT64(&doc, "documents", (int64_t) run->docs);
+   BSON_APPEND_INT64(&doc, "bson_bytes", (int64_t) run->bson_bytes);
+   BSON_APPEND_UTF8(&doc, "server_version", run->server_version ? run->server_version : "");
+   BSON_APPEND_UTF8(&doc, "mongobak_version", MONGOBAK_VERSION);
+   BSON_APPEND_UTF8(&doc, "source", run->uri ? run->uri : "");
+   append_namespaces(&doc, run);
+   json = bson_as_relaxed_extended_json(&doc, &len);
+   path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
+   ok = mb_file_write_atomic(path, json, len, err);
+   bson_free(path);
+   bson_free(json);
+   bson_destroy(&doc);
+   return ok;
+}
+
+bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err)
+{
+   char *mpath = bson_strdup_printf("%s%s", b->path, MANIFEST_SUFFIX);
+   bool ok = true;
+
+   if (unlink(mpath) != 0 && errno != ENOENT) {
+      mb_error_errno(err, errno, "cannot delete '%s'", mpath);
+      ok = false;
+   } else if (unlink(b->path) != 0 && errno != ENOENT) {
+      mb_error_errno(err, errno, "cannot delete '%s'", b->path);
+      ok = false;
+   }
+   bson_free(mpath);
+   return ok;
+}
+
+int mb_catalog_remove_partials(const char *dir)
+{
+   DIR *d = opendir(dir);
+   struct dirent *de;
+   int n = 0;
+
+   if (!d) {
+      return 0;
+   }
+   while ((de = readdir(d)) != NULL) {
+      size_t len = strlen(de->d_name);
+      if (len > 8 && strcmp(de->d_name + len - 8, ".partial") == 0 &&
+          strncmp(de->d_name, "backup-", 7) == 0) {
+         char *p = bson_strdup_printf("%s/%s", dir, de->d_name);
+         if (unlink(p) == 0) {
+            mb_log(MB_LOG_INFO, "removed '%s' left by an interrupted run", p);
+            n++;
+         }
+         bson_free(p);
+      }
+   }
+   closedir(d);
+   return n;
+}

@@ -1,0 +1,104 @@
+#include "sched/daemon.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static time_t real_now(void *ud)
+{
+   (void) ud;
+   return time(NULL);
+}
+
+static void real_sleep_until(void *ud, time_t t, const volatile int *stop)
+{
+   (void) ud;
+   /* short naps so that a stop request is seen within 200 ms */
+   while ((!stop || !*stop) && time(NULL) < t) {
+      struct timespec ts = {0, 200 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+   }
+}
+
+static const mb_clock_t real_clock = {real_now, real_sleep_until, NULL};
+
+void mb_daemon_format_time(time_t t, char *buf, size_t size)
+{
+   struct tm tm;
+   localtime_r(&t, &tm);
+   strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm);
+}
+
+static void status_line(const mb_daemon_t *d, time_t next, long runs)
+{
+   mb_state_t st;
+   mb_catalog_t cat = {0};
+   mb_stats_t stats;
+   mb_error_t err;
+   char when[64], line[600];
+
+   if (!mb_state_load(d->job->dir, &st, &err)) {
+      memset(&st, 0, sizeof st);
+   }
+   mb_catalog_scan(d->job->dir, &cat, &err);
+   mb_state_stats(&st, &cat, &stats);
+   mb_daemon_format_time(next, when, sizeof when);
+   snprintf(line, sizeof line,
+            "status: next run %s; last run %s; %d backups using %.1f MB; %llu runs, %llu ok, "
+            "%llu failed (%.1f%% success); %ld runs since start",
+            when, st.last_status && *st.last_status ? st.last_status : "none", stats.backups,
+            (double) stats.bytes_used / 1e6, (unsigned long long) stats.runs,
+            (unsigned long long) stats.successes, (unsigned long long) stats.failures,
+            stats.success_rate, runs);
+   mb_log(MB_LOG_INFO, "%s", line);
+   if (d->on_status) {
+      d->on_status(d->status_ud, line);
+   }
+   mb_catalog_clear(&cat);
+   mb_state_clear(&st);
+}
+
+static bool stopping(const mb_daemon_t *d, long runs)
+{
+   return (d->stop && *d->stop) || (d->max_runs > 0 && runs >= d->max_runs);
+}
+
+long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
+{
+   const mb_clock_t *clk = d->clock ? d->clock : &real_clock;
+   time_t now = clk->now(clk->ud), next, next_status;
+   char when[64];
+   long runs = 0;
+
+   if (!mb_cron_next(d->cron, now, &next, err)) {
+      return -1;
+   }
+   next_status = d->status_interval > 0 ? now + d->status_interval : 0;
+   mb_daemon_format_time(next, when, sizeof when);
+   mb_log(MB_LOG_INFO, "daemon started; first run at %s", when);
+   while (!stopping(d, runs)) {
+      now = clk->now(clk->ud);
+      if (next_status && now >= next_status) {
+         status_line(d, next, runs);
+         next_status += d->status_interval * ((now - next_status) / d->status_interval + 1);
+      }
+      if (now >= next) {
+         mb_run_t run;
+         mb_job_run(d->job, &run);
+         mb_run_clear(&run);
+         runs++;
+         /* slots that passed during the run are skipped, not queued */
+         if (!mb_cron_next(d->cron, clk->now(clk->ud), &next, err)) {
+            return -1;
+         }
+         mb_daemon_format_time(next, when, sizeof when);
+         mb_log(MB_LOG_INFO, "next run at %s", when);
+         continue;
+      }
+      clk->sleep_until(clk->ud, next_status && next_status < next ? next_status : next, d->stop);
+   }
+   mb_log(MB_LOG_INFO, "daemon stopped after %ld runs", runs);
+   return runs;
+}

@@ -1,0 +1,37 @@
+/* The daemon loop: run the job at every cron time (in the process's zone), never two at once
+ * (runs are sequential; a run that overlaps later slots makes them be skipped, not queued), log a
+ * status line every status_interval seconds, and stop cleanly when *stop becomes non-zero. The
+ * clock is injectable so that long horizons are tested without waiting. */
+#ifndef MB_SCHED_DAEMON_H
+#define MB_SCHED_DAEMON_H
+
+#include "sched/cron.h"
+#include "sched/job.h"
+
+typedef struct {
+   time_t (*now)(void *ud);
+   /* Sleep until t or until *stop; may return early (spurious wake-ups are fine). */
+   void (*sleep_until)(void *ud, time_t t, const volatile int *stop);
+   void *ud;
+} mb_clock_t;
+
+typedef struct {
+   const mb_cron_t *cron;
+   const mb_job_t *job;
+   const mb_clock_t *clock; /* NULL: the real clock */
+   int status_interval;     /* seconds; 0: never */
+   const volatile int *stop;
+   long max_runs; /* stop after this many runs (tests); 0: no limit */
+   /* Called with every status line (for tests and metrics); may be NULL. */
+   void (*on_status)(void *ud, const char *line);
+   void *status_ud;
+} mb_daemon_t;
+
+/* Run until *stop (or max_runs). Returns the number of runs made; -1 when the schedule never
+ * matches (err set). */
+long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err);
+
+/* "2026-11-26 05:00:00 UTC" style rendering of t in the local zone (for logs and `schedule`). */
+void mb_daemon_format_time(time_t t, char *buf, size_t size);
+
+#endif

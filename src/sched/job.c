@@ -1,0 +1,194 @@
+#include "sched/job.h"
+#include "archive/verify.h"
+#include "common/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+   const mb_job_t *job;
+   volatile int cancel; /* 1: timeout, 2: stop */
+   volatile int done;
+   struct timespec started;
+} watch_t;
+
+static double elapsed(const struct timespec *since)
+{
+   struct timespec now;
+   clock_gettime(CLOCK_MONOTONIC, &now);
+   return (double) (now.tv_sec - since->tv_sec) + (double) (now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Sets cancel when the run exceeds its time limit or the daemon is told to stop. */
+static void *watcher(void *arg)
+{
+   watch_t *w = arg;
+
+   while (!w->done) {
+      if (w->job->stop && *w->job->stop) {
+         w->cancel = 2;
+      } else if (w->job->timeout_ms > 0 && elapsed(&w->started) * 1000 > (double) w->job->timeout_ms) {
+         w->cancel = 1;
+      }
+      usleep(50 * 1000);
+   }
+   return NULL;
+}
+
+static time_t job_now(const mb_job_t *j)
+{
+   return j->now ? j->now() : time(NULL);
+}
+
+static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
+{
+   mb_archive_check_t check;
+   struct timespec t0;
+   mb_error_t err;
+   pthread_t th;
+   bool ok;
+
+   clock_gettime(CLOCK_MONOTONIC, &w->started);
+   pthread_create(&th, NULL, watcher, w);
+   ok = j->dump(j->ud, run->path, &w->cancel, run, &err);
+   w->done = 1;
+   pthread_join(th, NULL);
+   run->dump_seconds = elapsed(&w->started);
+   if (!ok) {
+      if (w->cancel == 1) {
+         mb_error_set(&err, MB_EXIT_TIMEOUT, "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",
+                      j->timeout_ms);
+      } else if (w->cancel == 2) {
+         mb_error_set(&err, MB_EXIT_INTERRUPTED, "the backup was cancelled because mongobak is stopping");
+      }
+      mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
+      unlink(run->path); /* never leave a failed run under its final name */
+      return false;
+   }
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   if (!mb_archive_verify_file(run->path, &check, &err)) {
+      mb_error_prefix(&err, "the new archive '%s' does not verify", run->archive);
+      mb_run_fail(run, "verify", (int) mb_error_exit_code(&err), err.message);
+      unlink(run->path);
+      return false;
+   }
+   run->verify_seconds = elapsed(&t0);
+   memcpy(run->sha256, check.sha256, sizeof run->sha256);
+   run->archive_bytes = check.file_bytes;
+   return true;
+}
+
+static void retention(const mb_job_t *j, mb_run_t *run)
+{
+   mb_catalog_t cat;
+   bool *keep = NULL;
+   mb_error_t err;
+   int n = mb_job_prune(j->dir, &j->retention, false, &cat, &keep, &err);
+
+   if (n < 0) {
+      mb_log(MB_LOG_ERROR, "retention: %s", err.message);
+      mb_run_fail(run, "retention", (int) mb_error_exit_code(&err), err.message);
+   } else {
+      run->deleted = n;
+   }
+   free(keep);
+   mb_catalog_clear(&cat);
+}
+
+int mb_job_prune(const char *dir, const mb_retention_t *r, bool dry_run, mb_catalog_t *cat,
+                 bool **keep, mb_error_t *err)
+{
+   int n;
+
+   *keep = NULL;
+   if (!mb_catalog_scan(dir, cat, err)) {
+      return -1;
+   }
+   *keep = calloc((size_t) cat->n + 1, sizeof **keep);
+   if (!*keep) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return -1;
+   }
+   n = mb_retention_plan(r, cat, *keep);
+   for (int i = 0; !dry_run && i < cat->n; i++) {
+      if (!(*keep)[i] && cat->items[i].complete) {
+         if (!mb_catalog_delete(&cat->items[i], err)) {
+            return -1;
+         }
+         mb_log(MB_LOG_INFO, "retention: deleted %s", cat->items[i].name);
+      }
+   }
+   return n;
+}
+
+static void finish(const mb_job_t *j, mb_run_t *run)
+{
+   mb_state_t st;
+   mb_stats_t stats;
+   mb_catalog_t cat = {0};
+   mb_error_t err;
+
+   if (!mb_state_load(j->dir, &st, &err)) {
+      mb_log(MB_LOG_ERROR, "%s", err.message);
+      memset(&st, 0, sizeof st);
+   }
+   mb_state_record(&st, run);
+   if (!mb_state_save(j->dir, &st, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot save the statistics: %s", err.message);
+   }
+   if (!mb_catalog_scan(j->dir, &cat, &err)) {
+      mb_log(MB_LOG_ERROR, "%s", err.message);
+   }
+   mb_state_stats(&st, &cat, &stats);
+   if (run->ok) {
+      mb_log(MB_LOG_INFO, "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
+             run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,
+             run->seconds, run->deleted);
+   } else {
+      mb_log(MB_LOG_ERROR, "backup failed at %s: %s", run->stage, run->error);
+   }
+   if (j->report) {
+      j->report(j->ud, run, &stats);
+   }
+   if (j->ping) {
+      j->ping(j->ud, run->ok ? "success" : "fail");
+   }
+   mb_catalog_clear(&cat);
+   mb_state_clear(&st);
+}
+
+bool mb_job_run(const mb_job_t *j, mb_run_t *run)
+{
+   watch_t w = {.job = j};
+   mb_error_t err;
+   struct timespec t0;
+
+   memset(run, 0, sizeof *run);
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   run->ok = true;
+   run->start = job_now(j);
+   run->compression = bson_strdup(j->compression);
+   run->archive = mb_catalog_name(run->start, j->extension);
+   run->path = bson_strdup_printf("%s/%s", j->dir, run->archive);
+   mb_catalog_remove_partials(j->dir);
+   if (j->ping) {
+      j->ping(j->ud, "start");
+   }
+   if (dump_and_verify(j, run, &w)) {
+      run->end = job_now(j);
+      run->seconds = elapsed(&t0);
+      if (!mb_catalog_write_manifest(run, &err)) {
+         mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
+         unlink(run->path);
+      } else {
+         retention(j, run);
+      }
+   }
+   run->end = job_now(j);
+   run->seconds = elapsed(&t0);
+   finish(j, run);
+   return run->ok;
+}

@@ -1,0 +1,33 @@
+#include "sched/run.h"
+
+#include <bson/bson.h>
+#include <string.h>
+
+void mb_run_clear(mb_run_t *r)
+{
+   for (int i = 0; i < r->nns; i++) {
+      bson_free(r->ns[i].db);
+      bson_free(r->ns[i].collection);
+      bson_free(r->ns[i].type);
+   }
+   bson_free(r->ns);
+   bson_free(r->stage);
+   bson_free(r->error);
+   bson_free(r->archive);
+   bson_free(r->path);
+   bson_free(r->compression);
+   bson_free(r->server_version);
+   bson_free(r->uri);
+   memset(r, 0, sizeof *r);
+}
+
+void mb_run_fail(mb_run_t *r, const char *stage, int exit_code, const char *message)
+{
+   if (r->error) {
+      return;
+   }
+   r->ok = false;
+   r->exit_code = exit_code;
+   r->stage = bson_strdup(stage);
+   r->error = bson_strdup(message);
+}

@@ -1,0 +1,153 @@
+#include "sched/state.h"
+#include "common/file.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_FILE ".mongobak-state.json"
+
+static char *state_path(const char *dir)
+{
+   return bson_strdup_printf("%s/%s", dir, STATE_FILE);
+}
+
+static void get_str(const bson_t *doc, const char *key, char **out)
+{
+   bson_iter_t it;
+   if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)) {
+      *out = bson_strdup(bson_iter_utf8(&it, NULL));
+   }
+}
+
+static double get_num(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
+             ? bson_iter_as_double(&it)
+             : 0;
+}
+
+bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)
+{
+   char *path = state_path(dir);
+   bson_json_reader_t *jr;
+   bson_error_t e;
+   bson_t doc = BSON_INITIALIZER;
+   bool ok = true;
+
+   memset(s, 0, sizeof *s);
+   if (access(path, F_OK) != 0) {
+      goto out;
+   }
+   jr = bson_json_reader_new_from_file(path, &e);
+   if (!jr || bson_json_reader_read(jr, &doc, &e) != 1) {
+      mb_error_set(err, MB_EXIT_IO,
+                   "the state file '%s' is damaged (%s); move it away to start new statistics",
+                   path, jr ? e.message : "unreadable");
+      ok = false;
+   } else {
+      s->runs = (uint64_t) get_num(&doc, "runs");
+      s->successes = (uint64_t) get_num(&doc, "successes");
+      s->failures = (uint64_t) get_num(&doc, "failures");
+      s->last_seconds = get_num(&doc, "last_seconds");
+      s->success_seconds = get_num(&doc, "success_seconds");
+      s->last_run = (time_t) get_num(&doc, "last_run");
+      s->last_success = (time_t) get_num(&doc, "last_success");
+      s->last_failure = (time_t) get_num(&doc, "last_failure");
+      get_str(&doc, "last_status", &s->last_status);
+      get_str(&doc, "last_error", &s->last_error);
+      get_str(&doc, "last_archive", &s->last_archive);
+   }
+   if (jr) {
+      bson_json_reader_destroy(jr);
+   }
+out:
+   bson_destroy(&doc);
+   bson_free(path);
+   return ok;
+}
+
+bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
+{
+   bson_t doc = BSON_INITIALIZER;
+   char *path = state_path(dir), *json;
+   size_t len;
+   bool ok;
+
+   BSON_APPEND_INT32(&doc, "version", 1);
+   BSON_APPEND_INT64(&doc, "runs", (int64_t) s->runs);
+   BSON_APPEND_INT64(&doc, "successes", (int64_t) s->successes);
+   BSON_APPEND_INT64(&doc, "failures", (int64_t) s->failures);
+   BSON_APPEND_DOUBLE(&doc, "last_seconds", s->last_seconds);
+   BSON_APPEND_DOUBLE(&doc, "success_seconds", s->success_seconds);
+   BSON_APPEND_INT64(&doc, "last_run", (int64_t) s->last_run);
+   BSON_APPEND_INT64(&doc, "last_success", (int64_t) s->last_success);
+   BSON_APPEND_INT64(&doc, "last_failure", (int64_t) s->last_failure);
+   BSON_APPEND_UTF8(&doc, "last_status", s->last_status ? s->last_status : "");
+   BSON_APPEND_UTF8(&doc, "last_error", s->last_error ? s->last_error : "");
+   BSON_APPEND_UTF8(&doc, "last_archive", s->last_archive ? s->last_archive : "");
+   json = bson_as_relaxed_extended_json(&doc, &len);
+   ok = mb_file_write_atomic(path, json, len, err);
+   bson_free(json);
+   bson_free(path);
+   bson_destroy(&doc);
+   return ok;
+}
+
+static void set(char **field, const char *v)
+{
+   bson_free(*field);
+   *field = bson_strdup(v ? v : "");
+}
+
+void mb_state_record(mb_state_t *s, const mb_run_t *run)
+{
+   s->runs++;
+   s->last_run = run->start;
+   s->last_seconds = run->seconds;
+   set(&s->last_status, run->ok ? "ok" : "failed");
+   set(&s->last_error, run->ok ? "" : run->error);
+   if (run->ok) {
+      s->successes++;
+      s->success_seconds += run->seconds;
+      s->last_success = run->start;
+      set(&s->last_archive, run->archive);
+   } else {
+      s->failures++;
+      s->last_failure = run->start;
+   }
+}
+
+void mb_state_clear(mb_state_t *s)
+{
+   bson_free(s->last_status);
+   bson_free(s->last_error);
+   bson_free(s->last_archive);
+   memset(s, 0, sizeof *s);
+}
+
+void mb_state_stats(const mb_state_t *s, const mb_catalog_t *c, mb_stats_t *out)
+{
+   memset(out, 0, sizeof *out);
+   for (int i = 0; i < c->n; i++) {
+      const mb_backup_t *b = &c->items[i];
+      if (!b->complete) {
+         continue;
+      }
+      if (out->backups == 0) {
+         out->newest = b->time;
+         out->newest_name = b->name;
+      }
+      out->oldest = b->time;
+      out->oldest_name = b->name;
+      out->backups++;
+      out->bytes_used += b->size;
+   }
+   out->runs = s->runs;
+   out->successes = s->successes;
+   out->failures = s->failures;
+   out->success_rate = s->runs ? 100.0 * (double) s->successes / (double) s->runs : 0;
+   out->last_seconds = s->last_seconds;
+   out->average_seconds = s->successes ? s->success_seconds / (double) s->successes : 0;
+}

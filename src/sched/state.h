@@ -1,0 +1,36 @@
+/* Statistics that survive restarts, in BACKUP_DIR/.mongobak-state.json, and the figures every
+ * report carries (the catalog's backups plus the run counters). */
+#ifndef MB_SCHED_STATE_H
+#define MB_SCHED_STATE_H
+
+#include "sched/catalog.h"
+
+typedef struct {
+   uint64_t runs, successes, failures;
+   double last_seconds, success_seconds; /* last run; sum over successful runs */
+   time_t last_run, last_success, last_failure;
+   char *last_status; /* "ok" or "failed" */
+   char *last_error;
+   char *last_archive;
+} mb_state_t;
+
+typedef struct {
+   int backups; /* complete backups */
+   uint64_t bytes_used;
+   time_t oldest, newest;
+   char *oldest_name, *newest_name; /* borrowed from the catalog */
+   uint64_t runs, successes, failures;
+   double success_rate; /* percent of runs, 0 when none */
+   double last_seconds, average_seconds;
+} mb_stats_t;
+
+/* Load dir's state; a missing file is a fresh state. A damaged file is an error (IO). */
+bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err);
+bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err);
+void mb_state_record(mb_state_t *s, const mb_run_t *run);
+void mb_state_clear(mb_state_t *s);
+
+/* Combine the counters with the catalog's complete backups. */
+void mb_state_stats(const mb_state_t *s, const mb_catalog_t *c, mb_stats_t *out);
+
+#endif
