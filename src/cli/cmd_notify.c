@@ -1,23 +1,13 @@
 /* mongobak notify --test: send a sample report to every enabled channel and say which worked. */
 #include "cli/commands.h"
+#include "cli/config.h"
 #include "common/log.h"
 #include "notify/notify.h"
 
-#include <stdlib.h>
-
-/* The configuration as the environment gives it. To be replaced by the configuration module's
- * getter (flags > env > .env > defaults, *_FILE resolved) once it exists. */
-static const char *env_get(const char *name, void *ud)
-{
-   (void) ud;
-   return getenv(name);
-}
-
-static int send_test(const mb_notify_config_t *c, bool failure)
+static int send_test(const mb_notify_config_t *c, const char *tz, bool failure)
 {
    mb_report_t *r = NULL;
    mb_notify_result_t res;
-   const char *tz = getenv("TIMEZONE");
 
    mb_report_sample(failure, tz, &r);
    mb_notify_send(c, r, &res);
@@ -39,30 +29,37 @@ static int send_test(const mb_notify_config_t *c, bool failure)
 
 int mb_cmd_notify(const mb_args_t *args)
 {
+   mb_config_t *cfg = NULL;
    mb_notify_config_t c;
    mb_error_t err;
    char summary[1024];
+   bool failure = mb_args_flag(args, "failure");
    int rc;
 
+   mb_notify_config_init(&c);
    if (!mb_args_flag(args, "test")) {
       mb_error_set(&err, MB_EXIT_USAGE, "nothing to do: use 'mongobak notify --test'");
-      return mb_cli_fail("notify", &err);
+      rc = mb_cli_fail("notify", &err);
+      goto cleanup;
    }
-   if (!mb_notify_config_load(&c, env_get, NULL, &err)) {
-      mb_notify_config_cleanup(&c);
-      return mb_cli_fail("notify", &err);
+   if (!mb_config_load(args, &cfg, &err) ||
+       !mb_notify_config_load(&c, mb_config_getter, cfg, &err)) {
+      rc = mb_cli_fail("notify", &err);
+      goto cleanup;
    }
    if (!mb_notify_any_enabled(&c)) {
-      mb_notify_config_cleanup(&c);
       mb_error_set(&err, MB_EXIT_USAGE,
                    "no notification channel is enabled; set ENABLE_EMAIL_NOTIFICATIONS=true, "
                    "ENABLE_DISCORD_NOTIFICATIONS=true, WEBHOOK_URL or HEALTHCHECK_URL");
-      return mb_cli_fail("notify", &err);
+      rc = mb_cli_fail("notify", &err);
+      goto cleanup;
    }
    mb_notify_config_summary(&c, summary, sizeof summary);
-   mb_log(MB_LOG_INFO, "notify: sending a test %s report to %s",
-          mb_args_flag(args, "failure") ? "failure" : "success", summary);
-   rc = send_test(&c, mb_args_flag(args, "failure"));
+   mb_log(MB_LOG_INFO, "notify: sending a test %s report to %s", failure ? "failure" : "success",
+          summary);
+   rc = send_test(&c, mb_config_get(cfg, "TIMEZONE"), failure);
+cleanup:
    mb_notify_config_cleanup(&c);
+   mb_config_destroy(cfg);
    return rc;
 }

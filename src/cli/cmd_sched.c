@@ -46,8 +46,7 @@ static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lo
    memset(c, 0, sizeof *c);
    if (!mb_config_load(args, &c->config, &err) ||
        !mb_config_settings(c->config, need_uri, stderr, &c->s, &err)) {
-      *rc = mb_cli_fail(cmd, &err);
-      return false;
+      goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
    fmt = mb_config_get(c->config, "LOG_FORMAT");
@@ -56,14 +55,16 @@ static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lo
    }
    if (lock && mkdir(c->s.dir, 0700) != 0 && errno != EEXIST) {
       mb_error_errno(&err, errno, "cannot create the backup directory '%s'", c->s.dir);
-      *rc = mb_cli_fail(cmd, &err);
-      return false;
+      goto fail;
    }
    if (lock && !mb_lock_acquire(c->s.dir, &c->lock, &err)) {
-      *rc = mb_cli_fail(cmd, &err);
-      return false;
+      goto fail;
    }
    return true;
+fail:
+   *rc = mb_cli_fail(cmd, &err);
+   ctx_clear(c);
+   return false;
 }
 
 /* The scheduler's dump function: mongobak's own dump engine. */

@@ -140,7 +140,8 @@ static void explain(const mb_notify_config_t *c, CURLcode rc, const char *errbuf
                    c->smtp_host, c->smtp_port, detail);
       break;
    default:
-      mb_error_set(err, MB_EXIT_FAILURE, "%s", detail);
+      mb_error_set(err, MB_EXIT_FAILURE, "SMTP server %s:%ld: %s", c->smtp_host, c->smtp_port,
+                   detail);
       break;
    }
 }

@@ -246,7 +246,7 @@ bool mb_http_post(const char *what, const char *url, const char *content_type, c
          }
          break;
       }
-      mb_log(MB_LOG_WARN, "%s: attempt %d failed (%s); retrying in %.1f s", what, o->attempts,
+      mb_log(MB_LOG_WARN, "notify: %s: attempt %d failed (%s); retrying in %.1f s", what, o->attempts,
              err->message, (double) wait / 1000.0);
       sleep_ms(wait);
       if (a.wait_ms < 0) {

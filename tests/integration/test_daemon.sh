@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The scheduled mode against the test bed: a daemon on a 6-field schedule makes several runs and
+# keeps exactly MAX_BACKUPS archives that verify and restore; the statistics match the runs; a
+# second daemon on the same directory refuses to start; a run over BACKUP_TIMEOUT is cancelled,
+# leaves no archive and counts as a failure; SIGTERM during a run leaves no archive and exits 0;
+# a stalled server ends the run by its time limit instead of hanging.
+. "$(dirname "$0")/lib.sh"
+root="$MB_SOURCE_DIR"
+dir="$T/backups"
+cat > "$T/.env" <<EOT
+# the daemon's configuration, as users of the service mongobak replaces write it
+export MONGODB_URI="$MB_URI_SRC"
+BACKUP_DIR=$dir
+MAX_BACKUPS=2
+CRON_SCHEDULE='*/2 * * * * *'
+COMPRESSION=zstd   # the recommended compression
+STATUS_INTERVAL=1
+EOT
+state() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/.mongobak-state.json" "$1"; }
+
+(cd "$T" && exec "$MB_BIN" daemon) > "$T/daemon.log" 2>&1 &
+pid=$!
+for _ in $(seq 120); do
+  [ -f "$dir/.mongobak-state.json" ] && [ "$(state runs)" -ge 4 ] && break
+  sleep 0.5
+done
+[ "$(state runs)" -ge 4 ] || { cat "$T/daemon.log"; fail "the daemon did not make 4 runs"; }
+pass "the daemon made $(state runs) runs"
+
+run_cmd "$T/o" "$T/e" rc -- sh -c "cd '$T' && '$MB_BIN' daemon"
+expect_rc 12 "$rc" "a second daemon on the same directory"
+expect_grep "another mongobak \(pid $pid\) is using the backup directory" "$T/e" "names the running daemon"
+
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+expect_rc 0 "$rc" "SIGTERM stops the daemon"
+expect_grep "daemon stopped after [0-9]+ runs" "$T/daemon.log" "logs the stop"
+expect_grep "status: next run" "$T/daemon.log" "logs status lines"
+runs=$(state runs); ok=$(state successes); failed=$(state failures)
+[ "$ok" = "$runs" ] && [ "$failed" = 0 ] || fail "state: $runs runs, $ok ok, $failed failed"
+[ "$(grep -c 'info  backup backup-' "$T/daemon.log")" = "$runs" ] || fail "state says $runs runs, the log shows others"
+pass "statistics match the runs ($runs runs, all ok)"
+n=$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')
+[ "$n" = 2 ] || fail "$n archives remain, expected MAX_BACKUPS=2: $(ls "$dir")"
+[ "$(ls "$dir" | grep -c 'manifest.json$')" = 2 ] || fail "manifests: $(ls "$dir")"
+ls "$dir" | grep -q partial && fail "a partial file remains"
+pass "exactly MAX_BACKUPS=2 archives with their manifests remain"
+for a in "$dir"/backup-*.archive.zst; do
+  "$MB_BIN" verify --quiet "$a" > /dev/null || fail "$a does not verify"
+  sha=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$a.manifest.json")
+  [ "$(sha256sum "$a" | cut -d' ' -f1)" = "$sha" ] || fail "$a: SHA-256 differs from its manifest"
+done
+pass "both archives verify and match their manifest's SHA-256"
+newest=$(ls "$dir"/backup-*.archive.zst | sort | tail -1)
+db=$(fresh_db daemon)
+zstd -dcq "$newest" | mongorestore --uri "$MB_URI_DST" --archive --nsInclude "$MB_SEED_DB.*" \
+  --nsFrom "$MB_SEED_DB.*" --nsTo "$db.*" 2>"$T/r.log" || { tail -3 "$T/r.log"; fail "restore"; }
+compare_db "$MB_URI_SRC" "$MB_SEED_DB" "$MB_URI_DST" "$db"
+(cd "$T" && "$MB_BIN" list --json) > "$T/list.json"
+/usr/bin/python3 -c '
+import json,sys; l=json.load(open(sys.argv[1]))["backups"]
+assert len(l) == 2 and all(b["complete"] and b["status"] == "ok" and b["documents"] > 2600 for b in l), l
+print("ok: list --json shows the 2 backups")' "$T/list.json"
+
+# a run over its time limit
+run_cmd "$T/o" "$T/e" rc -- sh -c "cd '$T' && BACKUP_TIMEOUT=1 '$MB_BIN' backup"
+expect_rc 10 "$rc" "a run over BACKUP_TIMEOUT"
+expect_grep "dump failed: the backup exceeded BACKUP_TIMEOUT \(1 ms\) and was cancelled" "$T/e" "says why"
+[ "$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')" = 2 ] || fail "the cancelled run left files: $(ls "$dir")"
+[ "$(state failures)" = 1 ] || fail "the failure was not counted"
+pass "the cancelled run left no archive, deleted nothing and counts as a failure"
+
+# SIGTERM during a run: a slow source (FerretDB with ~40 MB of large documents)
+bigdir="$T/bigsrv"
+buri=$("$root/tools/ferretdb.sh" start "$bigdir")
+trap '"$root/tools/ferretdb.sh" stop "$bigdir"; rm -rf "$T"' EXIT
+"$(dirname "$MB_DBCOMPARE")/mongobak-seed" --uri "$buri" --db big --big-mib 40 > /dev/null
+(cd "$T" && MONGODB_URI="$buri" CRON_SCHEDULE='* * * * * *' exec "$MB_BIN" daemon) > "$T/d2.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do ls "$dir" | grep -q '\.partial$' && break; sleep 0.1; done
+ls "$dir" | grep -q '\.partial$' || { cat "$T/d2.log"; fail "the run did not start"; }
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+expect_rc 0 "$rc" "SIGTERM during a run"
+expect_grep "backup failed at dump: the backup was cancelled because mongobak is stopping" "$T/d2.log" "the run was cancelled"
+ls "$dir" | grep -q partial && fail "a partial file remains after SIGTERM"
+[ "$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')" = 2 ] || fail "SIGTERM: $(ls "$dir")"
+pass "SIGTERM during a run left no archive and kept the 2 good ones"
+
+# a server that accepts connections and never answers
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' > "$T/stall.port" &
+stall=$!
+sleep 0.5
+start=$(date +%s)
+run_cmd "$T/o" "$T/e" rc -- sh -c "cd '$T' && MONGODB_URI='mongodb://127.0.0.1:$(cat "$T/stall.port")/?connectTimeoutMS=2000&serverSelectionTimeoutMS=3000' BACKUP_TIMEOUT=5000 timeout 60 '$MB_BIN' backup"
+kill "$stall"
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "stalled server: exit $rc"
+[ $(( $(date +%s) - start )) -le 20 ] || fail "stalled server: took $(( $(date +%s) - start )) s"
+expect_grep "mongobak backup: error: dump failed: " "$T/e" "stalled server: one error line"
+pass "a stalled server ends the run in $(( $(date +%s) - start )) s with exit $rc"
