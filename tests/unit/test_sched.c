@@ -1,0 +1,239 @@
+/* The scheduler with an injected clock: a month of daily runs in Europe/Berlin (across the DST
+ * change) with retention, hourly status lines, statistics; retention rules on hand-made
+ * catalogs; the catalog's names and completeness rules. Real files in a temporary directory. */
+#include "archive/writer.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "sched/daemon.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static time_t g_now;
+static int g_status_lines;
+static char g_dir[256];
+
+static time_t fake_now(void *ud)
+{
+   (void) ud;
+   return g_now;
+}
+
+static time_t fake_now_job(void)
+{
+   return g_now;
+}
+
+static void fake_sleep(void *ud, time_t t, const volatile int *stop)
+{
+   (void) ud;
+   (void) stop;
+   if (t > g_now) {
+      g_now = t;
+   }
+}
+
+/* A real, tiny archive: one namespace with one document. */
+static bool tiny_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+                      mb_error_t *err)
+{
+   mb_archive_header_t h = {1, "7.0.0", "test"};
+   mb_archive_writer_t *w = NULL;
+   mb_sink_t *s = NULL;
+   bson_t *doc = BCON_NEW("_id", BCON_INT32(1));
+   int id;
+   bool ok;
+
+   (void) ud;
+   (void) cancel;
+   ok = mb_file_sink_open(path, &s, err) && mb_archive_writer_new(s, &h, &w, err) &&
+        mb_archive_writer_add_namespace(w, "db", "c", "", "collection", &id, err) &&
+        mb_archive_writer_begin(w, err) &&
+        mb_archive_writer_write(w, id, bson_get_data(doc), doc->len, err) &&
+        mb_archive_writer_end_namespace(w, id, err) && mb_archive_writer_finish(w, err) &&
+        mb_sink_close(s, err);
+   mb_archive_writer_destroy(w);
+   mb_sink_destroy(s);
+   bson_destroy(doc);
+   run->docs = 1;
+   g_now += 60; /* a dump takes a minute of fake time */
+   return ok;
+}
+
+static void on_status(void *ud, const char *line)
+{
+   (void) ud;
+   (void) line;
+   g_status_lines++;
+}
+
+static int setup_dir(void **state)
+{
+   (void) state;
+   snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-sched.XXXXXX");
+   assert_non_null(mkdtemp(g_dir));
+   return 0;
+}
+
+static int remove_dir(void **state)
+{
+   char cmd[300];
+   (void) state;
+   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+   return system(cmd);
+}
+
+static void test_month_of_daily_runs(void **state)
+{
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   mb_clock_t clk = {fake_now, fake_sleep, NULL};
+   mb_job_t job = {.dir = g_dir, .extension = "", .compression = "none", .dump = tiny_dump,
+                   .now = fake_now_job, .retention = {.max_backups = 7, .keep_weekly = 4}};
+   mb_daemon_t d = {.job = &job, .clock = &clk, .status_interval = 3600, .max_runs = 31,
+                    .on_status = on_status};
+   mb_catalog_t cat;
+   mb_state_t st;
+   struct tm tm;
+   char when[64];
+
+   (void) state;
+   mb_log_configure(MB_LOG_WARN, false);
+   setenv("TZ", "Europe/Berlin", 1);
+   tzset();
+   assert_true(mb_cron_parse("0 3 * * *", &cron, &err));
+   d.cron = cron;
+   g_now = 1772323200; /* 2026-03-01 00:00:00 UTC */
+   g_status_lines = 0;
+   assert_int_equal(mb_daemon_run(&d, &err), 31);
+   /* 31 runs at 03:00 Berlin time, from March 1 to 31, across the DST change of March 29 */
+   localtime_r(&g_now, &tm);
+   strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+   assert_string_equal(when, "2026-03-31 03:01");
+   assert_true(g_status_lines >= 29 * 24 && g_status_lines <= 31 * 24);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   /* the 7 newest (25th-31st) + the newest of each of the 4 newest ISO weeks (22nd, 15th) */
+   assert_int_equal(cat.n, 9);
+   for (int i = 0; i < cat.n; i++) {
+      assert_true(cat.items[i].complete);
+   }
+   gmtime_r(&cat.items[0].time, &tm);
+   strftime(when, sizeof when, "%Y-%m-%d-%H-%M", &tm);
+   assert_string_equal(when, "2026-03-31-01-00"); /* 03:00 CEST is 01:00 UTC */
+   gmtime_r(&cat.items[cat.n - 1].time, &tm);
+   strftime(when, sizeof when, "%Y-%m-%d-%H-%M", &tm);
+   /* weeks 14, 13 (both within the 7), 12 (Sunday 22nd) and 11 (Sunday 15th), 03:00 CET */
+   assert_string_equal(when, "2026-03-15-02-00");
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 31);
+   assert_int_equal(st.successes, 31);
+   assert_int_equal(st.failures, 0);
+   assert_string_equal(st.last_status, "ok");
+   mb_state_clear(&st);
+   mb_catalog_clear(&cat);
+   mb_cron_destroy(cron);
+}
+
+static mb_catalog_t make_catalog(const time_t *times, int n)
+{
+   mb_catalog_t c = {calloc((size_t) n, sizeof(mb_backup_t)), n};
+   for (int i = 0; i < n; i++) {
+      c.items[i].time = times[i];
+      c.items[i].complete = true;
+   }
+   return c;
+}
+
+static void test_retention_keeps_newest(void **state)
+{
+   time_t t[5] = {5000000, 4000000, 3000000, 2000000, 1000000};
+   mb_catalog_t c = make_catalog(t, 5);
+   mb_retention_t r = {.max_backups = 2};
+   bool keep[5];
+
+   (void) state;
+   setenv("TZ", "UTC", 1);
+   tzset();
+   assert_int_equal(mb_retention_plan(&r, &c, keep), 3);
+   assert_true(keep[0] && keep[1] && !keep[2] && !keep[3] && !keep[4]);
+   /* incomplete backups are neither counted nor deleted */
+   c.items[0].complete = false;
+   assert_int_equal(mb_retention_plan(&r, &c, keep), 2);
+   assert_true(keep[0] && keep[1] && keep[2] && !keep[3] && !keep[4]);
+   /* MAX_BACKUPS below 1 still keeps the newest good one */
+   r.max_backups = 0;
+   assert_int_equal(mb_retention_plan(&r, &c, keep), 3);
+   assert_true(keep[1] && !keep[2]);
+   free(c.items);
+}
+
+static void test_retention_gfs(void **state)
+{
+   /* one backup a day at noon for 70 days, newest first */
+   time_t t[70];
+   mb_catalog_t c;
+   mb_retention_t r = {.max_backups = 3, .keep_daily = 5, .keep_monthly = 3};
+   bool keep[70];
+   int kept = 0;
+
+   (void) state;
+   setenv("TZ", "UTC", 1);
+   tzset();
+   for (int i = 0; i < 70; i++) {
+      t[i] = 1772366400 + (time_t) (69 - i) * 86400; /* from 2026-03-01 12:00 UTC */
+   }
+   c = make_catalog(t, 70);
+   assert_int_equal(mb_retention_plan(&r, &c, keep), 70 - 7);
+   for (int i = 0; i < 70; i++) {
+      kept += keep[i];
+   }
+   /* newest 5 days (covers the 3 newest), + newest of May, April, March (May's is item 0) */
+   assert_int_equal(kept, 7);
+   assert_true(keep[0] && keep[4] && !keep[5]);
+   free(c.items);
+}
+
+static void test_catalog_names(void **state)
+{
+   char *name = mb_catalog_name(1795668663, ".zst");
+   mb_catalog_t cat;
+   mb_error_t err;
+   char path[400];
+   FILE *f;
+
+   (void) state;
+   assert_string_equal(name, "backup-2026-11-26-04-51-03.archive.zst");
+   /* an archive without a manifest is listed as incomplete; foreign names are ignored */
+   snprintf(path, sizeof path, "%s/%s", g_dir, name);
+   f = fopen(path, "w");
+   assert_non_null(f);
+   fclose(f);
+   snprintf(path, sizeof path, "%s/notes.txt", g_dir);
+   f = fopen(path, "w");
+   assert_non_null(f);
+   fclose(f);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 1);
+   assert_false(cat.items[0].complete);
+   assert_string_equal(cat.items[0].problem, "no readable manifest (an interrupted or foreign run)");
+   mb_catalog_clear(&cat);
+   bson_free(name);
+}
+
+int main(void)
+{
+   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_month_of_daily_runs, setup_dir, remove_dir),
+      cmocka_unit_test(test_retention_keeps_newest),
+      cmocka_unit_test(test_retention_gfs),
+      cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
+   };
+   return cmocka_run_group_tests(tests, NULL, NULL);
+}
