@@ -120,6 +120,7 @@ static void make_job(ctx_t *c, mb_job_t *j)
    j->dump = job_dump;
    j->ud = c;
    j->stop = &g_stop;
+   j->metrics_file = mb_config_get(c->config, "METRICS_FILE");
    mb_cli_notify_hooks(c->config, j);
 }
 
@@ -335,4 +336,89 @@ int mb_cmd_config(const mb_args_t *args)
    }
    ctx_clear(&c);
    return rc;
+}
+
+static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t next)
+{
+   bson_t out = BSON_INITIALIZER;
+   char *json;
+
+   BSON_APPEND_UTF8(&out, "last_status", st->last_status ? st->last_status : "none");
+   BSON_APPEND_UTF8(&out, "last_error", st->last_error ? st->last_error : "");
+   BSON_APPEND_UTF8(&out, "last_archive", st->last_archive ? st->last_archive : "");
+   BSON_APPEND_INT64(&out, "last_run", (int64_t) st->last_run);
+   BSON_APPEND_INT64(&out, "last_success", (int64_t) st->last_success);
+   BSON_APPEND_INT64(&out, "next_run", (int64_t) next);
+   BSON_APPEND_INT32(&out, "backups", stats->backups);
+   BSON_APPEND_INT64(&out, "bytes_used", (int64_t) stats->bytes_used);
+   BSON_APPEND_UTF8(&out, "oldest", stats->oldest_name ? stats->oldest_name : "");
+   BSON_APPEND_UTF8(&out, "newest", stats->newest_name ? stats->newest_name : "");
+   BSON_APPEND_INT64(&out, "runs", (int64_t) stats->runs);
+   BSON_APPEND_INT64(&out, "successes", (int64_t) stats->successes);
+   BSON_APPEND_INT64(&out, "failures", (int64_t) stats->failures);
+   BSON_APPEND_DOUBLE(&out, "success_rate", stats->success_rate);
+   BSON_APPEND_DOUBLE(&out, "last_seconds", stats->last_seconds);
+   BSON_APPEND_DOUBLE(&out, "average_seconds", stats->average_seconds);
+   json = bson_as_relaxed_extended_json(&out, NULL);
+   printf("%s\n", json);
+   bson_free(json);
+   bson_destroy(&out);
+}
+
+static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t next)
+{
+   char a[64] = "never", b[64] = "never", n[64];
+
+   if (st->last_run) {
+      mb_daemon_format_time(st->last_run, a, sizeof a);
+   }
+   if (st->last_success) {
+      mb_daemon_format_time(st->last_success, b, sizeof b);
+   }
+   mb_daemon_format_time(next, n, sizeof n);
+   printf("last run      %s (%s)%s%s\n", a, st->last_status ? st->last_status : "none",
+          st->last_error && *st->last_error ? ": " : "", st->last_error ? st->last_error : "");
+   printf("last success  %s %s\n", b, st->last_archive ? st->last_archive : "");
+   printf("next run      %s\n", n);
+   printf("backups       %d using %.1f MB, oldest %s, newest %s\n", stats->backups,
+          (double) stats->bytes_used / 1e6, stats->oldest_name ? stats->oldest_name : "-",
+          stats->newest_name ? stats->newest_name : "-");
+   printf("runs          %llu: %llu ok, %llu failed (%.1f%% success); last %.1f s, average %.1f s\n",
+          (unsigned long long) stats->runs, (unsigned long long) stats->successes,
+          (unsigned long long) stats->failures, stats->success_rate, stats->last_seconds,
+          stats->average_seconds);
+}
+
+int mb_cmd_status(const mb_args_t *args)
+{
+   ctx_t c;
+   mb_state_t st;
+   mb_catalog_t cat = {0};
+   mb_stats_t stats;
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   time_t next = 0;
+   int rc;
+
+   if (!setup("status", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_state_load(c.s.dir, &st, &err) || !mb_cron_parse(c.s.cron, &cron, &err) ||
+       !mb_cron_next(cron, time(NULL), &next, &err)) {
+      mb_cron_destroy(cron);
+      ctx_clear(&c);
+      return mb_cli_fail("status", &err);
+   }
+   mb_catalog_scan(c.s.dir, &cat, &err); /* a directory not created yet has no backups */
+   mb_state_stats(&st, &cat, &stats);
+   if (mb_args_flag(args, "json")) {
+      status_json(&st, &stats, next);
+   } else {
+      status_text(&st, &stats, next);
+   }
+   mb_catalog_clear(&cat);
+   mb_state_clear(&st);
+   mb_cron_destroy(cron);
+   ctx_clear(&c);
+   return MB_EXIT_OK;
 }

@@ -61,6 +61,11 @@ static const mb_command_t commands[] = {
     "KEEP_MONTHLY the newest of each recent day, week, month) and deletes the other complete "
     "ones; never the newest. Incomplete backups are listed but neither counted nor deleted.",
     mb_cmd_prune},
+   {"status", "[OPTIONS]", "print the scheduled backups' state: last and next run, statistics",
+    "Reads BACKUP_DIR/.mongobak-state.json and the backups in BACKUP_DIR: the last run and its "
+    "result, the last success, the next scheduled time, the number and size of the complete "
+    "backups, and the run counters with the success rate and durations. --json for machines.",
+    mb_cmd_status},
    {"schedule", "[OPTIONS]", "print the next run times of CRON_SCHEDULE",
     "Prints the next --next times of CRON_SCHEDULE in TIMEZONE and in UTC, so that an "
     "expression can be checked before the daemon uses it.",

@@ -31,6 +31,7 @@ int mb_cmd_list(const mb_args_t *args);
 int mb_cmd_prune(const mb_args_t *args);
 int mb_cmd_schedule(const mb_args_t *args);
 int mb_cmd_config(const mb_args_t *args);
+int mb_cmd_status(const mb_args_t *args);
 
 /* Plug the configured notification channels into a scheduled job (report and pings). */
 void mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job);

@@ -29,6 +29,8 @@ const mb_config_var_t mb_config_vars[] = {
    {"KEEP_WEEKLY", "0", NULL, false, "also keep the newest backup of this many recent weeks"},
    {"KEEP_MONTHLY", "0", NULL, false, "also keep the newest backup of this many recent months"},
    {"STATUS_INTERVAL", "3600", NULL, false, "seconds between the daemon's status lines"},
+   {"METRICS_FILE", NULL, NULL, false,
+    "Prometheus text file written after every run (node_exporter textfile collector)"},
    {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
    {"LOG_FORMAT", "text", NULL, false, "text or json"},
    {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},

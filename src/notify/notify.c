@@ -265,9 +265,14 @@ static void load_recipients(loader_t *l, mb_notify_config_t *c, const char *list
    while (*p) {
       size_t n = strcspn(p, ",");
       char *item = bson_strndup(p, n), name[256], addr[320];
+      const char *s = item + strspn(item, " \t");
+      size_t len = strlen(s);
       mb_error_t e;
-      if (item[strspn(item, " \t")] != '\0') {
-         if (mb_mime_parse_mailbox(item, name, sizeof name, addr, sizeof addr, &e)) {
+      while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+         item[(size_t) (s - item) + --len] = '\0';
+      }
+      if (*s) {
+         if (mb_mime_parse_mailbox(s, name, sizeof name, addr, sizeof addr, &e)) {
             c->emails = bson_realloc(c->emails, (c->nemails + 1) * sizeof *c->emails);
             c->emails[c->nemails++] = bson_strdup(addr);
          } else {

@@ -343,7 +343,7 @@ static bool render_section(const render_t *r, const tok_t *t, size_t i, const mb
    }
    empty = !e || (e->is_list ? e->nitems == 0 : !e->value || !*e->value);
    if (t->type == T_INVERTED || !e || !e->is_list) {
-      return (t->type == T_INVERTED) != empty ? render_range(r, i + 1, t->match, v) : true;
+      return (t->type == T_INVERTED) == empty ? render_range(r, i + 1, t->match, v) : true;
    }
    for (size_t k = 0; k < e->nitems; k++) {
       if (!render_range(r, i + 1, t->match, e->items[k])) {

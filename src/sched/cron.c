@@ -18,7 +18,7 @@ enum { F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_COUNT };
 #define ECHO_MAX 100
 
 struct mb_cron {
-   uint64_t mask[F_COUNT]; /* bit v set: value v matches (day-of-week 7 folded into 0) */
+   uint64_t mask[F_COUNT];  /* bit v set: value v matches (day-of-week 7 folded into 0) */
    bool dom_star, dow_star; /* the field is '*' or '?': it does not take part in the OR rule */
    bool has_seconds;
    char *expr;
@@ -26,8 +26,8 @@ struct mb_cron {
 
 typedef struct {
    const char *name;
-   int min, max;             /* values accepted */
-   int star_max;             /* last value of '*' and of 'a/n' (day-of-week: 6, 7 is Sunday again) */
+   int min, max; /* values accepted */
+   int star_max; /* last value of '*' and of 'a/n' (day-of-week: 6, 7 is Sunday again) */
    const char *const *names; /* three-letter names of min, min+1, ..., or NULL */
    int names_n;
    const char *names_hint;
@@ -38,21 +38,21 @@ static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "ju
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 static const field_t fields[F_COUNT] = {
-   {"second", 0, 59, 59, NULL, 0, NULL},
-   {"minute", 0, 59, 59, NULL, 0, NULL},
-   {"hour", 0, 23, 23, NULL, 0, NULL},
-   {"day-of-month", 1, 31, 31, NULL, 0, NULL},
-   {"month", 1, 12, 12, month_names, 12, "jan-dec"},
-   {"day-of-week", 0, 7, 6, day_names, 7, "sun-sat"},
+    {"second", 0, 59, 59, NULL, 0, NULL},
+    {"minute", 0, 59, 59, NULL, 0, NULL},
+    {"hour", 0, 23, 23, NULL, 0, NULL},
+    {"day-of-month", 1, 31, 31, NULL, 0, NULL},
+    {"month", 1, 12, 12, month_names, 12, "jan-dec"},
+    {"day-of-week", 0, 7, 6, day_names, 7, "sun-sat"},
 };
 
 static const struct {
    const char *name;
    const char *expansion;
 } macros[] = {
-   {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-   {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
-   {"@hourly", "0 * * * *"},
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@hourly", "0 * * * *"},
 };
 
 /* Where a field is being parsed, for messages. */
@@ -116,8 +116,8 @@ static bool fail_at(const pctx_t *p, const char *at, const char *fmt, ...)
    va_start(ap, fmt);
    vsnprintf(what, sizeof what, fmt, ap);
    va_end(ap);
-   snprintf(detail, sizeof detail, "%s field (column %d): %s", p->f->name,
-            (int) (at - p->expr) + 1, what);
+   snprintf(detail, sizeof detail, "%s field (column %d): %s", p->f->name, (int) (at - p->expr) + 1,
+            what);
    fail_expr(p->err, p->expr, detail);
    return false;
 }
@@ -260,8 +260,7 @@ static bool parse_item(const pctx_t *p, const char *s, const char *end, uint64_t
 }
 
 /* A whole field: a comma-separated list of items, or '?' alone in a day field. */
-static bool parse_field(const pctx_t *p, const char *s, const char *end, uint64_t *mask,
-                        bool *star)
+static bool parse_field(const pctx_t *p, const char *s, const char *end, uint64_t *mask, bool *star)
 {
    bool day_field = p->f == &fields[F_DOM] || p->f == &fields[F_DOW];
 
@@ -529,8 +528,8 @@ static bool tuple_instant(time_t n, time_t after, time_t *out)
       tm.tm_isdst = isdst;
       x = mktime(&tm);
       if (localtime_r(&x, &got) && got.tm_year == want.tm_year && got.tm_mon == want.tm_mon &&
-          got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour &&
-          got.tm_min == want.tm_min && got.tm_sec == want.tm_sec && (!valid || x < first)) {
+          got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour && got.tm_min == want.tm_min &&
+          got.tm_sec == want.tm_sec && (!valid || x < first)) {
          first = x;
          valid = true;
       }

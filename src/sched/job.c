@@ -1,6 +1,7 @@
 #include "sched/job.h"
 #include "archive/verify.h"
 #include "common/log.h"
+#include "sched/metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -143,6 +144,9 @@ static void finish(const mb_job_t *j, mb_run_t *run)
       mb_log(MB_LOG_ERROR, "%s", err.message);
    }
    mb_state_stats(&st, &cat, &stats);
+   if (j->metrics_file && !mb_metrics_write(j->metrics_file, &st, &stats, run, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot write the metrics: %s", err.message);
+   }
    if (run->ok) {
       mb_log(MB_LOG_INFO, "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
              run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,

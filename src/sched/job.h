@@ -29,6 +29,7 @@ typedef struct {
    void *ud;
    const volatile int *stop; /* set by SIGTERM: cancel the run */
    time_t (*now)(void);      /* injectable clock; NULL = time() */
+   const char *metrics_file; /* Prometheus text file written after each run, or NULL */
 } mb_job_t;
 
 /* Run once; the caller holds the directory lock. Returns run->ok; run is filled either way. */

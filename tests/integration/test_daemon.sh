@@ -15,6 +15,7 @@ MAX_BACKUPS=2
 CRON_SCHEDULE='*/2 * * * * *'
 COMPRESSION=zstd   # the recommended compression
 STATUS_INTERVAL=1
+METRICS_FILE=$T/mongobak.prom
 EOT
 state() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/.mongobak-state.json" "$1"; }
 
@@ -40,6 +41,16 @@ runs=$(state runs); ok=$(state successes); failed=$(state failures)
 [ "$ok" = "$runs" ] && [ "$failed" = 0 ] || fail "state: $runs runs, $ok ok, $failed failed"
 [ "$(grep -c 'info  backup backup-' "$T/daemon.log")" = "$runs" ] || fail "state says $runs runs, the log shows others"
 pass "statistics match the runs ($runs runs, all ok)"
+/usr/bin/python3 - "$T/mongobak.prom" "$runs" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+m = {s.name: s.value for f in text_string_to_metric_families(open(sys.argv[1]).read()) for s in f.samples}
+runs = int(sys.argv[2])
+assert m["mongobak_runs_total"] == runs and m["mongobak_failures_total"] == 0, m
+assert m["mongobak_last_run_success"] == 1 and m["mongobak_backups"] == 2, m
+assert m["mongobak_last_backup_bytes"] > 0 and m["mongobak_last_success_timestamp_seconds"] > 1.7e9, m
+print("ok: METRICS_FILE parses as Prometheus text with the run's figures")
+PY
 n=$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')
 [ "$n" = 2 ] || fail "$n archives remain, expected MAX_BACKUPS=2: $(ls "$dir")"
 [ "$(ls "$dir" | grep -c 'manifest.json$')" = 2 ] || fail "manifests: $(ls "$dir")"

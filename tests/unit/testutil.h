@@ -1,0 +1,151 @@
+/* Small helpers shared by the unit tests: a growable byte string, hex decoding, error
+ * assertions and the test vectors of archive-format.md §9. Header-only (static inline) so that
+ * each test stays one program. */
+#ifndef MB_TESTS_TESTUTIL_H
+#define MB_TESTS_TESTUTIL_H
+
+#include "common/error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+typedef struct {
+   uint8_t *data;
+   size_t len, cap;
+} bytes_t;
+
+static inline void bytes_put(bytes_t *b, const void *p, size_t n)
+{
+   if (b->len + n > b->cap) {
+      size_t cap = b->cap ? b->cap : 256;
+      while (cap < b->len + n) {
+         cap *= 2;
+      }
+      b->data = realloc(b->data, cap);
+      assert_non_null(b->data);
+      b->cap = cap;
+   }
+   if (n) {
+      memcpy(b->data + b->len, p, n);
+   }
+   b->len += n;
+}
+
+static inline void bytes_put_u32(bytes_t *b, uint32_t v)
+{
+   uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+   bytes_put(b, le, 4);
+}
+
+static inline void bytes_free(bytes_t *b)
+{
+   free(b->data);
+   memset(b, 0, sizeof *b);
+}
+
+static inline int hex_nibble(char c)
+{
+   if (c >= '0' && c <= '9') {
+      return c - '0';
+   }
+   if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+   }
+   if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+   }
+   fail_msg("bad hex digit '%c'", c);
+   return 0;
+}
+
+/* Append the bytes spelled by hex (whitespace ignored). */
+static inline void bytes_put_hex(bytes_t *b, const char *hex)
+{
+   while (*hex) {
+      uint8_t v;
+      if (*hex == ' ' || *hex == '\n') {
+         hex++;
+         continue;
+      }
+      assert_true(hex[1] != '\0');
+      v = (uint8_t)(hex_nibble(hex[0]) << 4 | hex_nibble(hex[1]));
+      bytes_put(b, &v, 1);
+      hex += 2;
+   }
+}
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+static inline void to_hex(const uint8_t *p, size_t n, char *out)
+{
+   for (size_t i = 0; i < n; i++) {
+      snprintf(out + 2 * i, 3, "%02x", p[i]);
+   }
+   out[2 * n] = '\0';
+}
+
+/* An error of our domain with this exit code and exactly this message. */
+#define assert_error(err, want_code, want_msg)                                                     \
+   do {                                                                                            \
+      assert_int_equal((err)->domain, MB_ERROR_DOMAIN);                                            \
+      assert_int_equal((err)->code, (want_code));                                                  \
+      assert_string_equal((err)->message, (want_msg));                                             \
+   } while (0)
+
+/* An error of our domain with this exit code whose message contains want_part. */
+#define assert_error_has(err, want_code, want_part)                                                \
+   do {                                                                                            \
+      assert_int_equal((err)->domain, MB_ERROR_DOMAIN);                                            \
+      assert_int_equal((err)->code, (want_code));                                                  \
+      if (!strstr((err)->message, (want_part))) {                                                  \
+         fail_msg("error message '%s' does not contain '%s'", (err)->message, (want_part));        \
+      }                                                                                            \
+   } while (0)
+
+/* archive-format.md §9: the prelude header document of §9.2 and the pieces of §9.3. */
+#define V_MAGIC "6de29981"
+#define V_TERM "ffffffff"
+#define V_HEADER                                                                                   \
+   "6800000010636f6e63757272656e745f636f6c6c656374696f6e7300040000000276657273696f6e0004000000302" \
+   "e3100027365727665725f76657273696f6e0007000000372e302e31340002746f6f6c5f76657273696f6e00090000" \
+   "003130302e31302e300000"
+#define V_META_JSON                                                                                \
+   "{\"indexes\":[{\"v\":{\"$numberInt\":\"2\"},\"key\":{\"_id\":{\"$numberInt\":\"1\"}},"         \
+   "\"name\":\"_id_\"}],\"uuid\":\"0123456789abcdef0123456789abcdef\",\"collectionName\":\"c\","   \
+   "\"type\":\"collection\"}"
+#define V_META_PREFIX                                                                              \
+   "fa0000000264620005000000746573740002636f6c6c656374696f6e00020000006300026d657461646174610"     \
+   "0a9000000"
+#define V_META_SUFFIX "001073697a6500000000000274797065000b000000636f6c6c656374696f6e0000"
+#define V_SEG_HEADER                                                                               \
+   "370000000264620005000000746573740002636f6c6c656374696f6e0002000000630008454f460000124352430"   \
+   "0000000000000000000"
+#define V_DOC1 "0e000000105f6964000100000000"
+#define V_DOC2 "0e000000105f6964000200000000"
+#define V_EOF_HEADER                                                                               \
+   "370000000264620005000000746573740002636f6c6c656374696f6e0002000000630008454f4600011243524300"  \
+   "7d2ee49e24dd510f00"
+#define V_EMPTY_SEG_HEADER                                                                         \
+   "3b0000000264620005000000746573740002636f6c6c656374696f6e0006000000656d7074790008454f46000012"  \
+   "43524300000000000000000000"
+#define V_EMPTY_EOF_HEADER                                                                         \
+   "3b0000000264620005000000746573740002636f6c6c656374696f6e0006000000656d7074790008454f46000112"  \
+   "43524300000000000000000000"
+#define V_SHA256 "f0cd7c2d6e5b9b8dc3dc7724f95e24828fdd47be8e536bdb3a0e611e7a93e949"
+
+/* The 508-byte archive of §9.3, assembled from the hex of the document. */
+static inline void vector_508(bytes_t *b)
+{
+   bytes_put_hex(b, V_MAGIC V_HEADER V_META_PREFIX);
+   bytes_put(b, V_META_JSON, strlen(V_META_JSON));
+   bytes_put_hex(b, V_META_SUFFIX V_TERM V_SEG_HEADER V_DOC1 V_DOC2 V_TERM V_EOF_HEADER V_TERM);
+   assert_int_equal(b->len, 508);
+}
+
+#endif
