@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Soak: the daemon on a per-second schedule against a small database makes MB_SOAK_RUNS runs
+# (20 in CI; run with MB_SOAK_RUNS=1000 for the full soak) with retention; its resident memory
+# and open file descriptors stay flat between an early run and the last one.
+. "$(dirname "$0")/lib.sh"
+runs=${MB_SOAK_RUNS:-20}
+early=$(( runs / 4 > 5 ? runs / 4 : 5 ))
+src=$(fresh_db soak)
+/usr/bin/python3 -c '
+import sys, pymongo
+c = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]
+c.drop_collection("a"); c.a.insert_many([{"i": i, "s": "x" * 100} for i in range(500)])
+c.drop_collection("b"); c.b.insert_many([{"i": i} for i in range(50)])' "$MB_URI_SRC" "$src"
+dir="$T/backups"
+(cd "$T" && MONGODB_URI="$MB_URI_SRC" BACKUP_DIR="$dir" MAX_BACKUPS=3 CRON_SCHEDULE='* * * * * *' \
+  COMPRESSION=zstd STATUS_INTERVAL=60 LOG_LEVEL=warn exec "$MB_BIN" daemon --log-level warn) > "$T/soak.log" 2>&1 &
+pid=$!
+state_runs() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"])' "$dir/.mongobak-state.json" 2>/dev/null || echo 0; }
+sample() { echo "$(awk '/^VmRSS/{print $2}' /proc/$pid/status) $(ls /proc/$pid/fd | wc -l)"; }
+wait_runs() {
+  local deadline=$(( $(date +%s) + $1 * 3 + 60 ))
+  while [ "$(state_runs)" -lt "$1" ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$T/soak.log"; fail "the daemon died"; }
+    [ "$(date +%s)" -lt "$deadline" ] || fail "only $(state_runs) runs in time"
+    sleep 0.2
+  done
+}
+wait_runs "$early"
+read -r rss0 fd0 <<< "$(sample)"
+wait_runs "$runs"
+read -r rss1 fd1 <<< "$(sample)"
+kill -TERM "$pid"; wait "$pid" || fail "the daemon did not exit 0"
+echo "soak: $(state_runs) runs; RSS ${rss0} kB after $early runs, ${rss1} kB after $runs; fds $fd0 -> $fd1"
+[ "$fd1" -le "$fd0" ] || fail "open file descriptors grew from $fd0 to $fd1"
+[ "$rss1" -le $(( rss0 + rss0 / 10 + 2048 )) ] || fail "resident memory grew from $rss0 kB to $rss1 kB"
+/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["failures"] == 0, s' "$dir/.mongobak-state.json" || fail "failed runs during the soak"
+[ "$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')" -le 3 ] || fail "retention: $(ls "$dir")"
+pass "soak: $runs runs, memory and file descriptors flat, no failure, retention held"
