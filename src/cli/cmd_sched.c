@@ -109,7 +109,7 @@ static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_
    return true;
 }
 
-static void make_job(ctx_t *c, mb_job_t *j)
+static bool make_job(ctx_t *c, mb_job_t *j, mb_error_t *err)
 {
    memset(j, 0, sizeof *j);
    j->dir = c->s.dir;
@@ -121,7 +121,7 @@ static void make_job(ctx_t *c, mb_job_t *j)
    j->ud = c;
    j->stop = &g_stop;
    j->metrics_file = mb_config_get(c->config, "METRICS_FILE");
-   mb_cli_notify_hooks(c->config, j);
+   return mb_cli_notify_hooks(c->config, j, err);
 }
 
 int mb_cmd_backup(const mb_args_t *args)
@@ -129,12 +129,17 @@ int mb_cmd_backup(const mb_args_t *args)
    ctx_t c;
    mb_job_t j;
    mb_run_t run;
+   mb_error_t err;
    int rc;
 
    if (!setup("backup", args, true, true, &c, &rc)) {
       return rc;
    }
-   make_job(&c, &j);
+   if (!make_job(&c, &j, &err)) {
+      rc = mb_cli_fail("backup", &err);
+      ctx_clear(&c);
+      return rc;
+   }
    signal(SIGTERM, on_stop);
    signal(SIGINT, on_stop);
    if (mb_job_run(&j, &run)) {
@@ -178,7 +183,12 @@ int mb_cmd_daemon(const mb_args_t *args)
           c.s.timezone);
    mb_client_destroy(probe);
    mb_catalog_remove_partials(c.s.dir);
-   make_job(&c, &j);
+   if (!make_job(&c, &j, &err)) {
+      mb_cron_destroy(cron);
+      rc = mb_cli_fail("daemon", &err);
+      ctx_clear(&c);
+      return rc;
+   }
    memset(&d, 0, sizeof d);
    d.cron = cron;
    d.job = &j;

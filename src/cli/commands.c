@@ -75,6 +75,15 @@ static const mb_command_t commands[] = {
     "environment, .env line, file, default), then validates them all; exit 2 with one line per "
     "problem when something is wrong.",
     mb_cmd_config},
+   {"notify", "--test [--failure]", "send a test report to every enabled notification channel",
+    "Reads the notification settings like backup and daemon do (flags, environment, .env: "
+    "ENABLE_EMAIL_NOTIFICATIONS, SMTP_*, "
+    "NOTIFICATION_EMAILS, ENABLE_DISCORD_NOTIFICATIONS, DISCORD_WEBHOOK_URL, WEBHOOK_URL, "
+    "HEALTHCHECK_URL, NOTIFY_TIMEOUT; see docs/notifications.md), sends a sample report to every "
+    "enabled channel and prints one line per channel: ok, or failed with the reason. Exit 0 when "
+    "every enabled channel succeeded, 9 when one failed, 2 when none is enabled or the settings "
+    "are wrong.",
+    mb_cmd_notify},
    {"help", "[COMMAND]", "show help for a command",
     "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
     "page.",

@@ -34,7 +34,8 @@ int mb_cmd_config(const mb_args_t *args);
 int mb_cmd_status(const mb_args_t *args);
 
 /* Plug the configured notification channels into a scheduled job (report and pings). */
-void mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job);
+bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *err);
 int mb_cmd_inspect(const mb_args_t *args);
+int mb_cmd_notify(const mb_args_t *args);
 
 #endif

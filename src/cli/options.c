@@ -7,7 +7,7 @@
 
 const mb_option_t mb_options[] = {
    {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
-   {"env-file", 0, "backup daemon list prune schedule config status", "PATH", false, NULL, "./.env",
+   {"env-file", 0, "backup daemon list prune schedule config status notify", "PATH", false, NULL, "./.env",
     "read configuration variables from this .env file (./.env is read when present)"},
    {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI", "mongodb://localhost:27017",
     "MongoDB connection string; TLS and authentication options work as in any libmongoc "
@@ -67,6 +67,10 @@ const mb_option_t mb_options[] = {
     "print the result as one JSON object on stdout instead of text"},
    {"quiet", 0, "verify dump restore", NULL, false, NULL, NULL,
     "print nothing but errors (verify: only the verdict line)"},
+   {"test", 0, "notify", NULL, false, NULL, NULL,
+    "send a sample report to every enabled channel and print which succeeded"},
+   {"failure", 0, "notify", NULL, false, NULL, NULL,
+    "with --test: send a sample failure report instead of a success"},
    {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
     "log level on stderr: error, warn, info or debug"},
    {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",

@@ -65,8 +65,7 @@ static void sender_domain(const char *from, char *out, size_t size)
 }
 
 bool mb_email_build(const mb_notify_config_t *c, const mb_report_t *r, int64_t now,
-                    const char *message_id, const char *boundary, mb_buf_t *out,
-                    mb_error_t *err)
+                    const char *message_id, const char *boundary, mb_buf_t *out, mb_error_t *err)
 {
    rendered_t m = {0};
    mb_mime_msg_t msg;
@@ -76,8 +75,11 @@ bool mb_email_build(const mb_notify_config_t *c, const mb_report_t *r, int64_t n
       rendered_free(&m);
       return false;
    }
-   msg = (mb_mime_msg_t){c->smtp_from, (const char *const *) c->emails, c->nemails, m.subject,
-                         m.text, m.html, now, message_id, boundary};
+   msg = (mb_mime_msg_t){c->smtp_from, (const char *const *)c->emails,
+                         c->nemails,   m.subject,
+                         m.text,       m.html,
+                         now,          message_id,
+                         boundary};
    ok = mb_mime_build(&msg, out, err);
    rendered_free(&m);
    return ok;
@@ -97,17 +99,17 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
 /* The name we greet the server with (EHLO): this host's name when it is a plain DNS name. */
 static void ehlo_name(char *buf, size_t size)
 {
-   if (gethostname(buf, size) != 0 || !*buf || buf[strspn(buf, "abcdefghijklmnopqrstuvwxyz"
-                                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                              "0123456789.-")] != '\0') {
+   if (gethostname(buf, size) != 0 || !*buf ||
+       buf[strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789.-")] != '\0') {
       snprintf(buf, size, "localhost");
    }
    buf[size - 1] = '\0';
 }
 
 /* What libcurl's error means for the user of SMTP_* settings. */
-static void explain(const mb_notify_config_t *c, CURLcode rc, const char *errbuf,
-                    mb_error_t *err)
+static void explain(const mb_notify_config_t *c, CURLcode rc, const char *errbuf, mb_error_t *err)
 {
    const char *detail = *errbuf ? errbuf : curl_easy_strerror(rc);
 
@@ -151,9 +153,9 @@ static void explain(const mb_notify_config_t *c, CURLcode rc, const char *errbuf
 static long tls_level(const mb_notify_config_t *c)
 {
    if (c->smtp_secure || (c->smtp_user && !c->smtp_allow_insecure)) {
-      return (long) CURLUSESSL_ALL;
+      return (long)CURLUSESSL_ALL;
    }
-   return (long) CURLUSESSL_TRY;
+   return (long)CURLUSESSL_TRY;
 }
 
 static CURL *smtp_handle(const mb_notify_config_t *c, struct curl_slist *rcpt, reader_t *rd,
@@ -180,7 +182,7 @@ static CURL *smtp_handle(const mb_notify_config_t *c, struct curl_slist *rcpt, r
    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
    curl_easy_setopt(h, CURLOPT_READDATA, rd);
-   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) rd->left);
+   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rd->left);
    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -198,7 +200,7 @@ bool mb_email_send(const mb_notify_config_t *c, const mb_report_t *r, mb_error_t
 {
    char msgid[400], boundary[64], domain[256], errbuf[CURL_ERROR_SIZE] = "", url[600];
    struct curl_slist *rcpt = NULL;
-   int64_t now = (int64_t) time(NULL);
+   int64_t now = (int64_t)time(NULL);
    reader_t rd;
    CURL *h = NULL;
    CURLcode rc;

@@ -10,15 +10,15 @@
 #include <stdint.h>
 
 typedef struct {
-   const char *from;           /* "addr@host" or "Display Name <addr@host>" */
-   const char *const *to;      /* bare addresses */
+   const char *from;      /* "addr@host" or "Display Name <addr@host>" */
+   const char *const *to; /* bare addresses */
    size_t nto;
-   const char *subject;        /* UTF-8, one line */
-   const char *text;           /* UTF-8, LF or CRLF line ends */
+   const char *subject; /* UTF-8, one line */
+   const char *text;    /* UTF-8, LF or CRLF line ends */
    const char *html;
-   int64_t date;               /* epoch seconds, written in UTC */
-   const char *message_id;     /* "<id@domain>" */
-   const char *boundary;       /* must not occur in either part: "=_" + random is safe with QP */
+   int64_t date;           /* epoch seconds, written in UTC */
+   const char *message_id; /* "<id@domain>" */
+   const char *boundary;   /* must not occur in either part: "=_" + random is safe with QP */
 } mb_mime_msg_t;
 
 /* Append the whole message to out. Fails (USAGE) when a header value holds a line break, or

@@ -24,28 +24,28 @@ typedef enum {
 /* Every field is owned by the struct (mb_notify_config_cleanup frees them). Tests may set the
  * timing fields directly after loading. */
 typedef struct {
-   bool email;                /* ENABLE_EMAIL_NOTIFICATIONS */
-   char *smtp_host;           /* SMTP_HOST */
-   long smtp_port;            /* SMTP_PORT; default 465 with SMTP_SECURE, else 587 */
-   bool smtp_secure;          /* SMTP_SECURE: implicit TLS (smtps://) */
-   bool smtp_allow_insecure;  /* SMTP_ALLOW_INSECURE: allow credentials without TLS */
-   char *smtp_user;           /* SMTP_USER */
-   char *smtp_pass;           /* SMTP_PASS (a secret) */
-   char *smtp_from;           /* SMTP_FROM, or SMTP_USER when it is an address */
-   char *smtp_ca_file;        /* SMTP_CA_FILE: CA bundle for the server's certificate */
-   char **emails;             /* NOTIFICATION_EMAILS, bare addresses */
+   bool email;               /* ENABLE_EMAIL_NOTIFICATIONS */
+   char *smtp_host;          /* SMTP_HOST */
+   long smtp_port;           /* SMTP_PORT; default 465 with SMTP_SECURE, else 587 */
+   bool smtp_secure;         /* SMTP_SECURE: implicit TLS (smtps://) */
+   bool smtp_allow_insecure; /* SMTP_ALLOW_INSECURE: allow credentials without TLS */
+   char *smtp_user;          /* SMTP_USER */
+   char *smtp_pass;          /* SMTP_PASS (a secret) */
+   char *smtp_from;          /* SMTP_FROM, or SMTP_USER when it is an address */
+   char *smtp_ca_file;       /* SMTP_CA_FILE: CA bundle for the server's certificate */
+   char **emails;            /* NOTIFICATION_EMAILS, bare addresses */
    size_t nemails;
-   char *subject_template;    /* EMAIL_SUBJECT (a template string); NULL = built-in */
-   char *text_template;       /* contents of the file EMAIL_TEMPLATE_TEXT; NULL = built-in */
-   char *html_template;       /* contents of the file EMAIL_TEMPLATE_HTML; NULL = built-in */
-   bool discord;              /* ENABLE_DISCORD_NOTIFICATIONS */
-   char *discord_url;         /* DISCORD_WEBHOOK_URL (its token is a secret) */
-   char *webhook_url;         /* WEBHOOK_URL: enabled when set */
-   char *healthcheck_url;     /* HEALTHCHECK_URL: enabled when set */
-   long connect_timeout_ms;   /* NOTIFY_CONNECT_TIMEOUT (seconds), default 10 s */
-   long timeout_ms;           /* NOTIFY_TIMEOUT (seconds): one channel, retries included; 60 s */
-   int retries;               /* NOTIFY_RETRIES: HTTP retries after the first attempt; 3 */
-   long backoff_ms;           /* first wait between HTTP retries, doubling; 1 s */
+   char *subject_template;  /* EMAIL_SUBJECT (a template string); NULL = built-in */
+   char *text_template;     /* contents of the file EMAIL_TEMPLATE_TEXT; NULL = built-in */
+   char *html_template;     /* contents of the file EMAIL_TEMPLATE_HTML; NULL = built-in */
+   bool discord;            /* ENABLE_DISCORD_NOTIFICATIONS */
+   char *discord_url;       /* DISCORD_WEBHOOK_URL (its token is a secret) */
+   char *webhook_url;       /* WEBHOOK_URL: enabled when set */
+   char *healthcheck_url;   /* HEALTHCHECK_URL: enabled when set */
+   long connect_timeout_ms; /* NOTIFY_CONNECT_TIMEOUT (seconds), default 10 s */
+   long timeout_ms;         /* NOTIFY_TIMEOUT (seconds): one channel, retries included; 60 s */
+   int retries;             /* NOTIFY_RETRIES: HTTP retries after the first attempt; 3 */
+   long backoff_ms;         /* first wait between HTTP retries, doubling; 1 s */
 } mb_notify_config_t;
 
 /* The configuration's getter: the value of a configuration name (flags > env > .env >
@@ -60,8 +60,7 @@ void mb_notify_config_init(mb_notify_config_t *c);
  * the sample reports. On error (code USAGE) the message lists every problem, separated by
  * "; ", each naming its variable: "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true".
  * c is left initialised either way (cleanup it). */
-bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get, void *ud,
-                           mb_error_t *err);
+bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get, void *ud, mb_error_t *err);
 
 /* Free what c holds; c may be NULL. */
 void mb_notify_config_cleanup(mb_notify_config_t *c);

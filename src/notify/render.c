@@ -9,114 +9,114 @@
 #define SLOWEST 5
 
 const char mb_render_default_subject[] =
-   "{{#test}}[test] {{/test}}mongobak: backup {{#success}}succeeded{{/success}}"
-   "{{#failure}}FAILED at {{stage}}{{/failure}} on {{host}}"
-   "{{#success}} ({{archive_size}}, {{duration}}){{/success}}";
+    "{{#test}}[test] {{/test}}mongobak: backup {{#success}}succeeded{{/success}}"
+    "{{#failure}}FAILED at {{stage}}{{/failure}} on {{host}}"
+    "{{#success}} ({{archive_size}}, {{duration}}){{/success}}";
 
 const char mb_render_default_text[] =
-   "{{title}} on {{host}}\n"
-   "\n"
-   "{{#test}}\n"
-   "This is a test message sent by 'mongobak notify --test'; the figures are samples.\n"
-   "\n"
-   "{{/test}}\n"
-   "Status:      {{status}}\n"
-   "{{#failure}}\n"
-   "Stage:       {{stage}}\n"
-   "Error:       {{error}}\n"
-   "{{/failure}}\n"
-   "Started:     {{started_utc}}{{#local}} / {{started_local}}{{/local}}\n"
-   "Finished:    {{finished_utc}}{{#local}} / {{finished_local}}{{/local}}\n"
-   "Duration:    {{duration}}\n"
-   "{{#success}}\n"
-   "Archive:     {{archive}}\n"
-   "Size:        {{archive_size}} ({{compression}}{{#ratio}}, ratio {{ratio}}{{/ratio}})\n"
-   "Data read:   {{bytes_in}} of BSON\n"
-   "Documents:   {{documents}} in {{collections}} collections\n"
-   "{{/success}}\n"
-   "{{#has_namespaces}}\n"
-   "\n"
-   "Collections:\n"
-   "{{/has_namespaces}}\n"
-   "{{#namespaces}}\n"
-   "  {{namespace}}: {{documents}} documents, {{size}}, {{duration}}\n"
-   "{{/namespaces}}\n"
-   "{{#slowest}}\n"
-   "{{#first}}\n"
-   "\n"
-   "Slowest collections:\n"
-   "{{/first}}\n"
-   "  {{namespace}}: {{duration}}\n"
-   "{{/slowest}}\n"
-   "{{#statistics}}\n"
-   "\n"
-   "Statistics\n"
-   "Backups kept:     {{total_backups}} ({{storage_used}})\n"
-   "Oldest:           {{oldest_backup}} ({{oldest_time}})\n"
-   "Newest:           {{newest_backup}} ({{newest_time}})\n"
-   "Runs:             {{successes}} succeeded, {{failures}} failed "
-   "(success rate {{success_rate}})\n"
-   "Last duration:    {{last_duration}}, average {{average_duration}}\n"
-   "{{/statistics}}\n"
-   "\n"
-   "-- \n"
-   "mongobak {{version}}\n";
+    "{{title}} on {{host}}\n"
+    "\n"
+    "{{#test}}\n"
+    "This is a test message sent by 'mongobak notify --test'; the figures are samples.\n"
+    "\n"
+    "{{/test}}\n"
+    "Status:      {{status}}\n"
+    "{{#failure}}\n"
+    "Stage:       {{stage}}\n"
+    "Error:       {{error}}\n"
+    "{{/failure}}\n"
+    "Started:     {{started_utc}}{{#local}} / {{started_local}}{{/local}}\n"
+    "Finished:    {{finished_utc}}{{#local}} / {{finished_local}}{{/local}}\n"
+    "Duration:    {{duration}}\n"
+    "{{#success}}\n"
+    "Archive:     {{archive}}\n"
+    "Size:        {{archive_size}} ({{compression}}{{#ratio}}, ratio {{ratio}}{{/ratio}})\n"
+    "Data read:   {{bytes_in}} of BSON\n"
+    "Documents:   {{documents}} in {{collections}} collections\n"
+    "{{/success}}\n"
+    "{{#has_namespaces}}\n"
+    "\n"
+    "Collections:\n"
+    "{{/has_namespaces}}\n"
+    "{{#namespaces}}\n"
+    "  {{namespace}}: {{documents}} documents, {{size}}, {{duration}}\n"
+    "{{/namespaces}}\n"
+    "{{#slowest}}\n"
+    "{{#first}}\n"
+    "\n"
+    "Slowest collections:\n"
+    "{{/first}}\n"
+    "  {{namespace}}: {{duration}}\n"
+    "{{/slowest}}\n"
+    "{{#statistics}}\n"
+    "\n"
+    "Statistics\n"
+    "Backups kept:     {{total_backups}} ({{storage_used}})\n"
+    "Oldest:           {{oldest_backup}} ({{oldest_time}})\n"
+    "Newest:           {{newest_backup}} ({{newest_time}})\n"
+    "Runs:             {{successes}} succeeded, {{failures}} failed "
+    "(success rate {{success_rate}})\n"
+    "Last duration:    {{last_duration}}, average {{average_duration}}\n"
+    "{{/statistics}}\n"
+    "\n"
+    "-- \n"
+    "mongobak {{version}}\n";
 
 const char mb_render_default_html[] =
-   "<!DOCTYPE html>\n"
-   "<html><head><meta charset=\"utf-8\"><title>{{title}}</title></head>\n"
-   "<body style=\"font-family:Helvetica,Arial,sans-serif;color:#222;margin:0;padding:16px\">\n"
-   "<div style=\"border-left:6px solid {{color}};padding:8px 16px;max-width:720px\">\n"
-   "<h2 style=\"margin:0 0 8px 0;color:{{color}}\">{{title}} on {{host}}</h2>\n"
-   "{{#test}}\n"
-   "<p><em>This is a test message sent by <code>mongobak notify --test</code>; the figures are "
-   "samples.</em></p>\n"
-   "{{/test}}\n"
-   "<table style=\"border-collapse:collapse\" cellpadding=\"4\">\n"
-   "{{#failure}}\n"
-   "<tr><th align=\"left\">Stage</th><td>{{stage}}</td></tr>\n"
-   "<tr><th align=\"left\">Error</th><td><code>{{error}}</code></td></tr>\n"
-   "{{/failure}}\n"
-   "<tr><th align=\"left\">Started</th><td>{{started_utc}}{{#local}}<br>{{started_local}}"
-   "{{/local}}</td></tr>\n"
-   "<tr><th align=\"left\">Finished</th><td>{{finished_utc}}{{#local}}<br>{{finished_local}}"
-   "{{/local}}</td></tr>\n"
-   "<tr><th align=\"left\">Duration</th><td>{{duration}}</td></tr>\n"
-   "{{#success}}\n"
-   "<tr><th align=\"left\">Archive</th><td>{{archive}}</td></tr>\n"
-   "<tr><th align=\"left\">Size</th><td>{{archive_size}} ({{compression}}{{#ratio}}, ratio "
-   "{{ratio}}{{/ratio}})</td></tr>\n"
-   "<tr><th align=\"left\">Data read</th><td>{{bytes_in}} of BSON</td></tr>\n"
-   "<tr><th align=\"left\">Documents</th><td>{{documents}} in {{collections}} collections"
-   "</td></tr>\n"
-   "{{/success}}\n"
-   "</table>\n"
-   "{{#has_namespaces}}\n"
-   "<h3>Collections</h3>\n"
-   "<table style=\"border-collapse:collapse\" cellpadding=\"4\" border=\"1\">\n"
-   "<tr><th align=\"left\">Namespace</th><th align=\"right\">Documents</th>"
-   "<th align=\"right\">Size</th><th align=\"right\">Time</th></tr>\n"
-   "{{#namespaces}}\n"
-   "<tr><td>{{namespace}}</td><td align=\"right\">{{documents}}</td>"
-   "<td align=\"right\">{{size}}</td><td align=\"right\">{{duration}}</td></tr>\n"
-   "{{/namespaces}}\n"
-   "</table>\n"
-   "{{/has_namespaces}}\n"
-   "{{#statistics}}\n"
-   "<h3>Statistics</h3>\n"
-   "<table style=\"border-collapse:collapse\" cellpadding=\"4\">\n"
-   "<tr><th align=\"left\">Backups kept</th><td>{{total_backups}} ({{storage_used}})</td></tr>\n"
-   "<tr><th align=\"left\">Oldest</th><td>{{oldest_backup}} ({{oldest_time}})</td></tr>\n"
-   "<tr><th align=\"left\">Newest</th><td>{{newest_backup}} ({{newest_time}})</td></tr>\n"
-   "<tr><th align=\"left\">Runs</th><td>{{successes}} succeeded, {{failures}} failed "
-   "(success rate {{success_rate}})</td></tr>\n"
-   "<tr><th align=\"left\">Durations</th><td>last {{last_duration}}, average "
-   "{{average_duration}}</td></tr>\n"
-   "</table>\n"
-   "{{/statistics}}\n"
-   "<p style=\"color:#888;font-size:12px\">mongobak {{version}}</p>\n"
-   "</div>\n"
-   "</body></html>\n";
+    "<!DOCTYPE html>\n"
+    "<html><head><meta charset=\"utf-8\"><title>{{title}}</title></head>\n"
+    "<body style=\"font-family:Helvetica,Arial,sans-serif;color:#222;margin:0;padding:16px\">\n"
+    "<div style=\"border-left:6px solid {{color}};padding:8px 16px;max-width:720px\">\n"
+    "<h2 style=\"margin:0 0 8px 0;color:{{color}}\">{{title}} on {{host}}</h2>\n"
+    "{{#test}}\n"
+    "<p><em>This is a test message sent by <code>mongobak notify --test</code>; the figures are "
+    "samples.</em></p>\n"
+    "{{/test}}\n"
+    "<table style=\"border-collapse:collapse\" cellpadding=\"4\">\n"
+    "{{#failure}}\n"
+    "<tr><th align=\"left\">Stage</th><td>{{stage}}</td></tr>\n"
+    "<tr><th align=\"left\">Error</th><td><code>{{error}}</code></td></tr>\n"
+    "{{/failure}}\n"
+    "<tr><th align=\"left\">Started</th><td>{{started_utc}}{{#local}}<br>{{started_local}}"
+    "{{/local}}</td></tr>\n"
+    "<tr><th align=\"left\">Finished</th><td>{{finished_utc}}{{#local}}<br>{{finished_local}}"
+    "{{/local}}</td></tr>\n"
+    "<tr><th align=\"left\">Duration</th><td>{{duration}}</td></tr>\n"
+    "{{#success}}\n"
+    "<tr><th align=\"left\">Archive</th><td>{{archive}}</td></tr>\n"
+    "<tr><th align=\"left\">Size</th><td>{{archive_size}} ({{compression}}{{#ratio}}, ratio "
+    "{{ratio}}{{/ratio}})</td></tr>\n"
+    "<tr><th align=\"left\">Data read</th><td>{{bytes_in}} of BSON</td></tr>\n"
+    "<tr><th align=\"left\">Documents</th><td>{{documents}} in {{collections}} collections"
+    "</td></tr>\n"
+    "{{/success}}\n"
+    "</table>\n"
+    "{{#has_namespaces}}\n"
+    "<h3>Collections</h3>\n"
+    "<table style=\"border-collapse:collapse\" cellpadding=\"4\" border=\"1\">\n"
+    "<tr><th align=\"left\">Namespace</th><th align=\"right\">Documents</th>"
+    "<th align=\"right\">Size</th><th align=\"right\">Time</th></tr>\n"
+    "{{#namespaces}}\n"
+    "<tr><td>{{namespace}}</td><td align=\"right\">{{documents}}</td>"
+    "<td align=\"right\">{{size}}</td><td align=\"right\">{{duration}}</td></tr>\n"
+    "{{/namespaces}}\n"
+    "</table>\n"
+    "{{/has_namespaces}}\n"
+    "{{#statistics}}\n"
+    "<h3>Statistics</h3>\n"
+    "<table style=\"border-collapse:collapse\" cellpadding=\"4\">\n"
+    "<tr><th align=\"left\">Backups kept</th><td>{{total_backups}} ({{storage_used}})</td></tr>\n"
+    "<tr><th align=\"left\">Oldest</th><td>{{oldest_backup}} ({{oldest_time}})</td></tr>\n"
+    "<tr><th align=\"left\">Newest</th><td>{{newest_backup}} ({{newest_time}})</td></tr>\n"
+    "<tr><th align=\"left\">Runs</th><td>{{successes}} succeeded, {{failures}} failed "
+    "(success rate {{success_rate}})</td></tr>\n"
+    "<tr><th align=\"left\">Durations</th><td>last {{last_duration}}, average "
+    "{{average_duration}}</td></tr>\n"
+    "</table>\n"
+    "{{/statistics}}\n"
+    "<p style=\"color:#888;font-size:12px\">mongobak {{version}}</p>\n"
+    "</div>\n"
+    "</body></html>\n";
 
 static void set_bytes(mb_tpl_vars_t *v, const char *name, uint64_t n)
 {
@@ -149,7 +149,7 @@ static void set_ns(mb_tpl_vars_t *item, const mb_report_ns_t *n)
    mb_tpl_vars_setf(item, "namespace", "%s.%s", n->db, n->collection);
    set_count(item, "documents", n->documents);
    set_bytes(item, "size", n->bytes);
-   mb_tpl_vars_setf(item, "bytes", "%llu", (unsigned long long) n->bytes);
+   mb_tpl_vars_setf(item, "bytes", "%llu", (unsigned long long)n->bytes);
    set_duration(item, "duration", n->seconds);
    mb_tpl_vars_setf(item, "seconds", "%.3f", n->seconds);
 }
@@ -182,7 +182,7 @@ static void set_archive(mb_tpl_vars_t *v, const mb_report_t *r)
 
    mb_tpl_vars_set(v, "archive", r->archive ? r->archive : "");
    set_bytes(v, "archive_size", r->archive_bytes);
-   mb_tpl_vars_setf(v, "archive_bytes", "%llu", (unsigned long long) r->archive_bytes);
+   mb_tpl_vars_setf(v, "archive_bytes", "%llu", (unsigned long long)r->archive_bytes);
    mb_tpl_vars_set(v, "compression", r->compression ? r->compression : "none");
    set_bytes(v, "bytes_in", r->bytes_in);
    set_bytes(v, "bytes_out", r->bytes_out);
@@ -294,11 +294,11 @@ bool mb_render_template(const mb_report_t *r, const char *tpl, bool html, bool o
    if (!mb_tpl_render(tpl, v, html, true, &b, err) || !mb_buf_append(&b, "", 1, err)) {
       goto cleanup;
    }
-   mb_log_mask_secrets((char *) b.data, b.len);
+   mb_log_mask_secrets((char *)b.data, b.len);
    if (one) {
-      one_line((char *) b.data);
+      one_line((char *)b.data);
    }
-   *out = bson_strdup((const char *) b.data);
+   *out = bson_strdup((const char *)b.data);
    ok = true;
 cleanup:
    mb_tpl_vars_destroy(v);

@@ -40,15 +40,15 @@ typedef struct {
 
 typedef struct {
    mb_report_status_t status;
-   bool test;   /* a sample sent by `mongobak notify --test` */
-   char *stage; /* failures: "config", "connect", "dump", "verify", "retention", ... */
-   char *error; /* failures: the one-line error */
-   char *host;  /* this machine's name (set by mb_report_new) */
+   bool test;       /* a sample sent by `mongobak notify --test` */
+   char *stage;     /* failures: "config", "connect", "dump", "verify", "retention", ... */
+   char *error;     /* failures: the one-line error */
+   char *host;      /* this machine's name (set by mb_report_new) */
    int64_t started; /* epoch seconds */
    int64_t finished;
-   double duration;  /* seconds (finer than finished - started) */
-   char *timezone;   /* IANA zone name the times are shown in besides UTC ("UTC" by default) */
-   char *archive;    /* archive file name (without directory); NULL when none was written */
+   double duration; /* seconds (finer than finished - started) */
+   char *timezone;  /* IANA zone name the times are shown in besides UTC ("UTC" by default) */
+   char *archive;   /* archive file name (without directory); NULL when none was written */
    uint64_t archive_bytes; /* size of the archive file */
    uint64_t bytes_in;      /* BSON bytes read from the server */
    uint64_t bytes_out;     /* bytes written after compression (usually archive_bytes) */

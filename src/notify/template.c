@@ -6,7 +6,7 @@
 
 typedef struct entry {
    char *name;
-   char *value;          /* scalars */
+   char *value;           /* scalars */
    mb_tpl_vars_t **items; /* lists */
    size_t nitems;
    bool is_list;
@@ -196,26 +196,28 @@ static const char *read_tag(const char *tpl, const char *open, tok_t *tok, mb_er
 
    tok->line = line_of(tpl, open);
    if (!end) {
-      mb_error_set(err, MB_EXIT_USAGE, "line %d: a tag opened with '%s' is never closed",
-                   tok->line, triple ? "{{{" : "{{");
+      mb_error_set(err, MB_EXIT_USAGE, "line %d: a tag opened with '%s' is never closed", tok->line,
+                   triple ? "{{{" : "{{");
       return NULL;
    }
    tok->type = triple ? T_RAW : T_VAR;
    if (!triple && (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '!' || sigil == '&')) {
-      tok->type = sigil == '#' ? T_SECTION : sigil == '^' ? T_INVERTED : sigil == '/' ? T_CLOSE
-                                                                        : sigil == '&' ? T_RAW
-                                                                                       : T_TEXT;
+      tok->type = sigil == '#'   ? T_SECTION
+                  : sigil == '^' ? T_INVERTED
+                  : sigil == '/' ? T_CLOSE
+                  : sigil == '&' ? T_RAW
+                                 : T_TEXT;
       body++;
    }
    tok->p = body;
-   tok->len = (size_t) (end - body);
+   tok->len = (size_t)(end - body);
    if (sigil == '!' && !triple) {
       tok->len = 0; /* a comment: an empty text token */
    } else {
       trim(&tok->p, &tok->len);
       if (tok->len == 0 || memchr(tok->p, '{', tok->len) || memchr(tok->p, '}', tok->len)) {
          mb_error_set(err, MB_EXIT_USAGE, "line %d: empty or malformed tag '%.*s'", tok->line,
-                      (int) (end + (triple ? 3 : 2) - open), open);
+                      (int)(end + (triple ? 3 : 2) - open), open);
          return NULL;
       }
    }
@@ -240,10 +242,10 @@ static bool tokenize(const char *tpl, toks_t *ts, mb_error_t *err)
       if ((tok.type == T_SECTION || tok.type == T_INVERTED || tok.type == T_CLOSE ||
            (tok.type == T_TEXT && tok.len == 0)) &&
           standalone(tpl, open, after, &ls, &next)) {
-         push(ts, T_TEXT, p, (size_t) (ls - p), 0);
+         push(ts, T_TEXT, p, (size_t)(ls - p), 0);
          after = next;
       } else {
-         push(ts, T_TEXT, p, (size_t) (open - p), 0);
+         push(ts, T_TEXT, p, (size_t)(open - p), 0);
       }
       if (tok.type != T_TEXT) {
          push(ts, tok.type, tok.p, tok.len, tok.line);
@@ -262,7 +264,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
    for (size_t i = 0; i < ts->n; i++) {
       tok_t *t = &ts->t[i];
       if (t->type == T_SECTION || t->type == T_INVERTED) {
-         if (depth == (int) (sizeof stack / sizeof *stack)) {
+         if (depth == (int)(sizeof stack / sizeof *stack)) {
             mb_error_set(err, MB_EXIT_USAGE, "line %d: sections nested too deeply", t->line);
             return false;
          }
@@ -271,7 +273,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
          tok_t *o = depth ? &ts->t[stack[depth - 1]] : NULL;
          if (!o || o->len != t->len || memcmp(o->p, t->p, t->len) != 0) {
             mb_error_set(err, MB_EXIT_USAGE, "line %d: {{/%.*s}} does not close an open section",
-                         t->line, (int) t->len, t->p);
+                         t->line, (int)t->len, t->p);
             return false;
          }
          o->match = i;
@@ -281,7 +283,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
    if (depth) {
       tok_t *o = &ts->t[stack[depth - 1]];
       mb_error_set(err, MB_EXIT_USAGE, "line %d: {{%c%.*s}} is never closed", o->line,
-                   o->type == T_SECTION ? '#' : '^', (int) o->len, o->p);
+                   o->type == T_SECTION ? '#' : '^', (int)o->len, o->p);
       return false;
    }
    return true;
@@ -327,7 +329,7 @@ typedef struct {
 static bool unknown(const render_t *r, const tok_t *t)
 {
    mb_error_set(r->err, MB_EXIT_USAGE, "line %d: unknown placeholder {{%.*s}}", t->line,
-                (int) t->len, t->p);
+                (int)t->len, t->p);
    return false;
 }
 
@@ -372,9 +374,9 @@ static bool render_range(const render_t *r, size_t from, size_t to, const mb_tpl
             return unknown(r, t);
          }
          if (e && e->value &&
-             !(r->html && t->type == T_VAR ? append_html(r->out, e->value, r->err)
-                                           : mb_buf_append(r->out, e->value, strlen(e->value),
-                                                           r->err))) {
+             !(r->html && t->type == T_VAR
+                   ? append_html(r->out, e->value, r->err)
+                   : mb_buf_append(r->out, e->value, strlen(e->value), r->err))) {
             return false;
          }
          break;

@@ -30,7 +30,7 @@ void mb_tpl_vars_set(mb_tpl_vars_t *v, const char *name, const char *value);
 
 /* Set name to a printf-formatted value. */
 void mb_tpl_vars_setf(mb_tpl_vars_t *v, const char *name, const char *fmt, ...)
-   BSON_GNUC_PRINTF(3, 4);
+    BSON_GNUC_PRINTF(3, 4);
 
 /* Declare the list name (empty until items are added). */
 void mb_tpl_vars_list(mb_tpl_vars_t *v, const char *name);

@@ -45,7 +45,7 @@ static void test_defaults(void **state)
    const char *kv[] = {NULL};
    mb_notify_config_t c;
    char buf[256];
-   (void) state;
+   (void)state;
 
    load_ok(kv, &c);
    assert_false(mb_notify_any_enabled(&c));
@@ -86,7 +86,7 @@ static void test_full_email(void **state)
                        NULL};
    mb_notify_config_t c;
    char buf[512];
-   (void) state;
+   (void)state;
 
    load_ok(kv, &c);
    assert_true(c.email && c.smtp_secure && !c.smtp_allow_insecure);
@@ -99,15 +99,16 @@ static void test_full_email(void **state)
    assert_int_equal(c.timeout_ms, 2500);
    assert_int_equal(c.retries, 0);
    for (int i = 0; i < MB_NOTIFY_NCHANNELS; i++) {
-      assert_true(mb_notify_enabled(&c, (mb_notify_channel_t) i));
+      assert_true(mb_notify_enabled(&c, (mb_notify_channel_t)i));
    }
    mb_notify_config_summary(&c, buf, sizeof buf);
    assert_string_equal(buf, "email to 2 recipients via mail.example.com:465 (implicit TLS), "
                             "discord, webhook https://hooks.example.com/***, "
                             "healthcheck https://hc-ping.com/***");
    /* the secrets are registered for masking */
-   snprintf(buf, sizeof buf, "pw pa55-w0rd-xyz token T0kenT0ken slack abcdefghijklmnopqrstuvwx "
-                             "hc 0c4d1a35-8f4a-4a7e-9d7c-2a3b4c5d6e7f services");
+   snprintf(buf, sizeof buf,
+            "pw pa55-w0rd-xyz token T0kenT0ken slack abcdefghijklmnopqrstuvwx "
+            "hc 0c4d1a35-8f4a-4a7e-9d7c-2a3b4c5d6e7f services");
    mb_log_mask_secrets(buf, sizeof buf);
    assert_string_equal(buf, "pw *** token *** slack *** hc *** services");
    mb_notify_config_cleanup(&c);
@@ -115,13 +116,21 @@ static void test_full_email(void **state)
 
 static void test_starttls_summary(void **state)
 {
-   const char *kv[] = {EMAIL_OK, "SMTP_FROM", "Backups <b@example.com>", "NOTIFICATION_EMAILS",
-                       "a@example.com", "SMTP_USER", "u", "SMTP_PASS", "p4ssw0rd-long", NULL};
-   const char *kv2[] = {EMAIL_OK,   "SMTP_FROM", "b@example.com", "NOTIFICATION_EMAILS",
+   const char *kv[] = {EMAIL_OK,
+                       "SMTP_FROM",
+                       "Backups <b@example.com>",
+                       "NOTIFICATION_EMAILS",
+                       "a@example.com",
+                       "SMTP_USER",
+                       "u",
+                       "SMTP_PASS",
+                       "p4ssw0rd-long",
+                       NULL};
+   const char *kv2[] = {EMAIL_OK,        "SMTP_FROM", "b@example.com", "NOTIFICATION_EMAILS",
                         "a@example.com", NULL};
    mb_notify_config_t c;
    char buf[256];
-   (void) state;
+   (void)state;
 
    load_ok(kv, &c);
    assert_int_equal(c.smtp_port, 587);
@@ -130,23 +139,24 @@ static void test_starttls_summary(void **state)
    mb_notify_config_cleanup(&c);
    load_ok(kv2, &c);
    mb_notify_config_summary(&c, buf, sizeof buf);
-   assert_string_equal(buf, "email to 1 recipient via mail.example.com:587 (STARTTLS when offered)");
+   assert_string_equal(buf,
+                       "email to 1 recipient via mail.example.com:587 (STARTTLS when offered)");
    mb_notify_config_cleanup(&c);
 }
 
 static void test_email_problems(void **state)
 {
-   (void) state;
-   load_fails((const char *[]){"ENABLE_EMAIL_NOTIFICATIONS", "true", "SMTP_FROM", "b@example.com",
-                               NULL},
-              "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true; NOTIFICATION_EMAILS "
-              "(comma-separated addresses) is required when ENABLE_EMAIL_NOTIFICATIONS=true");
+   (void)state;
+   load_fails(
+       (const char *[]){"ENABLE_EMAIL_NOTIFICATIONS", "true", "SMTP_FROM", "b@example.com", NULL},
+       "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true; NOTIFICATION_EMAILS "
+       "(comma-separated addresses) is required when ENABLE_EMAIL_NOTIFICATIONS=true");
    load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "ops@example.com, nobody",
                                "SMTP_FROM", "b@example.com", NULL},
               "NOTIFICATION_EMAILS: 'nobody' is not an email address");
-   load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", " , ", "SMTP_FROM",
-                               "b@example.com", NULL},
-              "NOTIFICATION_EMAILS holds no address");
+   load_fails(
+       (const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", " , ", "SMTP_FROM", "b@example.com", NULL},
+       "NOTIFICATION_EMAILS holds no address");
    load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "a@example.com", "SMTP_USER",
                                "b@example.com", NULL},
               "SMTP_PASS (or SMTP_PASS_FILE) is required when SMTP_USER is set");
@@ -167,7 +177,7 @@ static void test_email_problems(void **state)
 
 static void test_value_problems(void **state)
 {
-   (void) state;
+   (void)state;
    load_fails((const char *[]){"ENABLE_EMAIL_NOTIFICATIONS", "maybe", NULL},
               "ENABLE_EMAIL_NOTIFICATIONS must be true or false, not 'maybe'");
    load_fails((const char *[]){"SMTP_PORT", "70000", NULL},
@@ -204,7 +214,7 @@ static void test_templates(void **state)
 {
    char dir[] = "/tmp/mbnotifyXXXXXX", good[64], bad[64], msg[512];
    mb_notify_config_t c;
-   (void) state;
+   (void)state;
 
    assert_non_null(mkdtemp(dir));
    snprintf(good, sizeof good, "%s/good.txt", dir);
@@ -224,8 +234,8 @@ static void test_templates(void **state)
                                "b@example.com", "EMAIL_TEMPLATE_HTML", bad, NULL},
               msg);
    unlink(good);
-   snprintf(msg, sizeof msg, "EMAIL_TEMPLATE_TEXT: cannot read '%s/none': No such file or directory",
-            dir);
+   snprintf(msg, sizeof msg,
+            "EMAIL_TEMPLATE_TEXT: cannot read '%s/none': No such file or directory", dir);
    snprintf(good, sizeof good, "%s/none", dir);
    load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "a@example.com", "SMTP_FROM",
                                "b@example.com", "EMAIL_TEMPLATE_TEXT", good, NULL},
@@ -240,9 +250,9 @@ static void test_templates(void **state)
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),       cmocka_unit_test(test_full_email),
-      cmocka_unit_test(test_starttls_summary), cmocka_unit_test(test_email_problems),
-      cmocka_unit_test(test_value_problems), cmocka_unit_test(test_templates),
+       cmocka_unit_test(test_defaults),         cmocka_unit_test(test_full_email),
+       cmocka_unit_test(test_starttls_summary), cmocka_unit_test(test_email_problems),
+       cmocka_unit_test(test_value_problems),   cmocka_unit_test(test_templates),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
