@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "dump/dump.h"
 #include "sched/daemon.h"
+#include "sched/httpd.h"
 #include "sched/lock.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 static volatile int g_stop;
+static volatile time_t g_next_run;
 
 static void on_stop(int sig)
 {
@@ -85,7 +87,9 @@ static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_
    o.jobs = c->s.jobs;
    o.cancel = cancel;
    /* a stalled server must not outlive the run's time limit by much */
-   o.socket_timeout_ms = c->s.timeout_ms > 0 && c->s.timeout_ms < 300000 ? (int) c->s.timeout_ms : 300000;
+   o.socket_timeout_ms = (int) (c->s.timeout_ms <= 0 || c->s.timeout_ms > 300000 ? 300000
+                                : c->s.timeout_ms < 5000                  ? 5000
+                                                                          : c->s.timeout_ms);
    mb_log_mask_uri(c->s.uri, masked, sizeof masked);
    run->uri = bson_strdup(masked);
    if (!mb_dump_run(&o, NULL, NULL, &r, err)) {
@@ -161,6 +165,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    ctx_t c;
    mb_job_t j;
    mb_daemon_t d;
+   mb_httpd_t *httpd = NULL;
    mb_cron_t *cron = NULL;
    mb_client_t *probe = NULL;
    mb_error_t err;
@@ -194,10 +199,18 @@ int mb_cmd_daemon(const mb_args_t *args)
    d.job = &j;
    d.status_interval = c.s.status_interval;
    d.stop = &g_stop;
+   d.next_run = &g_next_run;
    signal(SIGTERM, on_stop);
    signal(SIGINT, on_stop);
-   runs = mb_daemon_run(&d, &err);
-   rc = runs < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
+   if (mb_config_get(c.config, "METRICS_ADDR") &&
+       !mb_httpd_start(mb_config_get(c.config, "METRICS_ADDR"), c.s.dir, &g_next_run, &httpd,
+                       &err)) {
+      rc = mb_cli_fail("daemon", &err);
+   } else {
+      runs = mb_daemon_run(&d, &err);
+      rc = runs < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
+   }
+   mb_httpd_stop(httpd);
    mb_cron_destroy(cron);
    ctx_clear(&c);
    return rc;

@@ -31,6 +31,8 @@ const mb_config_var_t mb_config_vars[] = {
    {"STATUS_INTERVAL", "3600", NULL, false, "seconds between the daemon's status lines"},
    {"METRICS_FILE", NULL, NULL, false,
     "Prometheus text file written after every run (node_exporter textfile collector)"},
+   {"METRICS_ADDR", NULL, NULL, false,
+    "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216)"},
    {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
    {"LOG_FORMAT", "text", NULL, false, "text or json"},
    {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},

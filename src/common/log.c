@@ -51,17 +51,21 @@ void mb_log_mask_secrets(char *s, size_t size)
    pthread_mutex_lock(&g_lock);
    for (int i = 0; i < g_nsecrets; i++) {
       size_t slen = strlen(g_secrets[i]);
-      char *p;
-      while ((p = strstr(s, g_secrets[i])) != NULL) {
+      char *from = s, *p;
+      /* search on after each replacement: a secret like "***" must not match its own mask */
+      while ((p = strstr(from, g_secrets[i])) != NULL) {
          size_t tail = strlen(p + slen) + 1;
          if (slen >= 3) {
             memcpy(p, "***", 3);
             memmove(p + 3, p + slen, tail);
+            from = p + 3;
          } else if ((size_t) (p - s) + 3 + tail <= size) {
             memmove(p + 3, p + slen, tail);
             memcpy(p, "***", 3);
+            from = p + 3;
          } else {
             memset(p, '*', slen);
+            from = p + slen;
          }
       }
    }
@@ -70,21 +74,24 @@ void mb_log_mask_secrets(char *s, size_t size)
 
 void mb_log_mask_uri(const char *uri, char *out, size_t size)
 {
-   const char *scheme = strstr(uri, "://");
-   const char *at, *colon, *slash;
+   const char *authority = strstr(uri, "://");
+   const char *at = NULL, *colon;
+   size_t alen;
 
    snprintf(out, size, "%s", uri);
-   if (!scheme) {
+   if (!authority) {
       return;
    }
-   scheme += 3;
-   slash = strchr(scheme, '/');
-   at = strrchr(scheme, '@');
-   if (!at || (slash && slash < at && !strchr(slash, '@'))) {
+   authority += 3;
+   /* the user-info is before the last '@' of the authority, which ends at the first '/' or '?' */
+   alen = strcspn(authority, "/?#");
+   for (const char *p = authority; p < authority + alen; p++) {
+      at = *p == '@' ? p : at;
+   }
+   if (!at) {
       return;
    }
-   /* the user-info part is everything before the last '@' of the authority */
-   colon = memchr(scheme, ':', (size_t) (at - scheme));
+   colon = memchr(authority, ':', (size_t) (at - authority));
    if (!colon) {
       return;
    }

@@ -76,6 +76,9 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
       return -1;
    }
    next_status = d->status_interval > 0 ? now + d->status_interval : 0;
+   if (d->next_run) {
+      *d->next_run = next;
+   }
    mb_daemon_format_time(next, when, sizeof when);
    mb_log(MB_LOG_INFO, "daemon started; first run at %s", when);
    while (!stopping(d, runs)) {
@@ -92,6 +95,9 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          /* slots that passed during the run are skipped, not queued */
          if (!mb_cron_next(d->cron, clk->now(clk->ud), &next, err)) {
             return -1;
+         }
+         if (d->next_run) {
+            *d->next_run = next;
          }
          mb_daemon_format_time(next, when, sizeof when);
          mb_log(MB_LOG_INFO, "next run at %s", when);

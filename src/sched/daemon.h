@@ -25,6 +25,7 @@ typedef struct {
    /* Called with every status line (for tests and metrics); may be NULL. */
    void (*on_status)(void *ud, const char *line);
    void *status_ud;
+   volatile time_t *next_run; /* if set, kept up to date with the next scheduled run */
 } mb_daemon_t;
 
 /* Run until *stop (or max_runs). Returns the number of runs made; -1 when the schedule never

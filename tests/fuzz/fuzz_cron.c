@@ -1,8 +1,8 @@
 /* libFuzzer target: arbitrary bytes as a cron expression. A rejected expression must fail with
  * USAGE and a message naming it; an accepted one is asked for its next runs from fixed instants
  * (around both DST transitions and a leap day) in America/New_York and UTC. Every run must be
- * strictly later than the one before, on a whole minute for five fields, and the search may
- * only end with "never matches". */
+ * strictly later than the one before, on a whole minute for five fields, the same when asked
+ * from any instant in between, and the search may only end with "never matches". */
 #include "sched/cron.h"
 
 #include <stdint.h>
@@ -20,6 +20,14 @@ static void check_error(const mb_error_t *err, const char *must_contain)
    }
 }
 
+static bool same_next(const mb_cron_t *c, time_t from, time_t want)
+{
+   mb_error_t err;
+   time_t next;
+
+   return mb_cron_next(c, from, &next, &err) && next == want;
+}
+
 static void walk(const mb_cron_t *c, time_t t)
 {
    for (int i = 0; i < 3; i++) {
@@ -31,6 +39,11 @@ static void walk(const mb_cron_t *c, time_t t)
          return;
       }
       if (next <= t || !localtime_r(&next, &tm) || (!mb_cron_has_seconds(c) && tm.tm_sec != 0)) {
+         abort();
+      }
+      /* the run after any instant in [t, next) is next: nothing in between was skipped */
+      if (next - t > 1 &&
+          (!same_next(c, next - 1, next) || !same_next(c, t + (next - t) / 2, next))) {
          abort();
       }
       t = next;

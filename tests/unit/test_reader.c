@@ -928,7 +928,7 @@ static void append_bad_string(bytes_t *b, const bson_t *d)
 {
    /* d's elements, then a string element claiming 0x7fffffff bytes, then the final NUL */
    static const uint8_t bad[] = {0x02, 'z', 0, 0xff, 0xff, 0xff, 0x7f, 0};
-   uint32_t total = d->len + (uint32_t) sizeof bad;
+   uint32_t total = d->len + (uint32_t)sizeof bad;
    bytes_put_u32(b, total);
    bytes_put(b, bson_get_data(d) + 4, d->len - 5);
    bytes_put(b, bad, sizeof bad);
@@ -941,7 +941,7 @@ static void test_damaged_header_documents(void **state)
    bytes_t b = {0};
    bson_t h = BSON_INITIALIZER;
    size_t at;
-   (void) state;
+   (void)state;
 
    put_prelude(&b, 4, names, 1);
    at = b.len;
@@ -1558,7 +1558,7 @@ int main(void)
        cmocka_unit_test(test_missing_trailing_nul),
        cmocka_unit_test(test_namespace_header_strictness),
        cmocka_unit_test(test_damaged_header_documents),
-      cmocka_unit_test(test_namespace_header_defaults),
+       cmocka_unit_test(test_namespace_header_defaults),
        cmocka_unit_test(test_crc_mismatch),
        cmocka_unit_test(test_crc_across_segments),
        cmocka_unit_test(test_reopen_after_eof),
