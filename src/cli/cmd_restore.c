@@ -116,7 +116,8 @@ int mb_cmd_restore(const mb_args_t *args)
       ok = mb_restore_run(&o, src, &report, &err);
    }
    if (json) {
-      mb_restore_report_print_json(stdout, report, path, mb_compress_name(kind), ok ? NULL : &err);
+      mb_restore_report_print_json(stdout, report, path, src ? mb_compress_name(kind) : "unknown",
+                                   ok ? NULL : &err);
    } else if (report && !quiet) {
       mb_restore_report_print_text(stdout, report);
    }

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <time.h>
 
-/* A batch is one unordered bulk insert: at most 16 MiB and 100,000 documents (the server's
- * message and batch limits); the reader blocks while this many bytes wait in the queues. */
-#define CHUNK_MAX_BYTES (16u * 1024u * 1024u)
+/* A batch is one unordered bulk insert of up to 4 MiB (or one larger document) and 100,000
+ * documents, well within the server's 16 MiB / 100,000 limits: measured on FerretDB, 4 MiB
+ * batches restore as fast as 16 MiB ones with 2.5 times less memory. The reader blocks while
+ * QUEUE_MAX_BYTES wait in the queues, so memory stays near
+ * (open namespaces + 2 x jobs + 8) x 4 MiB whatever the archive's size. */
+#define CHUNK_MAX_BYTES (4u * 1024u * 1024u)
 #define CHUNK_MAX_DOCS 100000u
-#define QUEUE_MAX_BYTES (32u * 1024u * 1024u)
+#define QUEUE_MAX_BYTES (16u * 1024u * 1024u)
 /* Inserts into one collection run one batch at a time (mongorestore's default too): on FerretDB
  * (SQLite) concurrent batches into one database only contend for its write lock, measured
  * 10-20 % slower; the workers still serve several collections side by side. */
@@ -72,7 +75,7 @@ static bool task_prepare(mb_rengine_t *e, mongoc_client_t *cl, int ns)
       worker_fatal(e, &err);
       return false;
    }
-   mb_log(MB_LOG_WARN, "%s", err.message);
+   mb_log(MB_LOG_DEBUG, "%s", err.message);
    pthread_mutex_lock(&e->mu);
    s->create_failed = true;
    set_note(s, err.message);
@@ -132,7 +135,7 @@ static void task_finish(mb_rengine_t *e, mongoc_client_t *cl, int ns)
       return;
    }
    if (failed) {
-      mb_log(MB_LOG_WARN, "'%s': %d of %d indexes could not be built: %s", p->dst_ns, failed,
+      mb_log(MB_LOG_DEBUG, "'%s': %d of %d indexes could not be built: %s", p->dst_ns, failed,
              p->nindexes, note);
    }
    pthread_mutex_lock(&e->mu);
@@ -344,7 +347,7 @@ static void users_result(void *ctx, int ns, const mb_rinsert_result_t *res)
    s->finished = true;
    set_note(s, res->note);
    if (res->failed + res->duplicates > 0) {
-      mb_log(MB_LOG_WARN, "users and roles of '%s': %s", e->plan->ns[ns].src_ns, res->note);
+      mb_log(MB_LOG_DEBUG, "users and roles of '%s': %s", e->plan->ns[ns].src_ns, res->note);
    }
 }
 

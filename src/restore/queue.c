@@ -1,4 +1,5 @@
 #include "restore/queue.h"
+#include "archive/format.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,14 +21,14 @@ struct mb_rqueue {
    int nns;
    int *live; /* begun namespaces that may still have tasks */
    int nlive, cursor;
-   size_t waiting, max_queued, chunk_max;
+   size_t waiting, max_queued, chunk_bytes;
    int max_per_ns;
    bool closed, cancelled;
    mb_rchunk_t *free_list;
    int nfree;
 };
 
-mb_rqueue_t *mb_rqueue_new(int nns, size_t max_queued, int max_per_ns, size_t chunk_max)
+mb_rqueue_t *mb_rqueue_new(int nns, size_t max_queued, int max_per_ns, size_t chunk_bytes)
 {
    mb_rqueue_t *q = bson_malloc0(sizeof *q);
 
@@ -39,7 +40,7 @@ mb_rqueue_t *mb_rqueue_new(int nns, size_t max_queued, int max_per_ns, size_t ch
    q->nns = nns;
    q->max_queued = max_queued;
    q->max_per_ns = max_per_ns > 0 ? max_per_ns : 1;
-   q->chunk_max = chunk_max;
+   q->chunk_bytes = chunk_bytes;
    return q;
 }
 
@@ -57,7 +58,7 @@ static void recycle_locked(mb_rqueue_t *q, mb_rchunk_t *c)
    if (!c) {
       return;
    }
-   if (q->nfree >= MAX_FREE_CHUNKS) {
+   if (q->nfree >= MAX_FREE_CHUNKS || c->buf.cap > q->chunk_bytes) {
       chunk_destroy(c);
       return;
    }
@@ -81,7 +82,7 @@ mb_rchunk_t *mb_rqueue_chunk(mb_rqueue_t *q)
    pthread_mutex_unlock(&q->mu);
    if (!c) {
       c = bson_malloc0(sizeof *c);
-      mb_buf_init(&c->buf, q->chunk_max);
+      mb_buf_init(&c->buf, q->chunk_bytes + MB_ARCHIVE_MAX_BSON);
    }
    c->next = NULL;
    return c;

@@ -26,8 +26,10 @@ typedef struct {
 typedef struct mb_rqueue mb_rqueue_t;
 
 /* nns namespaces (indexes 0..nns-1); at most max_queued bytes waiting (a single chunk larger
- * than that is still accepted when nothing waits); chunks of up to chunk_max bytes. */
-mb_rqueue_t *mb_rqueue_new(int nns, size_t max_queued, int max_per_ns, size_t chunk_max);
+ * than that is still accepted when nothing waits); chunks normally hold up to chunk_bytes
+ * (the reader's rule) and can take one more document of the largest size; only chunks of
+ * that normal size are recycled. */
+mb_rqueue_t *mb_rqueue_new(int nns, size_t max_queued, int max_per_ns, size_t chunk_bytes);
 
 /* An empty chunk for the reader to fill (recycled when possible). */
 mb_rchunk_t *mb_rqueue_chunk(mb_rqueue_t *q);

@@ -50,7 +50,7 @@ static mb_rns_status_t status_of(const mb_rengine_t *e, int i)
    if (!s->finished) {
       return reached_status(p->src);
    }
-   if (p->action == MB_RPLAN_USERS && s->restored == 0 && failures) {
+   if (p->action == MB_RPLAN_USERS && s->restored == 0 && s->failed > 0) {
       return MB_RNS_FAILED;
    }
    return failures ? MB_RNS_PARTIAL : MB_RNS_OK;
@@ -197,10 +197,10 @@ static void print_totals(FILE *f, const mb_restore_report_t *r, int filtered)
               (unsigned long long) r->archive_bytes, r->seconds);
       return;
    }
-   fprintf(f, "%d namespaces (%s); %llu of %llu documents restored, %llu failed (%llu duplicate "
-              "keys); %d indexes built, %d failed; %.1f s\n",
-           r->nns, counts, (unsigned long long) r->docs_restored,
-           (unsigned long long) r->docs_selected, (unsigned long long) (r->failed + r->duplicates),
+   fprintf(f, "%d namespaces (%s); %llu documents read, %llu restored, %llu failed (%llu "
+              "duplicate keys); %d indexes built, %d failed; %.1f s\n",
+           r->nns, counts, (unsigned long long) r->docs_selected,
+           (unsigned long long) r->docs_restored, (unsigned long long) (r->failed + r->duplicates),
            (unsigned long long) r->duplicates, r->indexes_built, r->indexes_failed, r->seconds);
 }
 

@@ -67,27 +67,36 @@ static void log_versions(const mb_rengine_t *e)
    }
 }
 
+static void append_count(char *out, size_t size, uint64_t n, const char *what)
+{
+   size_t used = strlen(out);
+
+   if (n > 0 && used < size) {
+      snprintf(out + used, size - used, "%s%llu %s", used ? ", " : "", (unsigned long long) n,
+               what);
+   }
+}
+
 /* After a complete run: PARTIAL when anything failed. */
 static bool check_failures(const mb_rengine_t *e, mb_error_t *err)
 {
-   uint64_t dups = 0, failed = 0;
-   int ns_failed = 0, idx_failed = 0;
+   uint64_t dups = 0, failed = 0, ns_failed = 0, idx_failed = 0;
+   char what[400] = "";
 
    for (int i = 0; i < e->plan->nns; i++) {
       dups += e->st[i].duplicates;
       failed += e->st[i].failed;
       ns_failed += e->st[i].create_failed;
-      idx_failed += e->st[i].indexes_failed;
+      idx_failed += (uint64_t) e->st[i].indexes_failed;
    }
-   if (dups + failed == 0 && ns_failed == 0 && idx_failed == 0) {
+   append_count(what, sizeof what, dups, "documents with a duplicate key");
+   append_count(what, sizeof what, failed, "documents refused by the server");
+   append_count(what, sizeof what, ns_failed, "collections or views not created");
+   append_count(what, sizeof what, idx_failed, "indexes not built");
+   if (!what[0]) {
       return true;
    }
-   mb_error_set(err, MB_EXIT_PARTIAL,
-                "the restore finished with failures: %llu documents not inserted (%llu "
-                "duplicate keys, %llu other errors), %d namespaces not created, %d indexes not "
-                "built; see the summary",
-                (unsigned long long) (dups + failed), (unsigned long long) dups,
-                (unsigned long long) failed, ns_failed, idx_failed);
+   mb_error_set(err, MB_EXIT_PARTIAL, "the restore finished with failures: %s", what);
    return false;
 }
 

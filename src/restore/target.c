@@ -1,6 +1,7 @@
 #include "restore/target.h"
 #include "archive/format.h"
 #include "common/client.h"
+#include "common/log.h"
 
 #include <string.h>
 
@@ -105,13 +106,17 @@ static bool create_target(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_
                           mb_error_t *err)
 {
    bson_t create = BSON_INITIALIZER, cmd = BSON_INITIALIZER;
-   bool with_uuid = o->preserve_uuid && p->uuid[0];
+   bool with_uuid = o->preserve_uuid && p->uuid[0] && !p->is_view;
    bson_error_t e;
    bool ok;
 
    build_create(p, o->server_version, &create);
+   if (o->preserve_uuid && !with_uuid && !p->is_view) {
+      mb_log(MB_LOG_WARN, "--preserve-uuid: the archive has no UUID for '%s'; it gets a new one",
+             p->src_ns);
+   }
    if (with_uuid) {
-      if (!bson_empty(&p->id_index) && !p->is_view) {
+      if (!bson_empty(&p->id_index)) {
          BSON_APPEND_DOCUMENT(&create, "idIndex", &p->id_index);
       }
       wrap_apply_ops(p, &create, &cmd);
@@ -253,6 +258,19 @@ static void queue_replacements(mongoc_bulk_operation_t *bulk, const uint8_t *doc
    bson_destroy(&opts);
 }
 
+/* Replacements count as restored whether they inserted (upsert) or replaced a document. */
+static void count_replaced(const bson_t *reply, mb_rinsert_result_t *res)
+{
+   bson_iter_t it;
+
+   if (bson_iter_init_find(&it, reply, "nUpserted")) {
+      res->inserted += (uint64_t) bson_iter_as_int64(&it);
+   }
+   if (bson_iter_init_find(&it, reply, "nMatched")) {
+      res->inserted += (uint64_t) bson_iter_as_int64(&it);
+   }
+}
+
 bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll, bool replace,
                            const uint8_t *docs, size_t len, uint32_t ndocs,
                            mb_rinsert_result_t *res, mb_error_t *err)
@@ -269,13 +287,7 @@ bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *col
    (replace ? queue_replacements : queue_docs)(bulk, docs, len, res);
    ok = mongoc_bulk_operation_execute(bulk, &reply, &e) != 0;
    if (replace) {
-      bson_iter_t it;
-      if (bson_iter_init_find(&it, &reply, "nUpserted")) {
-         res->inserted += (uint64_t) bson_iter_as_int64(&it);
-      }
-      if (bson_iter_init_find(&it, &reply, "nMatched")) {
-         res->inserted += (uint64_t) bson_iter_as_int64(&it);
-      }
+      count_replaced(&reply, res);
    }
    if (!count_reply(&reply, res) && !ok) {
       if (mb_rtarget_error_is_fatal(&e)) {
