@@ -49,7 +49,8 @@ const mb_option_t mb_options[] = {
    {"dump-users-and-roles", 0, "dump", NULL, false, NULL, NULL,
     "also dump the users and roles defined on --db (stored as D.$admin.system.*)"},
    {"ns-from", 0, "restore", "PATTERN", true, NULL, NULL,
-    "rename: source namespace pattern with $VAR$ placeholders (pair with --ns-to)"},
+    "rename: source namespace pattern with * wildcards and $VAR$ placeholders (pair with "
+    "--ns-to)"},
    {"ns-to", 0, "restore", "PATTERN", true, NULL, NULL,
     "rename: target namespace pattern using the same $VAR$ placeholders"},
    {"drop", 0, "restore", NULL, false, NULL, NULL,

@@ -245,8 +245,8 @@ static bool add_entry(cursor_t *c, mb_dotenv_t *e, int *cap, const char *key, si
 static bool parse_assignment(cursor_t *c, mb_dotenv_t *e, int *cap)
 {
    int line = c->line;
-   const char *key;
-   size_t key_len, eq;
+   const char *key = NULL;
+   size_t key_len = 0, eq;
    str_t v = {0};
    bool ok = false;
 

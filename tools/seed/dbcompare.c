@@ -226,7 +226,9 @@ static bool drain_named(mongoc_cursor_t *cursor, list_t *l, const char *const *s
    if (mongoc_cursor_error(cursor, error)) {
       return false;
    }
-   qsort(l->items, l->n, sizeof *l->items, entry_cmp);
+   if (l->n > 1) {
+      qsort(l->items, l->n, sizeof *l->items, entry_cmp);
+   }
    return true;
 }
 
