@@ -81,6 +81,11 @@ n=$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')
 [ "$(ls "$dir" | grep -c 'manifest.json$')" = 2 ] || fail "manifests: $(ls "$dir")"
 ls "$dir" | grep -q partial && fail "a partial file remains"
 pass "exactly MAX_BACKUPS=2 archives with their manifests remain"
+[ "$(stat -c %a "$dir")" = 700 ] || fail "BACKUP_DIR mode $(stat -c %a "$dir"), expected 700"
+for f in "$dir"/backup-* "$dir"/.mongobak-state.json "$dir"/.mongobak.lock; do
+  [ "$(stat -c %a "$f")" = 600 ] || fail "$f has mode $(stat -c %a "$f"), expected 600"
+done
+pass "BACKUP_DIR is 0700; archives, manifests, state and lock files are 0600"
 for a in "$dir"/backup-*.archive.zst; do
   "$MB_BIN" verify --quiet "$a" > /dev/null || fail "$a does not verify"
   sha=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$a.manifest.json")
