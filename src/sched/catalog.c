@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,18 +215,76 @@ bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err)
    char *mpath = bson_strdup_printf("%s%s", b->path, MANIFEST_SUFFIX);
    bool ok = true;
 
-   if (unlink(mpath) != 0 && errno != ENOENT) {
-      mb_error_errno(err, errno, "cannot delete '%s'", mpath);
-      ok = false;
-   } else if (unlink(b->path) != 0 && errno != ENOENT) {
+   /* the archive first: a crash in between leaves an orphan manifest, which the next run
+    * removes, never an archive without its manifest */
+   if (unlink(b->path) != 0 && errno != ENOENT) {
       mb_error_errno(err, errno, "cannot delete '%s'", b->path);
+      ok = false;
+   } else if (unlink(mpath) != 0 && errno != ENOENT) {
+      mb_error_errno(err, errno, "cannot delete '%s'", mpath);
       ok = false;
    }
    bson_free(mpath);
    return ok;
 }
 
-int mb_catalog_remove_partials(const char *dir)
+char *mb_catalog_temp_path(const char *dir, const char *name)
+{
+   return bson_strdup_printf("%s/.%s.unverified", dir, name);
+}
+
+bool mb_catalog_commit(const char *tmp, const char *final, mb_error_t *err)
+{
+   char *dir = bson_strdup(final), *slash = strrchr(dir, '/');
+   int fd;
+   bool ok = true;
+
+   if (rename(tmp, final) != 0) {
+      mb_error_errno(err, errno, "cannot rename '%s' to '%s'", tmp, final);
+      ok = false;
+   } else {
+      if (slash) {
+         *slash = '\0';
+      }
+      fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+      if (fd < 0 || fsync(fd) != 0) {
+         mb_error_errno(err, errno, "cannot sync the backup directory");
+         ok = false;
+      }
+      if (fd >= 0) {
+         close(fd);
+      }
+   }
+   bson_free(dir);
+   return ok;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+   size_t a = strlen(s), b = strlen(suffix);
+   return a > b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A leftover of a crashed run: a partial or unverified file, or a manifest without archive. */
+static bool leftover(const char *dir, const char *name, bool orphans_only)
+{
+   char path[4096];
+   struct stat st;
+
+   if (has_suffix(name, MANIFEST_SUFFIX) && strncmp(name, "backup-", 7) == 0) {
+      snprintf(path, sizeof path, "%s/%.*s", dir, (int) (strlen(name) - strlen(MANIFEST_SUFFIX)),
+               name);
+      return stat(path, &st) != 0;
+   }
+   if (orphans_only) {
+      return false;
+   }
+   return (strncmp(name, "backup-", 7) == 0 && has_suffix(name, ".partial")) ||
+          (strncmp(name, ".backup-", 8) == 0 &&
+           (has_suffix(name, ".unverified") || has_suffix(name, ".unverified.partial")));
+}
+
+static int remove_leftovers(const char *dir, bool orphans_only)
 {
    DIR *d = opendir(dir);
    struct dirent *de;
@@ -235,9 +294,7 @@ int mb_catalog_remove_partials(const char *dir)
       return 0;
    }
    while ((de = readdir(d)) != NULL) {
-      size_t len = strlen(de->d_name);
-      if (len > 8 && strcmp(de->d_name + len - 8, ".partial") == 0 &&
-          strncmp(de->d_name, "backup-", 7) == 0) {
+      if (leftover(dir, de->d_name, orphans_only)) {
          char *p = bson_strdup_printf("%s/%s", dir, de->d_name);
          if (unlink(p) == 0) {
             mb_log(MB_LOG_INFO, "removed '%s' left by an interrupted run", p);
@@ -248,4 +305,14 @@ int mb_catalog_remove_partials(const char *dir)
    }
    closedir(d);
    return n;
+}
+
+int mb_catalog_remove_partials(const char *dir)
+{
+   return remove_leftovers(dir, false);
+}
+
+int mb_catalog_remove_orphans(const char *dir)
+{
+   return remove_leftovers(dir, true);
 }

@@ -34,10 +34,21 @@ void mb_catalog_clear(mb_catalog_t *c);
 /* Write the manifest of a successful run atomically (0600). */
 bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err);
 
-/* Delete a backup: manifest first (so a half-deleted backup is never counted), then the archive. */
+/* Delete a backup: the archive, then its manifest. */
 bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);
 
-/* Remove "*.partial" files left by crashed runs; returns how many. */
+/* Where a run writes its archive until it is verified: "<dir>/.<name>.unverified" (made for
+ * the caller). */
+char *mb_catalog_temp_path(const char *dir, const char *name);
+
+/* Give a verified archive its final name: rename, then fsync the directory. */
+bool mb_catalog_commit(const char *tmp, const char *final, mb_error_t *err);
+
+/* Remove what crashed runs leave: "*.partial", ".backup-*.unverified" files and manifests whose
+ * archive does not exist. Returns how many files were removed. */
 int mb_catalog_remove_partials(const char *dir);
+
+/* Only the orphan manifests (after a failed rename). */
+int mb_catalog_remove_orphans(const char *dir);
 
 #endif

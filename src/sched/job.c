@@ -11,6 +11,7 @@
 
 typedef struct {
    const mb_job_t *job;
+   const char *tmp; /* the archive until it is verified and has its manifest */
    volatile int cancel; /* 1: timeout, 2: stop */
    volatile int done;
    struct timespec started;
@@ -54,7 +55,7 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
 
    clock_gettime(CLOCK_MONOTONIC, &w->started);
    pthread_create(&th, NULL, watcher, w);
-   ok = j->dump(j->ud, run->path, &w->cancel, run, &err);
+   ok = j->dump(j->ud, w->tmp, &w->cancel, run, &err);
    w->done = 1;
    pthread_join(th, NULL);
    run->dump_seconds = elapsed(&w->started);
@@ -66,14 +67,14 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
          mb_error_set(&err, MB_EXIT_INTERRUPTED, "the backup was cancelled because mongobak is stopping");
       }
       mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
-      unlink(run->path); /* never leave a failed run under its final name */
+      unlink(w->tmp);
       return false;
    }
    clock_gettime(CLOCK_MONOTONIC, &t0);
-   if (!mb_archive_verify_file(run->path, &check, &err)) {
+   if (!mb_archive_verify_file(w->tmp, &check, &err)) {
       mb_error_prefix(&err, "the new archive '%s' does not verify", run->archive);
       mb_run_fail(run, "verify", (int) mb_error_exit_code(&err), err.message);
-      unlink(run->path);
+      unlink(w->tmp);
       return false;
    }
    run->verify_seconds = elapsed(&t0);
@@ -164,11 +165,31 @@ static void finish(const mb_job_t *j, mb_run_t *run)
    mb_state_clear(&st);
 }
 
+/* The verified archive gets its manifest first, then its final name: a file under a final
+ * name is always complete (a crash in between leaves only files the next run removes). */
+static void publish(const mb_job_t *j, mb_run_t *run, const char *tmp)
+{
+   mb_error_t err;
+
+   if (!mb_catalog_write_manifest(run, &err)) {
+      mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
+      unlink(tmp);
+      return;
+   }
+   if (!mb_catalog_commit(tmp, run->path, &err)) {
+      mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
+      mb_catalog_remove_orphans(j->dir);
+      unlink(tmp);
+      return;
+   }
+   retention(j, run);
+}
+
 bool mb_job_run(const mb_job_t *j, mb_run_t *run)
 {
    watch_t w = {.job = j};
-   mb_error_t err;
    struct timespec t0;
+   char *tmp;
 
    memset(run, 0, sizeof *run);
    clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -177,6 +198,8 @@ bool mb_job_run(const mb_job_t *j, mb_run_t *run)
    run->compression = bson_strdup(j->compression);
    run->archive = mb_catalog_name(run->start, j->extension);
    run->path = bson_strdup_printf("%s/%s", j->dir, run->archive);
+   tmp = mb_catalog_temp_path(j->dir, run->archive);
+   w.tmp = tmp;
    mb_catalog_remove_partials(j->dir);
    if (j->ping) {
       j->ping(j->ud, "start");
@@ -184,15 +207,11 @@ bool mb_job_run(const mb_job_t *j, mb_run_t *run)
    if (dump_and_verify(j, run, &w)) {
       run->end = job_now(j);
       run->seconds = elapsed(&t0);
-      if (!mb_catalog_write_manifest(run, &err)) {
-         mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
-         unlink(run->path);
-      } else {
-         retention(j, run);
-      }
+      publish(j, run, tmp);
    }
    run->end = job_now(j);
    run->seconds = elapsed(&t0);
    finish(j, run);
+   bson_free(tmp);
    return run->ok;
 }
