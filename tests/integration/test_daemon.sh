@@ -79,7 +79,7 @@ PY
 n=$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')
 [ "$n" = 2 ] || fail "$n archives remain, expected MAX_BACKUPS=2: $(ls "$dir")"
 [ "$(ls "$dir" | grep -c 'manifest.json$')" = 2 ] || fail "manifests: $(ls "$dir")"
-ls "$dir" | grep -q partial && fail "a partial file remains"
+ls -A "$dir" | grep -qE 'partial|unverified' && fail "a partial file remains"
 pass "exactly MAX_BACKUPS=2 archives with their manifests remain"
 [ "$(stat -c %a "$dir")" = 700 ] || fail "BACKUP_DIR mode $(stat -c %a "$dir"), expected 700"
 for f in "$dir"/backup-* "$dir"/.mongobak-state.json "$dir"/.mongobak.lock; do
@@ -118,13 +118,13 @@ trap '"$root/tools/ferretdb.sh" stop "$bigdir"; rm -rf "$T"' EXIT
 "$(dirname "$MB_DBCOMPARE")/mongobak-seed" --uri "$buri" --db big --big-mib 40 > /dev/null
 (cd "$T" && MONGODB_URI="$buri" CRON_SCHEDULE='* * * * * *' exec "$MB_BIN" daemon) > "$T/d2.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do ls "$dir" | grep -q '\.partial$' && break; sleep 0.1; done
-ls "$dir" | grep -q '\.partial$' || { cat "$T/d2.log"; fail "the run did not start"; }
+for _ in $(seq 100); do ls -A "$dir" | grep -q '\.partial$' && break; sleep 0.1; done
+ls -A "$dir" | grep -q '\.partial$' || { cat "$T/d2.log"; fail "the run did not start"; }
 kill -TERM "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 expect_rc 0 "$rc" "SIGTERM during a run"
 expect_grep "backup failed at dump: the backup was cancelled because mongobak is stopping" "$T/d2.log" "the run was cancelled"
-ls "$dir" | grep -q partial && fail "a partial file remains after SIGTERM"
+ls -A "$dir" | grep -qE 'partial|unverified' && fail "a partial file remains after SIGTERM"
 [ "$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')" = 2 ] || fail "SIGTERM: $(ls "$dir")"
 pass "SIGTERM during a run left no archive and kept the 2 good ones"
 
