@@ -83,8 +83,9 @@ void mb_log_mask_uri(const char *uri, char *out, size_t size)
       return;
    }
    authority += 3;
-   /* the user-info is before the last '@' of the authority, which ends at the first '/' or '?' */
-   alen = strcspn(authority, "/?#");
+   /* the user-info ends at the last '@' before the options ('?'): a password may hold a raw
+    * '/', an option value (appname=a@b) may hold an '@' */
+   alen = strcspn(authority, "?#");
    for (const char *p = authority; p < authority + alen; p++) {
       at = *p == '@' ? p : at;
    }
