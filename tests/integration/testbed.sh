@@ -11,6 +11,8 @@ root=$(cd "$here/../.." && pwd)
 cmd=$1 dir=$2
 
 stop() {
+  # a test that failed half-way may have left this build's mongobak running (a daemon)
+  if [ -n "${MB_BIN:-}" ]; then pkill -f "^$MB_BIN " 2>/dev/null || true; fi
   for s in src dst; do "$root/tools/ferretdb.sh" stop "$dir/$s" || true; done
   [ -f "$dir/watchdog.pid" ] && kill "$(cat "$dir/watchdog.pid")" 2>/dev/null || true
   rm -rf "$dir"
