@@ -11,7 +11,8 @@ const mb_option_t mb_options[] = {
     "read configuration variables from this .env file (./.env is read when present)"},
    {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI", "mongodb://localhost:27017",
     "MongoDB connection string; TLS and authentication options work as in any libmongoc "
-    "program; the password is never printed"},
+    "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
+    "with mongodump; the password is never printed"},
    {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
     "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
     "current directory); restore: archive to read (- or absent for stdin)"},

@@ -154,6 +154,11 @@ const char *mb_client_server_version(const mb_client_t *c)
    return c->server_version;
 }
 
+const char *mb_client_uri_database(const mb_client_t *c)
+{
+   return mongoc_uri_get_database(c->uri);
+}
+
 const char *mb_client_display_uri(const mb_client_t *c)
 {
    return c->display;

@@ -31,6 +31,9 @@ mongoc_client_pool_t *mb_client_pool(mb_client_t *c);
 /* The server's version from buildInfo, e.g. "7.0.42". */
 const char *mb_client_server_version(const mb_client_t *c);
 
+/* The database named in the URI's path ("mongodb://host/shop" -> "shop"), or NULL. */
+const char *mb_client_uri_database(const mb_client_t *c);
+
 /* The URI with its password masked, for messages. */
 const char *mb_client_display_uri(const mb_client_t *c);
 

@@ -516,7 +516,14 @@ static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_r
 static bool make_plan(engine_t *e, mb_error_t *err)
 {
    mongoc_client_t *c = mongoc_client_pool_pop(mb_client_pool(e->client));
-   bool ok = mb_plan_build(c, &e->o->select, &e->plan, err);
+   mb_plan_opts_t select = e->o->select;
+   bool ok;
+
+   /* as mongodump: a database in the URI's path selects that database */
+   if (!select.db && mb_client_uri_database(e->client)) {
+      select.db = mb_client_uri_database(e->client);
+   }
+   ok = mb_plan_build(c, &select, &e->plan, err);
 
    mongoc_client_pool_push(mb_client_pool(e->client), c);
    if (ok && e->plan->nns == 0) {

@@ -34,3 +34,28 @@ ls -A "$dir" | grep -E '\.partial$|\.unverified' && fail "leftovers remain after
 for m in "$dir"/backup-*.manifest.json; do [ -f "${m%.manifest.json}" ] || fail "orphan manifest $m remains"; done
 check_final_names final
 pass "the next run succeeded and removed every leftover ($left before it)"
+
+
+# disk full during a scheduled backup: BACKUP_DIR on a 4 MiB tmpfs holding two good backups of a
+# small database (selected by the URI's database, as mongodump does); a backup of the ~6 MB seeded
+# database then fails with "no space", leaves nothing, and retention deletes nothing
+small="$T/small"
+mkdir -p "$small"
+mount -t tmpfs -o size=4m tmpfs "$small" || fail "cannot mount a tmpfs (needs root)"
+trap 'umount "$small" 2>/dev/null; rm -rf "$T"' EXIT
+sdb=$(fresh_db tiny)
+/usr/bin/python3 -c 'import sys, pymongo; c = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]; c.drop_collection("t"); c.t.insert_many([{"i": i} for i in range(100)])' "$MB_URI_SRC" "$sdb"
+export BACKUP_DIR="$small/b" MAX_BACKUPS=2 COMPRESSION=none
+for _ in 1 2; do
+  (cd "$T" && MONGODB_URI="${MB_URI_SRC%/}/$sdb" "$MB_BIN" backup --log-level error) > /dev/null || fail "small backup"
+  sleep 1.1
+done
+before=$(cd "$small/b" && sha256sum backup-* | sort)
+[ "$(ls "$small/b" | grep -c 'archive$')" = 2 ] || fail "setup: $(ls "$small/b")"
+run_cmd "$T/o" "$T/e" rc -- sh -c "cd '$T' && MONGODB_URI='${MB_URI_SRC%/}/$MB_SEED_DB' '$MB_BIN' backup"
+expect_rc 5 "$rc" "backup on a full disk"
+expect_grep "dump failed: cannot write '.*': No space left on device; free some space or choose another directory" "$T/e" "says no space"
+after=$(cd "$small/b" && sha256sum backup-* | sort)
+[ "$before" = "$after" ] || fail "disk full: the earlier backups or manifests changed"
+ls -A "$small/b" | grep -qE 'partial|unverified' && fail "disk full: a partial file remains"
+pass "disk full: the run failed, left nothing, earlier backups and manifests untouched, retention deleted nothing"

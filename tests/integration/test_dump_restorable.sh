@@ -52,3 +52,10 @@ pass "--archive DIR puts dump-<UTC>.archive.gz in it"
 "$MB_BIN" dump --uri "$MB_URI_SRC" --db "$MB_SEED_DB" --quiet --archive /dev/null
 [ -c /dev/null ] || fail "/dev/null is no longer a device"
 pass "--archive /dev/null written directly"
+
+# as mongodump, a database in the URI's path selects that database
+"$MB_BIN" dump --uri "${MB_URI_SRC%/}/mbtest_other" --archive "$T/u.archive" --compress none --quiet
+"$MB_BIN" inspect --json "$T/u.archive" | /usr/bin/python3 -c '
+import json,sys; ns=[(n["db"], n["collection"]) for n in json.load(sys.stdin)["namespaces"]]
+assert ns == [("mbtest_other", "things")], ns
+print("ok: the URI database mbtest_other selects only its collection")'

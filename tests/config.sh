@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Configuration: precedence (flag > environment > .env > default), *_FILE secrets, masking in
+# `mongobak config`, and one exact message per invalid value. No server needed.
+set -euo pipefail
+bin=$1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+run() { set +e; env -i PATH="$PATH" "$@" > out 2> err; rc=$?; set -e; }
+
+printf 'export MONGODB_URI="mongodb://u:topsecret@db:27017/"\nMAX_BACKUPS=5 # keep five\nTIMEZONE=Europe/Berlin\nSMTP_PASS_FILE=%s/pw\nCRON_SCHEDULE="*/5 * * * *"\n' "$tmp" > .env
+printf 'smtp-password\n' > pw
+run MAX_BACKUPS=9 "$bin" config --timezone America/New_York
+[ $rc = 0 ] || { cat err; fail "config exit $rc"; }
+grep -qE '^MAX_BACKUPS +9 +environment$' out || fail "environment over .env: $(grep MAX_BACKUPS out)"
+grep -qE '^TIMEZONE +America/New_York +flag --timezone$' out || fail "flag over .env: $(grep TIMEZONE out)"
+grep -qE '^CRON_SCHEDULE +\*/5 \* \* \* \* +\.env line 5$' out || fail ".env value: $(grep CRON out)"
+grep -qE "^SMTP_PASS +\*\*\* +file $tmp/pw$" out || fail "*_FILE: $(grep SMTP_PASS out)"
+grep -qE '^MONGODB_URI +mongodb://u:\*\*\*@db:27017/ +\.env line 1$' out || fail "URI masked: $(grep MONGODB_URI out)"
+grep -qE '^BACKUP_TIMEOUT +1800000 +default$' out || fail "default: $(grep BACKUP_TIMEOUT out)"
+grep -q topsecret out err && fail "the URI password is printed"
+grep -q smtp-password out err && fail "the SMTP password is printed"
+echo "ok: precedence, *_FILE, masking"
+
+printf 'MONGODB_URI=mongodb://h/\nMAX_BACKUPS=0\nBACKUP_TIMEOUT=soon\nCOMPRESSION=lzma\nTIMEZONE=Mars/Olympus\nCRON_SCHEDULE="61 * * * *"\nENABLE_COMPRESSION=maybe\nBACKUP_JOBS=100\n' > .env
+run "$bin" backup
+[ $rc = 2 ] || fail "invalid configuration: exit $rc"
+cat > want <<'EOT'
+config: MAX_BACKUPS = '0' (.env line 2): must be a whole number from 1 to 100000
+config: BACKUP_TIMEOUT = 'soon' (.env line 3): must be a whole number from 0 to 604800000
+config: BACKUP_JOBS = '100' (.env line 8): must be a whole number from 1 to 64
+config: ENABLE_COMPRESSION = 'maybe' (.env line 7): must be true or false
+config: COMPRESSION = 'lzma' (.env line 4): must be none, gzip or zstd
+config: TIMEZONE = 'Mars/Olympus' (.env line 5): is not a known time zone; use an IANA name such as Europe/Berlin or America/New_York (package tzdata)
+config: CRON_SCHEDULE = '61 * * * *' (.env line 6): cron expression '61 * * * *': minute field (column 1): 61 is out of range 0-59
+mongobak backup: error: 7 configuration problems (listed above); fix them and retry
+EOT
+diff want err || fail "validation messages differ"
+echo "ok: one exact message per invalid value"
+
+printf 'MONGODB_URI=mongodb://h/\nBROKEN LINE\n' > .env
+run "$bin" config
+[ $rc = 2 ] || fail "malformed .env: exit $rc"
+grep -qx "mongobak config: error: .env:2: .*" err || fail "malformed .env message: $(cat err)"
+rm .env
+run "$bin" backup
+[ $rc = 2 ] || fail "no MONGODB_URI: exit $rc"
+grep -q "config: MONGODB_URI is not set; set it in the environment or in .env, or give --uri" err || fail "missing URI: $(cat err)"
+run "$bin" config --env-file /nonexistent.env
+[ $rc = 5 ] || fail "missing --env-file: exit $rc ($(cat err))"
+echo "ok: malformed .env, missing MONGODB_URI, missing --env-file"
+echo "1 passed, 0 failed"
