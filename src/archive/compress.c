@@ -6,7 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define GZ_BLOCK (4u << 20)  /* input bytes per gzip member */
+#define GZ_BLOCK (4u << 20)   /* input bytes per gzip member */
 #define IN_CHUNK (256u << 10) /* compressed bytes read at once */
 
 static const char *names[] = {"none", "gzip", "zstd"};
@@ -105,8 +105,7 @@ static void zstd_destroy(mb_sink_t *s)
    free(z);
 }
 
-static bool zstd_sink_new(int level, int threads, mb_sink_t *down, mb_sink_t **out,
-                          mb_error_t *err)
+static bool zstd_sink_new(int level, int threads, mb_sink_t *down, mb_sink_t **out, mb_error_t *err)
 {
    zstd_sink_t *z = calloc(1, sizeof *z);
 
@@ -361,8 +360,8 @@ static bool gz_sink_new(int level, int threads, mb_sink_t *down, mb_sink_t **out
    return true;
 }
 
-bool mb_compress_sink_new(mb_compress_t c, int level, int threads, mb_sink_t *down,
-                          mb_sink_t **out, mb_error_t *err)
+bool mb_compress_sink_new(mb_compress_t c, int level, int threads, mb_sink_t *down, mb_sink_t **out,
+                          mb_error_t *err)
 {
    switch (c) {
    case MB_COMPRESS_ZSTD:

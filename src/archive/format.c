@@ -58,9 +58,9 @@ char *mb_archive_data_collection(const char *collection, const char *type,
    int maj = 0, min = 0, pat = 0;
 
    if (type && strcmp(type, "timeseries") == 0) {
-      bool new_server = mb_archive_parse_version(server_version ? server_version : "", &maj,
-                                                 &min, &pat) &&
-                        (maj > 8 || (maj == 8 && min >= 3));
+      bool new_server =
+          mb_archive_parse_version(server_version ? server_version : "", &maj, &min, &pat) &&
+          (maj > 8 || (maj == 8 && min >= 3));
       if (!new_server) {
          return bson_strdup_printf("system.buckets.%s", collection);
       }

@@ -21,9 +21,9 @@ struct mb_archive_reader {
    int open_regular, max_open;
    bool oplog_seen;
    state_t state;
-   mb_buf_t buf;     /* unconsumed input is buf.data[pos .. buf.len) */
+   mb_buf_t buf; /* unconsumed input is buf.data[pos .. buf.len) */
    size_t pos;
-   uint64_t offset;  /* stream offset of buf.data[pos] */
+   uint64_t offset; /* stream offset of buf.data[pos] */
    char *warnings[MAX_WARNINGS + 1];
    int nwarnings;
 };
@@ -31,16 +31,26 @@ struct mb_archive_reader {
 static const char *type_name(bson_type_t t)
 {
    switch (t) {
-   case BSON_TYPE_DOUBLE: return "double";
-   case BSON_TYPE_UTF8: return "string";
-   case BSON_TYPE_DOCUMENT: return "document";
-   case BSON_TYPE_ARRAY: return "array";
-   case BSON_TYPE_BINARY: return "binary";
-   case BSON_TYPE_BOOL: return "bool";
-   case BSON_TYPE_NULL: return "null";
-   case BSON_TYPE_INT32: return "int32";
-   case BSON_TYPE_INT64: return "int64";
-   default: return "other";
+   case BSON_TYPE_DOUBLE:
+      return "double";
+   case BSON_TYPE_UTF8:
+      return "string";
+   case BSON_TYPE_DOCUMENT:
+      return "document";
+   case BSON_TYPE_ARRAY:
+      return "array";
+   case BSON_TYPE_BINARY:
+      return "binary";
+   case BSON_TYPE_BOOL:
+      return "bool";
+   case BSON_TYPE_NULL:
+      return "null";
+   case BSON_TYPE_INT32:
+      return "int32";
+   case BSON_TYPE_INT64:
+      return "int64";
+   default:
+      return "other";
    }
 }
 
@@ -51,8 +61,7 @@ static void warn(mb_archive_reader_t *r, const char *fmt, const char *arg)
    }
 }
 
-static bool corrupt(mb_error_t *err, uint64_t offset, const char *fmt, const char *a,
-                    const char *b)
+static bool corrupt(mb_error_t *err, uint64_t offset, const char *fmt, const char *a, const char *b)
 {
    char detail[400];
    snprintf(detail, sizeof detail, fmt, a, b);
@@ -542,8 +551,8 @@ static bool end_of_stream(mb_archive_reader_t *r, mb_error_t *err)
          if (r->ns[i].state == want && used < sizeof list - 100) {
             char name[300];
             ns_name(r, i, name, sizeof name);
-            used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-                                      name);
+            used +=
+                (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", name);
          }
          unfinished += pass == 0 && r->ns[i].state == MB_NS_STATE_OPEN;
          unseen += pass == 1 && r->ns[i].state == MB_NS_STATE_UNOPENED;
@@ -576,8 +585,9 @@ static bool on_document(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t
          char name[600], where[64];
          ns_name(r, r->current, name, sizeof name);
          snprintf(where, sizeof where, "%zu", at);
-         return corrupt(err, off, "invalid BSON document in namespace '%s' (problem at byte %s of it)",
-                        name, where);
+         return corrupt(err, off,
+                        "invalid BSON document in namespace '%s' (problem at byte %s of it)", name,
+                        where);
       }
    }
    n->crc = mb_crc64_update(n->crc, p, len);
@@ -618,9 +628,8 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
             continue;
          }
          if (item == ITEM_TERMINATOR) {
-            return corrupt(err, off,
-                           "consecutive terminators / headerless blocks are not allowed", NULL,
-                           NULL);
+            return corrupt(err, off, "consecutive terminators / headerless blocks are not allowed",
+                           NULL, NULL);
          }
          {
             bool emit = false;

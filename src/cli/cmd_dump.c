@@ -104,8 +104,8 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    if (!mb_compress_level_valid(o->compress, (int) v)) {
-      mb_error_set(err, MB_EXIT_USAGE, "--level %ld is not valid for %s (zstd: 1-19, gzip: 1-9)",
-                   v, mb_compress_name(o->compress));
+      mb_error_set(err, MB_EXIT_USAGE, "--level %ld is not valid for %s (zstd: 1-19, gzip: 1-9)", v,
+                   mb_compress_name(o->compress));
       return false;
    }
    o->level = (int) v;
@@ -165,7 +165,8 @@ static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
    BSON_APPEND_INT64(&out, "bytes_in", (int64_t) r->bytes_in);
    BSON_APPEND_INT64(&out, "bytes_out", (int64_t) r->bytes_out);
    BSON_APPEND_DOUBLE(&out, "seconds", r->seconds);
-   BSON_APPEND_DOUBLE(&out, "mb_per_second", r->seconds > 0 ? (double) r->bytes_in / 1e6 / r->seconds : 0);
+   BSON_APPEND_DOUBLE(&out, "mb_per_second",
+                      r->seconds > 0 ? (double) r->bytes_in / 1e6 / r->seconds : 0);
    BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
    for (int i = 0; i < r->nns; i++) {
       const char *k;

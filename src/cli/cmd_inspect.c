@@ -67,7 +67,8 @@ static void print_ns_text(const mb_archive_ns_t *ns)
       while (bson_iter_next(&idx)) {
          bson_iter_t f;
          printf("  index      ");
-         if (bson_iter_recurse(&idx, &f) && bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
+         if (bson_iter_recurse(&idx, &f) && bson_iter_find(&f, "name") &&
+             BSON_ITER_HOLDS_UTF8(&f)) {
             printf("%s ", bson_iter_utf8(&f, NULL));
          }
          print_value_json(&idx);

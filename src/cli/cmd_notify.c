@@ -17,9 +17,9 @@ static int send_test(const mb_notify_config_t *c, const char *tz, bool failure)
          continue;
       }
       if (o->ok) {
-         printf("%-12s ok (%.1f s)\n", mb_notify_channel_name((mb_notify_channel_t)i), o->seconds);
+         printf("%-12s ok (%.1f s)\n", mb_notify_channel_name((mb_notify_channel_t) i), o->seconds);
       } else {
-         printf("%-12s failed: %s\n", mb_notify_channel_name((mb_notify_channel_t)i), o->error);
+         printf("%-12s failed: %s\n", mb_notify_channel_name((mb_notify_channel_t) i), o->error);
       }
    }
    mb_report_destroy(r);

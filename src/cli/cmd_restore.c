@@ -50,8 +50,7 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
    o->n_renames = nfrom;
    if (nfrom != nto) {
       mb_error_set(err, MB_EXIT_USAGE,
-                   "--ns-from and --ns-to come in pairs: %d --ns-from but %d --ns-to", nfrom,
-                   nto);
+                   "--ns-from and --ns-to come in pairs: %d --ns-from but %d --ns-to", nfrom, nto);
       return false;
    }
    return true;

@@ -88,8 +88,8 @@ static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_
    o.cancel = cancel;
    /* a stalled server must not outlive the run's time limit by much */
    o.socket_timeout_ms = (int) (c->s.timeout_ms <= 0 || c->s.timeout_ms > 300000 ? 300000
-                                : c->s.timeout_ms < 5000                  ? 5000
-                                                                          : c->s.timeout_ms);
+                                : c->s.timeout_ms < 5000                         ? 5000
+                                                                                 : c->s.timeout_ms);
    mb_log_mask_uri(c->s.uri, masked, sizeof masked);
    run->uri = bson_strdup(masked);
    if (!mb_dump_run(&o, NULL, NULL, &r, err)) {
@@ -406,10 +406,11 @@ static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t ne
    printf("backups       %d using %.1f MB, oldest %s, newest %s\n", stats->backups,
           (double) stats->bytes_used / 1e6, stats->oldest_name ? stats->oldest_name : "-",
           stats->newest_name ? stats->newest_name : "-");
-   printf("runs          %llu: %llu ok, %llu failed (%.1f%% success); last %.1f s, average %.1f s\n",
-          (unsigned long long) stats->runs, (unsigned long long) stats->successes,
-          (unsigned long long) stats->failures, stats->success_rate, stats->last_seconds,
-          stats->average_seconds);
+   printf(
+       "runs          %llu: %llu ok, %llu failed (%.1f%% success); last %.1f s, average %.1f s\n",
+       (unsigned long long) stats->runs, (unsigned long long) stats->successes,
+       (unsigned long long) stats->failures, stats->success_rate, stats->last_seconds,
+       stats->average_seconds);
 }
 
 int mb_cmd_status(const mb_args_t *args)

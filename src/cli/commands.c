@@ -7,88 +7,91 @@
 #include <string.h>
 
 static const mb_command_t commands[] = {
-   {"dump", "[OPTIONS]", "back up a deployment into one mongodump-compatible archive",
-    "Reads every selected collection through libmongoc cursors (raw BSON, never decoded), "
-    "several collections in parallel, and writes one archive in the mongodump --archive format "
-    "that the real mongorestore --archive restores unchanged (with --gzip for gzip; through "
-    "'zstd -dc' for zstd). The archive is written as NAME.partial, synced and renamed to NAME "
-    "only when complete; on any failure or signal the partial file is removed. Skips what "
-    "mongodump skips by default: the local database, config (but for its sharding "
-    "collections) and system.* collections other than system.js; views are stored as views.",
-    mb_cmd_dump},
-   {"restore", "[OPTIONS] [--archive PATH|-]", "restore an archive written by mongobak or mongodump",
-    "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes) and restores "
-    "it through libmongoc: creates each collection with its options and each view, inserts the "
-    "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
-    "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
-    "counted and reported per collection.",
-    mb_cmd_restore},
-   {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
-    "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
-    "checks what mongorestore checks: the magic number, the prelude, every block header, the "
-    "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
-    "namespace is reopened or missing, and that the stream is not truncated. Prints each "
-    "namespace's documents, bytes, CRC and status, then a one-line verdict. Exit 0 when the "
-    "archive is sound, 3 when it is corrupt or truncated, 4 when it is not an archive.",
-    mb_cmd_verify},
-   {"inspect", "[OPTIONS] FILE|-", "print an archive's prelude: versions, namespaces, options, indexes",
-    "Reads only the prelude (the archive's table of contents) and prints the format and server "
-    "versions, then every namespace with its type, UUID, options and indexes as stored by the "
-    "dumper. With --json the metadata text of each namespace is included verbatim.",
-    mb_cmd_inspect},
-   {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
-    "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
-    "(environment, .env, flags): dumps MONGODB_URI into BACKUP_DIR as "
-    "backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC start time) through a .partial file, "
-    "verifies the new archive completely and hashes it, writes "
-    "<archive>.manifest.json beside it, updates the statistics in BACKUP_DIR/.mongobak-state.json, "
-    "applies retention (only after a success) and sends the notifications. For system cron and "
-    "Kubernetes CronJobs. BACKUP_TIMEOUT cancels a run that takes too long.",
-    mb_cmd_backup},
-   {"daemon", "[OPTIONS]", "run backups on CRON_SCHEDULE in TIMEZONE until stopped",
-    "Validates the configuration, checks that the server answers, takes the lock of BACKUP_DIR "
-    "(a second mongobak on the same directory refuses to start) and runs a backup at every "
-    "time of CRON_SCHEDULE in TIMEZONE, one at a time: a run still going at the next time "
-    "makes that time be skipped. Logs a status line every STATUS_INTERVAL seconds. SIGTERM or "
-    "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0.",
-    mb_cmd_daemon},
-   {"list", "[OPTIONS]", "list the backups in BACKUP_DIR",
-    "Shows each backup with its time, size, documents, compression and status: ok when its "
-    "manifest is valid and matches the archive, otherwise what is wrong.",
-    mb_cmd_list},
-   {"prune", "[OPTIONS]", "apply retention to BACKUP_DIR now",
-    "Keeps the newest MAX_BACKUPS complete backups (and with KEEP_DAILY, KEEP_WEEKLY, "
-    "KEEP_MONTHLY the newest of each recent day, week, month) and deletes the other complete "
-    "ones; never the newest. Incomplete backups are listed but neither counted nor deleted.",
-    mb_cmd_prune},
-   {"status", "[OPTIONS]", "print the scheduled backups' state: last and next run, statistics",
-    "Reads BACKUP_DIR/.mongobak-state.json and the backups in BACKUP_DIR: the last run and its "
-    "result, the last success, the next scheduled time, the number and size of the complete "
-    "backups, and the run counters with the success rate and durations. --json for machines.",
-    mb_cmd_status},
-   {"schedule", "[OPTIONS]", "print the next run times of CRON_SCHEDULE",
-    "Prints the next --next times of CRON_SCHEDULE in TIMEZONE and in UTC, so that an "
-    "expression can be checked before the daemon uses it.",
-    mb_cmd_schedule},
-   {"config", "[OPTIONS]", "print the effective configuration, secrets masked",
-    "Prints every configuration variable with its value and where it came from (flag, "
-    "environment, .env line, file, default), then validates them all; exit 2 with one line per "
-    "problem when something is wrong.",
-    mb_cmd_config},
-   {"notify", "--test [--failure]", "send a test report to every enabled notification channel",
-    "Reads the notification settings like backup and daemon do (flags, environment, .env: "
-    "ENABLE_EMAIL_NOTIFICATIONS, SMTP_*, "
-    "NOTIFICATION_EMAILS, ENABLE_DISCORD_NOTIFICATIONS, DISCORD_WEBHOOK_URL, WEBHOOK_URL, "
-    "HEALTHCHECK_URL, NOTIFY_TIMEOUT; see docs/notifications.md), sends a sample report to every "
-    "enabled channel and prints one line per channel: ok, or failed with the reason. Exit 0 when "
-    "every enabled channel succeeded, 9 when one failed, 2 when none is enabled or the settings "
-    "are wrong.",
-    mb_cmd_notify},
-   {"help", "[COMMAND]", "show help for a command",
-    "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
-    "page.",
-    NULL},
-   {NULL, NULL, NULL, NULL, NULL},
+    {"dump", "[OPTIONS]", "back up a deployment into one mongodump-compatible archive",
+     "Reads every selected collection through libmongoc cursors (raw BSON, never decoded), "
+     "several collections in parallel, and writes one archive in the mongodump --archive format "
+     "that the real mongorestore --archive restores unchanged (with --gzip for gzip; through "
+     "'zstd -dc' for zstd). The archive is written as NAME.partial, synced and renamed to NAME "
+     "only when complete; on any failure or signal the partial file is removed. Skips what "
+     "mongodump skips by default: the local database, config (but for its sharding "
+     "collections) and system.* collections other than system.js; views are stored as views.",
+     mb_cmd_dump},
+    {"restore", "[OPTIONS] [--archive PATH|-]",
+     "restore an archive written by mongobak or mongodump",
+     "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes) and restores "
+     "it through libmongoc: creates each collection with its options and each view, inserts the "
+     "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
+     "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
+     "counted and reported per collection.",
+     mb_cmd_restore},
+    {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
+     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
+     "checks what mongorestore checks: the magic number, the prelude, every block header, the "
+     "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
+     "namespace is reopened or missing, and that the stream is not truncated. Prints each "
+     "namespace's documents, bytes, CRC and status, then a one-line verdict. Exit 0 when the "
+     "archive is sound, 3 when it is corrupt or truncated, 4 when it is not an archive.",
+     mb_cmd_verify},
+    {"inspect", "[OPTIONS] FILE|-",
+     "print an archive's prelude: versions, namespaces, options, indexes",
+     "Reads only the prelude (the archive's table of contents) and prints the format and server "
+     "versions, then every namespace with its type, UUID, options and indexes as stored by the "
+     "dumper. With --json the metadata text of each namespace is included verbatim.",
+     mb_cmd_inspect},
+    {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
+     "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
+     "(environment, .env, flags): dumps MONGODB_URI into BACKUP_DIR as "
+     "backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC start time) through a .partial file, "
+     "verifies the new archive completely and hashes it, writes "
+     "<archive>.manifest.json beside it, updates the statistics in "
+     "BACKUP_DIR/.mongobak-state.json, "
+     "applies retention (only after a success) and sends the notifications. For system cron and "
+     "Kubernetes CronJobs. BACKUP_TIMEOUT cancels a run that takes too long.",
+     mb_cmd_backup},
+    {"daemon", "[OPTIONS]", "run backups on CRON_SCHEDULE in TIMEZONE until stopped",
+     "Validates the configuration, checks that the server answers, takes the lock of BACKUP_DIR "
+     "(a second mongobak on the same directory refuses to start) and runs a backup at every "
+     "time of CRON_SCHEDULE in TIMEZONE, one at a time: a run still going at the next time "
+     "makes that time be skipped. Logs a status line every STATUS_INTERVAL seconds. SIGTERM or "
+     "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0.",
+     mb_cmd_daemon},
+    {"list", "[OPTIONS]", "list the backups in BACKUP_DIR",
+     "Shows each backup with its time, size, documents, compression and status: ok when its "
+     "manifest is valid and matches the archive, otherwise what is wrong.",
+     mb_cmd_list},
+    {"prune", "[OPTIONS]", "apply retention to BACKUP_DIR now",
+     "Keeps the newest MAX_BACKUPS complete backups (and with KEEP_DAILY, KEEP_WEEKLY, "
+     "KEEP_MONTHLY the newest of each recent day, week, month) and deletes the other complete "
+     "ones; never the newest. Incomplete backups are listed but neither counted nor deleted.",
+     mb_cmd_prune},
+    {"status", "[OPTIONS]", "print the scheduled backups' state: last and next run, statistics",
+     "Reads BACKUP_DIR/.mongobak-state.json and the backups in BACKUP_DIR: the last run and its "
+     "result, the last success, the next scheduled time, the number and size of the complete "
+     "backups, and the run counters with the success rate and durations. --json for machines.",
+     mb_cmd_status},
+    {"schedule", "[OPTIONS]", "print the next run times of CRON_SCHEDULE",
+     "Prints the next --next times of CRON_SCHEDULE in TIMEZONE and in UTC, so that an "
+     "expression can be checked before the daemon uses it.",
+     mb_cmd_schedule},
+    {"config", "[OPTIONS]", "print the effective configuration, secrets masked",
+     "Prints every configuration variable with its value and where it came from (flag, "
+     "environment, .env line, file, default), then validates them all; exit 2 with one line per "
+     "problem when something is wrong.",
+     mb_cmd_config},
+    {"notify", "--test [--failure]", "send a test report to every enabled notification channel",
+     "Reads the notification settings like backup and daemon do (flags, environment, .env: "
+     "ENABLE_EMAIL_NOTIFICATIONS, SMTP_*, "
+     "NOTIFICATION_EMAILS, ENABLE_DISCORD_NOTIFICATIONS, DISCORD_WEBHOOK_URL, WEBHOOK_URL, "
+     "HEALTHCHECK_URL, NOTIFY_TIMEOUT; see docs/notifications.md), sends a sample report to every "
+     "enabled channel and prints one line per channel: ok, or failed with the reason. Exit 0 when "
+     "every enabled channel succeeded, 9 when one failed, 2 when none is enabled or the settings "
+     "are wrong.",
+     mb_cmd_notify},
+    {"help", "[COMMAND]", "show help for a command",
+     "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
+     "page.",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static const mb_command_t *find_command(const char *name)

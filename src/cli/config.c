@@ -13,50 +13,50 @@
 #include <unistd.h>
 
 const mb_config_var_t mb_config_vars[] = {
-   {"MONGODB_URI", NULL, "uri", true, "connection string of the deployment to back up"},
-   {"BACKUP_DIR", "./backups", "backup-dir", false, "directory of the backups (created 0700)"},
-   {"MAX_BACKUPS", "7", "max-backups", false, "complete backups kept by retention (>= 1)"},
-   {"CRON_SCHEDULE", "0 0 * * *", "schedule", false,
-    "cron expression, 5 fields or 6 with seconds first"},
-   {"TIMEZONE", "UTC", "timezone", false, "IANA time zone of the schedule (e.g. Europe/Berlin)"},
-   {"BACKUP_TIMEOUT", "1800000", NULL, false, "milliseconds after which a run is cancelled"},
-   {"ENABLE_COMPRESSION", "false", NULL, false,
-    "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
-   {"COMPRESSION", NULL, "compress", false, "none, gzip or zstd (recommended)"},
-   {"COMPRESSION_LEVEL", NULL, NULL, false, "compression level (zstd 1-19, gzip 1-9)"},
-   {"BACKUP_JOBS", "4", "jobs", false, "collections dumped in parallel"},
-   {"KEEP_DAILY", "0", NULL, false, "also keep the newest backup of this many recent days"},
-   {"KEEP_WEEKLY", "0", NULL, false, "also keep the newest backup of this many recent weeks"},
-   {"KEEP_MONTHLY", "0", NULL, false, "also keep the newest backup of this many recent months"},
-   {"STATUS_INTERVAL", "3600", NULL, false, "seconds between the daemon's status lines"},
-   {"METRICS_FILE", NULL, NULL, false,
-    "Prometheus text file written after every run (node_exporter textfile collector)"},
-   {"METRICS_ADDR", NULL, NULL, false,
-    "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216)"},
-   {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
-   {"LOG_FORMAT", "text", NULL, false, "text or json"},
-   {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},
-   {"SMTP_HOST", NULL, NULL, false, "SMTP server"},
-   {"SMTP_PORT", NULL, NULL, false, "SMTP port (default 587, or 465 with SMTP_SECURE=true)"},
-   {"SMTP_SECURE", "false", NULL, false, "true: implicit TLS; false: STARTTLS when offered"},
-   {"SMTP_USER", NULL, NULL, false, "SMTP user name"},
-   {"SMTP_PASS", NULL, NULL, true, "SMTP password"},
-   {"SMTP_FROM", NULL, NULL, false, "sender address (default SMTP_USER)"},
-   {"SMTP_ALLOW_INSECURE", "false", NULL, false, "allow credentials without TLS"},
-   {"SMTP_CA_FILE", NULL, NULL, false, "CA certificates for a private SMTP server"},
-   {"NOTIFICATION_EMAILS", NULL, NULL, false, "comma-separated recipients"},
-   {"EMAIL_TEMPLATE_TEXT", NULL, NULL, false, "file overriding the plain-text email template"},
-   {"EMAIL_TEMPLATE_HTML", NULL, NULL, false, "file overriding the HTML email template"},
-   {"EMAIL_SUBJECT", NULL, NULL, false, "template of the email subject ({{placeholders}})"},
-   {"ENABLE_DISCORD_NOTIFICATIONS", "false", NULL, false, "post to Discord after every run"},
-   {"DISCORD_WEBHOOK_URL", NULL, NULL, true, "Discord webhook URL"},
-   {"WEBHOOK_URL", NULL, NULL, true, "generic webhook receiving the report as JSON"},
-   {"HEALTHCHECK_URL", NULL, NULL, true, "healthchecks.io-style ping URL (start, success, fail)"},
-   {"NOTIFY_TIMEOUT", "60", NULL, false,
-    "seconds one notification channel may take, retries included"},
-   {"NOTIFY_CONNECT_TIMEOUT", "10", NULL, false, "seconds to connect to a notification server"},
-   {"NOTIFY_RETRIES", "3", NULL, false, "retries of a webhook after 429, 5xx or network errors"},
-   {NULL, NULL, NULL, false, NULL},
+    {"MONGODB_URI", NULL, "uri", true, "connection string of the deployment to back up"},
+    {"BACKUP_DIR", "./backups", "backup-dir", false, "directory of the backups (created 0700)"},
+    {"MAX_BACKUPS", "7", "max-backups", false, "complete backups kept by retention (>= 1)"},
+    {"CRON_SCHEDULE", "0 0 * * *", "schedule", false,
+     "cron expression, 5 fields or 6 with seconds first"},
+    {"TIMEZONE", "UTC", "timezone", false, "IANA time zone of the schedule (e.g. Europe/Berlin)"},
+    {"BACKUP_TIMEOUT", "1800000", NULL, false, "milliseconds after which a run is cancelled"},
+    {"ENABLE_COMPRESSION", "false", NULL, false,
+     "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
+    {"COMPRESSION", NULL, "compress", false, "none, gzip or zstd (recommended)"},
+    {"COMPRESSION_LEVEL", NULL, NULL, false, "compression level (zstd 1-19, gzip 1-9)"},
+    {"BACKUP_JOBS", "4", "jobs", false, "collections dumped in parallel"},
+    {"KEEP_DAILY", "0", NULL, false, "also keep the newest backup of this many recent days"},
+    {"KEEP_WEEKLY", "0", NULL, false, "also keep the newest backup of this many recent weeks"},
+    {"KEEP_MONTHLY", "0", NULL, false, "also keep the newest backup of this many recent months"},
+    {"STATUS_INTERVAL", "3600", NULL, false, "seconds between the daemon's status lines"},
+    {"METRICS_FILE", NULL, NULL, false,
+     "Prometheus text file written after every run (node_exporter textfile collector)"},
+    {"METRICS_ADDR", NULL, NULL, false,
+     "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216)"},
+    {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
+    {"LOG_FORMAT", "text", NULL, false, "text or json"},
+    {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},
+    {"SMTP_HOST", NULL, NULL, false, "SMTP server"},
+    {"SMTP_PORT", NULL, NULL, false, "SMTP port (default 587, or 465 with SMTP_SECURE=true)"},
+    {"SMTP_SECURE", "false", NULL, false, "true: implicit TLS; false: STARTTLS when offered"},
+    {"SMTP_USER", NULL, NULL, false, "SMTP user name"},
+    {"SMTP_PASS", NULL, NULL, true, "SMTP password"},
+    {"SMTP_FROM", NULL, NULL, false, "sender address (default SMTP_USER)"},
+    {"SMTP_ALLOW_INSECURE", "false", NULL, false, "allow credentials without TLS"},
+    {"SMTP_CA_FILE", NULL, NULL, false, "CA certificates for a private SMTP server"},
+    {"NOTIFICATION_EMAILS", NULL, NULL, false, "comma-separated recipients"},
+    {"EMAIL_TEMPLATE_TEXT", NULL, NULL, false, "file overriding the plain-text email template"},
+    {"EMAIL_TEMPLATE_HTML", NULL, NULL, false, "file overriding the HTML email template"},
+    {"EMAIL_SUBJECT", NULL, NULL, false, "template of the email subject ({{placeholders}})"},
+    {"ENABLE_DISCORD_NOTIFICATIONS", "false", NULL, false, "post to Discord after every run"},
+    {"DISCORD_WEBHOOK_URL", NULL, NULL, true, "Discord webhook URL"},
+    {"WEBHOOK_URL", NULL, NULL, true, "generic webhook receiving the report as JSON"},
+    {"HEALTHCHECK_URL", NULL, NULL, true, "healthchecks.io-style ping URL (start, success, fail)"},
+    {"NOTIFY_TIMEOUT", "60", NULL, false,
+     "seconds one notification channel may take, retries included"},
+    {"NOTIFY_CONNECT_TIMEOUT", "10", NULL, false, "seconds to connect to a notification server"},
+    {"NOTIFY_RETRIES", "3", NULL, false, "retries of a webhook after 429, 5xx or network errors"},
+    {NULL, NULL, NULL, false, NULL},
 };
 
 typedef struct {
@@ -335,7 +335,8 @@ static long check_int(check_t *k, const char *name, long min, long max)
 static bool check_bool(check_t *k, const char *name)
 {
    const char *v = mb_config_get(k->c, name);
-   static const char *yes[] = {"true", "1", "yes", "on", NULL}, *no[] = {"false", "0", "no", "off", "", NULL};
+   static const char *yes[] = {"true", "1", "yes", "on", NULL},
+                     *no[] = {"false", "0", "no", "off", "", NULL};
 
    for (int i = 0; v && yes[i]; i++) {
       if (strcasecmp(v, yes[i]) == 0) {
@@ -367,8 +368,9 @@ static void check_zone(check_t *k, mb_backup_settings_t *s)
          tzset();
          return;
       }
-      problem(k, "TIMEZONE", "is not a known time zone; use an IANA name such as Europe/Berlin "
-                             "or America/New_York (package tzdata)");
+      problem(k, "TIMEZONE",
+              "is not a known time zone; use an IANA name such as Europe/Berlin "
+              "or America/New_York (package tzdata)");
       return;
    }
    setenv("TZ", s->timezone, 1);
@@ -453,8 +455,9 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
       problem(&k, "LOG_FORMAT", "must be text or json");
    }
    if (k.problems) {
-      mb_error_set(err, MB_EXIT_USAGE, "%d configuration problem%s (listed above); fix %s and retry",
-                   k.problems, k.problems > 1 ? "s" : "", k.problems > 1 ? "them" : "it");
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "%d configuration problem%s (listed above); fix %s and retry", k.problems,
+                   k.problems > 1 ? "s" : "", k.problems > 1 ? "them" : "it");
       return false;
    }
    return true;

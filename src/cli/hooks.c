@@ -24,8 +24,8 @@ static void report_of(const mb_run_t *run, const mb_stats_t *stats, mb_report_t 
    } else {
       mb_report_set_archive(r, run->archive, run->archive_bytes, run->compression);
    }
-   r->started = (int64_t)run->start;
-   r->finished = (int64_t)(run->end ? run->end : run->start + (time_t)run->seconds);
+   r->started = (int64_t) run->start;
+   r->finished = (int64_t) (run->end ? run->end : run->start + (time_t) run->seconds);
    r->duration = run->seconds;
    r->bytes_in = run->bson_bytes;
    r->bytes_out = run->ok ? run->archive_bytes : 0;
@@ -35,10 +35,10 @@ static void report_of(const mb_run_t *run, const mb_stats_t *stats, mb_report_t 
                        run->ns[i].seconds);
    }
    r->stats.present = true;
-   r->stats.total_backups = (uint64_t)stats->backups;
+   r->stats.total_backups = (uint64_t) stats->backups;
    r->stats.storage_bytes = stats->bytes_used;
-   mb_report_set_stats_range(r, stats->oldest_name, (int64_t)stats->oldest, stats->newest_name,
-                             (int64_t)stats->newest);
+   mb_report_set_stats_range(r, stats->oldest_name, (int64_t) stats->oldest, stats->newest_name,
+                             (int64_t) stats->newest);
    r->stats.successes = stats->successes;
    r->stats.failures = stats->failures;
    r->stats.last_duration = stats->last_seconds;
@@ -51,7 +51,7 @@ static void on_report(void *ud, const mb_run_t *run, const mb_stats_t *stats)
    mb_report_t *r = NULL;
    mb_notify_result_t res;
 
-   (void)ud;
+   (void) ud;
    report_of(run, stats, &r);
    mb_notify_send(&g_notify, r, &res); /* logs each channel's outcome; never fails the run */
    mb_report_destroy(r);
@@ -59,7 +59,7 @@ static void on_report(void *ud, const mb_run_t *run, const mb_stats_t *stats)
 
 static void on_ping(void *ud, const char *what)
 {
-   (void)ud;
+   (void) ud;
    if (strcmp(what, "start") == 0) {
       mb_notify_ping(&g_notify, "start", NULL);
    }
@@ -70,7 +70,7 @@ bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *e
    char summary[1024];
 
    mb_notify_config_cleanup(&g_notify);
-   if (!mb_notify_config_load(&g_notify, mb_config_getter, (void *)config, err)) {
+   if (!mb_notify_config_load(&g_notify, mb_config_getter, (void *) config, err)) {
       return false;
    }
    g_timezone = mb_config_get(config, "TIMEZONE");

@@ -6,101 +6,102 @@
 #include <time.h>
 
 const mb_option_t mb_options[] = {
-   {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
-   {"env-file", 0, "backup daemon list prune schedule config status notify", "PATH", false, NULL, "./.env",
-    "read configuration variables from this .env file (./.env is read when present)"},
-   {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI", "mongodb://localhost:27017",
-    "MongoDB connection string; TLS and authentication options work as in any libmongoc "
-    "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
-    "with mongodump; the password is never printed"},
-   {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
-    "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
-    "current directory); restore: archive to read (- or absent for stdin)"},
-   {"db", 'd', "dump", "DB", false, NULL, NULL, "dump only this database"},
-   {"collection", 'c', "dump", "COLL", false, NULL, NULL,
-    "dump only this collection (needs --db)"},
-   {"ns-include", 0, "dump restore", "PATTERN", true, NULL, NULL,
-    "only namespaces matching DB.COLL, where * matches any run of characters"},
-   {"ns-exclude", 0, "dump restore", "PATTERN", true, NULL, NULL,
-    "skip namespaces matching DB.COLL (* wildcards)"},
-   {"query", 'q', "dump", "JSON", false, NULL, NULL,
-    "only documents matching this filter, in Extended JSON (needs --collection)"},
-   {"compress", 'z', "dump", "KIND", false, NULL, "zstd",
-    "compression of the archive: zstd, gzip (readable by mongorestore --gzip) or none"},
-   {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 6", "compression level"},
-   {"compress-threads", 0, "dump", "N", false, NULL, "number of CPUs",
-    "threads that compress (zstd workers or parallel gzip members)"},
-   {"jobs", 'j', "dump restore", "N", false, NULL, "4",
-    "collections read (dump) or restored (restore) in parallel"},
-   {"backup-dir", 0, "backup daemon list prune config status", "DIR", false, NULL, "./backups",
-    "directory of the scheduled backups (sets BACKUP_DIR)"},
-   {"max-backups", 0, "backup daemon prune config", "N", false, NULL, "7",
-    "complete backups kept by retention (sets MAX_BACKUPS)"},
-   {"schedule", 0, "daemon schedule config status", "CRON", false, NULL, "0 0 * * *",
-    "cron expression, 5 fields or 6 with seconds first (sets CRON_SCHEDULE)"},
-   {"timezone", 0, "daemon schedule list config status", "ZONE", false, NULL, "UTC",
-    "IANA time zone of the schedule (sets TIMEZONE)"},
-   {"next", 'n', "schedule", "N", false, NULL, "5", "how many run times to print"},
-   {"split", 0, "dump", NULL, false, NULL, NULL,
-    "read each collection larger than --split-threshold as 2 x --jobs _id ranges in parallel"},
-   {"split-threshold", 0, "dump", "SIZE", false, NULL, "256M",
-    "size from which --split splits a collection (bytes, or with K, M, G)"},
-   {"views-as-collections", 0, "dump", NULL, false, NULL, NULL,
-    "dump only views, each as a collection of its documents (as mongodump does)"},
-   {"dump-users-and-roles", 0, "dump", NULL, false, NULL, NULL,
-    "also dump the users and roles defined on --db (stored as D.$admin.system.*)"},
-   {"ns-from", 0, "restore", "PATTERN", true, NULL, NULL,
-    "rename: source namespace pattern with * wildcards and $VAR$ placeholders (pair with "
-    "--ns-to)"},
-   {"ns-to", 0, "restore", "PATTERN", true, NULL, NULL,
-    "rename: target namespace pattern using the same $VAR$ placeholders"},
-   {"drop", 0, "restore", NULL, false, NULL, NULL,
-    "drop each target collection before restoring it"},
-   {"no-index-restore", 0, "restore", NULL, false, NULL, NULL,
-    "restore documents only, build no indexes except _id"},
-   {"preserve-uuid", 0, "restore", NULL, false, NULL, NULL,
-    "keep the collection UUIDs recorded in the archive (needs --drop)"},
-   {"dry-run", 0, "restore prune", NULL, false, NULL, NULL,
-    "restore: read and check the whole archive and print what would be restored, writing "
-    "nothing; prune: show what would be deleted"},
-   {"stop-on-error", 0, "restore", NULL, false, NULL, NULL,
-    "stop at the first document that fails to insert (duplicate key, validation)"},
-   {"json", 0, "verify inspect dump restore list prune config status", NULL, false, NULL, NULL,
-    "print the result as one JSON object on stdout instead of text"},
-   {"quiet", 0, "verify dump restore", NULL, false, NULL, NULL,
-    "print nothing but errors (verify: only the verdict line)"},
-   {"test", 0, "notify", NULL, false, NULL, NULL,
-    "send a sample report to every enabled channel and print which succeeded"},
-   {"failure", 0, "notify", NULL, false, NULL, NULL,
-    "with --test: send a sample failure report instead of a success"},
-   {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
-    "log level on stderr: error, warn, info or debug"},
-   {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",
-    "log format on stderr: text, or json for one JSON object per line"},
-   {NULL, 0, NULL, NULL, false, NULL, NULL, NULL},
+    {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
+    {"env-file", 0, "backup daemon list prune schedule config status notify", "PATH", false, NULL,
+     "./.env", "read configuration variables from this .env file (./.env is read when present)"},
+    {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI",
+     "mongodb://localhost:27017",
+     "MongoDB connection string; TLS and authentication options work as in any libmongoc "
+     "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
+     "with mongodump; the password is never printed"},
+    {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
+     "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
+     "current directory); restore: archive to read (- or absent for stdin)"},
+    {"db", 'd', "dump", "DB", false, NULL, NULL, "dump only this database"},
+    {"collection", 'c', "dump", "COLL", false, NULL, NULL,
+     "dump only this collection (needs --db)"},
+    {"ns-include", 0, "dump restore", "PATTERN", true, NULL, NULL,
+     "only namespaces matching DB.COLL, where * matches any run of characters"},
+    {"ns-exclude", 0, "dump restore", "PATTERN", true, NULL, NULL,
+     "skip namespaces matching DB.COLL (* wildcards)"},
+    {"query", 'q', "dump", "JSON", false, NULL, NULL,
+     "only documents matching this filter, in Extended JSON (needs --collection)"},
+    {"compress", 'z', "dump", "KIND", false, NULL, "zstd",
+     "compression of the archive: zstd, gzip (readable by mongorestore --gzip) or none"},
+    {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 6", "compression level"},
+    {"compress-threads", 0, "dump", "N", false, NULL, "number of CPUs",
+     "threads that compress (zstd workers or parallel gzip members)"},
+    {"jobs", 'j', "dump restore", "N", false, NULL, "4",
+     "collections read (dump) or restored (restore) in parallel"},
+    {"backup-dir", 0, "backup daemon list prune config status", "DIR", false, NULL, "./backups",
+     "directory of the scheduled backups (sets BACKUP_DIR)"},
+    {"max-backups", 0, "backup daemon prune config", "N", false, NULL, "7",
+     "complete backups kept by retention (sets MAX_BACKUPS)"},
+    {"schedule", 0, "daemon schedule config status", "CRON", false, NULL, "0 0 * * *",
+     "cron expression, 5 fields or 6 with seconds first (sets CRON_SCHEDULE)"},
+    {"timezone", 0, "daemon schedule list config status", "ZONE", false, NULL, "UTC",
+     "IANA time zone of the schedule (sets TIMEZONE)"},
+    {"next", 'n', "schedule", "N", false, NULL, "5", "how many run times to print"},
+    {"split", 0, "dump", NULL, false, NULL, NULL,
+     "read each collection larger than --split-threshold as 2 x --jobs _id ranges in parallel"},
+    {"split-threshold", 0, "dump", "SIZE", false, NULL, "256M",
+     "size from which --split splits a collection (bytes, or with K, M, G)"},
+    {"views-as-collections", 0, "dump", NULL, false, NULL, NULL,
+     "dump only views, each as a collection of its documents (as mongodump does)"},
+    {"dump-users-and-roles", 0, "dump", NULL, false, NULL, NULL,
+     "also dump the users and roles defined on --db (stored as D.$admin.system.*)"},
+    {"ns-from", 0, "restore", "PATTERN", true, NULL, NULL,
+     "rename: source namespace pattern with * wildcards and $VAR$ placeholders (pair with "
+     "--ns-to)"},
+    {"ns-to", 0, "restore", "PATTERN", true, NULL, NULL,
+     "rename: target namespace pattern using the same $VAR$ placeholders"},
+    {"drop", 0, "restore", NULL, false, NULL, NULL,
+     "drop each target collection before restoring it"},
+    {"no-index-restore", 0, "restore", NULL, false, NULL, NULL,
+     "restore documents only, build no indexes except _id"},
+    {"preserve-uuid", 0, "restore", NULL, false, NULL, NULL,
+     "keep the collection UUIDs recorded in the archive (needs --drop)"},
+    {"dry-run", 0, "restore prune", NULL, false, NULL, NULL,
+     "restore: read and check the whole archive and print what would be restored, writing "
+     "nothing; prune: show what would be deleted"},
+    {"stop-on-error", 0, "restore", NULL, false, NULL, NULL,
+     "stop at the first document that fails to insert (duplicate key, validation)"},
+    {"json", 0, "verify inspect dump restore list prune config status", NULL, false, NULL, NULL,
+     "print the result as one JSON object on stdout instead of text"},
+    {"quiet", 0, "verify dump restore", NULL, false, NULL, NULL,
+     "print nothing but errors (verify: only the verdict line)"},
+    {"test", 0, "notify", NULL, false, NULL, NULL,
+     "send a sample report to every enabled channel and print which succeeded"},
+    {"failure", 0, "notify", NULL, false, NULL, NULL,
+     "with --test: send a sample failure report instead of a success"},
+    {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
+     "log level on stderr: error, warn, info or debug"},
+    {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",
+     "log format on stderr: text, or json for one JSON object per line"},
+    {NULL, 0, NULL, NULL, false, NULL, NULL, NULL},
 };
 
 const mb_exit_doc_t mb_exit_docs[] = {
-   {MB_EXIT_OK, "ok", "success; for verify: the archive is sound"},
-   {MB_EXIT_FAILURE, "failure", "an unexpected internal failure"},
-   {MB_EXIT_USAGE, "usage", "bad command line, option value or configuration"},
-   {MB_EXIT_CORRUPT, "corrupt",
-    "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
-   {MB_EXIT_NOT_ARCHIVE, "not-archive",
-    "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
-   {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},
-   {MB_EXIT_CONNECT, "connect", "the server is unreachable or the URI is malformed"},
-   {MB_EXIT_AUTH, "auth", "authentication or authorization failed"},
-   {MB_EXIT_SERVER, "server", "the server failed or went away during the operation"},
-   {MB_EXIT_PARTIAL, "partial", "the operation finished but some items failed"},
-   {MB_EXIT_TIMEOUT, "timeout", "the run exceeded its time limit"},
-   {MB_EXIT_NOTHING, "nothing",
-    "dump: the selection (--db, --collection, patterns) matched nothing; no archive was written"},
-   {MB_EXIT_LOCKED, "locked",
-    "another mongobak (backup or daemon) holds the lock of this backup directory"},
-   {MB_EXIT_INTERRUPTED, "interrupted",
-    "stopped by SIGINT or SIGTERM; no file was left under a final name"},
-   {-1, NULL, NULL},
+    {MB_EXIT_OK, "ok", "success; for verify: the archive is sound"},
+    {MB_EXIT_FAILURE, "failure", "an unexpected internal failure"},
+    {MB_EXIT_USAGE, "usage", "bad command line, option value or configuration"},
+    {MB_EXIT_CORRUPT, "corrupt",
+     "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
+    {MB_EXIT_NOT_ARCHIVE, "not-archive",
+     "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
+    {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},
+    {MB_EXIT_CONNECT, "connect", "the server is unreachable or the URI is malformed"},
+    {MB_EXIT_AUTH, "auth", "authentication or authorization failed"},
+    {MB_EXIT_SERVER, "server", "the server failed or went away during the operation"},
+    {MB_EXIT_PARTIAL, "partial", "the operation finished but some items failed"},
+    {MB_EXIT_TIMEOUT, "timeout", "the run exceeded its time limit"},
+    {MB_EXIT_NOTHING, "nothing",
+     "dump: the selection (--db, --collection, patterns) matched nothing; no archive was written"},
+    {MB_EXIT_LOCKED, "locked",
+     "another mongobak (backup or daemon) holds the lock of this backup directory"},
+    {MB_EXIT_INTERRUPTED, "interrupted",
+     "stopped by SIGINT or SIGTERM; no file was left under a final name"},
+    {-1, NULL, NULL},
 };
 
 typedef struct {
@@ -190,8 +191,7 @@ static bool take(mb_args_t *a, const mb_command_t *cmd, const mb_option_t *o, co
    return true;
 }
 
-bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out,
-                   mb_error_t *err)
+bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out, mb_error_t *err)
 {
    mb_args_t *a = calloc(1, sizeof *a);
    bool only_pos = false;
@@ -218,8 +218,9 @@ bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **o
          size_t len = eq ? (size_t) (eq - s - 2) : strlen(s + 2);
          o = find_long(cmd->name, s + 2, len);
          if (!o) {
-            mb_error_set(err, MB_EXIT_USAGE, "unknown option '%.*s' for '%s'; see 'mongobak help %s'",
-                         (int) (len + 2), s, cmd->name, cmd->name);
+            mb_error_set(err, MB_EXIT_USAGE,
+                         "unknown option '%.*s' for '%s'; see 'mongobak help %s'", (int) (len + 2),
+                         s, cmd->name, cmd->name);
             goto fail;
          }
          if (!take(a, cmd, o, eq ? eq + 1 : NULL, argc, argv, &i, err)) {
@@ -229,8 +230,8 @@ bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **o
       }
       o = find_short(cmd->name, s[1]);
       if (!o || (s[2] && !o->arg)) {
-         mb_error_set(err, MB_EXIT_USAGE, "unknown option '%s' for '%s'; see 'mongobak help %s'",
-                      s, cmd->name, cmd->name);
+         mb_error_set(err, MB_EXIT_USAGE, "unknown option '%s' for '%s'; see 'mongobak help %s'", s,
+                      cmd->name, cmd->name);
          goto fail;
       }
       if (!take(a, cmd, o, s[2] ? s + 2 : NULL, argc, argv, &i, err)) {
@@ -323,8 +324,7 @@ bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long 
    return true;
 }
 
-bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out,
-                  mb_error_t *err)
+bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out, mb_error_t *err)
 {
    const char *s = mb_args_get(a, name);
    char *end;
@@ -337,8 +337,8 @@ bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *ou
    }
    errno = 0;
    v = strtod(s, &end);
-   if (*end && strchr("kKmMgGtT", *end) && (end[1] == '\0' || strcmp(end + 1, "iB") == 0 ||
-                                             strcmp(end + 1, "B") == 0)) {
+   if (*end && strchr("kKmMgGtT", *end) &&
+       (end[1] == '\0' || strcmp(end + 1, "iB") == 0 || strcmp(end + 1, "B") == 0)) {
       const char *units = "kmgt";
       mult = (double) (1ull << (10 * (1 + (strchr(units, end[0] | 0x20) - units))));
       end += strlen(end);
@@ -443,7 +443,8 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
          }
          fprintf(f, "\\fB\\-\\-");
          roff(f, o->name);
-         fprintf(f, "\\fR%s%s%s\n", o->arg ? " \\fI" : "", o->arg ? o->arg : "", o->arg ? "\\fR" : "");
+         fprintf(f, "\\fR%s%s%s\n", o->arg ? " \\fI" : "", o->arg ? o->arg : "",
+                 o->arg ? "\\fR" : "");
          roff(f, o->help);
          if (o->def) {
             fprintf(f, " (default: ");

@@ -15,8 +15,8 @@ typedef struct {
    const char *commands; /* space-separated commands it applies to; "*" = every command */
    const char *arg;      /* metavariable ("FILE") or NULL for a flag */
    bool repeatable;
-   const char *env;      /* environment variable giving the default, or NULL */
-   const char *def;      /* default as shown to users, or NULL */
+   const char *env; /* environment variable giving the default, or NULL */
+   const char *def; /* default as shown to users, or NULL */
    const char *help;
 } mb_option_t;
 
@@ -56,8 +56,7 @@ bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long 
                  mb_error_t *err);
 
 /* Size option: bytes, or a number with K, M, G or T (binary units); def when absent. */
-bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out,
-                  mb_error_t *err);
+bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out, mb_error_t *err);
 
 /* Help text for one command, or the overview when cmd is NULL. */
 void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cmd);

@@ -93,8 +93,8 @@ done:
    return ok;
 }
 
-bool mb_client_connect(const char *uri, const char *appname, int max_clients,
-                       mb_client_t **out, mb_error_t *err)
+bool mb_client_connect(const char *uri, const char *appname, int max_clients, mb_client_t **out,
+                       mb_error_t *err)
 {
    return mb_client_connect_ex(uri, appname, max_clients, 0, out, err);
 }

@@ -17,8 +17,8 @@ void mb_client_global_cleanup(void);
 /* Parse uri (a malformed one fails with USAGE and says what is wrong, without the password),
  * make a pool of up to max_clients, and run "ping" and "buildInfo". Unreachable -> CONNECT,
  * bad credentials -> AUTH. appname is sent in the handshake. */
-bool mb_client_connect(const char *uri, const char *appname, int max_clients,
-                       mb_client_t **out, mb_error_t *err);
+bool mb_client_connect(const char *uri, const char *appname, int max_clients, mb_client_t **out,
+                       mb_error_t *err);
 
 /* As mb_client_connect; socket_timeout_ms > 0 sets socketTimeoutMS unless the URI has it (so
  * that a stalled server cannot hold a cancelled run forever). */
@@ -42,6 +42,6 @@ void mb_client_destroy(mb_client_t *c);
 /* Copy a driver error into err with "<context>: " in front, keeping its domain and code so that
  * mb_error_exit_code classifies it. */
 void mb_client_error(mb_error_t *err, const bson_error_t *drv, const char *fmt, ...)
-   BSON_GNUC_PRINTF(3, 4);
+    BSON_GNUC_PRINTF(3, 4);
 
 #endif

@@ -14,18 +14,18 @@ typedef bson_error_t mb_error_t;
 /* Exit codes. Every error that reaches main() maps to exactly one of these. */
 typedef enum {
    MB_EXIT_OK = 0,
-   MB_EXIT_FAILURE = 1,     /* an unexpected internal failure */
-   MB_EXIT_USAGE = 2,       /* bad command line, option value or configuration */
-   MB_EXIT_CORRUPT = 3,     /* archive corrupt or truncated: framing, BSON, CRC */
-   MB_EXIT_NOT_ARCHIVE = 4, /* input is not an archive, or its compression is unknown */
-   MB_EXIT_IO = 5,          /* a local file could not be opened, read or written (disk full) */
-   MB_EXIT_CONNECT = 6,     /* server unreachable or URI malformed */
-   MB_EXIT_AUTH = 7,        /* authentication or authorization failed */
-   MB_EXIT_SERVER = 8,      /* the server failed or went away during the operation */
-   MB_EXIT_PARTIAL = 9,     /* the operation finished, but some items failed */
-   MB_EXIT_TIMEOUT = 10,    /* the run exceeded its time limit */
-   MB_EXIT_NOTHING = 11,    /* the selection matched nothing; no archive was written */
-   MB_EXIT_LOCKED = 12,     /* another mongobak holds the backup directory's lock */
+   MB_EXIT_FAILURE = 1,      /* an unexpected internal failure */
+   MB_EXIT_USAGE = 2,        /* bad command line, option value or configuration */
+   MB_EXIT_CORRUPT = 3,      /* archive corrupt or truncated: framing, BSON, CRC */
+   MB_EXIT_NOT_ARCHIVE = 4,  /* input is not an archive, or its compression is unknown */
+   MB_EXIT_IO = 5,           /* a local file could not be opened, read or written (disk full) */
+   MB_EXIT_CONNECT = 6,      /* server unreachable or URI malformed */
+   MB_EXIT_AUTH = 7,         /* authentication or authorization failed */
+   MB_EXIT_SERVER = 8,       /* the server failed or went away during the operation */
+   MB_EXIT_PARTIAL = 9,      /* the operation finished, but some items failed */
+   MB_EXIT_TIMEOUT = 10,     /* the run exceeded its time limit */
+   MB_EXIT_NOTHING = 11,     /* the selection matched nothing; no archive was written */
+   MB_EXIT_LOCKED = 12,      /* another mongobak holds the backup directory's lock */
    MB_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; nothing left under a final name */
 } mb_exit_t;
 

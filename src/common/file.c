@@ -99,8 +99,8 @@ static bool file_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *e
       }
       if (n < 0) {
          int e = errno;
-         mb_error_set(err, MB_EXIT_IO, "cannot write '%s': %s%s",
-                      f->partial ? f->partial : f->path, strerror(e),
+         mb_error_set(err, MB_EXIT_IO, "cannot write '%s': %s%s", f->partial ? f->partial : f->path,
+                      strerror(e),
                       e == ENOSPC ? "; free some space or choose another directory" : "");
          return false;
       }

@@ -187,8 +187,8 @@ static void append_id_bound(bson_t *b, const char *key, const bson_t *bound)
 static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n,
                                     const mb_plan_task_t *t)
 {
-   mongoc_collection_t *coll = mongoc_client_get_collection(client, n->source_db,
-                                                            n->source_collection);
+   mongoc_collection_t *coll =
+       mongoc_client_get_collection(client, n->source_db, n->source_collection);
    bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint, sub, range;
    mongoc_cursor_t *cur;
 
@@ -528,7 +528,8 @@ static bool make_plan(engine_t *e, mb_error_t *err)
    mongoc_client_pool_push(mb_client_pool(e->client), c);
    if (ok && e->plan->nns == 0) {
       mb_error_set(err, MB_EXIT_NOTHING, "nothing to dump: %s; no archive written",
-                   e->plan->nwarnings ? e->plan->warnings[0] : "the selection matched no collection");
+                   e->plan->nwarnings ? e->plan->warnings[0]
+                                      : "the selection matched no collection");
       ok = false;
    }
    for (int i = 0; ok && i < e->plan->nwarnings; i++) {
@@ -561,7 +562,8 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud
    mb_sink_t *file = NULL, *sink = NULL;
    uint64_t start = now_ns();
    bool ok = false;
-   mb_archive_header_t hdr = {.concurrent_collections = o->jobs, .tool_version = "mongobak " MONGOBAK_VERSION};
+   mb_archive_header_t hdr = {.concurrent_collections = o->jobs,
+                              .tool_version = "mongobak " MONGOBAK_VERSION};
 
    pthread_mutex_init(&e.lock, NULL);
    pthread_cond_init(&e.free_blocks.cond, NULL);

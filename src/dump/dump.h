@@ -9,11 +9,11 @@
 typedef struct {
    const char *uri;
    mb_plan_opts_t select;
-   const char *output;   /* file path, "-" for stdout; never NULL */
+   const char *output; /* file path, "-" for stdout; never NULL */
    mb_compress_t compress;
    int level;
    int compress_threads;
-   int jobs;             /* reader threads, also the archive's concurrent_collections */
+   int jobs;                   /* reader threads, also the archive's concurrent_collections */
    const volatile int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
    int socket_timeout_ms;      /* 0: the URI's or the driver's default */
 } mb_dump_opts_t;

@@ -119,8 +119,7 @@ static bool list_indexes(mongoc_database_t *db, const char *coll, bson_t *out, m
       BSON_APPEND_DOCUMENT(out, k, doc);
    }
    if (mongoc_cursor_error(cur, &e)) {
-      mb_client_error(err, &e, "listIndexes on '%s.%s' failed", mongoc_database_get_name(db),
-                      coll);
+      mb_client_error(err, &e, "listIndexes on '%s.%s' failed", mongoc_database_get_name(db), coll);
       ok = false;
    }
    mongoc_cursor_destroy(cur);
@@ -215,7 +214,7 @@ static bool add_collection(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_databas
    n->metadata = mb_plan_metadata_json(&options, &indexes, ci->uuid, ci->name, ci->type);
    n->source_db = bson_strdup(dbname);
    n->source_collection =
-      is_ts ? bson_strdup_printf("system.buckets.%s", ci->name) : bson_strdup(ci->name);
+       is_ts ? bson_strdup_printf("system.buckets.%s", ci->name) : bson_strdup(ci->name);
    n->read_data = !is_view || o->views_as_collections;
    n->natural_hint = !is_view && !o->query;
    n->filter = o->query ? bson_copy(o->query) : NULL;
@@ -262,8 +261,8 @@ static bool plan_database(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_client_t
       special = strcmp(dbname, "admin") == 0 && in_list(ci.name, admin_special);
       if (specials_only ? !special
                         : (!o->collection && (special || !enumerable(dbname, ci.name, o->db))) ||
-                             !selected(o, dbname, ci.name) ||
-                             (o->views_as_collections && strcmp(ci.type, "view") != 0)) {
+                              !selected(o, dbname, ci.name) ||
+                              (o->views_as_collections && strcmp(ci.type, "view") != 0)) {
          continue;
       }
       if (bson_iter_init_find(&it, info, "options") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
@@ -333,8 +332,9 @@ static int order(const void *a, const void *b)
 
 static bool splittable(const mb_plan_ns_t *n, const mb_plan_opts_t *o)
 {
-   return o->split_threshold > 0 && o->split_ranges > 1 && n->read_data && n->kind == MB_NS_REGULAR &&
-          strcmp(n->type, "collection") == 0 && !n->capped && n->size_bytes >= o->split_threshold;
+   return o->split_threshold > 0 && o->split_ranges > 1 && n->read_data &&
+          n->kind == MB_NS_REGULAR && strcmp(n->type, "collection") == 0 && !n->capped &&
+          n->size_bytes >= o->split_threshold;
 }
 
 static bool add_task(mb_plan_t *p, int ns, mb_split_method_t m, const bson_t *lo, const bson_t *hi)
@@ -417,14 +417,16 @@ bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *o, mb_plan_t *
       ok = plan_database(p, o, client, "admin", true, err);
    }
    for (int i = 0; ok && names[i]; i++) {
-      if ((!o->db && (strcmp(names[i], "local") == 0 || strncmp(names[i], "__mdb_internal", 14) == 0))) {
+      if ((!o->db &&
+           (strcmp(names[i], "local") == 0 || strncmp(names[i], "__mdb_internal", 14) == 0))) {
          continue;
       }
       before = p->nns;
       ok = plan_database(p, o, client, names[i], false, err);
       if (ok && o->db && p->nns == before) {
          snprintf(msg, sizeof msg,
-                  o->collection ? "namespace '%s.%s' does not exist" : "database '%s' does not exist or has no collections%s",
+                  o->collection ? "namespace '%s.%s' does not exist"
+                                : "database '%s' does not exist or has no collections%s",
                   o->db, o->collection ? o->collection : "");
          plan_warn(p, msg);
       }

@@ -11,11 +11,11 @@
 #include <mongoc/mongoc.h>
 
 typedef struct {
-   const char *db;           /* NULL: every database */
-   const char *collection;   /* NULL: every collection (needs db) */
+   const char *db;             /* NULL: every database */
+   const char *collection;     /* NULL: every collection (needs db) */
    const char *const *include; /* "db.coll" patterns with '*'; NULL-terminated or NULL */
    const char *const *exclude;
-   const bson_t *query;      /* filter for the one --collection, or NULL */
+   const bson_t *query; /* filter for the one --collection, or NULL */
    bool views_as_collections;
    bool dump_users_and_roles; /* needs db */
    int64_t split_threshold;   /* split regular collections at least this large; 0: never */
@@ -24,16 +24,16 @@ typedef struct {
 
 /* One namespace of the archive and how to read it. */
 typedef struct {
-   char *db, *collection; /* prelude names */
-   char *type;            /* listCollections type; "" for $admin.* entries */
-   char *metadata;        /* canonical Extended JSON, "" for none */
+   char *db, *collection;               /* prelude names */
+   char *type;                          /* listCollections type; "" for $admin.* entries */
+   char *metadata;                      /* canonical Extended JSON, "" for none */
    char *source_db, *source_collection; /* where the documents come from */
-   bson_t *filter;        /* NULL: every document */
-   bool natural_hint;     /* hint {$natural: 1} (whole collections, not views) */
-   bool read_data;        /* false for views stored as views: an empty namespace */
+   bson_t *filter;                      /* NULL: every document */
+   bool natural_hint;                   /* hint {$natural: 1} (whole collections, not views) */
+   bool read_data;                      /* false for views stored as views: an empty namespace */
    mb_ns_kind_t kind;
-   int64_t size_bytes;    /* estimated, for ordering and ETA (0 when unknown) */
-   int64_t count;         /* estimated documents */
+   int64_t size_bytes; /* estimated, for ordering and ETA (0 when unknown) */
+   int64_t count;      /* estimated documents */
    bool capped;
    int ntasks;            /* tasks (ranges) that read it */
    const char *split_how; /* how it was split, or why not; NULL when not considered */

@@ -59,9 +59,10 @@ static bool by_bucket_auto(mongoc_client_t *client, const char *db, const char *
                            mb_split_t *s)
 {
    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-   bson_t *pipeline = BCON_NEW("pipeline", "[", "{", "$sample", "{", "size", BCON_INT32(ranges * 50),
-                               "}", "}", "{", "$bucketAuto", "{", "groupBy", BCON_UTF8("$_id"),
-                               "buckets", BCON_INT32(ranges), "}", "}", "]");
+   bson_t *pipeline =
+       BCON_NEW("pipeline", "[", "{", "$sample", "{", "size", BCON_INT32(ranges * 50), "}", "}",
+                "{", "$bucketAuto", "{", "groupBy", BCON_UTF8("$_id"), "buckets",
+                BCON_INT32(ranges), "}", "}", "]");
    mongoc_cursor_t *cur = mongoc_collection_aggregate(c, MONGOC_QUERY_NONE, pipeline, NULL, NULL);
    const bson_t *doc;
    bool first = true, ok;
@@ -102,8 +103,8 @@ static bool id_at(mongoc_collection_t *c, int dir, int64_t skip, bson_value_t *o
    return ok;
 }
 
-static bool by_sorted_skip(mongoc_client_t *client, const char *db, const char *coll,
-                           int64_t count, int ranges, mb_split_t *s)
+static bool by_sorted_skip(mongoc_client_t *client, const char *db, const char *coll, int64_t count,
+                           int ranges, mb_split_t *s)
 {
    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
    bson_value_t lo, hi, v;

@@ -3,7 +3,8 @@
  * $bucketAuto; both are read with min/max + hint {_id: 1}, which is exact for every _id type.
  * Where neither is available (FerretDB), a collection whose smallest and largest _id have the same
  * BSON type class (so every _id has it: BSON orders types first) is cut at sorted-skip positions
- * and read with {_id: {$gte, $lt}}, which is exact for one type class. Otherwise it is not split. */
+ * and read with {_id: {$gte, $lt}}, which is exact for one type class. Otherwise it is not split.
+ */
 #ifndef MB_DUMP_SPLIT_H
 #define MB_DUMP_SPLIT_H
 
@@ -19,9 +20,9 @@ typedef enum {
 
 typedef struct {
    mb_split_method_t method;
-   const char *how;   /* "splitVector", "$bucketAuto", "sorted _id" or why not split */
-   bson_t **bounds;   /* nbounds documents {_id: value}, ascending */
-   int nbounds;       /* ranges = nbounds + 1 */
+   const char *how; /* "splitVector", "$bucketAuto", "sorted _id" or why not split */
+   bson_t **bounds; /* nbounds documents {_id: value}, ascending */
+   int nbounds;     /* ranges = nbounds + 1 */
 } mb_split_t;
 
 /* Find up to ranges-1 boundaries for db.coll (about size_bytes large). Never fails the dump:

@@ -23,7 +23,7 @@ static void append_cut(bson_t *b, const char *key, const char *s, size_t max)
    size_t chars = 0, i = 0, keep = 0;
 
    for (; s[i]; i++) {
-      if (((unsigned char)s[i] & 0xC0) != 0x80) {
+      if (((unsigned char) s[i] & 0xC0) != 0x80) {
          if (chars == max - 1) {
             keep = i; /* where "…" would go */
          }
@@ -33,7 +33,7 @@ static void append_cut(bson_t *b, const char *key, const char *s, size_t max)
    if (chars <= max) {
       bson_append_utf8(b, key, -1, s, -1);
    } else {
-      char *cut = bson_strdup_printf("%.*s\xe2\x80\xa6", (int)keep, s);
+      char *cut = bson_strdup_printf("%.*s\xe2\x80\xa6", (int) keep, s);
       bson_append_utf8(b, key, -1, cut, -1);
       bson_free(cut);
    }
@@ -48,7 +48,7 @@ static void field(fields_t *f, const char *name, const char *value, bool inl)
    if (f->n >= MAX_FIELDS || !value || !*value) {
       return;
    }
-   bson_uint32_to_string((uint32_t)f->n++, &k, key, sizeof key);
+   bson_uint32_to_string((uint32_t) f->n++, &k, key, sizeof key);
    bson_append_document_begin(&f->fields, k, -1, &d);
    append_cut(&d, "name", name, MAX_FIELD_NAME);
    append_cut(&d, "value", value, MAX_FIELD_VALUE);
@@ -94,8 +94,8 @@ static void success_fields(fields_t *f, const mb_report_t *r)
       const mb_report_ns_t *ns = &r->ns[idx[i]];
       mb_report_format_duration(ns->seconds, a, sizeof a);
       mb_report_format_bytes(ns->bytes, b, sizeof b);
-      o += (size_t)snprintf(v + o, sizeof v - o, "%s%s.%s: %s (%s)", i ? "\n" : "", ns->db,
-                            ns->collection, a, b);
+      o += (size_t) snprintf(v + o, sizeof v - o, "%s%s.%s: %s (%s)", i ? "\n" : "", ns->db,
+                             ns->collection, a, b);
    }
    field(f, "Slowest collections", v, false);
 }
@@ -114,8 +114,8 @@ static void stats_fields(fields_t *f, const mb_report_t *r)
    snprintf(v, sizeof v, "%s (%s)", a, b);
    field(f, "Backups kept", v, true);
    if (rate >= 0) {
-      snprintf(v, sizeof v, "%.1f%% (%llu of %llu runs)", rate, (unsigned long long)s->successes,
-               (unsigned long long)(s->successes + s->failures));
+      snprintf(v, sizeof v, "%.1f%% (%llu of %llu runs)", rate, (unsigned long long) s->successes,
+               (unsigned long long) (s->successes + s->failures));
       field(f, "Success rate", v, true);
    }
    field(f, "Newest backup", s->newest_name, false);

@@ -75,7 +75,7 @@ bool mb_email_build(const mb_notify_config_t *c, const mb_report_t *r, int64_t n
       rendered_free(&m);
       return false;
    }
-   msg = (mb_mime_msg_t){c->smtp_from, (const char *const *)c->emails,
+   msg = (mb_mime_msg_t){c->smtp_from, (const char *const *) c->emails,
                          c->nemails,   m.subject,
                          m.text,       m.html,
                          now,          message_id,
@@ -153,9 +153,9 @@ static void explain(const mb_notify_config_t *c, CURLcode rc, const char *errbuf
 static long tls_level(const mb_notify_config_t *c)
 {
    if (c->smtp_secure || (c->smtp_user && !c->smtp_allow_insecure)) {
-      return (long)CURLUSESSL_ALL;
+      return (long) CURLUSESSL_ALL;
    }
-   return (long)CURLUSESSL_TRY;
+   return (long) CURLUSESSL_TRY;
 }
 
 static CURL *smtp_handle(const mb_notify_config_t *c, struct curl_slist *rcpt, reader_t *rd,
@@ -182,7 +182,7 @@ static CURL *smtp_handle(const mb_notify_config_t *c, struct curl_slist *rcpt, r
    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
    curl_easy_setopt(h, CURLOPT_READDATA, rd);
-   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rd->left);
+   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) rd->left);
    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -200,7 +200,7 @@ bool mb_email_send(const mb_notify_config_t *c, const mb_report_t *r, mb_error_t
 {
    char msgid[400], boundary[64], domain[256], errbuf[CURL_ERROR_SIZE] = "", url[600];
    struct curl_slist *rcpt = NULL;
-   int64_t now = (int64_t)time(NULL);
+   int64_t now = (int64_t) time(NULL);
    reader_t rd;
    CURL *h = NULL;
    CURLcode rc;

@@ -30,7 +30,7 @@ long long mb_http_now_ms(void)
    struct timespec ts;
 
    clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+   return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long ms)
@@ -51,11 +51,11 @@ void mb_http_redact_url(const char *url, char *out, size_t size)
    }
    auth = s + 3;
    end = auth + strcspn(auth, "/?#");
-   at = memchr(auth, '@', (size_t)(end - auth));
+   at = memchr(auth, '@', (size_t) (end - auth));
    if (at) {
       auth = at + 1;
    }
-   snprintf(out, size, "%.*s%.*s%s", (int)(s + 3 - url), url, (int)(end - auth), auth,
+   snprintf(out, size, "%.*s%.*s%s", (int) (s + 3 - url), url, (int) (end - auth), auth,
             *end ? "/***" : "");
 }
 
@@ -77,7 +77,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
       char val[64], *end;
       double v;
-      snprintf(val, sizeof val, "%.*s", (int)(len - 12 < 63 ? len - 12 : 63), p + 12);
+      snprintf(val, sizeof val, "%.*s", (int) (len - 12 < 63 ? len - 12 : 63), p + 12);
       v = strtod(val, &end);
       if (end != val && v >= 0) {
          r->retry_after = v;
@@ -96,7 +96,7 @@ static double body_retry_after(const response_t *r)
    if (r->body.len == 0) {
       return -1;
    }
-   doc = bson_new_from_json(r->body.data, (ssize_t)r->body.len, NULL);
+   doc = bson_new_from_json(r->body.data, (ssize_t) r->body.len, NULL);
    if (doc && bson_iter_init_find(&it, doc, "retry_after") && BSON_ITER_HOLDS_NUMBER(&it)) {
       v = bson_iter_as_double(&it);
    }
@@ -111,7 +111,7 @@ static void excerpt(const response_t *r, char *out, size_t size)
 
    for (size_t i = 0; i < n && o + 1 < size; i++) {
       unsigned char c = r->body.data[i];
-      out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+      out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char) c;
    }
    out[o] = '\0';
 }
@@ -129,7 +129,7 @@ static CURL *make_handle(const char *url, const char *body, size_t len, struct c
    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
    curl_easy_setopt(h, CURLOPT_POST, 1L);
    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
    curl_easy_setopt(h, CURLOPT_USERAGENT, "mongobak/" MONGOBAK_VERSION);
    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms < total_ms ? connect_ms : total_ms);
@@ -150,7 +150,7 @@ static attempt_t judge(CURLcode rc, long status, const response_t *resp, const c
    attempt_t a = {A_RETRY, -1};
 
    if (rc == CURLE_OPERATION_TIMEDOUT) {
-      mb_error_set(err, MB_EXIT_FAILURE, "no answer within %.1f s", (double)spent_ms / 1000.0);
+      mb_error_set(err, MB_EXIT_FAILURE, "no answer within %.1f s", (double) spent_ms / 1000.0);
       return a;
    }
    if (rc != CURLE_OK) {
@@ -167,7 +167,7 @@ static attempt_t judge(CURLcode rc, long status, const response_t *resp, const c
    if (status == 429) {
       double s = body_retry_after(resp);
       s = s >= 0 ? s : resp->retry_after;
-      a.wait_ms = s >= 0 ? (long)(s * 1000.0 + 0.5) : -1;
+      a.wait_ms = s >= 0 ? (long) (s * 1000.0 + 0.5) : -1;
    } else if (status < 500) {
       a.verdict = A_FAIL; /* the request itself is wrong: retrying cannot help */
    }
@@ -193,7 +193,7 @@ static attempt_t attempt(const char *url, const char *body, size_t len, struct c
    rc = curl_easy_perform(h);
    *status = 0;
    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-   a = judge(rc, *status, &resp, errbuf, (long)(mb_http_now_ms() - t0), err);
+   a = judge(rc, *status, &resp, errbuf, (long) (mb_http_now_ms() - t0), err);
    curl_easy_cleanup(h);
    mb_buf_destroy(&resp.body);
    return a;
@@ -214,7 +214,7 @@ bool mb_http_post(const char *what, const char *url, const char *content_type, c
    o->attempts = 0;
    o->status = 0;
    for (;;) {
-      long left = (long)(deadline - mb_http_now_ms()), wait;
+      long left = (long) (deadline - mb_http_now_ms()), wait;
       attempt_t a;
 
       if (left <= 0) {
@@ -234,19 +234,19 @@ bool mb_http_post(const char *what, const char *url, const char *content_type, c
          break;
       }
       wait = a.wait_ms >= 0 ? a.wait_ms : backoff;
-      left = (long)(deadline - mb_http_now_ms());
+      left = (long) (deadline - mb_http_now_ms());
       if (wait >= left) {
          if (a.wait_ms >= 0) {
             mb_error_set(err, MB_EXIT_FAILURE,
                          "rate limited (HTTP 429) for %.1f s, more than the %.1f s left",
-                         (double)a.wait_ms / 1000.0, (double)left / 1000.0);
+                         (double) a.wait_ms / 1000.0, (double) left / 1000.0);
          } else if (o->attempts > 1) {
             mb_error_prefix(err, "%d attempts, last", o->attempts);
          }
          break;
       }
       mb_log(MB_LOG_WARN, "notify: %s: attempt %d failed (%s); retrying in %.1f s", what,
-             o->attempts, err->message, (double)wait / 1000.0);
+             o->attempts, err->message, (double) wait / 1000.0);
       sleep_ms(wait);
       if (a.wait_ms < 0) {
          backoff *= 2;

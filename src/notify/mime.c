@@ -26,9 +26,9 @@ void mb_mime_base64(const void *data, size_t n, char *out)
    size_t o = 0;
 
    for (size_t i = 0; i < n; i += 3) {
-      uint32_t v = (uint32_t)p[i] << 16;
+      uint32_t v = (uint32_t) p[i] << 16;
       if (i + 1 < n) {
-         v |= (uint32_t)p[i + 1] << 8;
+         v |= (uint32_t) p[i + 1] << 8;
       }
       if (i + 2 < n) {
          v |= p[i + 2];
@@ -46,7 +46,7 @@ void mb_mime_date(int64_t t, char *buf, size_t size)
    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-   time_t tt = (time_t)t;
+   time_t tt = (time_t) t;
    struct tm tm;
 
    gmtime_r(&tt, &tm);
@@ -56,7 +56,7 @@ void mb_mime_date(int64_t t, char *buf, size_t size)
 
 static void random_bytes(void *p, size_t n)
 {
-   if (getrandom(p, n, 0) != (ssize_t)n) {
+   if (getrandom(p, n, 0) != (ssize_t) n) {
       /* no entropy source: uniqueness still comes from the time and the address */
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
@@ -70,7 +70,7 @@ void mb_mime_message_id(int64_t t, const char *domain, char *buf, size_t size)
    uint64_t r;
 
    random_bytes(&r, sizeof r);
-   snprintf(buf, size, "<%lld.%016llx@%s>", (long long)t, (unsigned long long)r,
+   snprintf(buf, size, "<%lld.%016llx@%s>", (long long) t, (unsigned long long) r,
             domain && *domain ? domain : "localhost");
 }
 
@@ -99,7 +99,7 @@ static void trim_copy(const char *s, size_t len, char *out, size_t size)
       s++;
       len -= 2;
    }
-   snprintf(out, size, "%.*s", (int)len, s);
+   snprintf(out, size, "%.*s", (int) len, s);
 }
 
 bool mb_mime_parse_mailbox(const char *s, char *name, size_t name_size, char *addr,
@@ -114,8 +114,8 @@ bool mb_mime_parse_mailbox(const char *s, char *name, size_t name_size, char *ad
       return false;
    }
    if (lt) {
-      trim_copy(s, (size_t)(lt - s), name, name_size);
-      trim_copy(lt + 1, (size_t)(gt - lt - 1), addr, addr_size);
+      trim_copy(s, (size_t) (lt - s), name, name_size);
+      trim_copy(lt + 1, (size_t) (gt - lt - 1), addr, addr_size);
    } else {
       trim_copy(s, strlen(s), addr, addr_size);
    }
@@ -131,7 +131,7 @@ bool mb_mime_parse_mailbox(const char *s, char *name, size_t name_size, char *ad
 static bool is_plain_ascii(const char *s)
 {
    for (; *s; s++) {
-      if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+      if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e) {
          return false;
       }
    }
@@ -165,7 +165,7 @@ static size_t utf8_prefix(const char *s, size_t len, size_t max)
 {
    size_t n = len < max ? len : max;
 
-   while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+   while (n < len && n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80) {
       n--;
    }
    return n ? n : (len < max ? len : max);
@@ -200,7 +200,7 @@ bool mb_mime_append_qp(mb_buf_t *out, const char *s, mb_error_t *err)
    static const char hex[] = "0123456789ABCDEF";
    size_t col = 0;
 
-   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+   for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
       char unit[4];
       size_t n;
       bool eol = p[1] == '\n' || (p[1] == '\r' && p[2] == '\n') || p[1] == '\0';
@@ -216,7 +216,7 @@ bool mb_mime_append_qp(mb_buf_t *out, const char *s, mb_error_t *err)
          continue;
       }
       if ((*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !eol)) {
-         unit[0] = (char)*p;
+         unit[0] = (char) *p;
          n = 1;
       } else {
          unit[0] = '=';

@@ -133,7 +133,7 @@ static long get_seconds(loader_t *l, const char *name, long def_ms, double min, 
       problem(l, "%s must be a number of seconds from %g to %g, not '%s'", name, min, max, v);
       return def_ms;
    }
-   return (long)(s * 1000.0 + 0.5);
+   return (long) (s * 1000.0 + 0.5);
 }
 
 static long get_long(loader_t *l, const char *name, long def, long min, long max, const char *what)
@@ -165,9 +165,9 @@ static void register_url_secrets(const char *url, bool discord)
    }
    auth += 3;
    path = auth + strcspn(auth, "/?#");
-   at = memchr(auth, '@', (size_t)(path - auth));
-   if (at && (colon = memchr(auth, ':', (size_t)(at - auth)))) {
-      char *pw = bson_strndup(colon + 1, (size_t)(at - colon - 1));
+   at = memchr(auth, '@', (size_t) (path - auth));
+   if (at && (colon = memchr(auth, ':', (size_t) (at - auth)))) {
+      char *pw = bson_strndup(colon + 1, (size_t) (at - colon - 1));
       mb_log_add_secret(pw);
       bson_free(pw);
    }
@@ -267,7 +267,7 @@ static void load_recipients(loader_t *l, mb_notify_config_t *c, const char *list
       size_t len = strlen(s);
       mb_error_t e;
       while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-         item[(size_t)(s - item) + --len] = '\0';
+         item[(size_t) (s - item) + --len] = '\0';
       }
       if (*s) {
          if (mb_mime_parse_mailbox(s, name, sizeof name, addr, sizeof addr, &e)) {
@@ -358,7 +358,7 @@ bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void 
    }
    c->connect_timeout_ms = get_seconds(&l, "NOTIFY_CONNECT_TIMEOUT", 10000, 0.1, 300);
    c->timeout_ms = get_seconds(&l, "NOTIFY_TIMEOUT", 60000, 0.1, 3600);
-   c->retries = (int)get_long(&l, "NOTIFY_RETRIES", 3, 0, 10, "a whole number");
+   c->retries = (int) get_long(&l, "NOTIFY_RETRIES", 3, 0, 10, "a whole number");
    if (l.problems[0]) {
       mb_error_set(err, MB_EXIT_USAGE, "%s", l.problems);
       return false;
@@ -385,7 +385,7 @@ bool mb_notify_enabled(const mb_notify_config_t *c, mb_notify_channel_t ch)
 bool mb_notify_any_enabled(const mb_notify_config_t *c)
 {
    for (int i = 0; i < MB_NOTIFY_NCHANNELS; i++) {
-      if (mb_notify_enabled(c, (mb_notify_channel_t)i)) {
+      if (mb_notify_enabled(c, (mb_notify_channel_t) i)) {
          return true;
       }
    }
@@ -399,7 +399,7 @@ void mb_notify_config_summary(const mb_notify_config_t *c, char *buf, size_t siz
 
    buf[0] = '\0';
 #define ADD(...)                                                                                   \
-   (o += (size_t)snprintf(buf + o, o < size ? size - o : 0, __VA_ARGS__), o = o < size ? o : size)
+   (o += (size_t) snprintf(buf + o, o < size ? size - o : 0, __VA_ARGS__), o = o < size ? o : size)
    if (c->email) {
       ADD("email to %zu recipient%s via %s:%ld (%s)", c->nemails, c->nemails == 1 ? "" : "s",
           c->smtp_host, c->smtp_port,
@@ -477,7 +477,7 @@ static void *run_job(void *arg)
    mb_error_t err = {0};
 
    j->out->ok = send_channel(j, &j->out->attempts, &err);
-   j->out->seconds = (double)(mb_http_now_ms() - t0) / 1000.0;
+   j->out->seconds = (double) (mb_http_now_ms() - t0) / 1000.0;
    if (j->out->ok) {
       mb_log(MB_LOG_INFO, "notify: %s: sent in %.1f s", name, j->out->seconds);
    } else {
@@ -498,7 +498,7 @@ void mb_notify_send(const mb_notify_config_t *c, const mb_report_t *r, mb_notify
    memset(out, 0, sizeof *out);
    pthread_once(&g_curl_once, curl_init_once);
    for (int i = 0; i < MB_NOTIFY_NCHANNELS; i++) {
-      mb_notify_channel_t ch = (mb_notify_channel_t)i;
+      mb_notify_channel_t ch = (mb_notify_channel_t) i;
       if (!mb_notify_enabled(c, ch)) {
          continue;
       }

@@ -149,7 +149,7 @@ static void set_ns(mb_tpl_vars_t *item, const mb_report_ns_t *n)
    mb_tpl_vars_setf(item, "namespace", "%s.%s", n->db, n->collection);
    set_count(item, "documents", n->documents);
    set_bytes(item, "size", n->bytes);
-   mb_tpl_vars_setf(item, "bytes", "%llu", (unsigned long long)n->bytes);
+   mb_tpl_vars_setf(item, "bytes", "%llu", (unsigned long long) n->bytes);
    set_duration(item, "duration", n->seconds);
    mb_tpl_vars_setf(item, "seconds", "%.3f", n->seconds);
 }
@@ -182,7 +182,7 @@ static void set_archive(mb_tpl_vars_t *v, const mb_report_t *r)
 
    mb_tpl_vars_set(v, "archive", r->archive ? r->archive : "");
    set_bytes(v, "archive_size", r->archive_bytes);
-   mb_tpl_vars_setf(v, "archive_bytes", "%llu", (unsigned long long)r->archive_bytes);
+   mb_tpl_vars_setf(v, "archive_bytes", "%llu", (unsigned long long) r->archive_bytes);
    mb_tpl_vars_set(v, "compression", r->compression ? r->compression : "none");
    set_bytes(v, "bytes_in", r->bytes_in);
    set_bytes(v, "bytes_out", r->bytes_out);
@@ -294,11 +294,11 @@ bool mb_render_template(const mb_report_t *r, const char *tpl, bool html, bool o
    if (!mb_tpl_render(tpl, v, html, true, &b, err) || !mb_buf_append(&b, "", 1, err)) {
       goto cleanup;
    }
-   mb_log_mask_secrets((char *)b.data, b.len);
+   mb_log_mask_secrets((char *) b.data, b.len);
    if (one) {
-      one_line((char *)b.data);
+      one_line((char *) b.data);
    }
-   *out = bson_strdup((const char *)b.data);
+   *out = bson_strdup((const char *) b.data);
    ok = true;
 cleanup:
    mb_tpl_vars_destroy(v);

@@ -114,7 +114,7 @@ void mb_report_set_stats_range(mb_report_t *r, const char *oldest, int64_t oldes
 void mb_report_sample(bool failure, const char *tz, mb_report_t **out)
 {
    mb_report_t *r;
-   int64_t now = (int64_t)time(NULL);
+   int64_t now = (int64_t) time(NULL);
 
    mb_report_new(&r);
    r->test = true;
@@ -176,12 +176,12 @@ double mb_report_success_rate(const mb_report_t *r)
 {
    uint64_t runs = r->stats.successes + r->stats.failures;
 
-   return runs ? 100.0 * (double)r->stats.successes / (double)runs : -1.0;
+   return runs ? 100.0 * (double) r->stats.successes / (double) runs : -1.0;
 }
 
 double mb_report_ratio(const mb_report_t *r)
 {
-   return r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
+   return r->bytes_out ? (double) r->bytes_in / (double) r->bytes_out : 0.0;
 }
 
 static void append_str_or_null(bson_t *b, const char *key, const char *v)
@@ -212,8 +212,8 @@ static void append_ns(bson_t *b, const char *key, const mb_report_ns_t *n)
    bson_append_document_begin(b, key, -1, &d);
    BSON_APPEND_UTF8(&d, "db", n->db);
    BSON_APPEND_UTF8(&d, "collection", n->collection);
-   BSON_APPEND_INT64(&d, "documents", (int64_t)n->documents);
-   BSON_APPEND_INT64(&d, "bytes", (int64_t)n->bytes);
+   BSON_APPEND_INT64(&d, "documents", (int64_t) n->documents);
+   BSON_APPEND_INT64(&d, "bytes", (int64_t) n->bytes);
    BSON_APPEND_DOUBLE(&d, "seconds", n->seconds);
    bson_append_document_end(b, &d);
 }
@@ -227,14 +227,14 @@ static void append_namespaces(const mb_report_t *r, bson_t *out)
 
    BSON_APPEND_ARRAY_BEGIN(out, "namespaces", &arr);
    for (size_t i = 0; i < r->nns; i++) {
-      bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
       append_ns(&arr, k, &r->ns[i]);
    }
    bson_append_array_end(out, &arr);
    n = mb_report_slowest(r, idx, 5);
    BSON_APPEND_ARRAY_BEGIN(out, "slowest", &arr);
    for (size_t i = 0; i < n; i++) {
-      bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
       append_ns(&arr, k, &r->ns[idx[i]]);
    }
    bson_append_array_end(out, &arr);
@@ -251,14 +251,14 @@ static void append_stats(const mb_report_t *r, bson_t *out)
       return;
    }
    BSON_APPEND_DOCUMENT_BEGIN(out, "statistics", &d);
-   BSON_APPEND_INT64(&d, "total_backups", (int64_t)s->total_backups);
-   BSON_APPEND_INT64(&d, "storage_bytes", (int64_t)s->storage_bytes);
+   BSON_APPEND_INT64(&d, "total_backups", (int64_t) s->total_backups);
+   BSON_APPEND_INT64(&d, "storage_bytes", (int64_t) s->storage_bytes);
    append_str_or_null(&d, "oldest_backup", s->oldest_name);
    append_time(&d, "oldest_time", s->oldest_name ? s->oldest_time : 0);
    append_str_or_null(&d, "newest_backup", s->newest_name);
    append_time(&d, "newest_time", s->newest_name ? s->newest_time : 0);
-   BSON_APPEND_INT64(&d, "successes", (int64_t)s->successes);
-   BSON_APPEND_INT64(&d, "failures", (int64_t)s->failures);
+   BSON_APPEND_INT64(&d, "successes", (int64_t) s->successes);
+   BSON_APPEND_INT64(&d, "failures", (int64_t) s->failures);
    if (rate >= 0) {
       BSON_APPEND_DOUBLE(&d, "success_rate", rate);
    } else {
@@ -292,13 +292,13 @@ void mb_report_to_bson(const mb_report_t *r, bson_t *out)
    BSON_APPEND_DOUBLE(out, "duration_seconds", r->duration);
    BSON_APPEND_DOCUMENT_BEGIN(out, "archive", &d);
    append_str_or_null(&d, "name", r->archive);
-   BSON_APPEND_INT64(&d, "size", (int64_t)r->archive_bytes);
+   BSON_APPEND_INT64(&d, "size", (int64_t) r->archive_bytes);
    append_str_or_null(&d, "compression", r->compression);
-   BSON_APPEND_INT64(&d, "bytes_in", (int64_t)r->bytes_in);
-   BSON_APPEND_INT64(&d, "bytes_out", (int64_t)r->bytes_out);
+   BSON_APPEND_INT64(&d, "bytes_in", (int64_t) r->bytes_in);
+   BSON_APPEND_INT64(&d, "bytes_out", (int64_t) r->bytes_out);
    BSON_APPEND_DOUBLE(&d, "ratio", mb_report_ratio(r));
    bson_append_document_end(out, &d);
-   BSON_APPEND_INT64(out, "documents", (int64_t)r->documents);
+   BSON_APPEND_INT64(out, "documents", (int64_t) r->documents);
    append_namespaces(r, out);
    append_stats(r, out);
 }
@@ -334,7 +334,7 @@ void mb_report_summary(const mb_report_t *r, char *buf, size_t size)
 
 void mb_report_format_utc(int64_t t, char *buf, size_t size)
 {
-   time_t tt = (time_t)t;
+   time_t tt = (time_t) t;
    struct tm tm;
 
    gmtime_r(&tt, &tm);
@@ -344,7 +344,7 @@ void mb_report_format_utc(int64_t t, char *buf, size_t size)
 
 void mb_report_format_iso(int64_t t, char *buf, size_t size)
 {
-   time_t tt = (time_t)t;
+   time_t tt = (time_t) t;
    struct tm tm;
 
    gmtime_r(&tt, &tm);
@@ -368,7 +368,7 @@ static bool zone_exists(const char *tz)
 
 void mb_report_format_local(int64_t t, const char *tz, char *buf, size_t size)
 {
-   time_t tt = (time_t)t;
+   time_t tt = (time_t) t;
    char *saved = NULL;
    const char *old;
    struct tm tm;
@@ -400,11 +400,11 @@ void mb_report_format_local(int64_t t, const char *tz, char *buf, size_t size)
 void mb_report_format_bytes(uint64_t bytes, char *buf, size_t size)
 {
    static const char *units[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
-   double v = (double)bytes;
+   double v = (double) bytes;
    int u = -1;
 
    if (bytes < 1000) {
-      snprintf(buf, size, "%llu B", (unsigned long long)bytes);
+      snprintf(buf, size, "%llu B", (unsigned long long) bytes);
       return;
    }
    while (v >= 1000.0 && u < 5) {
@@ -421,9 +421,9 @@ void mb_report_format_duration(double seconds, char *buf, size_t size)
    if (seconds < 0) {
       seconds = 0;
    }
-   s = (long)(seconds + 0.5);
+   s = (long) (seconds + 0.5);
    if (seconds < 1.0) {
-      snprintf(buf, size, "%d ms", (int)(seconds * 1000.0 + 0.5));
+      snprintf(buf, size, "%d ms", (int) (seconds * 1000.0 + 0.5));
    } else if (seconds < 60.0) {
       snprintf(buf, size, "%.1f s", seconds);
    } else if (s < 3600) {
@@ -436,7 +436,7 @@ void mb_report_format_duration(double seconds, char *buf, size_t size)
 void mb_report_format_count(uint64_t n, char *buf, size_t size)
 {
    char digits[32], out[48];
-   int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+   int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long) n);
    int o = 0;
 
    for (int i = 0; i < len; i++) {

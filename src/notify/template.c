@@ -210,14 +210,14 @@ static const char *read_tag(const char *tpl, const char *open, tok_t *tok, mb_er
       body++;
    }
    tok->p = body;
-   tok->len = (size_t)(end - body);
+   tok->len = (size_t) (end - body);
    if (sigil == '!' && !triple) {
       tok->len = 0; /* a comment: an empty text token */
    } else {
       trim(&tok->p, &tok->len);
       if (tok->len == 0 || memchr(tok->p, '{', tok->len) || memchr(tok->p, '}', tok->len)) {
          mb_error_set(err, MB_EXIT_USAGE, "line %d: empty or malformed tag '%.*s'", tok->line,
-                      (int)(end + (triple ? 3 : 2) - open), open);
+                      (int) (end + (triple ? 3 : 2) - open), open);
          return NULL;
       }
    }
@@ -242,10 +242,10 @@ static bool tokenize(const char *tpl, toks_t *ts, mb_error_t *err)
       if ((tok.type == T_SECTION || tok.type == T_INVERTED || tok.type == T_CLOSE ||
            (tok.type == T_TEXT && tok.len == 0)) &&
           standalone(tpl, open, after, &ls, &next)) {
-         push(ts, T_TEXT, p, (size_t)(ls - p), 0);
+         push(ts, T_TEXT, p, (size_t) (ls - p), 0);
          after = next;
       } else {
-         push(ts, T_TEXT, p, (size_t)(open - p), 0);
+         push(ts, T_TEXT, p, (size_t) (open - p), 0);
       }
       if (tok.type != T_TEXT) {
          push(ts, tok.type, tok.p, tok.len, tok.line);
@@ -264,7 +264,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
    for (size_t i = 0; i < ts->n; i++) {
       tok_t *t = &ts->t[i];
       if (t->type == T_SECTION || t->type == T_INVERTED) {
-         if (depth == (int)(sizeof stack / sizeof *stack)) {
+         if (depth == (int) (sizeof stack / sizeof *stack)) {
             mb_error_set(err, MB_EXIT_USAGE, "line %d: sections nested too deeply", t->line);
             return false;
          }
@@ -273,7 +273,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
          tok_t *o = depth ? &ts->t[stack[depth - 1]] : NULL;
          if (!o || o->len != t->len || memcmp(o->p, t->p, t->len) != 0) {
             mb_error_set(err, MB_EXIT_USAGE, "line %d: {{/%.*s}} does not close an open section",
-                         t->line, (int)t->len, t->p);
+                         t->line, (int) t->len, t->p);
             return false;
          }
          o->match = i;
@@ -283,7 +283,7 @@ static bool match_sections(toks_t *ts, mb_error_t *err)
    if (depth) {
       tok_t *o = &ts->t[stack[depth - 1]];
       mb_error_set(err, MB_EXIT_USAGE, "line %d: {{%c%.*s}} is never closed", o->line,
-                   o->type == T_SECTION ? '#' : '^', (int)o->len, o->p);
+                   o->type == T_SECTION ? '#' : '^', (int) o->len, o->p);
       return false;
    }
    return true;
@@ -329,7 +329,7 @@ typedef struct {
 static bool unknown(const render_t *r, const tok_t *t)
 {
    mb_error_set(r->err, MB_EXIT_USAGE, "line %d: unknown placeholder {{%.*s}}", t->line,
-                (int)t->len, t->p);
+                (int) t->len, t->p);
    return false;
 }
 

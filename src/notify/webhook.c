@@ -41,10 +41,10 @@ char *mb_healthcheck_url(const char *base, const char *event)
    }
    /* the event goes at the end of the path, before any query string */
    if (q) {
-      n = (size_t)(q - base);
+      n = (size_t) (q - base);
    }
-   return bson_strdup_printf("%.*s%s%s%s", (int)n, base, n && base[n - 1] == '/' ? "" : "/", suffix,
-                             q ? q : "");
+   return bson_strdup_printf("%.*s%s%s%s", (int) n, base, n && base[n - 1] == '/' ? "" : "/",
+                             suffix, q ? q : "");
 }
 
 bool mb_healthcheck_ping(const mb_notify_config_t *c, const char *event, const char *body,

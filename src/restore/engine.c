@@ -128,9 +128,8 @@ static void task_finish(mb_rengine_t *e, mongoc_client_t *cl, int ns)
    int built = 0, failed = 0;
    mb_error_t err;
 
-   if (!e->o->no_index_restore &&
-       !mb_rtarget_indexes(cl, p, &e->topts, !s->created, &built, &failed, note, sizeof note,
-                           &err)) {
+   if (!e->o->no_index_restore && !mb_rtarget_indexes(cl, p, &e->topts, !s->created, &built,
+                                                      &failed, note, sizeof note, &err)) {
       worker_fatal(e, &err);
       return;
    }
@@ -226,8 +225,9 @@ static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_
    if (p->action != MB_RPLAN_RESTORE || e->o->dry_run) {
       return true;
    }
-   if (s->chunk && (s->chunk->ndocs >= CHUNK_MAX_DOCS ||
-                    s->chunk->buf.len + ev->len > CHUNK_MAX_BYTES) && !flush_chunk(e, ev->ns)) {
+   if (s->chunk &&
+       (s->chunk->ndocs >= CHUNK_MAX_DOCS || s->chunk->buf.len + ev->len > CHUNK_MAX_BYTES) &&
+       !flush_chunk(e, ev->ns)) {
       return false;
    }
    if (!s->chunk) {

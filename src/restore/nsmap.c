@@ -120,7 +120,8 @@ static bool parse_side(const char *s, bool define, char **names, int *nnames, pa
       name = bson_strndup(s + 1, (size_t) (close - s - 1));
       v = find_var(names, *nnames, name);
       if (define && (v >= 0 || *nnames >= MAX_VARS)) {
-         *problem = v >= 0 ? "a variable is used more than once in --ns-from" : "too many variables";
+         *problem =
+             v >= 0 ? "a variable is used more than once in --ns-from" : "too many variables";
          bson_free(name);
          return false;
       }
@@ -203,8 +204,8 @@ static char **copy_list(const char *const *v, int n)
 }
 
 bool mb_rnsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
-                  int n_excludes, const char *const *froms, const char *const *tos, int n_renames,
-                  mb_rnsmap_t **out, mb_error_t *err)
+                   int n_excludes, const char *const *froms, const char *const *tos, int n_renames,
+                   mb_rnsmap_t **out, mb_error_t *err)
 {
    mb_rnsmap_t *m = bson_malloc0(sizeof *m);
 

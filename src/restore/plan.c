@@ -7,8 +7,8 @@
 
 static bool bad_meta(mb_error_t *err, const mb_rplan_ns_t *p, const char *what)
 {
-   mb_error_set(err, MB_EXIT_CORRUPT, "the metadata of namespace '%s' in the archive %s",
-                p->src_ns, what);
+   mb_error_set(err, MB_EXIT_CORRUPT, "the metadata of namespace '%s' in the archive %s", p->src_ns,
+                what);
    return false;
 }
 
@@ -201,14 +201,12 @@ static bool set_target(mb_rplan_ns_t *p, const mb_rnsmap_t *map, mb_error_t *err
    p->dst_db = bson_strndup(p->dst_ns, dot ? (size_t) (dot - p->dst_ns) : strlen(p->dst_ns));
    p->dst_coll = bson_strdup(dot ? dot + 1 : "");
    if (!valid_target(p->dst_db, p->dst_coll, &why)) {
-      mb_error_set(err, MB_EXIT_USAGE, "'%s' would be restored as '%s': %s", p->src_ns,
-                   p->dst_ns, why);
+      mb_error_set(err, MB_EXIT_USAGE, "'%s' would be restored as '%s': %s", p->src_ns, p->dst_ns,
+                   why);
       return false;
    }
    /* old timeseries: documents go to system.buckets.<renamed X> */
-   data_prefix = strcmp(p->src->data_collection, p->src->collection) != 0
-                    ? "system.buckets."
-                    : "";
+   data_prefix = strcmp(p->src->data_collection, p->src->collection) != 0 ? "system.buckets." : "";
    p->dst_data_coll = bson_strdup_printf("%s%s", data_prefix, p->dst_coll);
    return true;
 }
@@ -272,7 +270,7 @@ static bool check_unique_targets(const mb_rplan_t *plan, mb_error_t *err)
 }
 
 bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map, mb_rplan_t **out,
-                   mb_error_t *err)
+                    mb_error_t *err)
 {
    mb_rplan_t *p = bson_malloc0(sizeof *p);
    int n = mb_archive_reader_ns_count(r);

@@ -24,11 +24,11 @@ typedef struct {
    const char *skip_reason;    /* static text for MB_RPLAN_SKIP */
    bool filtered;              /* skipped by --ns-include/--ns-exclude */
    bool is_view, is_timeseries;
-   bson_t options;             /* metadata "options" (empty when none) */
-   bson_t indexes;             /* metadata "indexes" as an array (empty when none) */
-   bson_t id_index;            /* the "_id_" spec, empty when the metadata has none */
-   char uuid[33];              /* metadata "uuid" (32 lowercase hex digits) or "" */
-   int nindexes;               /* index specs to build (all but _id_) */
+   bson_t options;  /* metadata "options" (empty when none) */
+   bson_t indexes;  /* metadata "indexes" as an array (empty when none) */
+   bson_t id_index; /* the "_id_" spec, empty when the metadata has none */
+   char uuid[33];   /* metadata "uuid" (32 lowercase hex digits) or "" */
+   int nindexes;    /* index specs to build (all but _id_) */
 } mb_rplan_ns_t;
 
 typedef struct {
@@ -41,7 +41,7 @@ typedef struct {
  * gives an invalid target name or maps two namespaces to the same target. *out is made for the
  * caller (mb_rplan_destroy). */
 bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map, mb_rplan_t **out,
-                   mb_error_t *err);
+                    mb_error_t *err);
 
 void mb_rplan_destroy(mb_rplan_t *p);
 

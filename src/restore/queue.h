@@ -10,7 +10,7 @@
 #include "common/buf.h"
 
 typedef struct mb_rchunk {
-   mb_buf_t buf;   /* raw BSON documents back to back */
+   mb_buf_t buf; /* raw BSON documents back to back */
    uint32_t ndocs;
    struct mb_rchunk *next;
 } mb_rchunk_t;

@@ -167,9 +167,9 @@ static void print_ns_line(FILE *f, const mb_restore_report_t *r, const mb_restor
 
    print_padded(f, n->src_ns, 32);
    print_padded(f, n->dst_ns ? n->dst_ns : "-", 32);
-   fprintf(f, "%10llu %8llu %8llu %7d  %s\n", (unsigned long long) docs, (unsigned long long) n->duplicates,
-           (unsigned long long) n->failed, r->dry_run ? n->indexes : n->indexes_built,
-           mb_restore_status_name(n->status));
+   fprintf(f, "%10llu %8llu %8llu %7d  %s\n", (unsigned long long) docs,
+           (unsigned long long) n->duplicates, (unsigned long long) n->failed,
+           r->dry_run ? n->indexes : n->indexes_built, mb_restore_status_name(n->status));
    if (n->note) {
       fprintf(f, "    %s\n", n->note);
    }
@@ -182,8 +182,8 @@ static void print_totals(FILE *f, const mb_restore_report_t *r, int filtered)
 
    for (int s = 0; s <= MB_RNS_CHECKED; s++) {
       if (r->count[s] && used < sizeof counts) {
-         used += (size_t) snprintf(counts + used, sizeof counts - used, "%s%d %s",
-                                   used ? ", " : "", r->count[s], status_names[s]);
+         used += (size_t) snprintf(counts + used, sizeof counts - used, "%s%d %s", used ? ", " : "",
+                                   r->count[s], status_names[s]);
       }
    }
    if (filtered) {
@@ -191,14 +191,16 @@ static void print_totals(FILE *f, const mb_restore_report_t *r, int filtered)
               filtered, filtered == 1 ? "" : "s");
    }
    if (r->dry_run) {
-      fprintf(f, "dry run: %d namespaces (%s); %llu documents, %llu bytes read and checked; "
-                 "nothing was written; %.1f s\n",
+      fprintf(f,
+              "dry run: %d namespaces (%s); %llu documents, %llu bytes read and checked; "
+              "nothing was written; %.1f s\n",
               r->nns, counts, (unsigned long long) r->docs_read,
               (unsigned long long) r->archive_bytes, r->seconds);
       return;
    }
-   fprintf(f, "%d namespaces (%s); %llu documents read, %llu restored, %llu failed (%llu "
-              "duplicate keys); %d indexes built, %d failed; %.1f s\n",
+   fprintf(f,
+           "%d namespaces (%s); %llu documents read, %llu restored, %llu failed (%llu "
+           "duplicate keys); %d indexes built, %d failed; %.1f s\n",
            r->nns, counts, (unsigned long long) r->docs_selected,
            (unsigned long long) r->docs_restored, (unsigned long long) (r->failed + r->duplicates),
            (unsigned long long) r->duplicates, r->indexes_built, r->indexes_failed, r->seconds);
@@ -209,8 +211,7 @@ void mb_restore_report_print_text(FILE *f, const mb_restore_report_t *r)
    int filtered = 0;
 
    fprintf(f, "%-32s %-32s %10s %8s %8s %7s  %s\n", "NAMESPACE", "TARGET",
-           r->dry_run ? "DOCUMENTS" : "RESTORED", "DUPKEYS", "FAILED",
-           "INDEXES", "STATUS");
+           r->dry_run ? "DOCUMENTS" : "RESTORED", "DUPKEYS", "FAILED", "INDEXES", "STATUS");
    for (int i = 0; i < r->nns; i++) {
       if (r->ns[i].filtered) {
          filtered++;

@@ -54,8 +54,7 @@ static void log_versions(const mb_rengine_t *e)
    const mb_archive_prelude_t *p = mb_archive_reader_prelude(e->reader);
    int amaj, amin, apat, tmaj, tmin, tpat;
 
-   if (!e->client ||
-       !mb_archive_parse_version(p->server_version, &amaj, &amin, &apat) ||
+   if (!e->client || !mb_archive_parse_version(p->server_version, &amaj, &amin, &apat) ||
        !mb_archive_parse_version(e->topts.server_version, &tmaj, &tmin, &tpat)) {
       return;
    }
@@ -108,7 +107,7 @@ static bool open_and_plan(mb_rengine_t *e, mb_source_t *src, mb_error_t *err)
    bool ok;
 
    if (!mb_rnsmap_new(o->includes, o->n_includes, o->excludes, o->n_excludes, o->froms, o->tos,
-                     o->n_renames, &map, err)) {
+                      o->n_renames, &map, err)) {
       return false;
    }
    ok = mb_archive_reader_open(src, &ropts, &e->reader, err) &&

@@ -35,19 +35,19 @@ typedef struct {
 } mb_restore_opts_t;
 
 typedef enum {
-   MB_RNS_OK = 0,     /* every document restored, indexes built */
-   MB_RNS_PARTIAL,    /* restored, but some documents or indexes failed (see duplicates, failed) */
-   MB_RNS_FAILED,     /* nothing restored: the collection could not be created, users refused */
-   MB_RNS_INCOMPLETE, /* the restore stopped before this namespace was done */
-   MB_RNS_NOT_REACHED,/* the restore stopped before this namespace appeared in the archive */
-   MB_RNS_SKIPPED,    /* not restored on purpose (filters, oplog, ...): see note */
-   MB_RNS_CHECKED     /* --dry-run: read completely and checked, would be restored */
+   MB_RNS_OK = 0,      /* every document restored, indexes built */
+   MB_RNS_PARTIAL,     /* restored, but some documents or indexes failed (see duplicates, failed) */
+   MB_RNS_FAILED,      /* nothing restored: the collection could not be created, users refused */
+   MB_RNS_INCOMPLETE,  /* the restore stopped before this namespace was done */
+   MB_RNS_NOT_REACHED, /* the restore stopped before this namespace appeared in the archive */
+   MB_RNS_SKIPPED,     /* not restored on purpose (filters, oplog, ...): see note */
+   MB_RNS_CHECKED      /* --dry-run: read completely and checked, would be restored */
 } mb_rns_status_t;
 
 typedef struct {
-   char *src_ns;  /* as in the archive */
-   char *dst_ns;  /* target, NULL when skipped */
-   char *type;    /* "collection", "view", "timeseries", "users", "roles", ... */
+   char *src_ns; /* as in the archive */
+   char *dst_ns; /* target, NULL when skipped */
+   char *type;   /* "collection", "view", "timeseries", "users", "roles", ... */
    mb_rns_status_t status;
    char *note;    /* why skipped, or the first error; NULL when none */
    bool filtered; /* skipped by --ns-include/--ns-exclude */

@@ -123,8 +123,7 @@ static bool create_target(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_
    }
    ok = run_command(cl, with_uuid ? "admin" : p->dst_db, with_uuid ? &cmd : &create, NULL, &e);
    if (!ok) {
-      mb_client_error(err, &e, "creating %s '%s'", p->is_view ? "view" : "collection",
-                      p->dst_ns);
+      mb_client_error(err, &e, "creating %s '%s'", p->is_view ? "view" : "collection", p->dst_ns);
    }
    bson_destroy(&create);
    bson_destroy(&cmd);
@@ -132,7 +131,7 @@ static bool create_target(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_
 }
 
 bool mb_rtarget_prepare(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
-                       bool *created, mb_error_t *err)
+                        bool *created, mb_error_t *err)
 {
    mongoc_database_t *db = NULL;
    bson_error_t e;
@@ -272,8 +271,8 @@ static void count_replaced(const bson_t *reply, mb_rinsert_result_t *res)
 }
 
 bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll, bool replace,
-                           const uint8_t *docs, size_t len, uint32_t ndocs,
-                           mb_rinsert_result_t *res, mb_error_t *err)
+                            const uint8_t *docs, size_t len, uint32_t ndocs,
+                            mb_rinsert_result_t *res, mb_error_t *err)
 {
    mongoc_collection_t *c = mongoc_client_get_collection(cl, db, coll);
    bson_t opts = BSON_INITIALIZER, reply;
@@ -308,11 +307,11 @@ bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *col
    return ok;
 }
 
-bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs,
-                      size_t len, uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err)
+bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs, size_t len,
+                       uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err)
 {
    return mb_rtarget_insert_into(cl, p->dst_db, p->dst_data_coll, false, docs, len, ndocs, res,
-                                err);
+                                 err);
 }
 
 /* Run a command; true when it worked. A refused command fills e and returns false too. */
@@ -404,8 +403,8 @@ static bool existing_index_names(mongoc_client_t *cl, const mb_rplan_ns_t *p, bs
 }
 
 /* The specs to build: all, or those whose name the collection does not have yet. */
-static bool missing_specs(mongoc_client_t *cl, const mb_rplan_ns_t *p, bool existed,
-                          bson_t *specs, int *present, mb_error_t *err)
+static bool missing_specs(mongoc_client_t *cl, const mb_rplan_ns_t *p, bool existed, bson_t *specs,
+                          int *present, mb_error_t *err)
 {
    bson_t names = BSON_INITIALIZER;
    bson_iter_t it, found;

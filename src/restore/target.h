@@ -27,20 +27,20 @@ typedef struct {
 /* Drop the target when o->drop (never a system.* collection, as mongorestore), then create it
  * with the archive's options (or as a view) unless it exists. *created tells which. */
 bool mb_rtarget_prepare(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
-                       bool *created, mb_error_t *err);
+                        bool *created, mb_error_t *err);
 
 /* Insert ndocs raw BSON documents (len bytes, back to back) into the target's data collection
  * as one unordered bulk write, without client-side validation, so that every document is
  * restored exactly as stored. Duplicate keys and other per-document errors are counted in
  * *res; the call fails only when the batch as a whole failed. */
-bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs,
-                      size_t len, uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err);
+bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs, size_t len,
+                       uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err);
 
 /* The same for any collection; with replace, each document replaces (upsert) the one with its
  * _id instead of being inserted. */
 bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll, bool replace,
-                           const uint8_t *docs, size_t len, uint32_t ndocs,
-                           mb_rinsert_result_t *res, mb_error_t *err);
+                            const uint8_t *docs, size_t len, uint32_t ndocs,
+                            mb_rinsert_result_t *res, mb_error_t *err);
 
 /* Run a write command on db; false with e filled when it failed (refused or fatal). */
 bool mb_rtarget_command(mongoc_client_t *cl, const char *db, const bson_t *cmd, bson_error_t *e);

@@ -9,8 +9,8 @@
 
 typedef struct {
    int ns;
-   bool roles;        /* system.roles, else system.users */
-   char *scope;       /* "" for admin.system.*, D for D.$admin.system.* */
+   bool roles;  /* system.roles, else system.users */
+   char *scope; /* "" for admin.system.*, D for D.$admin.system.* */
    mb_buf_t docs;
    uint32_t ndocs;
 } group_t;
@@ -46,8 +46,8 @@ static group_t *group_for(mb_rusers_t *u, const mb_rplan_t *plan, int ns)
    return g;
 }
 
-bool mb_rusers_add(mb_rusers_t *u, const mb_rplan_t *plan, int ns, const uint8_t *doc,
-                  uint32_t len, mb_error_t *err)
+bool mb_rusers_add(mb_rusers_t *u, const mb_rplan_t *plan, int ns, const uint8_t *doc, uint32_t len,
+                   mb_error_t *err)
 {
    group_t *g = group_for(u, plan, ns);
 
@@ -87,8 +87,8 @@ static bool merge(mongoc_client_t *cl, const group_t *g, bool drop, mb_rinsert_r
 
    *unsupported = false;
    drop_coll(cl, temp);
-   if (!mb_rtarget_insert_into(cl, "admin", temp, false, g->docs.data, g->docs.len, g->ndocs,
-                              res, err)) {
+   if (!mb_rtarget_insert_into(cl, "admin", temp, false, g->docs.data, g->docs.len, g->ndocs, res,
+                               err)) {
       goto cleanup;
    }
    snprintf(full, sizeof full, "admin.%s", temp);
@@ -127,11 +127,11 @@ static bool restore_group(mongoc_client_t *cl, const group_t *g, bool drop,
    }
    /* no _mergeAuthzCollections (FerretDB keeps users in a plain collection) */
    return mb_rtarget_insert_into(cl, "admin", g->roles ? "system.roles" : "system.users", drop,
-                                g->docs.data, g->docs.len, g->ndocs, res, err);
+                                 g->docs.data, g->docs.len, g->ndocs, res, err);
 }
 
 bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop, mb_rusers_result_fn fn,
-                      void *ctx, mb_error_t *err)
+                       void *ctx, mb_error_t *err)
 {
    /* users before roles, as mongorestore */
    for (int pass = 0; pass < 2; pass++) {

@@ -62,7 +62,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
    } else if (strcmp(url, "/metrics") == 0) {
       body = render_metrics(h);
    } else if (strcmp(url, "/healthz") == 0) {
-      body = bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n", (long long) *h->next_run);
+      body =
+          bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n", (long long) *h->next_run);
       type = "application/json";
    } else {
       body = bson_strdup("not found: try /metrics or /healthz\n");
@@ -117,7 +118,8 @@ static bool parse_addr(const char *addr, struct sockaddr_storage *ss, mb_error_t
    }
 bad:
    mb_error_set(err, MB_EXIT_USAGE,
-                "METRICS_ADDR '%s' is not HOST:PORT (e.g. 127.0.0.1:9216, :9216, [::1]:9216)", addr);
+                "METRICS_ADDR '%s' is not HOST:PORT (e.g. 127.0.0.1:9216, :9216, [::1]:9216)",
+                addr);
    return false;
 }
 
@@ -138,7 +140,7 @@ bool mb_httpd_start(const char *addr, const char *backup_dir, const volatile tim
    h->dir = bson_strdup(backup_dir);
    h->next_run = next_run;
    h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                                (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                                 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                              0, NULL, NULL, answer, h, MHD_OPTION_SOCK_ADDR, &ss,
                              MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
    if (!h->mhd) {

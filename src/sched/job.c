@@ -11,7 +11,7 @@
 
 typedef struct {
    const mb_job_t *job;
-   const char *tmp; /* the archive until it is verified and has its manifest */
+   const char *tmp;     /* the archive until it is verified and has its manifest */
    volatile int cancel; /* 1: timeout, 2: stop */
    volatile int done;
    struct timespec started;
@@ -32,7 +32,8 @@ static void *watcher(void *arg)
    while (!w->done) {
       if (w->job->stop && *w->job->stop) {
          w->cancel = 2;
-      } else if (w->job->timeout_ms > 0 && elapsed(&w->started) * 1000 > (double) w->job->timeout_ms) {
+      } else if (w->job->timeout_ms > 0 &&
+                 elapsed(&w->started) * 1000 > (double) w->job->timeout_ms) {
          w->cancel = 1;
       }
       usleep(50 * 1000);
@@ -61,10 +62,12 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
    run->dump_seconds = elapsed(&w->started);
    if (!ok) {
       if (w->cancel == 1) {
-         mb_error_set(&err, MB_EXIT_TIMEOUT, "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",
+         mb_error_set(&err, MB_EXIT_TIMEOUT,
+                      "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",
                       j->timeout_ms);
       } else if (w->cancel == 2) {
-         mb_error_set(&err, MB_EXIT_INTERRUPTED, "the backup was cancelled because mongobak is stopping");
+         mb_error_set(&err, MB_EXIT_INTERRUPTED,
+                      "the backup was cancelled because mongobak is stopping");
       }
       mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
       unlink(w->tmp);
@@ -149,7 +152,8 @@ static void finish(const mb_job_t *j, mb_run_t *run)
       mb_log(MB_LOG_ERROR, "cannot write the metrics: %s", err.message);
    }
    if (run->ok) {
-      mb_log(MB_LOG_INFO, "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
+      mb_log(MB_LOG_INFO,
+             "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
              run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,
              run->seconds, run->deleted);
    } else {

@@ -4,7 +4,8 @@
 
 static void metric(mb_buf_t *b, const char *name, const char *type, const char *help, double v)
 {
-   mb_buf_printf(b, NULL, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+   mb_buf_printf(b, NULL, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name,
+                 v);
 }
 
 char *mb_metrics_render(const mb_state_t *st, const mb_stats_t *stats, const mb_run_t *last)

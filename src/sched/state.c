@@ -24,8 +24,8 @@ static double get_num(const bson_t *doc, const char *key)
 {
    bson_iter_t it;
    return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
-             ? bson_iter_as_double(&it)
-             : 0;
+              ? bson_iter_as_double(&it)
+              : 0;
 }
 
 bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)

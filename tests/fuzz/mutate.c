@@ -81,11 +81,11 @@ static outcome_t read_all(const uint8_t *data, size_t len, char *prelude, size_t
       }
    }
 done:
-   if (!o.ok && (err.domain != MB_ERROR_DOMAIN ||
-                 (err.code != MB_EXIT_CORRUPT && err.code != MB_EXIT_NOT_ARCHIVE) ||
-                 !err.message[0])) {
-      fprintf(stderr, "FAIL: rejected without a clear error (domain %u code %u): %s\n",
-              err.domain, err.code, err.message);
+   if (!o.ok &&
+       (err.domain != MB_ERROR_DOMAIN ||
+        (err.code != MB_EXIT_CORRUPT && err.code != MB_EXIT_NOT_ARCHIVE) || !err.message[0])) {
+      fprintf(stderr, "FAIL: rejected without a clear error (domain %u code %u): %s\n", err.domain,
+              err.code, err.message);
       exit(2);
    }
    EVP_DigestFinal_ex(md, o.digest, NULL);
@@ -102,18 +102,27 @@ static size_t mutate(uint8_t *b, size_t len, size_t cap)
    while (k-- > 0 && len > 0) {
       size_t at = rnd() % len;
       switch (rnd() % 6) {
-      case 0: b[at] ^= (uint8_t) (1u << (rnd() % 8)); break;           /* flip a bit */
-      case 1: b[at] = (uint8_t) rnd(); break;                           /* set a byte */
-      case 2: len = at; break;                                          /* truncate */
-      case 3: memmove(b + at, b + at + 1, len - at - 1); len--; break;   /* delete a byte */
-      case 4:                                                           /* insert a byte */
+      case 0:
+         b[at] ^= (uint8_t) (1u << (rnd() % 8));
+         break; /* flip a bit */
+      case 1:
+         b[at] = (uint8_t) rnd();
+         break; /* set a byte */
+      case 2:
+         len = at;
+         break; /* truncate */
+      case 3:
+         memmove(b + at, b + at + 1, len - at - 1);
+         len--;
+         break; /* delete a byte */
+      case 4:   /* insert a byte */
          if (len < cap) {
             memmove(b + at + 1, b + at, len - at);
             b[at] = (uint8_t) rnd();
             len++;
          }
          break;
-      default: {                                                        /* overwrite 4 bytes */
+      default: { /* overwrite 4 bytes */
          uint32_t v = (uint32_t) rnd() % 3 == 0 ? 0xffffffffu : (uint32_t) rnd() % 64;
          if (at + 4 <= len) {
             memcpy(b + at, &v, 4);

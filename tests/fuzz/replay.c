@@ -25,8 +25,8 @@ static int run_file(const char *path)
       fclose(f);
       return -1;
    }
-   data = malloc((size_t)n + 1);
-   if (!data || fread(data, 1, (size_t)n, f) != (size_t)n) {
+   data = malloc((size_t) n + 1);
+   if (!data || fread(data, 1, (size_t) n, f) != (size_t) n) {
       fprintf(stderr, "%s: cannot read\n", path);
       free(data);
       fclose(f);
@@ -35,14 +35,14 @@ static int run_file(const char *path)
    fclose(f);
    /* an exact-size copy, so that ASan sees any read past the input */
    {
-      uint8_t *exact = malloc(n ? (size_t)n : 1);
+      uint8_t *exact = malloc(n ? (size_t) n : 1);
       if (!exact) {
          free(data);
          return -1;
       }
-      memcpy(exact, data, (size_t)n);
+      memcpy(exact, data, (size_t) n);
       free(data);
-      LLVMFuzzerTestOneInput(exact, (size_t)n);
+      LLVMFuzzerTestOneInput(exact, (size_t) n);
       free(exact);
    }
    return 0;
@@ -50,7 +50,7 @@ static int run_file(const char *path)
 
 static int cmp_names(const void *a, const void *b)
 {
-   return strcmp(*(char *const *)a, *(char *const *)b);
+   return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static int run_dir(const char *dir, int *count)

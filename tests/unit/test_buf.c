@@ -7,7 +7,7 @@ static void test_append_and_reset(void **state)
 {
    mb_buf_t b;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 1 << 20);
    assert_null(b.data);
@@ -38,15 +38,15 @@ static void test_growth_keeps_contents(void **state)
 {
    mb_buf_t b;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 100000);
    for (int i = 0; i < 10000; i++) {
-      uint8_t v = (uint8_t)i;
+      uint8_t v = (uint8_t) i;
       assert_true(mb_buf_append(&b, &v, 1, &err));
    }
    for (int i = 0; i < 10000; i++) {
-      assert_int_equal(b.data[i], (uint8_t)i);
+      assert_int_equal(b.data[i], (uint8_t) i);
    }
    assert_true(b.cap <= b.max);
    mb_buf_destroy(&b);
@@ -56,7 +56,7 @@ static void test_ceiling(void **state)
 {
    mb_buf_t b;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 10);
    assert_true(mb_buf_append(&b, "0123456789", 10, &err));
@@ -87,7 +87,7 @@ static void test_ceiling_after_growth(void **state)
    mb_error_t err;
    uint8_t chunk[1000];
    size_t total = 0;
-   (void)state;
+   (void) state;
 
    memset(chunk, 'a', sizeof chunk);
    mb_buf_init(&b, 4500);

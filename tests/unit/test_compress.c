@@ -14,7 +14,7 @@ static char g_dir[64];
 
 static int setup(void **state)
 {
-   (void)state;
+   (void) state;
    snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-compress-XXXXXX");
    return mkdtemp(g_dir) ? 0 : -1;
 }
@@ -22,7 +22,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
    char cmd[128];
-   (void)state;
+   (void) state;
    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
    return system(cmd) == 0 ? 0 : -1;
 }
@@ -44,7 +44,7 @@ static uint8_t *make_data(size_t n)
          memcpy(p + i, text, k);
          i += k;
       } else {
-         p[i++] = (uint8_t)(x >> 8);
+         p[i++] = (uint8_t) (x >> 8);
       }
    }
    return p;
@@ -135,14 +135,14 @@ static int gzip_members(const uint8_t *z, size_t zlen, const uint8_t *want, size
    assert_non_null(out);
    memset(&zs, 0, sizeof zs);
    assert_int_equal(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
-   zs.next_in = (uint8_t *)z;
-   zs.avail_in = (uInt)zlen;
+   zs.next_in = (uint8_t *) z;
+   zs.avail_in = (uInt) zlen;
    while (zs.avail_in > 0) {
       int rc;
       zs.next_out = out + out_len;
-      zs.avail_out = (uInt)(want_len + 1 - out_len);
+      zs.avail_out = (uInt) (want_len + 1 - out_len);
       rc = inflate(&zs, Z_FINISH);
-      out_len = (size_t)(zs.next_out - out);
+      out_len = (size_t) (zs.next_out - out);
       assert_int_equal(rc, Z_STREAM_END);
       members++;
       assert_int_equal(inflateReset(&zs), Z_OK);
@@ -197,8 +197,8 @@ static void check_gzread(const uint8_t *z, size_t zlen, const uint8_t *want, siz
    write_file(path, z, zlen);
    g = gzopen(path, "rb");
    assert_non_null(g);
-   while ((n = gzread(g, out + total, (unsigned)(want_len + 16 - total))) > 0) {
-      total += (size_t)n;
+   while ((n = gzread(g, out + total, (unsigned) (want_len + 16 - total))) > 0) {
+      total += (size_t) n;
    }
    assert_int_equal(n, 0);
    gzclose(g);
@@ -240,7 +240,7 @@ static void round_trip(mb_compress_t c, int threads, size_t n)
    uint8_t *data = make_data(n), *z;
    size_t zlen;
    bytes_t out = {0};
-   mb_compress_t kind = (mb_compress_t)-1;
+   mb_compress_t kind = (mb_compress_t) -1;
    mb_error_t err;
 
    z = compress_mem(c, threads, data, n, &zlen);
@@ -286,19 +286,19 @@ static void round_trips(mb_compress_t c)
 
 static void test_round_trip_none(void **state)
 {
-   (void)state;
+   (void) state;
    round_trips(MB_COMPRESS_NONE);
 }
 
 static void test_round_trip_gzip(void **state)
 {
-   (void)state;
+   (void) state;
    round_trips(MB_COMPRESS_GZIP);
 }
 
 static void test_round_trip_zstd(void **state)
 {
-   (void)state;
+   (void) state;
    round_trips(MB_COMPRESS_ZSTD);
 }
 
@@ -309,7 +309,7 @@ static void test_gzip_deterministic(void **state)
    uint8_t *data = make_data(n);
    uint8_t *z1 = compress_mem(MB_COMPRESS_GZIP, 1, data, n, &l1);
    uint8_t *z3 = compress_mem(MB_COMPRESS_GZIP, 3, data, n, &l3);
-   (void)state;
+   (void) state;
 
    assert_int_equal(l1, l3);
    assert_memory_equal(z1, z3, l1);
@@ -328,7 +328,7 @@ static void test_foreign_streams(void **state)
    bytes_t out = {0}, cat = {0};
    mb_compress_t kind;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    snprintf(in, sizeof in, "%s/named", g_dir);
    write_file(in, data, n);
@@ -408,10 +408,10 @@ static void test_other_compressors(void **state)
         "the input is compressed with zip, which mongobak does not read; decompress it first "
         "(unzip -p FILE | mongobak ... -)"},
    };
-   (void)state;
+   (void) state;
 
    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-      expect_read_error((const uint8_t *)cases[i].bytes, cases[i].len, MB_EXIT_NOT_ARCHIVE,
+      expect_read_error((const uint8_t *) cases[i].bytes, cases[i].len, MB_EXIT_NOT_ARCHIVE,
                         cases[i].msg);
    }
 }
@@ -423,7 +423,7 @@ static void test_other_compressors_real(void **state)
    uint8_t *data = make_data(1000), *z;
    char in[128], cmd[300], want[200];
    size_t zlen;
-   (void)state;
+   (void) state;
 
    for (int i = 0; i < 2; i++) {
       snprintf(in, sizeof in, "%s/plain", g_dir);
@@ -451,16 +451,16 @@ static void test_plain_passthrough(void **state)
    bytes_t out = {0};
    mb_compress_t kind;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    /* short inputs and ones that start like nothing known are handed through untouched */
-   assert_true(decompress_mem((const uint8_t *)"", 0, 10, &kind, &out, &err));
+   assert_true(decompress_mem((const uint8_t *) "", 0, 10, &kind, &out, &err));
    assert_int_equal(kind, MB_COMPRESS_NONE);
    assert_int_equal(out.len, 0);
-   assert_true(decompress_mem((const uint8_t *)"\x1f", 1, 10, &kind, &out, &err));
+   assert_true(decompress_mem((const uint8_t *) "\x1f", 1, 10, &kind, &out, &err));
    assert_int_equal(kind, MB_COMPRESS_NONE);
    assert_int_equal(out.len, 1);
-   assert_true(decompress_mem((const uint8_t *)"\x6d\xe2\x99\x81xyzw", 8, 3, &kind, &out, &err));
+   assert_true(decompress_mem((const uint8_t *) "\x6d\xe2\x99\x81xyzw", 8, 3, &kind, &out, &err));
    assert_int_equal(kind, MB_COMPRESS_NONE);
    assert_int_equal(out.len, 8);
    assert_memory_equal(out.data, "\x6d\xe2\x99\x81xyzw", 8);
@@ -473,7 +473,7 @@ static void test_truncated_gzip(void **state)
    uint8_t *data = make_data(n);
    uint8_t *z = compress_mem(MB_COMPRESS_GZIP, 1, data, n, &zlen);
    const size_t cuts[] = {2, 3, 10, 11, 100, zlen / 2, zlen - 8, zlen - 4, zlen - 1};
-   (void)state;
+   (void) state;
 
    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
       expect_read_error(z, cuts[i], MB_EXIT_CORRUPT,
@@ -489,7 +489,7 @@ static void test_truncated_zstd(void **state)
    uint8_t *data = make_data(n);
    uint8_t *z = compress_mem(MB_COMPRESS_ZSTD, 1, data, n, &zlen);
    const size_t cuts[] = {4, 5, 6, 7, 100, zlen / 2, zlen - 4, zlen - 1};
-   (void)state;
+   (void) state;
 
    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
       expect_read_error(z, cuts[i], MB_EXIT_CORRUPT,
@@ -505,7 +505,7 @@ static void test_gzip_trailing_garbage(void **state)
    uint8_t *data = make_data(n);
    uint8_t *z = compress_mem(MB_COMPRESS_GZIP, 1, data, n, &zlen);
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    bytes_put(&b, z, zlen);
    bytes_put(&b, "garbage", 7);
@@ -536,7 +536,7 @@ static void test_damaged_streams(void **state)
    bytes_t out = {0};
    mb_compress_t kind;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    /* the CRC-32 in the gzip trailer */
    z[zlen - 6] ^= 0x01;
@@ -588,8 +588,8 @@ typedef struct {
 
 static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err)
 {
-   failing_sink_t *f = (failing_sink_t *)s;
-   (void)data;
+   failing_sink_t *f = (failing_sink_t *) s;
+   (void) data;
    if (len > f->left) {
       mb_error_set(err, MB_EXIT_IO, "injected: disk full");
       return false;
@@ -600,14 +600,14 @@ static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t
 
 static bool failing_close(mb_sink_t *s, mb_error_t *err)
 {
-   (void)s;
-   (void)err;
+   (void) s;
+   (void) err;
    return true;
 }
 
 static void failing_destroy(mb_sink_t *s)
 {
-   failing_sink_t *f = (failing_sink_t *)s;
+   failing_sink_t *f = (failing_sink_t *) s;
    (*f->destroyed)++;
    free(f);
 }
@@ -616,7 +616,7 @@ static void test_downstream_failure(void **state)
 {
    size_t n = 9 * MIB;
    uint8_t *data = make_data(n);
-   (void)state;
+   (void) state;
 
    for (int c = MB_COMPRESS_GZIP; c <= MB_COMPRESS_ZSTD; c++) {
       for (int threads = 1; threads <= 3; threads += 2) {
@@ -631,7 +631,7 @@ static void test_downstream_failure(void **state)
          f->base.destroy = failing_destroy;
          f->left = 1000;
          f->destroyed = &destroyed;
-         assert_true(mb_compress_sink_new((mb_compress_t)c, 1, threads, &f->base, &s, &err));
+         assert_true(mb_compress_sink_new((mb_compress_t) c, 1, threads, &f->base, &s, &err));
          ok = mb_sink_write(s, data, n, &err) && mb_sink_close(s, &err);
          assert_false(ok);
          assert_error(&err, MB_EXIT_IO, "injected: disk full");
@@ -647,14 +647,14 @@ static void test_destroy_without_close(void **state)
 {
    size_t n = 5 * MIB;
    uint8_t *data = make_data(n);
-   (void)state;
+   (void) state;
 
    for (int c = MB_COMPRESS_GZIP; c <= MB_COMPRESS_ZSTD; c++) {
       for (int threads = 1; threads <= 4; threads += 3) {
          mb_sink_t *mem = NULL, *s = NULL;
          mb_error_t err;
          assert_true(mb_mem_sink_new(64 * MIB, &mem, &err));
-         assert_true(mb_compress_sink_new((mb_compress_t)c, 1, threads, mem, &s, &err));
+         assert_true(mb_compress_sink_new((mb_compress_t) c, 1, threads, mem, &s, &err));
          assert_true(mb_sink_write(s, data, n, &err));
          mb_sink_destroy(s);
       }
@@ -665,7 +665,7 @@ static void test_destroy_without_close(void **state)
 static void test_names_and_levels(void **state)
 {
    mb_compress_t c = MB_COMPRESS_NONE;
-   (void)state;
+   (void) state;
 
    assert_true(mb_compress_parse("gzip", &c));
    assert_int_equal(c, MB_COMPRESS_GZIP);

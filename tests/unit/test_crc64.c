@@ -28,7 +28,7 @@ static uint64_t reference_crc(uint64_t crc, const uint8_t *p, size_t n)
 
 static void test_vectors(void **state)
 {
-   (void)state;
+   (void) state;
    assert_true(mb_crc64_update(0, "", 0) == 0);
    assert_true(mb_crc64_update(0, NULL, 0) == 0);
    assert_true(mb_crc64_update(0, "a", 1) == 0x330284772E652B05ull);
@@ -38,7 +38,7 @@ static void test_vectors(void **state)
 static void test_archive_documents(void **state)
 {
    bytes_t d = {0};
-   (void)state;
+   (void) state;
 
    bytes_put_hex(&d, V_DOC1 V_DOC2);
    assert_true(mb_crc64_update(0, d.data, 14) == 0xF3EA61436A4459FEull);
@@ -46,7 +46,7 @@ static void test_archive_documents(void **state)
    assert_true(mb_crc64_update(mb_crc64_update(0, d.data, 14), d.data + 14, 14) ==
                0x0F51DD249EE42E7Dull);
    /* stored as the int64 bit pattern */
-   assert_true((int64_t)0x0F51DD249EE42E7Dull == 1103906533036797565ll);
+   assert_true((int64_t) 0x0F51DD249EE42E7Dull == 1103906533036797565ll);
    bytes_free(&d);
 }
 
@@ -56,12 +56,12 @@ static void test_piecewise_equals_one_shot(void **state)
    uint8_t *buf = malloc(N);
    uint64_t whole, crc;
    uint32_t x = 12345;
-   (void)state;
+   (void) state;
 
    assert_non_null(buf);
    for (size_t i = 0; i < N; i++) {
       x = x * 1103515245u + 12345u;
-      buf[i] = (uint8_t)(x >> 16);
+      buf[i] = (uint8_t) (x >> 16);
    }
    whole = mb_crc64_update(0, buf, N);
    assert_true(whole == reference_crc(0, buf, N));

@@ -8,7 +8,7 @@
 static void test_set_prefix_recode(void **state)
 {
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    memset(&err, 0, sizeof err);
    mb_error_set(&err, MB_EXIT_CORRUPT, "bad %s at %d", "thing", 7);
@@ -27,7 +27,7 @@ static void test_long_messages_are_cut(void **state)
 {
    mb_error_t err;
    char big[1000];
-   (void)state;
+   (void) state;
 
    memset(big, 'x', sizeof big - 1);
    big[sizeof big - 1] = '\0';
@@ -42,7 +42,7 @@ static void test_errno(void **state)
 {
    mb_error_t err;
    char want[300];
-   (void)state;
+   (void) state;
 
    mb_error_errno(&err, ENOENT, "cannot open '%s'", "/nope");
    snprintf(want, sizeof want, "cannot open '/nope': %s", strerror(ENOENT));
@@ -52,7 +52,7 @@ static void test_errno(void **state)
 static void test_driver_errors(void **state)
 {
    bson_error_t e;
-   (void)state;
+   (void) state;
 
    memset(&e, 0, sizeof e);
    e.domain = 15; /* server selection */

@@ -13,7 +13,7 @@ static char g_dir[64];
 
 static int setup(void **state)
 {
-   (void)state;
+   (void) state;
    snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-file-XXXXXX");
    return mkdtemp(g_dir) ? 0 : -1;
 }
@@ -21,7 +21,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
    char cmd[128];
-   (void)state;
+   (void) state;
    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
    return system(cmd) == 0 ? 0 : -1;
 }
@@ -47,12 +47,12 @@ static char *slurp(const char *path, size_t *len)
    assert_int_equal(fseek(f, 0, SEEK_END), 0);
    n = ftell(f);
    rewind(f);
-   data = malloc((size_t)n + 1);
+   data = malloc((size_t) n + 1);
    assert_non_null(data);
-   assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+   assert_int_equal(fread(data, 1, (size_t) n, f), (size_t) n);
    data[n] = '\0';
    fclose(f);
-   *len = (size_t)n;
+   *len = (size_t) n;
    return data;
 }
 
@@ -63,7 +63,7 @@ static void test_partial_then_rename(void **state)
    mb_error_t err;
    char *data;
    size_t len;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "out.archive");
    snprintf(partial, sizeof partial, "%s.partial", path);
@@ -95,7 +95,7 @@ static void test_overwrite_existing_only_on_close(void **state)
    mb_error_t err;
    char *data;
    size_t len;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "existing");
    assert_true(mb_file_write_atomic(path, "old", 3, &err));
@@ -125,7 +125,7 @@ static void test_destroy_without_close_removes_partial(void **state)
    char path[128], partial[140];
    mb_sink_t *s = NULL;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "abandoned");
    snprintf(partial, sizeof partial, "%s.partial", path);
@@ -142,7 +142,7 @@ static void test_dev_null_written_directly(void **state)
    mb_sink_t *s = NULL;
    mb_error_t err;
    char buf[4096];
-   (void)state;
+   (void) state;
 
    memset(buf, 'z', sizeof buf);
    assert_true(mb_file_sink_open("/dev/null", &s, &err));
@@ -166,7 +166,7 @@ static void test_fifo_written_directly(void **state)
    mb_sink_t *s = NULL;
    mb_error_t err;
    int rfd;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "fifo");
    snprintf(partial, sizeof partial, "%s.partial", path);
@@ -188,7 +188,7 @@ static void test_missing_directory(void **state)
    char path[128], want[300];
    mb_sink_t *s = NULL;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "no/such/dir/out.archive");
    assert_false(mb_file_sink_open(path, &s, &err));
@@ -205,7 +205,7 @@ static void test_unwritable_directory(void **state)
    char dir[128], path[160], want[300];
    mb_sink_t *s = NULL;
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    if (geteuid() == 0) {
       skip(); /* root writes anywhere */
@@ -224,7 +224,7 @@ static void test_directory_as_output(void **state)
    mb_sink_t *s = NULL;
    mb_error_t err;
    char want[200];
-   (void)state;
+   (void) state;
 
    assert_false(mb_file_sink_open(g_dir, &s, &err));
    snprintf(want, sizeof want, "cannot write '%s': it is a directory; give a file name", g_dir);
@@ -237,7 +237,7 @@ static void test_source(void **state)
    mb_source_t *src = NULL;
    mb_error_t err;
    size_t got;
-   (void)state;
+   (void) state;
 
    path_in_dir(path, sizeof path, "input");
    assert_true(mb_file_write_atomic(path, "0123456789", 10, &err));
@@ -264,7 +264,7 @@ static void test_disk_full(void **state)
    mb_sink_t *s = NULL;
    mb_error_t err;
    char want[300];
-   (void)state;
+   (void) state;
 
    if (!exists("/dev/full")) {
       skip();

@@ -7,7 +7,7 @@
 
 static void test_ns_kind(void **state)
 {
-   (void)state;
+   (void) state;
    assert_int_equal(mb_archive_ns_kind("", "oplog"), MB_NS_OPLOG);
    assert_int_equal(mb_archive_ns_kind("local", "oplog"), MB_NS_REGULAR);
    assert_int_equal(mb_archive_ns_kind("", "oplog.rs"), MB_NS_REGULAR);
@@ -26,7 +26,7 @@ static void test_ns_kind(void **state)
 static void test_parse_version(void **state)
 {
    int a = -1, b = -1, c = -1;
-   (void)state;
+   (void) state;
 
    assert_true(mb_archive_parse_version("7.0.14", &a, &b, &c));
    assert_int_equal(a, 7);
@@ -61,7 +61,7 @@ static void check_data_collection(const char *coll, const char *type, const char
 
 static void test_data_collection(void **state)
 {
-   (void)state;
+   (void) state;
    check_data_collection("c", "collection", "7.0.14", "c");
    check_data_collection("c", "", "7.0.14", "c");
    check_data_collection("c", NULL, NULL, "c");

@@ -15,7 +15,7 @@ static void check_mask_uri(const char *uri, const char *want)
 
 static void test_mask_uri(void **state)
 {
-   (void)state;
+   (void) state;
    check_mask_uri("mongodb://user:secret@localhost:27017/admin",
                   "mongodb://user:***@localhost:27017/admin");
    check_mask_uri("mongodb+srv://u:p@cluster0.example.net/?retryWrites=true",
@@ -39,7 +39,7 @@ static void test_mask_uri(void **state)
 static void test_mask_uri_small_output(void **state)
 {
    char out[16];
-   (void)state;
+   (void) state;
 
    mb_log_mask_uri("mongodb://user:secret@localhost:27017/admin", out, sizeof out);
    assert_int_equal(strlen(out), sizeof out - 1);
@@ -54,7 +54,7 @@ static void test_mask_uri_small_output(void **state)
 static void test_mask_secrets(void **state)
 {
    char s[128];
-   (void)state;
+   (void) state;
 
    mb_log_add_secret("hunter2");
    mb_log_add_secret("");
@@ -95,9 +95,9 @@ static char *capture_stderr(void (*fn)(void))
    close(saved);
    size = lseek(fd, 0, SEEK_END);
    assert_true(size >= 0);
-   text = calloc(1, (size_t)size + 1);
+   text = calloc(1, (size_t) size + 1);
    assert_non_null(text);
-   assert_int_equal(pread(fd, text, (size_t)size, 0), size);
+   assert_int_equal(pread(fd, text, (size_t) size, 0), size);
    close(fd);
    return text;
 }
@@ -125,7 +125,7 @@ static void log_text_lines(void)
 static void test_text_lines(void **state)
 {
    char *out;
-   (void)state;
+   (void) state;
 
    mb_log_add_secret("s3cr3t-token");
    out = capture_stderr(log_text_lines);
@@ -153,7 +153,7 @@ static void test_json_lines(void **state)
    bson_t *doc;
    bson_error_t berr;
    bson_iter_t it;
-   (void)state;
+   (void) state;
 
    mb_log_add_secret("s3cr3t-token");
    out = capture_stderr(log_json_line);
@@ -161,7 +161,7 @@ static void test_json_lines(void **state)
    assert_non_null(nl);
    assert_string_equal(nl + 1, "");
    *nl = '\0';
-   doc = bson_new_from_json((const uint8_t *)out, -1, &berr);
+   doc = bson_new_from_json((const uint8_t *) out, -1, &berr);
    if (!doc) {
       fail_msg("not JSON: %s (%s)", out, berr.message);
    }
@@ -189,7 +189,7 @@ static void test_long_line_is_one_line(void **state)
 {
    char *out;
    size_t n;
-   (void)state;
+   (void) state;
 
    out = capture_stderr(log_long_line);
    n = strlen(out);
@@ -202,7 +202,7 @@ static void test_long_line_is_one_line(void **state)
 static void test_level_parse(void **state)
 {
    mb_log_level_t l = MB_LOG_INFO;
-   (void)state;
+   (void) state;
 
    assert_true(mb_log_level_parse("error", &l));
    assert_int_equal(l, MB_LOG_ERROR);

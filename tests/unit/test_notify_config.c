@@ -45,7 +45,7 @@ static void test_defaults(void **state)
    const char *kv[] = {NULL};
    mb_notify_config_t c;
    char buf[256];
-   (void)state;
+   (void) state;
 
    load_ok(kv, &c);
    assert_false(mb_notify_any_enabled(&c));
@@ -86,7 +86,7 @@ static void test_full_email(void **state)
                        NULL};
    mb_notify_config_t c;
    char buf[512];
-   (void)state;
+   (void) state;
 
    load_ok(kv, &c);
    assert_true(c.email && c.smtp_secure && !c.smtp_allow_insecure);
@@ -99,7 +99,7 @@ static void test_full_email(void **state)
    assert_int_equal(c.timeout_ms, 2500);
    assert_int_equal(c.retries, 0);
    for (int i = 0; i < MB_NOTIFY_NCHANNELS; i++) {
-      assert_true(mb_notify_enabled(&c, (mb_notify_channel_t)i));
+      assert_true(mb_notify_enabled(&c, (mb_notify_channel_t) i));
    }
    mb_notify_config_summary(&c, buf, sizeof buf);
    assert_string_equal(buf, "email to 2 recipients via mail.example.com:465 (implicit TLS), "
@@ -130,7 +130,7 @@ static void test_starttls_summary(void **state)
                         "a@example.com", NULL};
    mb_notify_config_t c;
    char buf[256];
-   (void)state;
+   (void) state;
 
    load_ok(kv, &c);
    assert_int_equal(c.smtp_port, 587);
@@ -146,7 +146,7 @@ static void test_starttls_summary(void **state)
 
 static void test_email_problems(void **state)
 {
-   (void)state;
+   (void) state;
    load_fails(
        (const char *[]){"ENABLE_EMAIL_NOTIFICATIONS", "true", "SMTP_FROM", "b@example.com", NULL},
        "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true; NOTIFICATION_EMAILS "
@@ -177,7 +177,7 @@ static void test_email_problems(void **state)
 
 static void test_value_problems(void **state)
 {
-   (void)state;
+   (void) state;
    load_fails((const char *[]){"ENABLE_EMAIL_NOTIFICATIONS", "maybe", NULL},
               "ENABLE_EMAIL_NOTIFICATIONS must be true or false, not 'maybe'");
    load_fails((const char *[]){"SMTP_PORT", "70000", NULL},
@@ -214,7 +214,7 @@ static void test_templates(void **state)
 {
    char dir[] = "/tmp/mbnotifyXXXXXX", good[64], bad[64], msg[512];
    mb_notify_config_t c;
-   (void)state;
+   (void) state;
 
    assert_non_null(mkdtemp(dir));
    snprintf(good, sizeof good, "%s/good.txt", dir);

@@ -9,7 +9,7 @@
 static bson_t *parse(const char *json)
 {
    bson_error_t e;
-   bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
+   bson_t *b = bson_new_from_json((const uint8_t *) json, -1, &e);
 
    if (!b) {
       fail_msg("not JSON (%s): %s", e.message, json);
@@ -55,7 +55,7 @@ static void test_report_json_success(void **state)
    mb_report_t *r = NULL;
    char *json;
    bson_t *b;
-   (void)state;
+   (void) state;
 
    mb_report_sample(false, "UTC", &r);
    r->started = 1704067200;
@@ -99,7 +99,7 @@ static void test_report_json_failure_and_secrets(void **state)
    mb_report_t *r = NULL;
    char *json;
    bson_t *b;
-   (void)state;
+   (void) state;
 
    mb_log_add_secret("Sup3rS3cretT0ken");
    mb_report_new(&r);
@@ -153,7 +153,7 @@ static void test_discord_success(void **state)
    mb_report_t *r = NULL;
    char *json;
    bson_t *b;
-   (void)state;
+   (void) state;
 
    mb_report_sample(false, "Europe/Paris", &r);
    r->started = 1704067200;
@@ -189,7 +189,7 @@ static void test_discord_failure_and_limits(void **state)
    bson_t *b;
    const char *desc;
    size_t chars = 0;
-   (void)state;
+   (void) state;
 
    memset(err, 'e', 5000);
    memcpy(err + 4090, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8); /* UTF-8 at the cut */
@@ -204,7 +204,7 @@ static void test_discord_failure_and_limits(void **state)
    assert_string_equal(field_value(b, "Status"), "failure");
    desc = str_at(b, "embeds.0.description");
    for (const char *p = desc; *p; p++) {
-      chars += ((unsigned char)*p & 0xC0) != 0x80;
+      chars += ((unsigned char) *p & 0xC0) != 0x80;
    }
    assert_int_equal(chars, 4096);
    assert_string_equal(desc + strlen(desc) - 3, "\xe2\x80\xa6");
@@ -218,7 +218,7 @@ static void test_discord_failure_and_limits(void **state)
 static void test_urls(void **state)
 {
    char buf[256], *u;
-   (void)state;
+   (void) state;
 
    u = mb_healthcheck_url("https://hc-ping.com/abc", "start");
    assert_string_equal(u, "https://hc-ping.com/abc/start");
@@ -244,7 +244,7 @@ static void test_urls(void **state)
 static void test_formatting(void **state)
 {
    char buf[64];
-   (void)state;
+   (void) state;
 
    mb_report_format_bytes(0, buf, sizeof buf);
    assert_string_equal(buf, "0 B");
@@ -282,7 +282,7 @@ static void test_slowest(void **state)
 {
    mb_report_t *r = NULL;
    size_t idx[2];
-   (void)state;
+   (void) state;
 
    mb_report_new(&r);
    assert_int_equal(mb_report_slowest(r, idx, 2), 0);

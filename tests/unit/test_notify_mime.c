@@ -18,7 +18,7 @@ static char *build(const mb_mime_msg_t *m)
       fail_msg("mb_mime_build: %s", err.message);
    }
    mb_buf_append(&b, "", 1, NULL);
-   s = bson_strdup((const char *)b.data);
+   s = bson_strdup((const char *) b.data);
    mb_buf_destroy(&b);
    return s;
 }
@@ -36,7 +36,7 @@ static void test_exact_message(void **state)
                       "<1704067200.00ff@example.com>",
                       "=_mongobak_0123"};
    char *s;
-   (void)state;
+   (void) state;
 
    s = build(&m);
    assert_string_equal(s, "Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n"
@@ -82,7 +82,7 @@ static void test_encoded_subject_and_sender(void **state)
                       "<x@example.com>",
                       "=_b"};
    char *s;
-   (void)state;
+   (void) state;
 
    s = build(&m);
    assert_non_null(
@@ -108,7 +108,7 @@ static void test_header_folding_and_quoting(void **state)
                       "<x@example.com>",
                       "=_b"};
    char *s;
-   (void)state;
+   (void) state;
 
    s = build(&m);
    assert_non_null(strstr(s, "\r\nFrom: \"Ops, Backups\" <b@example.com>\r\n"));
@@ -127,7 +127,7 @@ static void test_header_injection(void **state)
                       "<x@example.com>", "=_b"};
    mb_error_t err;
    mb_buf_t b;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 1 << 20);
    assert_false(mb_mime_build(&m, &b, &err));
@@ -143,14 +143,14 @@ static void check_qp(const char *in, const char *want)
    mb_buf_init(&b, 1 << 20);
    assert_true(mb_mime_append_qp(&b, in, &err));
    mb_buf_append(&b, "", 1, NULL);
-   assert_string_equal((const char *)b.data, want);
+   assert_string_equal((const char *) b.data, want);
    mb_buf_destroy(&b);
 }
 
 static void test_quoted_printable(void **state)
 {
    char longline[200], want[260];
-   (void)state;
+   (void) state;
 
    check_qp("a=b", "a=3Db");
    check_qp("caf\xc3\xa9", "caf=C3=A9");
@@ -202,7 +202,7 @@ static void check_bad_mailbox(const char *in, const char *msg)
 
 static void test_mailboxes(void **state)
 {
-   (void)state;
+   (void) state;
    check_mailbox("a@b.c", "", "a@b.c");
    check_mailbox("  a@b.c ", "", "a@b.c");
    check_mailbox("Backups <a@b.c>", "Backups", "a@b.c");
@@ -218,7 +218,7 @@ static void test_mailboxes(void **state)
 static void test_helpers(void **state)
 {
    char buf[128];
-   (void)state;
+   (void) state;
 
    mb_mime_date(1709251199, buf, sizeof buf);
    assert_string_equal(buf, "Thu, 29 Feb 2024 23:59:59 +0000");
@@ -257,8 +257,8 @@ static void qp_decode(char *s)
       if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
          s += 3;
 
-      } else if (s[0] == '=' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-         *o++ = (char)(hex_nibble(s[1]) << 4 | hex_nibble(s[2]));
+      } else if (s[0] == '=' && isxdigit((unsigned char) s[1]) && isxdigit((unsigned char) s[2])) {
+         *o++ = (char) (hex_nibble(s[1]) << 4 | hex_nibble(s[2]));
          s += 3;
       } else {
          *o++ = *s++;
@@ -276,7 +276,7 @@ static void test_email_of_report(void **state)
    mb_error_t err;
    mb_buf_t b;
    const char *s;
-   (void)state;
+   (void) state;
 
    mb_notify_config_init(&c);
    c.smtp_from = "mongobak <backup@example.com>";
@@ -291,9 +291,9 @@ static void test_email_of_report(void **state)
          fail_msg("a bare LF at byte %zu", i);
       }
    }
-   unfold_headers((char *)b.data);
-   qp_decode((char *)b.data);
-   s = (const char *)b.data;
+   unfold_headers((char *) b.data);
+   qp_decode((char *) b.data);
+   s = (const char *) b.data;
    assert_non_null(strstr(s, "Subject: [test] mongobak: backup succeeded on "));
    assert_non_null(strstr(s, "(52.0 MB, 41.8 s)\r\n"));
    assert_non_null(strstr(s, "Content-Type: text/plain; charset=utf-8\r\n"));

@@ -34,7 +34,7 @@ static void check(const char *tpl, bool html, const char *want)
       fail_msg("render of '%s' failed: %s", tpl, err.message);
    }
    mb_buf_append(&b, "", 1, NULL);
-   assert_string_equal((const char *)b.data, want);
+   assert_string_equal((const char *) b.data, want);
    mb_buf_destroy(&b);
    mb_tpl_vars_destroy(v);
 }
@@ -54,7 +54,7 @@ static void check_error(const char *tpl, bool strict, const char *want)
 
 static void test_values(void **state)
 {
-   (void)state;
+   (void) state;
    check("", false, "");
    check("no tags", false, "no tags");
    check("host {{host}}!", false, "host db1!");
@@ -69,7 +69,7 @@ static void test_values(void **state)
 
 static void test_sections(void **state)
 {
-   (void)state;
+   (void) state;
    check("{{#list}}[{{name}}@{{host}}]{{/list}}", false, "[a.b@db1][c.d@inner]");
    check("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}", false, "Y");
    check("{{^yes}}Y{{/yes}}{{^no}}N{{/no}}", false, "N");
@@ -79,7 +79,7 @@ static void test_sections(void **state)
 
 static void test_standalone_lines(void **state)
 {
-   (void)state;
+   (void) state;
    check("a\n{{#list}}\n- {{name}}\n{{/list}}\nb\n", false, "a\n- a.b\n- c.d\nb\n");
    check("a\n  {{#no}}  \nhidden\n  {{/no}}\nb", false, "a\nb");
    check("a\r\n{{#yes}}\r\nshown\r\n{{/yes}}\r\n", false, "a\r\nshown\r\n");
@@ -92,7 +92,7 @@ static void test_standalone_lines(void **state)
 
 static void test_errors(void **state)
 {
-   (void)state;
+   (void) state;
    check_error("line 1\n{{#list}}\nunclosed", true, "line 2: {{#list}} is never closed");
    check_error("{{#list}}{{/yes}}", true, "line 1: {{/yes}} does not close an open section");
    check_error("ok\n\n{{/list}}", true, "line 3: {{/list}} does not close an open section");
@@ -108,7 +108,7 @@ static void test_lenient(void **state)
    mb_tpl_vars_t *v = sample_vars();
    mb_error_t err;
    mb_buf_t b;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 1 << 20);
    assert_true(mb_tpl_render("[{{nosuch}}]{{#nosuch}}x{{/nosuch}}", v, false, false, &b, &err));
@@ -125,7 +125,7 @@ static void test_ceiling(void **state)
    mb_tpl_vars_t *v = sample_vars();
    mb_error_t err;
    mb_buf_t b;
-   (void)state;
+   (void) state;
 
    mb_buf_init(&b, 8);
    assert_false(mb_tpl_render("{{html}}{{html}}", v, false, true, &b, &err));

@@ -5,7 +5,7 @@
 
 static void test_literal(void **state)
 {
-   (void)state;
+   (void) state;
    assert_true(mb_ns_match("db.coll", "db.coll"));
    assert_false(mb_ns_match("db.coll", "db.col"));
    assert_false(mb_ns_match("db.col", "db.coll"));
@@ -17,7 +17,7 @@ static void test_literal(void **state)
 
 static void test_star(void **state)
 {
-   (void)state;
+   (void) state;
    assert_true(mb_ns_match("*", ""));
    assert_true(mb_ns_match("*", "anything.at.all"));
    assert_true(mb_ns_match("db.*", "db.c"));
@@ -43,7 +43,7 @@ static void test_star(void **state)
 
 static void test_escape(void **state)
 {
-   (void)state;
+   (void) state;
    assert_true(mb_ns_match("d\\*b.c", "d*b.c"));
    assert_false(mb_ns_match("d\\*b.c", "dxb.c"));
    assert_false(mb_ns_match("d\\*b.c", "db.c"));
@@ -61,7 +61,7 @@ static void test_escape(void **state)
 static void test_long_inputs(void **state)
 {
    char s[4001], p[64];
-   (void)state;
+   (void) state;
 
    memset(s, 'a', 4000);
    s[4000] = '\0';

@@ -37,7 +37,7 @@ static void split_ns(const char *ns, char *db, char *coll)
 {
    const char *dot = strchr(ns, '.');
    assert_non_null(dot);
-   snprintf(db, 64, "%.*s", (int)(dot - ns), ns);
+   snprintf(db, 64, "%.*s", (int) (dot - ns), ns);
    snprintf(coll, 64, "%s", dot + 1);
 }
 
@@ -74,7 +74,7 @@ static void put_ns_header(bytes_t *b, const char *ns, bool eof, uint64_t crc)
    BSON_APPEND_UTF8(&h, "db", db);
    BSON_APPEND_UTF8(&h, "collection", coll);
    BSON_APPEND_BOOL(&h, "EOF", eof);
-   BSON_APPEND_INT64(&h, "CRC", (int64_t)crc);
+   BSON_APPEND_INT64(&h, "CRC", (int64_t) crc);
    put_bson(b, &h);
    bson_destroy(&h);
 }
@@ -212,9 +212,9 @@ typedef struct {
 
 static bool trickle_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
 {
-   trickle_t *t = (trickle_t *)s;
+   trickle_t *t = (trickle_t *) s;
    size_t n = t->len - t->pos;
-   (void)err;
+   (void) err;
    n = n < cap ? n : cap;
    n = n < t->step ? n : t->step;
    memcpy(buf, t->p + t->pos, n);
@@ -225,7 +225,7 @@ static bool trickle_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_
 
 static void trickle_destroy(mb_source_t *s)
 {
-   (void)s;
+   (void) s;
 }
 
 static trickle_t trickle(const uint8_t *p, size_t len, size_t step)
@@ -246,7 +246,7 @@ static void test_vector_508_events(void **state)
    mb_error_t err;
    const mb_archive_prelude_t *p;
    const mb_archive_ns_t *n;
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    assert_true(mb_mem_source_new(b.data, b.len, &src, &err));
@@ -311,7 +311,7 @@ static void test_vector_508_in_small_reads(void **state)
    bytes_t b = {0};
    mb_error_t err;
    trace_t t;
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    for (size_t step = 1; step <= 17; step++) {
@@ -330,7 +330,7 @@ static void test_truncation_at_every_offset(void **state)
    bytes_t b = {0};
    mb_error_t err;
    trace_t t;
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    for (size_t len = 0; len < b.len; len++) {
@@ -362,7 +362,7 @@ static void test_truncation_at_every_offset(void **state)
 static void test_truncation_messages(void **state)
 {
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    b.len = 4;
@@ -396,7 +396,7 @@ static void test_truncation_messages(void **state)
 static void test_bad_magic(void **state)
 {
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    b.data[0] = 0x6c;
@@ -420,7 +420,7 @@ static void test_bad_magic(void **state)
 static void test_short_stream(void **state)
 {
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    expect_error(&b, MB_EXIT_NOT_ARCHIVE, "not a mongodump archive: the stream has only 0 bytes");
    bytes_put_hex(&b, "6de299");
@@ -431,7 +431,7 @@ static void test_short_stream(void **state)
 static void test_prelude_without_header(void **state)
 {
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    bytes_put_hex(&b, V_MAGIC V_TERM);
    expect_corrupt(&b, 4, "the prelude has no header document");
@@ -442,7 +442,7 @@ static void check_header_field(const char *key, void (*add)(bson_t *h), const ch
 {
    bytes_t b = {0};
    bson_t h = BSON_INITIALIZER;
-   (void)key;
+   (void) key;
 
    bytes_put_hex(&b, V_MAGIC);
    add(&h);
@@ -505,7 +505,7 @@ static void hdr_version_array(bson_t *h)
 
 static void test_prelude_header_field_types(void **state)
 {
-   (void)state;
+   (void) state;
    check_header_field("cc", hdr_cc_string,
                       "prelude header field 'concurrent_collections' has type string");
    check_header_field("cc", hdr_cc_fraction,
@@ -537,7 +537,7 @@ static void test_prelude_header_lenient(void **state)
    const mb_archive_prelude_t *p;
    const char *const *warnings;
    trace_t t;
-   (void)state;
+   (void) state;
 
    bytes_put_hex(&b, V_MAGIC);
    BSON_APPEND_DOUBLE(&h, "concurrent_collections", 2.0);
@@ -663,7 +663,7 @@ static void entry_duplicate(bson_t *m)
 
 static void test_prelude_entry_field_types(void **state)
 {
-   (void)state;
+   (void) state;
    check_entry(entry_db_int, "prelude entry field 'db' has type int32");
    check_entry(entry_coll_bool, "prelude entry field 'collection' has type bool");
    check_entry(entry_metadata_doc, "prelude entry field 'metadata' has type document");
@@ -685,7 +685,7 @@ static void test_prelude_entries_lenient(void **state)
    trace_t t;
    uint64_t crc = 0;
    size_t at;
-   (void)state;
+   (void) state;
 
    bytes_put_hex(&b, V_MAGIC);
    put_header(&b, 4, "7.0.14");
@@ -756,7 +756,7 @@ static void test_consecutive_terminators(void **state)
    bytes_t b = {0};
    size_t at;
    uint64_t crc = 0;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    at = b.len;
@@ -790,7 +790,7 @@ static void test_bad_document_length(void **state)
    size_t at;
    uint64_t crc = 0;
    char detail[120];
-   (void)state;
+   (void) state;
 
    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
       b.len = 0;
@@ -827,7 +827,7 @@ static void test_bad_document_length(void **state)
 static void test_missing_trailing_nul(void **state)
 {
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    b.data[0x1a1 + 13] = 0x01;
@@ -907,12 +907,12 @@ static void nsh_no_collection(bson_t *h)
 
 static void nsh_empty(bson_t *h)
 {
-   (void)h;
+   (void) h;
 }
 
 static void test_namespace_header_strictness(void **state)
 {
-   (void)state;
+   (void) state;
    check_ns_header(nsh_crc_int32, "namespace header field 'CRC' must be int64, not int32");
    check_ns_header(nsh_unknown_key, "namespace header has unknown field 'x'");
    check_ns_header(nsh_db_int, "namespace header field 'db' must be string, not int32");
@@ -928,7 +928,7 @@ static void append_bad_string(bytes_t *b, const bson_t *d)
 {
    /* d's elements, then a string element claiming 0x7fffffff bytes, then the final NUL */
    static const uint8_t bad[] = {0x02, 'z', 0, 0xff, 0xff, 0xff, 0x7f, 0};
-   uint32_t total = d->len + (uint32_t)sizeof bad;
+   uint32_t total = d->len + (uint32_t) sizeof bad;
    bytes_put_u32(b, total);
    bytes_put(b, bson_get_data(d) + 4, d->len - 5);
    bytes_put(b, bad, sizeof bad);
@@ -941,7 +941,7 @@ static void test_damaged_header_documents(void **state)
    bytes_t b = {0};
    bson_t h = BSON_INITIALIZER;
    size_t at;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    at = b.len;
@@ -983,7 +983,7 @@ static void test_namespace_header_defaults(void **state)
    bytes_t b = {0};
    bson_t h = BSON_INITIALIZER;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    BSON_APPEND_UTF8(&h, "collection", "oplog");
@@ -1003,13 +1003,13 @@ static void test_crc_mismatch(void **state)
    bytes_t b = {0};
    char detail[200];
    uint64_t crc;
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    b.data[0x1a1 + 9] = 0x03; /* doc 1 becomes {_id: 3} */
    crc = mb_crc64_update(0, b.data + 0x1a1, 28);
    snprintf(detail, sizeof detail, "CRC mismatch for namespace 'test.c', %llu!=1103906533036797565",
-            (unsigned long long)crc);
+            (unsigned long long) crc);
    expect_corrupt(&b, 0x1c1, detail);
    bytes_free(&b);
 
@@ -1035,7 +1035,7 @@ static void test_crc_across_segments(void **state)
    bytes_t b = {0};
    uint64_t ca = 0, cb = 0;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 2);
    put_segment(&b, "test.a", 1, 2, &ca);
@@ -1058,7 +1058,7 @@ static void test_reopen_after_eof(void **state)
    static const char *const names[] = {"test.c"};
    bytes_t b = {0};
    size_t at;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    put_namespace(&b, "test.c", 1);
@@ -1080,7 +1080,7 @@ static void test_namespace_not_in_prelude(void **state)
    static const char *const names[] = {"test.c"};
    bytes_t b = {0};
    size_t at;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    put_namespace(&b, "test.c", 1);
@@ -1099,7 +1099,7 @@ static void test_prelude_namespace_never_seen(void **state)
 {
    static const char *const names[] = {"test.c", "test.d", "test.e"};
    bytes_t b = {0};
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 3);
    put_namespace(&b, "test.d", 1);
@@ -1114,7 +1114,7 @@ static void test_namespace_unfinished(void **state)
    static const char *const names[] = {"test.c", "test.d", "test.e"};
    bytes_t b = {0};
    uint64_t crc = 0;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 3);
    put_segment(&b, "test.c", 1, 1, &crc);
@@ -1130,7 +1130,7 @@ static void test_data_after_eof_header(void **state)
    bytes_t b = {0};
    uint64_t crc = 0;
    size_t at;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    put_segment(&b, "test.c", 1, 1, &crc);
@@ -1152,7 +1152,7 @@ static void test_too_many_open_namespaces(void **state)
    uint64_t crc = 0;
    size_t at;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 1, names, 2);
    put_segment(&b, "test.a", 1, 1, &crc);
@@ -1195,7 +1195,7 @@ static void test_oplog_must_be_last(void **state)
    bytes_t b = {0};
    size_t at;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 3);
    put_namespace(&b, "admin.system.version", 1);
@@ -1229,7 +1229,7 @@ static void test_eof_only_and_empty_segments(void **state)
    uint64_t crc = 0;
    size_t at;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 2);
    put_eof(&b, "test.a", 0);
@@ -1259,7 +1259,7 @@ static void test_invalid_bson_document(void **state)
    size_t at;
    mb_error_t err;
    trace_t t;
-   (void)state;
+   (void) state;
 
    put_prelude(&b, 4, names, 1);
    put_ns_header(&b, "test.c", false, 0);
@@ -1287,7 +1287,7 @@ static void test_max_document_in_small_reads(void **state)
    uint64_t crc;
    mb_error_t err;
    trace_t t;
-   (void)state;
+   (void) state;
 
    blob = calloc(1, payload);
    assert_non_null(blob);
@@ -1323,7 +1323,7 @@ typedef struct {
 
 static bool failing_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
 {
-   failing_source_t *f = (failing_source_t *)s;
+   failing_source_t *f = (failing_source_t *) s;
    size_t n = f->len - f->pos < cap ? f->len - f->pos : cap;
    if (n == 0) {
       mb_error_set(err, MB_EXIT_IO, "cannot read 'x.archive': Input/output error");
@@ -1337,14 +1337,14 @@ static bool failing_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_
 
 static void failing_destroy(mb_source_t *s)
 {
-   (void)s;
+   (void) s;
 }
 
 static void test_source_error_propagates(void **state)
 {
    bytes_t b = {0};
    mb_error_t err;
-   (void)state;
+   (void) state;
 
    vector_508(&b);
    for (size_t cut = 0; cut < b.len; cut += 50) {
@@ -1399,7 +1399,7 @@ static void read_alltypes(const char *path, mb_compress_t want_kind)
       assert_string_equal(n->db, "db0");
       assert_string_equal(n->type, "collection");
       assert_int_equal(n->kind, MB_NS_REGULAR);
-      meta = bson_new_from_json((const uint8_t *)n->metadata, -1, &berr);
+      meta = bson_new_from_json((const uint8_t *) n->metadata, -1, &berr);
       if (!meta) {
          fail_msg("metadata of %s is not JSON: %s", n->collection, berr.message);
       }
@@ -1493,14 +1493,14 @@ static void check_min_max_keys(void)
 
 static void test_real_mongodump_archive(void **state)
 {
-   (void)state;
+   (void) state;
    read_alltypes(SHARED_TESTDATA "mongodump-alltypes.archive", MB_COMPRESS_NONE);
    check_min_max_keys();
 }
 
 static void test_real_mongodump_archive_gzip(void **state)
 {
-   (void)state;
+   (void) state;
    read_alltypes(SHARED_TESTDATA "mongodump-alltypes.archive.gz", MB_COMPRESS_GZIP);
 }
 
@@ -1513,7 +1513,7 @@ static void test_real_archive_bit_flips(void **state)
    uint8_t buf[4096];
    size_t got;
    int accepted = 0, refused = 0;
-   (void)state;
+   (void) state;
 
    assert_true(mb_file_source_open(SHARED_TESTDATA "mongodump-alltypes.archive", &src, &err));
    do {

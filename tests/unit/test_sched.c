@@ -95,10 +95,14 @@ static void test_month_of_daily_runs(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_job_t job = {.dir = g_dir, .extension = "", .compression = "none", .dump = tiny_dump,
-                   .now = fake_now_job, .retention = {.max_backups = 7, .keep_weekly = 4}};
-   mb_daemon_t d = {.job = &job, .clock = &clk, .status_interval = 3600, .max_runs = 31,
-                    .on_status = on_status};
+   mb_job_t job = {.dir = g_dir,
+                   .extension = "",
+                   .compression = "none",
+                   .dump = tiny_dump,
+                   .now = fake_now_job,
+                   .retention = {.max_backups = 7, .keep_weekly = 4}};
+   mb_daemon_t d = {
+       .job = &job, .clock = &clk, .status_interval = 3600, .max_runs = 31, .on_status = on_status};
    mb_catalog_t cat;
    mb_state_t st;
    struct tm tm;
@@ -222,7 +226,8 @@ static void test_catalog_names(void **state)
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
    assert_int_equal(cat.n, 1);
    assert_false(cat.items[0].complete);
-   assert_string_equal(cat.items[0].problem, "no readable manifest (an interrupted or foreign run)");
+   assert_string_equal(cat.items[0].problem,
+                       "no readable manifest (an interrupted or foreign run)");
    mb_catalog_clear(&cat);
    bson_free(name);
 }
@@ -230,10 +235,10 @@ static void test_catalog_names(void **state)
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_month_of_daily_runs, setup_dir, remove_dir),
-      cmocka_unit_test(test_retention_keeps_newest),
-      cmocka_unit_test(test_retention_gfs),
-      cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_month_of_daily_runs, setup_dir, remove_dir),
+       cmocka_unit_test(test_retention_keeps_newest),
+       cmocka_unit_test(test_retention_gfs),
+       cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

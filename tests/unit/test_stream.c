@@ -9,7 +9,7 @@ static void test_mem_sink(void **state)
    mb_error_t err;
    const uint8_t *data;
    size_t len;
-   (void)state;
+   (void) state;
 
    assert_true(mb_mem_sink_new(8, &s, &err));
    assert_true(mb_sink_write(s, "abc", 3, &err));
@@ -33,7 +33,7 @@ static void test_mem_source(void **state)
    mb_error_t err;
    char buf[16];
    size_t got;
-   (void)state;
+   (void) state;
 
    assert_true(mb_mem_source_new(text, 10, &s, &err));
    assert_true(mb_source_read(s, buf, 3, &got, &err));
@@ -62,21 +62,21 @@ typedef struct {
 
 static bool drip_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
 {
-   drip_t *d = (drip_t *)s;
-   (void)cap;
+   drip_t *d = (drip_t *) s;
+   (void) cap;
    if (d->left == 0) {
       mb_error_set(err, MB_EXIT_IO, "injected read failure");
       return false;
    }
    d->left--;
-   *(uint8_t *)buf = 'x';
+   *(uint8_t *) buf = 'x';
    *got = 1;
    return true;
 }
 
 static void drip_destroy(mb_source_t *s)
 {
-   (void)s;
+   (void) s;
 }
 
 static void test_read_full_short_reads_and_errors(void **state)
@@ -85,7 +85,7 @@ static void test_read_full_short_reads_and_errors(void **state)
    mb_error_t err;
    char buf[8];
    size_t got = 99;
-   (void)state;
+   (void) state;
 
    assert_true(mb_source_read_full(&d.base, buf, 3, &got, &err));
    assert_int_equal(got, 3);

@@ -27,8 +27,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
    uint32_t w[64], a[8];
 
    for (int i = 0; i < 16; i++) {
-      w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-             p[4 * i + 3];
+      w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 |
+             (uint32_t) p[4 * i + 2] << 8 | p[4 * i + 3];
    }
    for (int i = 16; i < 64; i++) {
       uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
@@ -56,7 +56,7 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
    uint8_t tail[128] = {0}, digest[32];
    size_t full = len / 64 * 64, rest = len - full, tail_len = rest < 56 ? 64 : 128;
-   uint64_t bits = (uint64_t)len * 8;
+   uint64_t bits = (uint64_t) len * 8;
 
    for (size_t i = 0; i < full; i += 64) {
       sha256_block(h, data + i);
@@ -64,16 +64,16 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
    memcpy(tail, data + full, rest);
    tail[rest] = 0x80;
    for (int i = 0; i < 8; i++) {
-      tail[tail_len - 1 - (size_t)i] = (uint8_t)(bits >> (8 * i));
+      tail[tail_len - 1 - (size_t) i] = (uint8_t) (bits >> (8 * i));
    }
    for (size_t i = 0; i < tail_len; i += 64) {
       sha256_block(h, tail + i);
    }
    for (int i = 0; i < 8; i++) {
-      digest[4 * i] = (uint8_t)(h[i] >> 24);
-      digest[4 * i + 1] = (uint8_t)(h[i] >> 16);
-      digest[4 * i + 2] = (uint8_t)(h[i] >> 8);
-      digest[4 * i + 3] = (uint8_t)h[i];
+      digest[4 * i] = (uint8_t) (h[i] >> 24);
+      digest[4 * i + 1] = (uint8_t) (h[i] >> 16);
+      digest[4 * i + 2] = (uint8_t) (h[i] >> 8);
+      digest[4 * i + 3] = (uint8_t) h[i];
    }
    to_hex(digest, 32, out);
 }
@@ -81,13 +81,14 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
 static void test_sha256_itself(void **state)
 {
    char hex[65];
-   (void)state;
+   (void) state;
 
-   sha256_hex((const uint8_t *)"", 0, hex);
+   sha256_hex((const uint8_t *) "", 0, hex);
    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-   sha256_hex((const uint8_t *)"abc", 3, hex);
+   sha256_hex((const uint8_t *) "abc", 3, hex);
    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-   sha256_hex((const uint8_t *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+   sha256_hex((const uint8_t *) "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+              hex);
    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
@@ -154,7 +155,7 @@ static void test_minimal_archive(void **state)
    bytes_t want = {0};
    const uint8_t *got;
    size_t len;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    begin(&f);
@@ -178,7 +179,7 @@ static void test_vector_508(void **state)
    uint64_t ndocs, nbytes, crc;
    char sha[65];
    int id = -1;
-   (void)state;
+   (void) state;
 
    vector_508(&want);
    sha256_hex(want.data, want.len, sha);
@@ -230,7 +231,7 @@ static void test_empty_collection(void **state)
    size_t len;
    uint64_t ndocs, nbytes, crc;
    int id;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    id = add_ns(&f, "test", "empty");
@@ -260,7 +261,7 @@ static void test_interleaving_layout(void **state)
    const uint8_t *got;
    size_t len;
    int a, b;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    a = add_ns(&f, "test", "c");
@@ -289,7 +290,7 @@ static void test_header_rules(void **state)
    mb_archive_writer_t *w = NULL;
    mb_error_t err;
    mb_archive_header_t hdr = {4, "unknown", "x"};
-   (void)state;
+   (void) state;
 
    assert_true(mb_mem_sink_new(1 << 20, &sink, &err));
    assert_false(mb_archive_writer_new(sink, &hdr, &w, &err));
@@ -324,7 +325,7 @@ static void test_declaration_rules(void **state)
    fixture_t f;
    mb_error_t err;
    int id;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    add_ns(&f, "test", "c");
@@ -343,7 +344,7 @@ static void test_special_after_regular(void **state)
    fixture_t f;
    mb_error_t err;
    int reg, users;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    reg = add_ns(&f, "test", "c");
@@ -378,7 +379,7 @@ static void test_oplog_last(void **state)
    fixture_t f;
    mb_error_t err;
    int reg, reg2, oplog;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    reg = add_ns(&f, "test", "c");
@@ -402,7 +403,7 @@ static void test_concurrency_limit(void **state)
    fixture_t f;
    mb_error_t err;
    int a, b, c, users;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 2);
    users = add_ns(&f, "admin", "system.version");
@@ -437,7 +438,7 @@ static void test_end_rules(void **state)
    fixture_t f;
    mb_error_t err;
    int a, b;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    a = add_ns(&f, "test", "c");
@@ -466,7 +467,7 @@ static void test_document_checks(void **state)
    bytes_t docs = {0};
    uint64_t n, bytes, crc;
    int id;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    id = add_ns(&f, "test", "c");
@@ -523,7 +524,7 @@ static void test_max_document(void **state)
    mb_archive_event_t ev;
    mb_archive_reader_opts_t opts = {true};
    int id;
-   (void)state;
+   (void) state;
 
    /* {_id: int32, b: binary} sized to 16 MiB exactly */
    payload = MB_ARCHIVE_MAX_BSON - 22;
@@ -571,8 +572,8 @@ typedef struct {
 
 static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err)
 {
-   failing_sink_t *f = (failing_sink_t *)s;
-   (void)data;
+   failing_sink_t *f = (failing_sink_t *) s;
+   (void) data;
    if (len > f->left) {
       mb_error_set(err, MB_EXIT_IO, "injected: no space left on device");
       return false;
@@ -583,14 +584,14 @@ static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t
 
 static bool failing_close(mb_sink_t *s, mb_error_t *err)
 {
-   (void)s;
-   (void)err;
+   (void) s;
+   (void) err;
    return true;
 }
 
 static void failing_destroy(mb_sink_t *s)
 {
-   (void)s;
+   (void) s;
 }
 
 static void test_sink_failure_propagates(void **state)
@@ -602,13 +603,13 @@ static void test_sink_failure_propagates(void **state)
    uint8_t *docs;
    size_t n = 300u << 10; /* large enough to be written directly, past the buffer */
    int id;
-   (void)state;
+   (void) state;
 
    docs = calloc(1, n);
    assert_non_null(docs);
-   docs[0] = (uint8_t)n;
-   docs[1] = (uint8_t)(n >> 8);
-   docs[2] = (uint8_t)(n >> 16); /* only the framing of documents is checked */
+   docs[0] = (uint8_t) n;
+   docs[1] = (uint8_t) (n >> 8);
+   docs[2] = (uint8_t) (n >> 16); /* only the framing of documents is checked */
    assert_true(mb_archive_writer_new(&sink.base, &hdr, &w, &err));
    assert_true(mb_archive_writer_add_namespace(w, "test", "c", "", "", &id, &err));
    assert_true(mb_archive_writer_begin(w, &err));
@@ -644,7 +645,7 @@ static void test_rare_types_round_trip(void **state)
    bson_iter_t it;
    int id, ndocs = 0;
    uint64_t wdocs, wbytes, wcrc;
-   (void)state;
+   (void) state;
 
    assert_true(bson_decimal128_from_string("1234567890.123456789012345678901234", &dec));
    bson_oid_init_from_string(&oid, "0123456789abcdef01234567");
@@ -720,7 +721,7 @@ static void test_prelude_entries(void **state)
    mb_archive_reader_t *r = NULL;
    mb_archive_event_t ev;
    int ts;
-   (void)state;
+   (void) state;
 
    fixture_open(&f, 4);
    assert_true(mb_archive_writer_add_namespace(f.w, "db", "ts", "{}", "timeseries", &ts, &err));

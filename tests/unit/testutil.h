@@ -40,7 +40,7 @@ static inline void bytes_put(bytes_t *b, const void *p, size_t n)
 
 static inline void bytes_put_u32(bytes_t *b, uint32_t v)
 {
-   uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+   uint8_t le[4] = {(uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16), (uint8_t) (v >> 24)};
    bytes_put(b, le, 4);
 }
 
@@ -75,7 +75,7 @@ static inline void bytes_put_hex(bytes_t *b, const char *hex)
          continue;
       }
       assert_true(hex[1] != '\0');
-      v = (uint8_t)(hex_nibble(hex[0]) << 4 | hex_nibble(hex[1]));
+      v = (uint8_t) (hex_nibble(hex[0]) << 4 | hex_nibble(hex[1]));
       bytes_put(b, &v, 1);
       hex += 2;
    }

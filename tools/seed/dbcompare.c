@@ -20,8 +20,8 @@
 #define USAGE "usage: " PROG " URI_A DB_A URI_B DB_B [--no-indexes] [--ignore-collection NAME]..."
 #define JSON_MAX 300
 /* ceilings: test data is a few MB, so these only stop a runaway comparison */
-#define DOC_BYTES_MAX ((size_t)1 << 30)
-#define DOC_COUNT_MAX ((size_t)1 << 24)
+#define DOC_BYTES_MAX ((size_t) 1 << 30)
+#define DOC_COUNT_MAX ((size_t) 1 << 24)
 #define LIST_MAX 100000
 #define REASON_MAX 4096
 
@@ -106,7 +106,7 @@ static void reason_add(reason_t *r, const char *fmt, ...)
    n = vsnprintf(r->text + r->len, sizeof r->text - r->len, fmt, ap);
    va_end(ap);
    if (n > 0) {
-      r->len += (size_t)n;
+      r->len += (size_t) n;
    }
    if (r->len >= sizeof r->text) {
       r->len = sizeof r->text - 1;
@@ -129,7 +129,7 @@ static void to_json(const uint8_t *data, uint32_t len, char *out, size_t cap)
       memcpy(out, json, n + 1);
    } else {
       cut = JSON_MAX;
-      while (cut > 0 && ((unsigned char)json[cut] & 0xC0) == 0x80) {
+      while (cut > 0 && ((unsigned char) json[cut] & 0xC0) == 0x80) {
          cut--;
       }
       memcpy(out, json, cut);
@@ -177,12 +177,12 @@ static bool list_add(list_t *l, const char *name, bson_t *doc)
 
 static int entry_cmp(const void *x, const void *y)
 {
-   return strcmp(((const entry_t *)x)->name, ((const entry_t *)y)->name);
+   return strcmp(((const entry_t *) x)->name, ((const entry_t *) y)->name);
 }
 
 static const entry_t *list_find(const list_t *l, const char *name)
 {
-   entry_t key = {(char *)name, NULL};
+   entry_t key = {(char *) name, NULL};
 
    return l->n ? bsearch(&key, l->items, l->n, sizeof key, entry_cmp) : NULL;
 }
@@ -405,7 +405,7 @@ static void missing_names(const list_t *x, const list_t *y, const char *what, re
       if (!list_find(y, x->items[i].name) && len < sizeof names) {
          int n =
              snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", x->items[i].name);
-         len += n > 0 ? (size_t)n : 0;
+         len += n > 0 ? (size_t) n : 0;
       }
    }
    if (len) {
@@ -617,7 +617,7 @@ int main(int argc, char **argv)
    memset(&o, 0, sizeof o);
    o.a.label = "A";
    o.b.label = "B";
-   o.ignored = calloc((size_t)argc, sizeof *o.ignored);
+   o.ignored = calloc((size_t) argc, sizeof *o.ignored);
    if (!o.ignored) {
       fprintf(stderr, PROG ": error: out of memory\n");
       return 2;

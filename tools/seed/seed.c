@@ -115,18 +115,18 @@ static uint64_t rng_next(rng_t *r)
 
 static uint32_t rng_below(rng_t *r, uint32_t n)
 {
-   return (uint32_t)(rng_next(r) % n);
+   return (uint32_t) (rng_next(r) % n);
 }
 
 static int64_t rng_range(rng_t *r, int64_t lo, int64_t hi)
 {
-   return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+   return lo + (int64_t) (rng_next(r) % (uint64_t) (hi - lo + 1));
 }
 
 /* finite, never NaN and never -0.0, which FerretDB refuses or rewrites */
 static double rng_double(rng_t *r, double lo, double hi)
 {
-   double d = lo + (double)(rng_next(r) >> 11) * 0x1p-53 * (hi - lo);
+   double d = lo + (double) (rng_next(r) >> 11) * 0x1p-53 * (hi - lo);
 
    return d == 0.0 ? 0.0 : d;
 }
@@ -140,7 +140,7 @@ static void rng_bytes(rng_t *r, uint8_t *buf, size_t len)
       if (i % 8 == 0) {
          v = rng_next(r);
       }
-      buf[i] = (uint8_t)(v >> (8 * (i % 8)));
+      buf[i] = (uint8_t) (v >> (8 * (i % 8)));
    }
 }
 
@@ -154,7 +154,7 @@ static void rng_oid(rng_t *r, bson_oid_t *oid)
 
 static const char *pick(rng_t *r, const char *const *list, size_t n)
 {
-   return list[rng_below(r, (uint32_t)n)];
+   return list[rng_below(r, (uint32_t) n)];
 }
 
 /* Fills buf with whole words until it holds at least target bytes or cap would be exceeded;
@@ -185,7 +185,7 @@ static void append_text(bson_t *doc, const char *key, rng_t *r, size_t target)
    char buf[4096];
    size_t len = make_text(r, buf, sizeof buf, target);
 
-   bson_append_utf8(doc, key, -1, buf, (int)len);
+   bson_append_utf8(doc, key, -1, buf, (int) len);
 }
 
 static void fam_double(bson_t *doc, const char *key, rng_t *r, uint32_t form)
@@ -242,7 +242,7 @@ static void fam_binary(bson_t *doc, const char *key, rng_t *r, uint32_t form)
    if (st == BSON_SUBTYPE_UUID || st == BSON_SUBTYPE_MD5) {
       len = 16;
    } else if (form % NELEM(subtypes) == 4) {
-      len = form % 3 == 0 ? 0 : (uint32_t)sizeof data;
+      len = form % 3 == 0 ? 0 : (uint32_t) sizeof data;
    } else {
       len = 1 + rng_below(r, 64);
    }
@@ -266,7 +266,7 @@ static void fam_oid(bson_t *doc, const char *key, rng_t *r, uint32_t form)
 
 static void fam_bool(bson_t *doc, const char *key, rng_t *r, uint32_t form)
 {
-   (void)r;
+   (void) r;
    bson_append_bool(doc, key, -1, form % 2 == 0);
 }
 
@@ -292,8 +292,8 @@ static void fam_date(bson_t *doc, const char *key, rng_t *r, uint32_t form)
 
 static void fam_null(bson_t *doc, const char *key, rng_t *r, uint32_t form)
 {
-   (void)r;
-   (void)form;
+   (void) r;
+   (void) form;
    bson_append_null(doc, key, -1);
 }
 
@@ -304,7 +304,7 @@ static void fam_regex(bson_t *doc, const char *key, rng_t *r, uint32_t form)
        {"", ""},     {"\\d{3}-\\d{4}", "x"}, {"[/\\\\]", "l"},
    };
 
-   (void)r;
+   (void) r;
    bson_append_regex(doc, key, -1, fixed[form % NELEM(fixed)][0], fixed[form % NELEM(fixed)][1]);
 }
 
@@ -315,7 +315,7 @@ static void fam_int32(bson_t *doc, const char *key, rng_t *r, uint32_t form)
    if (form % 8 < NELEM(fixed)) {
       bson_append_int32(doc, key, -1, fixed[form % 8]);
    } else {
-      bson_append_int32(doc, key, -1, (int32_t)rng_range(r, INT32_MIN, INT32_MAX));
+      bson_append_int32(doc, key, -1, (int32_t) rng_range(r, INT32_MIN, INT32_MAX));
    }
 }
 
@@ -343,7 +343,7 @@ static void fam_int64(bson_t *doc, const char *key, rng_t *r, uint32_t form)
    if (form % 8 < NELEM(fixed)) {
       bson_append_int64(doc, key, -1, fixed[form % 8]);
    } else {
-      bson_append_int64(doc, key, -1, (int64_t)rng_next(r));
+      bson_append_int64(doc, key, -1, (int64_t) rng_next(r));
    }
 }
 
@@ -366,14 +366,14 @@ static void append_nested(bson_t *doc, const char *key, rng_t *r, uint32_t depth
    uint32_t i, n = rng_below(r, 3);
 
    bson_append_document_begin(doc, key, -1, &child);
-   bson_append_int32(&child, "depth", -1, (int32_t)depth);
+   bson_append_int32(&child, "depth", -1, (int32_t) depth);
    append_text(&child, "name", r, 12);
    append_random_scalar(&child, "value", r);
    bson_append_array_begin(&child, "list", -1, &list);
    for (i = 0; i < n; i++) {
       bson_uint32_to_string(i, &ik, k, sizeof k);
       bson_append_document_begin(&list, ik, -1, &item);
-      bson_append_int32(&item, "i", -1, (int32_t)i);
+      bson_append_int32(&item, "i", -1, (int32_t) i);
       bson_append_array_begin(&item, "tags", -1, &inner);
       bson_append_utf8(&inner, "0", -1, pick(r, words, NELEM(words)), -1);
       append_random_scalar(&inner, "1", r);
@@ -414,7 +414,7 @@ static void fam_array(bson_t *doc, const char *key, rng_t *r, uint32_t form)
    case 1:
       for (i = 0; i < 3; i++) {
          bson_uint32_to_string(i, &ik, k, sizeof k);
-         bson_append_int32(&arr, ik, -1, (int32_t)i + 1);
+         bson_append_int32(&arr, ik, -1, (int32_t) i + 1);
       }
       break;
    case 2: /* one element of every scalar type */
@@ -429,7 +429,7 @@ static void fam_array(bson_t *doc, const char *key, rng_t *r, uint32_t form)
          bson_append_document_begin(&arr, ik, -1, &item);
          bson_append_array_begin(&item, "a", -1, &inner);
          if (i > 0) {
-            bson_append_int64(&inner, "0", -1, (int64_t)i);
+            bson_append_int64(&inner, "0", -1, (int64_t) i);
             bson_append_utf8(&inner, "1", -1, "x", -1);
          }
          bson_append_array_end(&item, &inner);
@@ -446,7 +446,7 @@ static void fam_array(bson_t *doc, const char *key, rng_t *r, uint32_t form)
       n = 20 + rng_below(r, 40);
       for (i = 0; i < n; i++) {
          bson_uint32_to_string(i, &ik, k, sizeof k);
-         bson_append_int64(&arr, ik, -1, (int64_t)rng_next(r));
+         bson_append_int64(&arr, ik, -1, (int64_t) rng_next(r));
       }
       break;
    default:
@@ -466,7 +466,7 @@ static void types_id(bson_t *doc, rng_t *r, uint32_t i)
 
    switch (i % 10) {
    case 6:
-      bson_append_int32(doc, "_id", -1, (int32_t)i);
+      bson_append_int32(doc, "_id", -1, (int32_t) i);
       break;
    case 7:
       bson_append_int64(doc, "_id", -1, (INT64_C(1) << 40) + i);
@@ -481,7 +481,7 @@ static void types_id(bson_t *doc, rng_t *r, uint32_t i)
          break;
       }
       bson_append_document_begin(doc, "_id", -1, &child);
-      bson_append_int32(&child, "a", -1, (int32_t)i);
+      bson_append_int32(&child, "a", -1, (int32_t) i);
       bson_append_utf8(&child, "b", -1, "compound", -1);
       bson_append_document_end(doc, &child);
       break;
@@ -506,7 +506,7 @@ static void types_doc(bson_t *doc, rng_t *r, uint32_t i)
    uint32_t k, start = i % 3 == 0 ? i % NELEM(fams) : 0;
 
    types_id(doc, r, i);
-   bson_append_int32(doc, "i", -1, (int32_t)i);
+   bson_append_int32(doc, "i", -1, (int32_t) i);
    for (k = 0; k < NELEM(fams); k++) {
       uint32_t f = (start + k) % NELEM(fams);
 
@@ -519,7 +519,7 @@ static void types_doc(bson_t *doc, rng_t *r, uint32_t i)
       append_nested(doc, "deep", r, 12);
    }
    if (i % 50 == 7) {
-      bson_append_int32(doc, "ключ", -1, (int32_t)i);
+      bson_append_int32(doc, "ключ", -1, (int32_t) i);
       bson_append_utf8(doc, "名前", -1, "値", -1);
       bson_append_bool(doc, "emoji_😀", -1, true);
       bson_append_utf8(doc, "key with spaces", -1, "v", -1);
@@ -541,7 +541,7 @@ static void people_doc(bson_t *doc, rng_t *r, uint32_t i)
    bson_append_utf8(doc, "lastName", -1, pick(r, last_names, NELEM(last_names)), -1);
    snprintf(s, sizeof s, "user%05" PRIu32 "@example.com", i);
    bson_append_utf8(doc, "email", -1, s, -1);
-   bson_append_int32(doc, "age", -1, (int32_t)rng_range(r, 18, 90));
+   bson_append_int32(doc, "age", -1, (int32_t) rng_range(r, 18, 90));
    bson_append_date_time(doc, "created", -1, 1420070400000 + rng_range(r, 0, 315360000000));
    bson_append_document_begin(doc, "address", -1, &addr);
    snprintf(s, sizeof s, "%" PRIu32 " %s Street", 1 + rng_below(r, 999),
@@ -598,7 +598,7 @@ static bool big_doc(bson_t *doc, rng_t *r, uint32_t id, size_t target)
    const char *ik;
    char *text = NULL;
    uint8_t *data = NULL;
-   uint32_t j, nparts = (uint32_t)((target + 2 * PART - 1) / (2 * PART));
+   uint32_t j, nparts = (uint32_t) ((target + 2 * PART - 1) / (2 * PART));
    size_t len;
    bool ok = false;
 
@@ -607,21 +607,21 @@ static bool big_doc(bson_t *doc, rng_t *r, uint32_t id, size_t target)
    if (!text || !data) {
       goto cleanup;
    }
-   bson_append_int32(doc, "_id", -1, (int32_t)id);
+   bson_append_int32(doc, "_id", -1, (int32_t) id);
    snprintf(k, sizeof k, "big-%" PRIu32, id);
    bson_append_utf8(doc, "label", -1, k, -1);
-   bson_append_date_time(doc, "created", -1, 1600000000000 + (int64_t)id * 86400000);
+   bson_append_date_time(doc, "created", -1, 1600000000000 + (int64_t) id * 86400000);
    bson_append_document_begin(doc, "meta", -1, &meta);
-   bson_append_int64(&meta, "targetBytes", -1, (int64_t)target);
-   bson_append_int32(&meta, "parts", -1, (int32_t)nparts);
+   bson_append_int64(&meta, "targetBytes", -1, (int64_t) target);
+   bson_append_int32(&meta, "parts", -1, (int32_t) nparts);
    bson_append_document_end(doc, &meta);
    bson_append_array_begin(doc, "parts", -1, &parts);
    for (j = 0; j < nparts; j++) {
       bson_uint32_to_string(j, &ik, k, sizeof k);
       bson_append_document_begin(&parts, ik, -1, &part);
-      bson_append_int32(&part, "n", -1, (int32_t)j);
+      bson_append_int32(&part, "n", -1, (int32_t) j);
       len = make_text(r, text, PART + 64, PART);
-      bson_append_utf8(&part, "text", -1, text, (int)len);
+      bson_append_utf8(&part, "text", -1, text, (int) len);
       rng_bytes(r, data, PART);
       bson_append_binary(&part, "data", -1, j % 4 == 3 ? BSON_SUBTYPE_USER : BSON_SUBTYPE_BINARY,
                          data, PART);
@@ -644,14 +644,14 @@ static void capped_doc(bson_t *doc, rng_t *r, uint32_t i)
 
    rng_oid(r, &oid);
    bson_append_oid(doc, "_id", -1, &oid);
-   bson_append_int32(doc, "seq", -1, (int32_t)i);
-   bson_append_date_time(doc, "ts", -1, 1700000000000 + (int64_t)i * 1000 + rng_below(r, 1000));
+   bson_append_int32(doc, "seq", -1, (int32_t) i);
+   bson_append_date_time(doc, "ts", -1, 1700000000000 + (int64_t) i * 1000 + rng_below(r, 1000));
    bson_append_utf8(doc, "level", -1, pick(r, levels, NELEM(levels)), -1);
    append_text(doc, "msg", r, 60);
    bson_append_document_begin(doc, "ctx", -1, &ctx);
    snprintf(s, sizeof s, "node-%" PRIu32, rng_below(r, 8));
    bson_append_utf8(&ctx, "host", -1, s, -1);
-   bson_append_int32(&ctx, "pid", -1, (int32_t)rng_range(r, 100, 65535));
+   bson_append_int32(&ctx, "pid", -1, (int32_t) rng_range(r, 100, 65535));
    bson_append_timestamp(&ctx, "optime", -1, 1700000000 + i, 1 + rng_below(r, 10));
    bson_append_document_end(doc, &ctx);
 }
@@ -662,7 +662,7 @@ static void dotted_doc(bson_t *doc, rng_t *r, uint32_t i)
 
    snprintf(s, sizeof s, "d-%03" PRIu32, i);
    bson_append_utf8(doc, "_id", -1, s, -1);
-   bson_append_int32(doc, "n", -1, (int32_t)i);
+   bson_append_int32(doc, "n", -1, (int32_t) i);
    bson_append_double(doc, "v", -1, rng_double(r, -1000, 1000));
    append_text(doc, "note", r, 30);
 }
@@ -675,10 +675,10 @@ static void unicode_doc(bson_t *doc, rng_t *r, uint32_t i)
    rng_oid(r, &oid);
    bson_append_oid(doc, "_id", -1, &oid);
    bson_append_utf8(doc, "名前", -1, pick(r, first_names, NELEM(first_names)), -1);
-   bson_append_int32(doc, "ключ", -1, (int32_t)i);
+   bson_append_int32(doc, "ключ", -1, (int32_t) i);
    bson_append_utf8(doc, "émoji", -1, "😀🎉👍🏽", -1);
    bson_append_document_begin(doc, "値", -1, &child);
-   bson_append_int64(&child, "深さ", -1, (int64_t)rng_next(r));
+   bson_append_int64(&child, "深さ", -1, (int64_t) rng_next(r));
    append_text(&child, "テキスト", r, 40);
    bson_append_document_end(doc, &child);
 }
@@ -687,7 +687,7 @@ static void things_doc(bson_t *doc, rng_t *r, uint32_t i)
 {
    char s[32];
 
-   bson_append_int32(doc, "_id", -1, (int32_t)i);
+   bson_append_int32(doc, "_id", -1, (int32_t) i);
    snprintf(s, sizeof s, "thing-%02" PRIu32, i);
    bson_append_utf8(doc, "name", -1, s, -1);
    bson_append_int64(doc, "qty", -1, rng_range(r, 0, 1000000));
@@ -786,21 +786,21 @@ static bool fill_big(seed_t *s)
 {
    batch_t b;
    rng_t r = {0xB16B16};
-   uint64_t total = 0, goal = (uint64_t)s->big_mib * MIB;
+   uint64_t total = 0, goal = (uint64_t) s->big_mib * MIB;
    uint32_t id;
    bool ok = true;
 
    batch_open(s, &b, s->db, "big");
    for (id = 0; ok && (id < 2 || total < goal); id++) {
       bson_t doc = BSON_INITIALIZER;
-      uint64_t size = id == 0 ? 3 * MIB + MIB / 4 : (uint64_t)rng_range(&r, MIB, 4 * MIB);
+      uint64_t size = id == 0 ? 3 * MIB + MIB / 4 : (uint64_t) rng_range(&r, MIB, 4 * MIB);
 
       if (id > 0 && total >= goal) {
          size = MIB;
       } else if (id > 0 && goal - total < size) {
          size = goal - total < MIB ? MIB : goal - total;
       }
-      if (!big_doc(&doc, &r, id, (size_t)size)) {
+      if (!big_doc(&doc, &r, id, (size_t) size)) {
          snprintf(s->what, sizeof s->what, "building big document %" PRIu32, id);
          bson_set_error(&s->error, 0, 0, "out of memory");
          ok = false;
@@ -931,7 +931,7 @@ static bool parse_int(const char *text, int min, int max, int *out)
    if (errno || end == text || *end || v < min || v > max) {
       return false;
    }
-   *out = (int)v;
+   *out = (int) v;
    return true;
 }
 
@@ -970,7 +970,8 @@ static int parse_args(int argc, char **argv, const char **uri, seed_t *s)
       fprintf(stderr, PROG ": error: bad arguments: --uri and --db are required; " USAGE "\n");
       return 1;
    }
-   if ((size_t)snprintf(s->other_db, sizeof s->other_db, "%s_other", s->db) >= sizeof s->other_db) {
+   if ((size_t) snprintf(s->other_db, sizeof s->other_db, "%s_other", s->db) >=
+       sizeof s->other_db) {
       fprintf(stderr, PROG ": error: bad arguments: database name too long\n");
       return 1;
    }
