@@ -231,6 +231,7 @@ static bool add_entry(cursor_t *c, mb_dotenv_t *e, int *cap, const char *key, si
       return fail_oom(c);
    }
    ent = &e->entries[e->n];
+   BSON_ASSERT(key);
    if (!(ent->key = strndup(key, key_len))) {
       return fail_oom(c);
    }

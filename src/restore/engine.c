@@ -215,7 +215,10 @@ static bool flush_chunk(mb_rengine_t *e, int ns)
 
 static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_t *err)
 {
-   const mb_rplan_ns_t *p = &e->plan->ns[ev->ns];
+   const mb_rplan_ns_t *p;
+
+   BSON_ASSERT(e->plan->ns && ev->ns >= 0 && ev->ns < e->plan->nns);
+   p = &e->plan->ns[ev->ns];
    mb_rengine_ns_t *s = &e->st[ev->ns];
 
    e->docs_read++;
