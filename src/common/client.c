@@ -32,8 +32,9 @@ static void driver_log(mongoc_log_level_t level, const char *domain, const char 
 
 void mb_client_global_init(void)
 {
-   mongoc_init();
+   /* the handler first: mongoc_init itself may warn (e.g. about shared-memory counters) */
    mongoc_log_set_handler(driver_log, NULL);
+   mongoc_init();
    mongoc_log_trace_disable();
 }
 

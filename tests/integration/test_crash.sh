@@ -42,7 +42,7 @@ pass "the next run succeeded and removed every leftover ($left before it)"
 small="$T/small"
 mkdir -p "$small"
 mount -t tmpfs -o size=4m tmpfs "$small" || fail "cannot mount a tmpfs (needs root)"
-trap 'umount "$small" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'umount "$small" 2>/dev/null || true; rm -rf "$T"' EXIT
 sdb=$(fresh_db tiny)
 /usr/bin/python3 -c 'import sys, pymongo; c = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]; c.drop_collection("t"); c.t.insert_many([{"i": i} for i in range(100)])' "$MB_URI_SRC" "$sdb"
 export BACKUP_DIR="$small/b" MAX_BACKUPS=2 COMPRESSION=none

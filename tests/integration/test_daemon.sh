@@ -23,7 +23,7 @@ state() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]
 
 (cd "$T" && exec "$MB_BIN" daemon) > "$T/daemon.log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 120); do
   [ -f "$dir/.mongobak-state.json" ] && [ "$(state runs)" -ge 4 ] && break
   sleep 0.5
@@ -115,7 +115,7 @@ pass "the cancelled run left no archive, deleted nothing and counts as a failure
 # SIGTERM during a run: a slow source (FerretDB with ~40 MB of large documents)
 bigdir="$T/bigsrv"
 buri=$("$root/tools/ferretdb.sh" start "$bigdir")
-trap 'kill "$pid" 2>/dev/null; "$root/tools/ferretdb.sh" stop "$bigdir"; rm -rf "$T"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; "$root/tools/ferretdb.sh" stop "$bigdir"; rm -rf "$T"' EXIT
 "$(dirname "$MB_DBCOMPARE")/mongobak-seed" --uri "$buri" --db big --big-mib 40 > /dev/null
 (cd "$T" && MONGODB_URI="$buri" CRON_SCHEDULE='* * * * * *' exec "$MB_BIN" daemon) > "$T/d2.log" 2>&1 &
 pid=$!

@@ -15,7 +15,7 @@ dir="$T/backups"
 (cd "$T" && MONGODB_URI="$MB_URI_SRC" BACKUP_DIR="$dir" MAX_BACKUPS=3 CRON_SCHEDULE='* * * * * *' \
   COMPRESSION=zstd STATUS_INTERVAL=60 LOG_LEVEL=warn exec "$MB_BIN" daemon --log-level warn) > "$T/soak.log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
 state_runs() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"])' "$dir/.mongobak-state.json" 2>/dev/null || echo 0; }
 sample() { echo "$(awk '/^VmRSS/{print $2}' /proc/$pid/status) $(ls /proc/$pid/fd | wc -l)"; }
 wait_runs() {
