@@ -50,6 +50,9 @@ static uint8_t *make_data(size_t n)
    return p;
 }
 
+/* The gzip level compress_mem uses when > 0 (else the default). */
+static int g_level;
+
 /* Compress data through mb_compress_sink_new into memory; returns a malloc'd copy. */
 static uint8_t *compress_mem(mb_compress_t c, int threads, const uint8_t *data, size_t n,
                              size_t *out_len)
@@ -61,7 +64,8 @@ static uint8_t *compress_mem(mb_compress_t c, int threads, const uint8_t *data, 
    size_t pos = 0, step = 1;
 
    assert_true(mb_mem_sink_new(64 * MIB, &mem, &err));
-   assert_true(mb_compress_sink_new(c, mb_compress_default_level(c), threads, mem, &s, &err));
+   assert_true(mb_compress_sink_new(c, g_level > 0 ? g_level : mb_compress_default_level(c),
+                                    threads, mem, &s, &err));
    if (c == MB_COMPRESS_NONE) {
       assert_ptr_equal(s, mem);
    }
@@ -682,7 +686,7 @@ static void test_names_and_levels(void **state)
    assert_string_equal(mb_compress_extension(MB_COMPRESS_NONE), "");
    assert_string_equal(mb_compress_extension(MB_COMPRESS_GZIP), ".gz");
    assert_string_equal(mb_compress_extension(MB_COMPRESS_ZSTD), ".zst");
-   assert_int_equal(mb_compress_default_level(MB_COMPRESS_GZIP), 6);
+   assert_int_equal(mb_compress_default_level(MB_COMPRESS_GZIP), 3);
    assert_int_equal(mb_compress_default_level(MB_COMPRESS_ZSTD), 3);
    assert_int_equal(mb_compress_default_level(MB_COMPRESS_NONE), 0);
    assert_true(mb_compress_level_valid(MB_COMPRESS_GZIP, 1));
@@ -697,16 +701,57 @@ static void test_names_and_levels(void **state)
    assert_false(mb_compress_level_valid(MB_COMPRESS_NONE, 1));
 }
 
+/* Every gzip level: 1-3 through ISA-L igzip, 4-9 through zlib; all read back exactly. */
+static void test_gzip_levels(void **state)
+{
+   static const int levels[] = {1, 2, 3, 4, 6, 9};
+   size_t n = 5 * MIB + 77, zlen;
+   uint8_t *data = malloc(n);
+   mb_compress_t kind;
+   mb_error_t err;
+
+   (void) state;
+   assert_non_null(data);
+   for (size_t i = 0; i < n; i++) {
+      data[i] = (uint8_t) ("archive of BSON documents "[i % 26] ^ (i % 251 == 0 ? (i >> 8) : 0));
+   }
+   for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+      bytes_t out = {0};
+      uint8_t *z;
+      g_level = levels[k];
+      z = compress_mem(MB_COMPRESS_GZIP, 2, data, n, &zlen);
+      assert_true(zlen > 0 && zlen < n / 4);
+      if (!decompress_mem(z, zlen, 100000, &kind, &out, &err)) {
+         fail_msg("level %d: %s", levels[k], err.message);
+      }
+      assert_int_equal(kind, MB_COMPRESS_GZIP);
+      assert_int_equal(out.len, n);
+      assert_memory_equal(out.data, data, n);
+      bytes_free(&out);
+      free(z);
+   }
+   g_level = 0;
+   free(data);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-       cmocka_unit_test(test_names_and_levels),      cmocka_unit_test(test_round_trip_none),
-       cmocka_unit_test(test_round_trip_gzip),       cmocka_unit_test(test_round_trip_zstd),
-       cmocka_unit_test(test_gzip_deterministic),    cmocka_unit_test(test_foreign_streams),
-       cmocka_unit_test(test_other_compressors),     cmocka_unit_test(test_other_compressors_real),
-       cmocka_unit_test(test_plain_passthrough),     cmocka_unit_test(test_truncated_gzip),
-       cmocka_unit_test(test_truncated_zstd),        cmocka_unit_test(test_gzip_trailing_garbage),
-       cmocka_unit_test(test_damaged_streams),       cmocka_unit_test(test_downstream_failure),
+       cmocka_unit_test(test_gzip_levels),
+       cmocka_unit_test(test_names_and_levels),
+       cmocka_unit_test(test_round_trip_none),
+       cmocka_unit_test(test_round_trip_gzip),
+       cmocka_unit_test(test_round_trip_zstd),
+       cmocka_unit_test(test_gzip_deterministic),
+       cmocka_unit_test(test_foreign_streams),
+       cmocka_unit_test(test_other_compressors),
+       cmocka_unit_test(test_other_compressors_real),
+       cmocka_unit_test(test_plain_passthrough),
+       cmocka_unit_test(test_truncated_gzip),
+       cmocka_unit_test(test_truncated_zstd),
+       cmocka_unit_test(test_gzip_trailing_garbage),
+       cmocka_unit_test(test_damaged_streams),
+       cmocka_unit_test(test_downstream_failure),
        cmocka_unit_test(test_destroy_without_close),
    };
    return cmocka_run_group_tests(tests, setup, teardown);
