@@ -1,0 +1,82 @@
+/* mongobak-synth's server state, connections and command handlers. */
+#ifndef SYN_SERVER_H
+#define SYN_SERVER_H
+
+#include "gen.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+
+#define SYN_MAX_MESSAGE 48000000 /* maxMessageSizeBytes */
+#define SYN_TPAGES 8             /* prebuilt pages one connection holds */
+#define SYN_TPAGES_SPARE 48      /* prebuilt pages kept between connections */
+
+typedef struct {
+   int64_t id;
+   const syn_coll_t *coll;
+   bool id_order;      /* positions are _id-order indexes; else natural positions */
+   bool ids_only;      /* projection {_id: 1} */
+   bool busy;          /* a getMore is being served */
+   uint64_t pos, end;  /* next position and the end of the range */
+   int64_t limit_left; /* -1: no limit */
+   double send_after;  /* --cursor-mbps: monotonic time before which no next batch is sent */
+} syn_cursor_t;
+
+typedef struct {
+   char db[64];
+   uint64_t seed;
+   syn_pool_t pools[SYN_NPROFILES];
+   syn_coll_t *colls;
+   int ncolls;
+   bool log;
+   bool refuse_splitvector;
+   double cursor_bps; /* > 0: each cursor's batches flow at most this fast (bytes/s) */
+   atomic_int next_conn;
+   pthread_mutex_t lock; /* guards the cursor table and the spare pages */
+   syn_cursor_t **cursors;
+   int ncursors, cursors_cap;
+   atomic_uint_fast64_t next_cursor;
+   struct syn_tpage *spare[SYN_TPAGES_SPARE]; /* oldest first */
+   int nspare;
+} syn_server_t;
+
+typedef struct {
+   uint8_t *data;
+   size_t len, cap;
+} syn_buf_t;
+
+/* One page of a pool as array elements; a connection holding it writes its _ids in place.
+ * Connections hand their pages back to the server when they close, so the next connection
+ * reuses them without rebuilding. */
+typedef struct syn_tpage {
+   const syn_pool_t *pool;
+   syn_id_t id;
+   int page;
+   uint8_t *elems;
+   size_t len;
+   uint32_t *id_off;
+} syn_tpage_t;
+
+typedef struct {
+   syn_server_t *srv;
+   int fd, id;
+   syn_buf_t in, out, batch;
+   struct iovec iov[3]; /* the reply's body document, in pieces */
+   int niov;
+   size_t body_len;
+   syn_tpage_t *tpages[SYN_TPAGES];
+   int tpage_next;
+} syn_conn_t;
+
+/* Grow b to hold at least n bytes; aborts on out of memory (a benchmark instrument). */
+void syn_buf_reserve(syn_buf_t *b, size_t n);
+
+/* Run one command (its first key names it) against database db and leave the reply's body
+ * document in c->iov / c->niov / c->body_len. */
+void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd);
+
+/* Free a connection's buffers; its prebuilt pages go back to the server. */
+void syn_conn_free(syn_conn_t *c);
+
+#endif
