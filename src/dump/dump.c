@@ -175,21 +175,13 @@ static void task_finished(engine_t *e, int ns)
    pthread_mutex_unlock(&e->lock);
 }
 
-static void append_id_bound(bson_t *b, const char *key, const bson_t *bound)
-{
-   bson_iter_t it;
-   if (bson_iter_init_find(&it, bound, "_id")) {
-      bson_append_value(b, key, -1, bson_iter_value(&it));
-   }
-}
-
 /* The find for one task: a whole namespace ({$natural: 1}), or one _id range. */
 static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n,
                                     const mb_plan_task_t *t)
 {
    mongoc_collection_t *coll =
        mongoc_client_get_collection(client, n->source_db, n->source_collection);
-   bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint, sub, range;
+   bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint;
    mongoc_cursor_t *cur;
 
    BSON_APPEND_INT32(&opts, "batchSize", BATCH_SIZE);
@@ -206,24 +198,7 @@ static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t 
          BSON_APPEND_DOCUMENT(&opts, "max", t->hi);
       }
    }
-   if (t->method == MB_SPLIT_FILTER) {
-      /* exact: every _id has one type class (split.h) */
-      BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &sub);
-      if (n->filter) {
-         BSON_APPEND_DOCUMENT(&sub, "0", n->filter);
-      }
-      BSON_APPEND_DOCUMENT_BEGIN(&sub, n->filter ? "1" : "0", &range);
-      BSON_APPEND_DOCUMENT_BEGIN(&range, "_id", &hint);
-      if (t->lo) {
-         append_id_bound(&hint, "$gte", t->lo);
-      }
-      if (t->hi) {
-         append_id_bound(&hint, "$lt", t->hi);
-      }
-      bson_append_document_end(&range, &hint);
-      bson_append_document_end(&sub, &range);
-      bson_append_array_end(&filter, &sub);
-   } else if (n->filter) {
+   if (n->filter) {
       bson_concat(&filter, n->filter);
    }
    cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);

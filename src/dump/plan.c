@@ -362,8 +362,8 @@ static bool make_tasks(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_client_t *c
       mb_split_t s = {0};
       bool ok = true;
       if (splittable(n, o)) {
-         mb_split_find(client, n->source_db, n->source_collection, n->size_bytes, n->count,
-                       o->split_ranges, &s);
+         mb_split_find(client, n->source_db, n->source_collection, n->size_bytes, o->split_ranges,
+                       &s);
          n->split_how = s.how;
       }
       if (s.nbounds == 0) {

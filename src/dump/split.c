@@ -3,21 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mb_split_type_class(bson_type_t t)
-{
-   switch (t) {
-   case BSON_TYPE_INT32:
-   case BSON_TYPE_INT64:
-   case BSON_TYPE_DOUBLE:
-   case BSON_TYPE_DECIMAL128:
-      return BSON_TYPE_DOUBLE;
-   case BSON_TYPE_SYMBOL:
-      return BSON_TYPE_UTF8;
-   default:
-      return (int) t;
-   }
-}
-
 static void add_bound(mb_split_t *s, const bson_value_t *v)
 {
    bson_t **b = realloc(s->bounds, (size_t) (s->nbounds + 1) * sizeof *b);
@@ -82,57 +67,8 @@ static bool by_bucket_auto(mongoc_client_t *client, const char *db, const char *
    return ok;
 }
 
-/* The _id at position skip of the _id order, or the smallest/largest (skip 0, dir +1/-1). */
-static bool id_at(mongoc_collection_t *c, int dir, int64_t skip, bson_value_t *out)
-{
-   bson_t filter = BSON_INITIALIZER;
-   bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(dir), "}", "projection", "{", "_id",
-                           BCON_INT32(1), "}", "skip", BCON_INT64(skip), "limit", BCON_INT64(1));
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, opts, NULL);
-   const bson_t *doc;
-   bson_iter_t it;
-   bool ok = false;
-
-   if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "_id")) {
-      bson_value_copy(bson_iter_value(&it), out);
-      ok = true;
-   }
-   mongoc_cursor_destroy(cur);
-   bson_destroy(opts);
-   bson_destroy(&filter);
-   return ok;
-}
-
-static bool by_sorted_skip(mongoc_client_t *client, const char *db, const char *coll, int64_t count,
-                           int ranges, mb_split_t *s)
-{
-   mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-   bson_value_t lo, hi, v;
-   bool ok = false;
-
-   if (!id_at(c, 1, 0, &lo)) {
-      goto out;
-   }
-   if (!id_at(c, -1, 0, &hi)) {
-      bson_value_destroy(&lo);
-      goto out;
-   }
-   ok = mb_split_type_class(lo.value_type) == mb_split_type_class(hi.value_type);
-   bson_value_destroy(&lo);
-   bson_value_destroy(&hi);
-   for (int k = 1; ok && k < ranges; k++) {
-      if (id_at(c, 1, count * k / ranges, &v)) {
-         add_bound(s, &v);
-         bson_value_destroy(&v);
-      }
-   }
-out:
-   mongoc_collection_destroy(c);
-   return ok;
-}
-
 void mb_split_find(mongoc_client_t *client, const char *db, const char *coll, int64_t size_bytes,
-                   int64_t count, int ranges, mb_split_t *s)
+                   int ranges, mb_split_t *s)
 {
    memset(s, 0, sizeof *s);
    if (by_split_vector(client, db, coll, size_bytes, ranges, s) && s->nbounds > 0) {
@@ -147,13 +83,7 @@ void mb_split_find(mongoc_client_t *client, const char *db, const char *coll, in
       return;
    }
    mb_split_clear(s);
-   if (count > ranges && by_sorted_skip(client, db, coll, count, ranges, s) && s->nbounds > 0) {
-      s->method = MB_SPLIT_FILTER;
-      s->how = "sorted _id positions (one _id type)";
-      return;
-   }
-   mb_split_clear(s);
-   s->how = "no splitVector or $bucketAuto on this server and _id values of several types";
+   s->how = "this server has neither splitVector nor $sample + $bucketAuto";
 }
 
 void mb_split_clear(mb_split_t *s)

@@ -14,8 +14,7 @@
 
 typedef enum {
    MB_SPLIT_NONE = 0,
-   MB_SPLIT_MINMAX, /* read ranges with min/max + hint {_id: 1} */
-   MB_SPLIT_FILTER  /* read ranges with {_id: {$gte: lo, $lt: hi}} + hint {_id: 1} */
+   MB_SPLIT_MINMAX /* read ranges with min/max + hint {_id: 1} */
 } mb_split_method_t;
 
 typedef struct {
@@ -28,11 +27,8 @@ typedef struct {
 /* Find up to ranges-1 boundaries for db.coll (about size_bytes large). Never fails the dump:
  * when no method works, method is NONE and how says why. */
 void mb_split_find(mongoc_client_t *client, const char *db, const char *coll, int64_t size_bytes,
-                   int64_t count, int ranges, mb_split_t *out);
+                   int ranges, mb_split_t *out);
 
 void mb_split_clear(mb_split_t *s);
-
-/* The BSON type class used for ordering (numbers share one, strings and symbols share one). */
-int mb_split_type_class(bson_type_t t);
 
 #endif
