@@ -46,7 +46,7 @@ typedef struct {
    int next_task, specials_left, readers_left, ns_done;
    const char *current;
    pthread_cond_t changed; /* tasks, readers_left */
-   bool failed;
+   atomic_bool failed; /* also read without the lock by the readers' loops */
    mb_error_t err;
    atomic_uint_fast64_t docs, bytes;
 } engine_t;
@@ -62,8 +62,8 @@ static uint64_t now_ns(void)
 static void fail(engine_t *e, const mb_error_t *err)
 {
    pthread_mutex_lock(&e->lock);
-   if (!e->failed) {
-      e->failed = true;
+   if (!atomic_load(&e->failed)) {
+      atomic_store(&e->failed, true);
       e->err = *err;
    }
    pthread_cond_broadcast(&e->free_blocks.cond);
@@ -254,7 +254,7 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    }
    if (n->read_data) {
       cur = open_cursor(client, n, task);
-      while (!e->failed && mongoc_cursor_next(cur, &doc)) {
+      while (!atomic_load(&e->failed) && mongoc_cursor_next(cur, &doc)) {
          if (!append_doc(e, &b, task->ns, doc)) {
             goto out;
          }
