@@ -499,6 +499,10 @@ static bool make_plan(engine_t *e, mb_error_t *err)
       select.db = mb_client_uri_database(e->client);
    }
    ok = mb_plan_build(c, &select, &e->plan, err);
+   if (!ok && mb_error_exit_code(err) == MB_EXIT_CONNECT) {
+      mb_error_recode(err, MB_EXIT_SERVER); /* it answered the first round trip */
+      mb_error_prefix(err, "the server went away");
+   }
 
    mongoc_client_pool_push(mb_client_pool(e->client), c);
    if (ok && e->plan->nns == 0) {
