@@ -54,6 +54,9 @@ elif [ "$runs" -lt 200 ]; then
 else
   [ "$rss1" -le $(( rss0 + rss0 / 10 + 2048 )) ] || fail "resident memory grew from $rss0 kB to $rss1 kB"
 fi
-/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["failures"] == 0, s' "$dir/.mongobak-state.json" || fail "failed runs during the soak"
+# SIGTERM may cancel the run in progress: that one failure is expected, no other
+/usr/bin/python3 -c '
+import json,sys; s=json.load(open(sys.argv[1]))
+assert s["failures"] == 0 or (s["failures"] == 1 and s["last_status"] == "failed" and "stopping" in s["last_error"]), s' "$dir/.mongobak-state.json" || fail "failed runs during the soak"
 [ "$(ls "$dir" | grep -cE '^backup-.*\.archive\.zst$')" -le 3 ] || fail "retention: $(ls "$dir")"
 pass "soak: $runs runs, memory and file descriptors flat, no failure, retention held"
