@@ -46,7 +46,7 @@ typedef struct {
    int next_task, specials_left, readers_left, ns_done;
    const char *current;
    pthread_cond_t changed; /* tasks, readers_left */
-   atomic_bool failed; /* also read without the lock by the readers' loops */
+   atomic_bool failed;     /* also read without the lock by the readers' loops */
    mb_error_t err;
    atomic_uint_fast64_t docs, bytes;
 } engine_t;
