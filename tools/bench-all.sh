@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark configuration of docs/PERFORMANCE.md, one after the other (about 45 minutes
 # on the 2-core test machine). Results (Markdown tables, raw JSON, progress logs) go to DIR.
-#   tools/bench-all.sh [DIR] [CONFIG...]     CONFIG: A A2 B B2 C D E F (default: all)
+#   tools/bench-all.sh [DIR] [CONFIG...]     CONFIG: A A2 A3 B B2 C D E F (default: all)
 # Run it on an otherwise idle machine (load average < 1.5): both dumpers and the synthetic
 # server share the same cores.
 set -euo pipefail
@@ -10,7 +10,7 @@ out=${1:-/tmp/mongobak-bench-results}
 shift || true
 mkdir -p "$out"
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(A A2 B B2 C D E F)
+[ ${#configs[@]} -gt 0 ] || configs=(A A2 A3 B B2 C D E F)
 
 run() { # run NAME ARGS...: one tools/bench run, its table in DIR/NAME.md
   local name=$1
@@ -28,6 +28,8 @@ for c in "${configs[@]}"; do
   A2) # the dumpers alone, archives to /dev/null (no file system in the way)
     run A2 --size 256M --reps 5 --devnull \
       --variants drain-j4,drain-j1,md-j4,md-j1,mb-none-j4,mb-none-j1 ;;
+  A3) # gzip levels: zlib 6 (default), ISA-L igzip 1 and 3
+    run A3 --size 256M --reps 5 --variants md-gzip,mb-gzip-j4,mb-gzip1-j4,mb-gzip3-j4,mb-zstd-j4 ;;
   B) # one huge collection, split on and off
     run B --layout one --size 1G --reps 5 \
       --variants drain-j1,md-j4,mb-none-j4,mb-none-split,mb-zstd-j4,mb-zstd-split ;;

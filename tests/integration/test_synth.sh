@@ -6,8 +6,8 @@
 #  - both archives hold the same documents per namespace (archive_docs.py multiset digests),
 #    as many as the server announces; mongobak verify accepts both;
 #  - bsondump parses every document of mongobak's archive;
-#  - the zstd and gzip archives hold the same documents; the gzip one restores with
-#    mongorestore --gzip into FerretDB, and a mongodump of the restored database holds the same
+#  - the zstd and gzip archives hold the same documents; gzip archives (zlib level 6 and igzip
+#    level 1) restore with mongorestore --gzip into FerretDB, and a mongodump of the restored database holds the same
 #    documents again (on a dataset of the types FerretDB accepts);
 #  - --split with a small threshold, boundaries from splitVector or, when the server refuses
 #    splitVector, from $sample + $bucketAuto: nothing lost, nothing doubled.
@@ -106,13 +106,16 @@ done
 # 2. gzip archive -> mongorestore --gzip -> FerretDB -> mongodump: the same documents again
 start_synth ferret --pages 1 --coll people:medium:oid:3000 --coll events:small:uuid:20000 \
   --coll docs:large:oid:200 --coll mix:mixed:oid:3000
-db=$(fresh_db synth)
-"$MB_BIN" dump --uri "$URI" --archive "$T/f.gz" --compress gzip --quiet || fail "mongobak dump --compress gzip"
-mongorestore --uri "$MB_URI_DST" --gzip --archive="$T/f.gz" --nsFrom 'bench.*' --nsTo "$db.*" \
-  2> "$T/restore.log" || { tail -5 "$T/restore.log" >&2; fail "mongorestore --gzip of mongobak's gzip archive"; }
-mongodump --uri "$MB_URI_DST" --db "$db" --archive="$T/back.archive" 2> "$T/md.log" || fail "mongodump of the restored database"
-$docs "$T/f.gz" | sed "s/^bench\./$db./" > "$T/f.docs"
-same_docs "mongorestore --gzip of mongobak's gzip archive, dumped back" "$T/f.docs" "$T/back.archive"
+for level in 6 1; do # zlib (the default level) and ISA-L igzip (levels 1-3)
+  db=$(fresh_db "synth$level")
+  "$MB_BIN" dump --uri "$URI" --archive "$T/f.gz" --compress gzip --level "$level" --quiet ||
+    fail "mongobak dump --compress gzip --level $level"
+  mongorestore --uri "$MB_URI_DST" --gzip --archive="$T/f.gz" --nsFrom 'bench.*' --nsTo "$db.*" \
+    2> "$T/restore.log" || { tail -5 "$T/restore.log" >&2; fail "mongorestore --gzip of mongobak's gzip archive (level $level)"; }
+  mongodump --uri "$MB_URI_DST" --db "$db" --archive="$T/back.archive" 2> "$T/md.log" || fail "mongodump of the restored database"
+  $docs "$T/f.gz" | sed "s/^bench\./$db./" > "$T/f.docs"
+  same_docs "mongorestore --gzip of mongobak's gzip --level $level archive, dumped back" "$T/f.docs" "$T/back.archive"
+done
 
 # 3. --split: ranges of a collection by _id (every kind of _id), nothing lost or doubled
 if "$MB_BIN" dump --help | grep -q -- '--split-threshold'; then
