@@ -1,7 +1,8 @@
 # Shared helpers for the tools/ scripts. Source it; it defines paths and small functions.
-# Everything built or downloaded goes under $MB_CACHE (git-ignored), so a second run is fast.
+# Everything built or downloaded for the test bed (FerretDB, the real mongo-tools) goes under
+# $MB_CACHE, outside the clone, so that every clone and every CI run on one machine reuses it.
 MB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MB_CACHE=${MB_CACHE:-$MB_ROOT/.cache}
+MB_CACHE=${MB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mongobak-testbed}
 MB_SHARED=${MB_SHARED:-$MB_ROOT/../shared}
 mkdir -p "$MB_CACHE"
 
