@@ -43,7 +43,8 @@ static char *default_output(const char *dir, mb_compress_t c)
 
    gmtime_r(&now, &tm);
    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "", dir ? "/" : "", ts,
+   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "",
+                             dir && *dir && dir[strlen(dir) - 1] != '/' ? "/" : "", ts,
                              mb_compress_extension(c));
 }
 
