@@ -204,20 +204,36 @@ static void exists_error(mb_error_t *err, const char *path, unsigned flags)
    }
 }
 
-/* Rename that fails with EEXIST instead of replacing; link+unlink where renameat2 is missing. */
+static bool unsupported(int e)
+{
+   return e == EINVAL || e == ENOSYS || e == ENOTSUP || e == EOPNOTSUPP || e == EPERM;
+}
+
+/* Rename that fails with EEXIST instead of replacing: renameat2(RENAME_NOREPLACE), or
+ * link+unlink where the file system lacks it (NFS); both atomic. A file system with neither
+ * (vfat) gets a check before the rename, which is the best it allows. */
 static int rename_noreplace(const char *from, const char *to)
 {
+   struct stat st;
+
    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
       return 0;
    }
-   if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP && errno != EOPNOTSUPP) {
+   if (!unsupported(errno) || errno == EPERM) {
       return -1;
    }
-   if (link(from, to) != 0) {
+   if (link(from, to) == 0) {
+      unlink(from);
+      return 0;
+   }
+   if (!unsupported(errno)) {
       return -1;
    }
-   unlink(from);
-   return 0;
+   if (lstat(to, &st) == 0) {
+      errno = EEXIST;
+      return -1;
+   }
+   return rename(from, to);
 }
 
 bool mb_file_publish(const char *temp, const char *path, unsigned flags, char **final,

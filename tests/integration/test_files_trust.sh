@@ -139,9 +139,11 @@ b1=$(backup_path "$T/o")
 pass "the state file, METRICS_FILE, the manifest and the archive were written beside the planted links"
 
 # 6. a foreign file under the name of the next backup: never replaced, the backup is numbered
+sleep 1.1 # past the second of $b1
 now=$(date +%s)
 for s in $(seq "$now" $((now + 30))); do
-  echo foreign > "$dir/backup-$(date -u -d "@$s" +%Y-%m-%d-%H-%M-%S).archive.zst"
+  f="$dir/backup-$(date -u -d "@$s" +%Y-%m-%d-%H-%M-%S).archive.zst"
+  [ -e "$f" ] || { echo foreign > "$f"; echo "$f" >> "$T/foreign"; }
 done
 run_cmd "$T/o" "$T/e" rc -- mb backup
 expect_rc 0 "$rc" "backup whose name is taken"
@@ -150,7 +152,7 @@ base=${b2%-1.archive.zst}
 [ "$b2" != "$base" ] && [ "$(cat "$base.archive.zst")" = foreign ] || fail "the foreign file was replaced or the backup not numbered: $b2"
 "$MB_BIN" verify --quiet "$b2" > /dev/null || fail "$b2 does not verify"
 [ "$(json "$b2.manifest.json" 'd["archive"]')" = "$(basename "$b2")" ] || fail "the manifest of $b2 names another archive"
-for s in $(seq "$now" $((now + 30))); do rm "$dir/backup-$(date -u -d "@$s" +%Y-%m-%d-%H-%M-%S).archive.zst"; done
+xargs rm < "$T/foreign"
 mb list --json > "$T/l.json"
 $py - "$T/l.json" "$(basename "$b2")" "$(basename "$b1")" <<'PY' || fail "list does not show the numbered backup first"
 import json, sys
