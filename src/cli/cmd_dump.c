@@ -1,5 +1,6 @@
 /* mongobak dump: options -> mb_dump_run -> progress and summary. */
 #include "cli/commands.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "dump/dump.h"
 
@@ -42,7 +43,8 @@ static char *default_output(const char *dir, mb_compress_t c)
 
    gmtime_r(&now, &tm);
    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "", dir ? "/" : "", ts,
+   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "",
+                             dir && *dir && dir[strlen(dir) - 1] != '/' ? "/" : "", ts,
                              mb_compress_extension(c));
 }
 
@@ -126,9 +128,12 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    o->compress_threads = (int) v;
    s = mb_args_get(a, "archive");
    if (!s || (stat(s, &st) == 0 && S_ISDIR(st.st_mode))) {
+      /* a generated name never replaces anything: a dump of the same second gets "-N" */
       o->output = default_output(s, o->compress);
+      o->output_flags = MB_FILE_UNIQUE;
    } else {
       o->output = bson_strdup(s);
+      o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
    }
    return true;
 }

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "common/client.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "dump/dump.h"
 #include "sched/daemon.h"
@@ -81,6 +82,7 @@ static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_
    memset(&o, 0, sizeof o);
    o.uri = c->s.uri;
    o.output = path;
+   o.output_flags = MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME; /* never through a planted file */
    o.compress = c->s.compress;
    o.level = c->s.level;
    o.compress_threads = (int) sysconf(_SC_NPROCESSORS_ONLN);
@@ -216,7 +218,24 @@ int mb_cmd_daemon(const mb_args_t *args)
    return rc;
 }
 
-static void print_backups(const mb_catalog_t *cat, const bool *keep, bool json)
+/* Each backup's status: its problem, "delete" (prune), "ok" when verified now, else
+ * "unchecked" (only the size was compared with the manifest). */
+static const char *backup_status(const mb_backup_t *b, const bool *keep, char *const *verified)
+{
+   if (!b->complete) {
+      return b->problem;
+   }
+   if (keep && !keep[0]) {
+      return "delete";
+   }
+   if (!verified) {
+      return "unchecked";
+   }
+   return *verified ? *verified : "ok";
+}
+
+static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const *verified,
+                          bool json)
 {
    bson_t out = BSON_INITIALIZER, arr, item;
    char when[64], key[16];
@@ -228,7 +247,7 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, bool json)
    BSON_APPEND_ARRAY_BEGIN(&out, "backups", &arr);
    for (int i = 0; i < cat->n; i++) {
       const mb_backup_t *b = &cat->items[i];
-      const char *status = !b->complete ? b->problem : keep && !keep[i] ? "delete" : "ok";
+      const char *status = backup_status(b, keep ? &keep[i] : NULL, verified ? &verified[i] : NULL);
       const char *k;
       mb_daemon_format_time(b->time, when, sizeof when);
       if (!json) {
@@ -246,6 +265,7 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, bool json)
       BSON_APPEND_UTF8(&item, "compression", b->compression ? b->compression : "");
       BSON_APPEND_UTF8(&item, "sha256", b->sha256 ? b->sha256 : "");
       BSON_APPEND_BOOL(&item, "complete", b->complete);
+      BSON_APPEND_BOOL(&item, "verified", b->complete && verified && !verified[i]);
       BSON_APPEND_UTF8(&item, "status", status);
       bson_append_document_end(&arr, &item);
    }
@@ -258,12 +278,30 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, bool json)
    bson_destroy(&out);
 }
 
+/* list --verify: verify and hash every complete backup; verified[i] is NULL when backup i is
+ * sound, else its problem. Returns how many backups are not sound (incomplete ones included). */
+static int verify_backups(const mb_catalog_t *cat, char ***verified)
+{
+   int bad = 0;
+
+   *verified = bson_malloc0((size_t) (cat->n + 1) * sizeof **verified);
+   for (int i = 0; i < cat->n; i++) {
+      if (!cat->items[i].complete) {
+         bad++;
+      } else if (!mb_catalog_verify(&cat->items[i], &(*verified)[i])) {
+         bad++;
+      }
+   }
+   return bad;
+}
+
 int mb_cmd_list(const mb_args_t *args)
 {
    ctx_t c;
    mb_catalog_t cat;
+   char **verified = NULL;
    mb_error_t err;
-   int rc;
+   int rc, bad = 0;
 
    if (!setup("list", args, false, false, &c, &rc)) {
       return rc;
@@ -271,9 +309,22 @@ int mb_cmd_list(const mb_args_t *args)
    if (!mb_catalog_scan(c.s.dir, &cat, &err)) {
       rc = mb_cli_fail("list", &err);
    } else {
-      print_backups(&cat, NULL, mb_args_flag(args, "json"));
-      mb_catalog_clear(&cat);
+      if (mb_args_flag(args, "verify")) {
+         bad = verify_backups(&cat, &verified);
+      }
+      print_backups(&cat, NULL, verified, mb_args_flag(args, "json"));
       rc = MB_EXIT_OK;
+      if (bad > 0) {
+         mb_error_set(&err, MB_EXIT_CORRUPT,
+                      "%d of %d backup%s in '%s' did not verify (see the STATUS column)", bad,
+                      cat.n, cat.n == 1 ? "" : "s", c.s.dir);
+         rc = mb_cli_fail("list", &err);
+      }
+      for (int i = 0; verified && i < cat.n; i++) {
+         bson_free(verified[i]);
+      }
+      bson_free(verified);
+      mb_catalog_clear(&cat);
    }
    ctx_clear(&c);
    return rc;
@@ -290,11 +341,11 @@ int mb_cmd_prune(const mb_args_t *args)
    if (!setup("prune", args, false, !dry, &c, &rc)) {
       return rc;
    }
-   n = mb_job_prune(c.s.dir, &c.s.retention, dry, &cat, &keep, &err);
+   n = mb_job_prune(c.s.dir, &c.s.retention, time(NULL), NULL, dry, &cat, &keep, &err);
    if (n < 0) {
       rc = mb_cli_fail("prune", &err);
    } else {
-      print_backups(&cat, keep, mb_args_flag(args, "json"));
+      print_backups(&cat, keep, NULL, mb_args_flag(args, "json"));
       if (!mb_args_flag(args, "json")) {
          printf("%s %d backup%s (MAX_BACKUPS %d)\n", dry ? "would delete" : "deleted", n,
                 n == 1 ? "" : "s", c.s.retention.max_backups);
@@ -361,7 +412,18 @@ int mb_cmd_config(const mb_args_t *args)
    return rc;
 }
 
-static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t next)
+/* Whether the catalog lists the archive name (status names no file that is gone). */
+static bool in_catalog(const mb_catalog_t *cat, const char *name)
+{
+   for (int i = 0; i < cat->n; i++) {
+      if (strcmp(cat->items[i].name, name) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
+static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t next, bool gone)
 {
    bson_t out = BSON_INITIALIZER;
    char *json;
@@ -369,6 +431,7 @@ static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t ne
    BSON_APPEND_UTF8(&out, "last_status", st->last_status ? st->last_status : "none");
    BSON_APPEND_UTF8(&out, "last_error", st->last_error ? st->last_error : "");
    BSON_APPEND_UTF8(&out, "last_archive", st->last_archive ? st->last_archive : "");
+   BSON_APPEND_BOOL(&out, "last_archive_deleted", gone);
    BSON_APPEND_INT64(&out, "last_run", (int64_t) st->last_run);
    BSON_APPEND_INT64(&out, "last_success", (int64_t) st->last_success);
    BSON_APPEND_INT64(&out, "next_run", (int64_t) next);
@@ -388,7 +451,7 @@ static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t ne
    bson_destroy(&out);
 }
 
-static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t next)
+static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t next, bool gone)
 {
    char a[64] = "never", b[64] = "never", n[64];
 
@@ -401,7 +464,9 @@ static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t ne
    mb_daemon_format_time(next, n, sizeof n);
    printf("last run      %s (%s)%s%s\n", a, st->last_status ? st->last_status : "none",
           st->last_error && *st->last_error ? ": " : "", st->last_error ? st->last_error : "");
-   printf("last success  %s %s\n", b, st->last_archive ? st->last_archive : "");
+   printf("last success  %s %s\n", b,
+          gone ? "(its archive has been deleted since)"
+               : (st->last_archive ? st->last_archive : ""));
    printf("next run      %s\n", n);
    printf("backups       %d using %.1f MB, oldest %s, newest %s\n", stats->backups,
           (double) stats->bytes_used / 1e6, stats->oldest_name ? stats->oldest_name : "-",
@@ -422,6 +487,7 @@ int mb_cmd_status(const mb_args_t *args)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    time_t next = 0;
+   bool gone = false;
    int rc;
 
    if (!setup("status", args, false, false, &c, &rc)) {
@@ -435,10 +501,15 @@ int mb_cmd_status(const mb_args_t *args)
    }
    mb_catalog_scan(c.s.dir, &cat, &err); /* a directory not created yet has no backups */
    mb_state_stats(&st, &cat, &stats);
+   if (st.last_archive && *st.last_archive && !in_catalog(&cat, st.last_archive)) {
+      bson_free(st.last_archive);
+      st.last_archive = NULL;
+      gone = true;
+   }
    if (mb_args_flag(args, "json")) {
-      status_json(&st, &stats, next);
+      status_json(&st, &stats, next, gone);
    } else {
-      status_text(&st, &stats, next);
+      status_text(&st, &stats, next, gone);
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);

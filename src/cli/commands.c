@@ -11,8 +11,10 @@ static const mb_command_t commands[] = {
      "Reads every selected collection through libmongoc cursors (raw BSON, never decoded), "
      "several collections in parallel, and writes one archive in the mongodump --archive format "
      "that the real mongorestore --archive restores unchanged (with --gzip for gzip; through "
-     "'zstd -dc' for zstd). The archive is written as NAME.partial, synced and renamed to NAME "
-     "only when complete; on any failure or signal the partial file is removed. Skips what "
+     "'zstd -dc' for zstd). The archive is written as NAME.XXXXXX.partial (created exclusively), "
+     "synced and renamed to NAME only when complete; on any failure or signal the partial file "
+     "is removed. An existing --archive file is never replaced without --overwrite (exit 13); a "
+     "generated name that exists (a dump of the same second) gets a -N suffix. Skips what "
      "mongodump skips by default: the local database, config (but for its sharding "
      "collections) and system.* collections other than system.js; views are stored as views.",
      mb_cmd_dump},
@@ -41,7 +43,8 @@ static const mb_command_t commands[] = {
     {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
      "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
      "(environment, .env, flags): dumps MONGODB_URI into BACKUP_DIR as "
-     "backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC start time) through a .partial file, "
+     "backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC start time; -N added when that name "
+     "exists, never replacing it) through a .partial file, "
      "verifies the new archive completely and hashes it, writes "
      "<archive>.manifest.json beside it, updates the statistics in "
      "BACKUP_DIR/.mongobak-state.json, "
@@ -56,17 +59,22 @@ static const mb_command_t commands[] = {
      "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0.",
      mb_cmd_daemon},
     {"list", "[OPTIONS]", "list the backups in BACKUP_DIR",
-     "Shows each backup with its time, size, documents, compression and status: ok when its "
-     "manifest is valid and matches the archive, otherwise what is wrong.",
+     "Shows each backup with its time, size, documents, compression and status: unchecked when "
+     "its manifest is valid and records the archive's size, otherwise what is wrong. With "
+     "--verify every archive is read completely and its SHA-256 compared with the manifest: ok, "
+     "or what is wrong, and exit code 3 unless every backup is sound.",
      mb_cmd_list},
     {"prune", "[OPTIONS]", "apply retention to BACKUP_DIR now",
      "Keeps the newest MAX_BACKUPS complete backups (and with KEEP_DAILY, KEEP_WEEKLY, "
      "KEEP_MONTHLY the newest of each recent day, week, month) and deletes the other complete "
-     "ones; never the newest. Incomplete backups are listed but neither counted nor deleted.",
+     "ones; never the newest. Incomplete backups are listed but neither counted nor deleted; "
+     "backups named after the present (a clock that was ahead, a copied file) are kept, take no "
+     "MAX_BACKUPS place and are warned about.",
      mb_cmd_prune},
     {"status", "[OPTIONS]", "print the scheduled backups' state: last and next run, statistics",
      "Reads BACKUP_DIR/.mongobak-state.json and the backups in BACKUP_DIR: the last run and its "
-     "result, the last success, the next scheduled time, the number and size of the complete "
+     "result, the last success (its archive, unless deleted since), the next scheduled time, "
+     "the number and size of the complete "
      "backups, and the run counters with the success rate and durations. --json for machines.",
      mb_cmd_status},
     {"schedule", "[OPTIONS]", "print the next run times of CRON_SCHEDULE",

@@ -17,6 +17,12 @@ const mb_option_t mb_options[] = {
     {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
      "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
      "current directory); restore: archive to read (- or absent for stdin)"},
+    {"overwrite", 0, "dump", NULL, false, NULL, NULL,
+     "replace an existing --archive file (without it an existing file is refused with exit code "
+     "13; a generated name that exists gets a -N suffix instead)"},
+    {"verify", 0, "list", NULL, false, NULL, NULL,
+     "verify every backup completely and compare its SHA-256 with its manifest; exit code 3 "
+     "unless all are sound (without it STATUS says unchecked: only sizes were compared)"},
     {"db", 'd', "dump", "DB", false, NULL, NULL, "dump only this database"},
     {"collection", 'c', "dump", "COLL", false, NULL, NULL,
      "dump only this collection (needs --db)"},
@@ -100,6 +106,8 @@ const mb_exit_doc_t mb_exit_docs[] = {
      "dump: the selection (--db, --collection, patterns) matched nothing; no archive was written"},
     {MB_EXIT_LOCKED, "locked",
      "another mongobak (backup or daemon) holds the lock of this backup directory"},
+    {MB_EXIT_EXISTS, "exists",
+     "the output file already exists and is not replaced without --overwrite"},
     {MB_EXIT_INTERRUPTED, "interrupted",
      "stopped by SIGINT or SIGTERM; no file was left under a final name"},
     {-1, NULL, NULL},
@@ -492,7 +500,8 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
       roff(f, e->meaning);
       fputc('\n', f);
    }
-   fprintf(f, ".SH FILES\n.TP\n.I NAME.partial\nan archive being written; renamed to NAME only "
-              "after it is complete and synced, removed on failure or signal\n");
+   fprintf(f, ".SH FILES\n.TP\n.I NAME.XXXXXX.partial\na file being written, created exclusively "
+              "under a random name; renamed to NAME only after it is complete and synced, removed "
+              "on failure or signal\n");
    fprintf(f, ".SH SEE ALSO\n.BR mongodump (1),\n.BR mongorestore (1)\n");
 }

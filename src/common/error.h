@@ -26,6 +26,7 @@ typedef enum {
    MB_EXIT_TIMEOUT = 10,     /* the run exceeded its time limit */
    MB_EXIT_NOTHING = 11,     /* the selection matched nothing; no archive was written */
    MB_EXIT_LOCKED = 12,      /* another mongobak holds the backup directory's lock */
+   MB_EXIT_EXISTS = 13,      /* the output file exists and may not be replaced (--overwrite) */
    MB_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; nothing left under a final name */
 } mb_exit_t;
 

@@ -466,7 +466,7 @@ static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_r
       mb_dump_report_destroy(r);
       return false;
    }
-   r->output = bson_strdup(e->o->output);
+   r->output = bson_strdup(mb_file_sink_path(file));
    r->server_version = bson_strdup(mb_client_server_version(e->client));
    r->nns = e->plan->nns;
    for (int i = 0; i < e->plan->nns; i++) {
@@ -549,7 +549,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud
    pthread_cond_init(&e.full_blocks.cond, NULL);
    pthread_cond_init(&e.changed, NULL);
    /* the output first: a wrong directory fails before the server is asked anything */
-   if (!mb_file_sink_open(o->output, &file, err)) {
+   if (!mb_file_sink_open_mode(o->output, o->output_flags, &file, err)) {
       goto done;
    }
    sink = file; /* owned by the compressor from here on */

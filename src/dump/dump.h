@@ -9,7 +9,8 @@
 typedef struct {
    const char *uri;
    mb_plan_opts_t select;
-   const char *output; /* file path, "-" for stdout; never NULL */
+   const char *output;    /* file path, "-" for stdout; never NULL */
+   unsigned output_flags; /* MB_FILE_* (common/file.h): 0 replaces an existing file */
    mb_compress_t compress;
    int level;
    int compress_threads;
@@ -25,7 +26,7 @@ typedef struct {
 } mb_dump_ns_report_t;
 
 typedef struct {
-   char *output;
+   char *output; /* the name the archive was published under (numbered with MB_FILE_UNIQUE) */
    char *server_version;
    mb_dump_ns_report_t *ns;
    int nns;
@@ -44,7 +45,7 @@ typedef struct {
 
 typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *ud);
 
-/* Run one dump. On success the archive is complete and durable under opts->output and *report
+/* Run one dump. On success the archive is complete and durable under report->output and *report
  * is made for the caller. On failure nothing is left under the final name; the error says what
  * failed, on what (namespace, file), with the code of its class (CONNECT, AUTH, SERVER, IO...).
  * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. */

@@ -1,4 +1,5 @@
 #include "sched/catalog.h"
+#include "archive/verify.h"
 #include "common/file.h"
 #include "common/log.h"
 
@@ -23,20 +24,35 @@ char *mb_catalog_name(time_t t, const char *ext)
    return bson_strdup_printf("backup-%s.archive%s", ts, ext);
 }
 
-/* backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] -> its UTC time; false for other names. */
-static bool parse_name(const char *name, time_t *t)
+/* backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz] -> its UTC time and N (0 when absent); false
+ * for other names. */
+static bool parse_name(const char *name, time_t *t, int *seq)
 {
    struct tm tm;
    int n = 0;
    const char *rest;
 
    memset(&tm, 0, sizeof tm);
-   if (sscanf(name, "backup-%4d-%2d-%2d-%2d-%2d-%2d.archive%n", &tm.tm_year, &tm.tm_mon,
-              &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+   *seq = 0;
+   if (sscanf(name, "backup-%4d-%2d-%2d-%2d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+              &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
        n == 0) {
       return false;
    }
    rest = name + n;
+   if (rest[0] == '-' && rest[1] >= '1' && rest[1] <= '9') {
+      char *end;
+      long v = strtol(rest + 1, &end, 10);
+      if (v > 999) {
+         return false;
+      }
+      *seq = (int) v;
+      rest = end;
+   }
+   if (strncmp(rest, ".archive", 8) != 0) {
+      return false;
+   }
+   rest += 8;
    if (*rest && strcmp(rest, ".zst") != 0 && strcmp(rest, ".gz") != 0) {
       return false;
    }
@@ -93,7 +109,10 @@ out:
 static int newest_first(const void *a, const void *b)
 {
    const mb_backup_t *x = a, *y = b;
-   return x->time != y->time ? (x->time > y->time ? -1 : 1) : strcmp(y->name, x->name);
+   if (x->time != y->time) {
+      return x->time > y->time ? -1 : 1;
+   }
+   return x->seq != y->seq ? (x->seq > y->seq ? -1 : 1) : strcmp(y->name, x->name);
 }
 
 bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
@@ -109,7 +128,8 @@ bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
    while ((de = readdir(d)) != NULL) {
       mb_backup_t *items, *b;
       time_t t;
-      if (!parse_name(de->d_name, &t)) {
+      int seq;
+      if (!parse_name(de->d_name, &t, &seq)) {
          continue;
       }
       items = realloc(out->items, (size_t) (out->n + 1) * sizeof *items);
@@ -122,6 +142,7 @@ bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
       b->name = bson_strdup(de->d_name);
       b->path = bson_strdup_printf("%s/%s", dir, de->d_name);
       b->time = t;
+      b->seq = seq;
       read_manifest(b);
    }
    closedir(d);
@@ -175,7 +196,8 @@ static void append_namespaces(bson_t *doc, const mb_run_t *run)
    bson_append_array_end(doc, &arr);
 }
 
-bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err)
+/* The manifest of run, beside run->path; never replaces an existing one (EXISTS). */
+static bool write_manifest(const mb_run_t *run, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
    char start[32], end[32], *json, *path;
@@ -203,7 +225,7 @@ bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err)
    append_namespaces(&doc, run);
    json = bson_as_relaxed_extended_json(&doc, &len);
    path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-   ok = mb_file_write_atomic(path, json, len, err);
+   ok = mb_file_write_atomic_mode(path, json, len, MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME, err);
    bson_free(path);
    bson_free(json);
    bson_destroy(&doc);
@@ -233,30 +255,65 @@ char *mb_catalog_temp_path(const char *dir, const char *name)
    return bson_strdup_printf("%s/.%s.unverified", dir, name);
 }
 
-bool mb_catalog_commit(const char *tmp, const char *final, mb_error_t *err)
+static void set_name(mb_run_t *run, char *path)
 {
-   char *dir = bson_strdup(final), *slash = strrchr(dir, '/');
-   int fd;
-   bool ok = true;
+   const char *slash = strrchr(path, '/');
 
-   if (rename(tmp, final) != 0) {
-      mb_error_errno(err, errno, "cannot rename '%s' to '%s'", tmp, final);
-      ok = false;
-   } else {
-      if (slash) {
-         *slash = '\0';
+   bson_free(run->path);
+   bson_free(run->archive);
+   run->path = path;
+   run->archive = bson_strdup(slash ? slash + 1 : path);
+}
+
+bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err)
+{
+   char *base = bson_strdup(run->path), *mpath;
+   bool ok = false;
+
+   for (int n = 0; n < 1000 && !ok; n++) {
+      set_name(run, n ? mb_file_numbered_name(base, n) : bson_strdup(base));
+      if (!write_manifest(run, err)) {
+         if (mb_error_exit_code(err) == MB_EXIT_EXISTS) {
+            continue; /* the name is taken (a backup of the same second, or a planted file) */
+         }
+         break;
       }
-      fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-      if (fd < 0 || fsync(fd) != 0) {
-         mb_error_errno(err, errno, "cannot sync the backup directory");
-         ok = false;
-      }
-      if (fd >= 0) {
-         close(fd);
+      ok = mb_file_publish(tmp, run->path, MB_FILE_NO_REPLACE, NULL, err);
+      if (!ok) {
+         mpath = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
+         unlink(mpath);
+         bson_free(mpath);
+         if (mb_error_exit_code(err) != MB_EXIT_EXISTS) {
+            break;
+         }
       }
    }
-   bson_free(dir);
+   if (!ok && mb_error_exit_code(err) == MB_EXIT_EXISTS) {
+      mb_error_set(err, MB_EXIT_EXISTS,
+                   "'%s' and its numbered names up to -999 already exist; clean up the backup "
+                   "directory",
+                   base);
+   }
+   bson_free(base);
    return ok;
+}
+
+bool mb_catalog_verify(const mb_backup_t *b, char **problem)
+{
+   mb_archive_check_t check;
+   mb_error_t err;
+
+   *problem = NULL;
+   if (!mb_archive_verify_file(b->path, &check, &err)) {
+      *problem = bson_strdup_printf("corrupt: %s", err.message);
+   } else if (!b->sha256 || strcmp(check.sha256, b->sha256) != 0) {
+      *problem =
+          bson_strdup_printf("sha256 mismatch: the archive hashes to %s, its manifest says %s",
+                             check.sha256, b->sha256 ? b->sha256 : "nothing");
+   } else if (check.file_bytes != b->size) {
+      *problem = bson_strdup("the archive's size differs from its manifest");
+   }
+   return *problem == NULL;
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -279,9 +336,11 @@ static bool leftover(const char *dir, const char *name, bool orphans_only)
    if (orphans_only) {
       return false;
    }
+   /* temporary files are "<final name>.<random>.partial" */
    return (strncmp(name, "backup-", 7) == 0 && has_suffix(name, ".partial")) ||
           (strncmp(name, ".backup-", 8) == 0 &&
-           (has_suffix(name, ".unverified") || has_suffix(name, ".unverified.partial")));
+           (has_suffix(name, ".unverified") || has_suffix(name, ".partial"))) ||
+          (strncmp(name, ".mongobak-state.json.", 21) == 0 && has_suffix(name, ".partial"));
 }
 
 static int remove_leftovers(const char *dir, bool orphans_only)

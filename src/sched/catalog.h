@@ -1,6 +1,7 @@
-/* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss.archive[.zst|.gz] (UTC time of the
- * start) with a manifest "<archive>.manifest.json" beside each. A backup is complete when its
- * manifest parses, says "ok" and records the archive's size. */
+/* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz] (UTC time of the
+ * start; -N when a backup of that second already existed) with a manifest
+ * "<archive>.manifest.json" beside each. A backup is complete when its manifest parses, says "ok"
+ * and records the archive's size; only mb_catalog_verify checks its bytes. */
 #ifndef MB_SCHED_CATALOG_H
 #define MB_SCHED_CATALOG_H
 
@@ -11,6 +12,7 @@ typedef struct {
    char *name; /* archive file name */
    char *path;
    time_t time; /* from the name, UTC */
+   int seq;     /* N of a numbered name, 0 otherwise */
    uint64_t size;
    uint64_t docs;
    char *compression;
@@ -31,8 +33,15 @@ char *mb_catalog_name(time_t t, const char *ext);
 bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err);
 void mb_catalog_clear(mb_catalog_t *c);
 
-/* Write the manifest of a successful run atomically (0600). */
-bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err);
+/* Publish the verified archive tmp of a successful run: its manifest (0600) first, then the
+ * archive under run->path, neither ever replacing an existing file. When the name is taken (a
+ * backup of the same second, a planted file), the next numbered name is used and run->path and
+ * run->archive are updated. EXISTS when 999 numbered names are taken; IO otherwise. */
+bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err);
+
+/* Verify b's archive completely and compare its SHA-256 and size with the manifest. On a
+ * mismatch or a corrupt archive, *problem says what (bson_free). */
+bool mb_catalog_verify(const mb_backup_t *b, char **problem);
 
 /* Delete a backup: the archive, then its manifest. */
 bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);
@@ -41,11 +50,8 @@ bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);
  * the caller). */
 char *mb_catalog_temp_path(const char *dir, const char *name);
 
-/* Give a verified archive its final name: rename, then fsync the directory. */
-bool mb_catalog_commit(const char *tmp, const char *final, mb_error_t *err);
-
-/* Remove what crashed runs leave: "*.partial", ".backup-*.unverified" files and manifests whose
- * archive does not exist. Returns how many files were removed. */
+/* Remove what crashed runs leave: "backup-*.partial", ".backup-*.unverified[.*.partial]", state
+ * temporary files and manifests whose archive does not exist. Returns how many were removed. */
 int mb_catalog_remove_partials(const char *dir);
 
 /* Only the orphan manifests (after a failed rename). */

@@ -91,7 +91,8 @@ static void retention(const mb_job_t *j, mb_run_t *run)
    mb_catalog_t cat;
    bool *keep = NULL;
    mb_error_t err;
-   int n = mb_job_prune(j->dir, &j->retention, false, &cat, &keep, &err);
+   /* the archive this run just published is never its own retention's victim */
+   int n = mb_job_prune(j->dir, &j->retention, job_now(j), run->archive, false, &cat, &keep, &err);
 
    if (n < 0) {
       mb_log(MB_LOG_ERROR, "retention: %s", err.message);
@@ -103,10 +104,10 @@ static void retention(const mb_job_t *j, mb_run_t *run)
    mb_catalog_clear(&cat);
 }
 
-int mb_job_prune(const char *dir, const mb_retention_t *r, bool dry_run, mb_catalog_t *cat,
-                 bool **keep, mb_error_t *err)
+int mb_job_prune(const char *dir, const mb_retention_t *r, time_t now, const char *protect,
+                 bool dry_run, mb_catalog_t *cat, bool **keep, mb_error_t *err)
 {
-   int n;
+   int n, future = 0;
 
    *keep = NULL;
    if (!mb_catalog_scan(dir, cat, err)) {
@@ -117,7 +118,17 @@ int mb_job_prune(const char *dir, const mb_retention_t *r, bool dry_run, mb_cata
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return -1;
    }
-   n = mb_retention_plan(r, cat, *keep);
+   n = mb_retention_plan_at(r, cat, now, protect, *keep, &future);
+   for (int i = 0; future > 0 && i < cat->n; i++) {
+      if (cat->items[i].complete && cat->items[i].time > now) {
+         mb_log(MB_LOG_WARN,
+                "retention: %d complete backup%s dated in the future (newest %s): the clock was "
+                "ahead or %s copied in; kept, and not counted against MAX_BACKUPS",
+                future, future == 1 ? " is" : "s are", cat->items[i].name,
+                future == 1 ? "it was" : "they were");
+         break;
+      }
+   }
    for (int i = 0; !dry_run && i < cat->n; i++) {
       if (!(*keep)[i] && cat->items[i].complete) {
          if (!mb_catalog_delete(&cat->items[i], err)) {
@@ -175,14 +186,8 @@ static void publish(const mb_job_t *j, mb_run_t *run, const char *tmp)
 {
    mb_error_t err;
 
-   if (!mb_catalog_write_manifest(run, &err)) {
+   if (!mb_catalog_publish(run, tmp, &err)) {
       mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
-      unlink(tmp);
-      return;
-   }
-   if (!mb_catalog_commit(tmp, run->path, &err)) {
-      mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
-      mb_catalog_remove_orphans(j->dir);
       unlink(tmp);
       return;
    }

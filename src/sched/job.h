@@ -35,10 +35,11 @@ typedef struct {
 /* Run once; the caller holds the directory lock. Returns run->ok; run is filled either way. */
 bool mb_job_run(const mb_job_t *j, mb_run_t *run);
 
-/* Apply retention now (also used by `mongobak prune`): deletes unless dry_run; fills the
+/* Apply retention at now (also used by `mongobak prune`): deletes unless dry_run, never the
+ * backup named protect (may be NULL); warns once when backups are dated after now. Fills the
  * catalog it judged and keep[] (allocated, free()). Returns the number deleted (or to delete),
  * -1 on error. */
-int mb_job_prune(const char *dir, const mb_retention_t *r, bool dry_run, mb_catalog_t *cat,
-                 bool **keep, mb_error_t *err);
+int mb_job_prune(const char *dir, const mb_retention_t *r, time_t now, const char *protect,
+                 bool dry_run, mb_catalog_t *cat, bool **keep, mb_error_t *err);
 
 #endif

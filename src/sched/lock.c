@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct mb_lock {
@@ -16,13 +17,32 @@ bool mb_lock_acquire(const char *dir, mb_lock_t **out, mb_error_t *err)
 {
    char path[4096], pid[32] = "";
    mb_lock_t *l;
+   struct stat st;
    int fd;
    ssize_t n;
 
    snprintf(path, sizeof path, "%s/.mongobak.lock", dir);
-   fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   /* never through a symlink, never into a FIFO or device, never into a file linked elsewhere:
+    * the pid written below would truncate whatever a planted link points to */
+   fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+   if (fd < 0 && errno == ELOOP) {
+      mb_error_set(err, MB_EXIT_IO,
+                   "refusing to use the lock file '%s': it is a symbolic link; remove it and "
+                   "check who can write to the backup directory",
+                   path);
+      return false;
+   }
    if (fd < 0) {
       mb_error_errno(err, errno, "cannot open the lock file '%s'", path);
+      return false;
+   }
+   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+      close(fd);
+      mb_error_set(err, MB_EXIT_IO,
+                   "refusing to use the lock file '%s': it is not a regular file of its own (a "
+                   "FIFO, a device or a hard link); remove it and check who can write to the "
+                   "backup directory",
+                   path);
       return false;
    }
    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -88,7 +88,7 @@ bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
    BSON_APPEND_UTF8(&doc, "last_error", s->last_error ? s->last_error : "");
    BSON_APPEND_UTF8(&doc, "last_archive", s->last_archive ? s->last_archive : "");
    json = bson_as_relaxed_extended_json(&doc, &len);
-   ok = mb_file_write_atomic(path, json, len, err);
+   ok = mb_file_write_atomic_mode(path, json, len, MB_FILE_OWN_NAME, err);
    bson_free(json);
    bson_free(path);
    bson_destroy(&doc);

@@ -31,6 +31,13 @@ expect_grep() { # expect_grep PATTERN FILE WHAT
 
 expect_no_file() { [ ! -e "$1" ] || fail "$2: $1 exists"; pass "$2: no $1"; }
 
+# expect_no_partial PATH WHAT: no temporary file of PATH (PATH.XXXXXX.partial, or the old PATH.partial)
+expect_no_partial() {
+  local f
+  for f in "$1".partial "$1".??????.partial; do [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$2: $f exists"; done
+  pass "$2: no temporary file of $1"
+}
+
 # A fresh database name on the target server for each use.
 fresh_db() { echo "mbr_$(basename "$T" | tr -dc 'a-zA-Z0-9')_$1"; }
 

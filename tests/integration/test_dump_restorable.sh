@@ -9,7 +9,7 @@ for c in none gzip zstd; do
   run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump --uri "$MB_URI_SRC" --db "$MB_SEED_DB" --compress "$c" --archive "$out"
   expect_rc 0 "$rc" "dump --compress $c"
   expect_grep "^dumped 7 collections, 2602 documents" "$T/d.out" "dump $c summary"
-  expect_no_file "$out.partial" "dump $c"
+  expect_no_partial "$out" "dump $c"
   "$MB_BIN" verify --quiet "$out" > "$T/v.out" || fail "verify of $c archive: $(cat "$T/v.out")"
   pass "verify of $c archive"
   db=$(fresh_db "$c")

@@ -11,7 +11,7 @@ same() { # same NAME MONGODUMP_ARGS -- MONGOBAK_ARGS
   while [ "$1" != "--" ]; do md+=("$1"); shift; done; shift
   mb=("$@")
   mongodump --uri "$MB_URI_SRC" --archive="$T/md.archive" "${md[@]}" 2>"$T/md.log" || { cat "$T/md.log"; fail "$name: mongodump"; }
-  "$MB_BIN" dump --uri "$MB_URI_SRC" --archive "$T/mb.archive" --compress none --quiet "${mb[@]}" || fail "$name: mongobak dump"
+  "$MB_BIN" dump --uri "$MB_URI_SRC" --archive "$T/mb.archive" --overwrite --compress none --quiet "${mb[@]}" || fail "$name: mongobak dump"
   $docs "$T/md.archive" > "$T/md.docs"
   $docs "$T/mb.archive" > "$T/mb.docs"
   diff "$T/md.docs" "$T/mb.docs" > "$T/diff" || { cat "$T/diff"; fail "$name: documents differ"; }

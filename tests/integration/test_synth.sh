@@ -108,7 +108,7 @@ start_synth ferret --pages 1 --coll people:medium:oid:3000 --coll events:small:u
   --coll docs:large:oid:200 --coll mix:mixed:oid:3000
 for level in 6 1; do # zlib (the default level) and ISA-L igzip (levels 1-3)
   db=$(fresh_db "synth$level")
-  "$MB_BIN" dump --uri "$URI" --archive "$T/f.gz" --compress gzip --level "$level" --quiet ||
+  "$MB_BIN" dump --uri "$URI" --archive "$T/f.gz" --overwrite --compress gzip --level "$level" --quiet ||
     fail "mongobak dump --compress gzip --level $level"
   mongorestore --uri "$MB_URI_DST" --gzip --archive="$T/f.gz" --nsFrom 'bench.*' --nsTo "$db.*" \
     2> "$T/restore.log" || { tail -5 "$T/restore.log" >&2; fail "mongorestore --gzip of mongobak's gzip archive (level $level)"; }
@@ -125,7 +125,7 @@ if "$MB_BIN" dump --help | grep -q -- '--split-threshold'; then
     start_synth "split-$mode" --log --pages 2 "${extra[@]}" --coll alltypes:alltypes:oid:2000 \
       --coll mixedid:small:mixed:20000 --coll uuid:medium:uuid:20000 --coll large:large:oid:1000 \
       --coll mixed:mixed:oid:10000
-    "$MB_BIN" dump --uri "$URI" --archive "$T/split.archive" --compress none --quiet --jobs 4 \
+    "$MB_BIN" dump --uri "$URI" --archive "$T/split.archive" --overwrite --compress none --quiet --jobs 4 \
       --split --split-threshold 1048576 || fail "mongobak dump --split ($mode)"
     grep -q "\"$mode\"\|\"\\\$$mode\"" "$T/split-$mode.log" || fail "--split ($mode): the server saw no $mode"
     grep -q '"find" : "mixedid".*"min"' "$T/split-$mode.log" || fail "--split ($mode): mixedid was not read in _id ranges"

@@ -232,6 +232,77 @@ static void test_catalog_names(void **state)
    bson_free(name);
 }
 
+static void test_retention_future_dated(void **state)
+{
+   /* newest first: one named in 2099 (a clock that was ahead, a file copied in), then the backup
+    * the run just wrote (now), then two older ones */
+   time_t now = 1796284800, t[4] = {4070908800, 1796284800, 1796198400, 1796112000};
+   mb_catalog_t c = make_catalog(t, 4);
+   mb_retention_t r = {.max_backups = 1};
+   bool keep[4];
+   int future = -1;
+
+   (void) state;
+   setenv("TZ", "UTC", 1);
+   tzset();
+   c.items[1].name = "backup-2026-12-03-00-00-00.archive.zst";
+   /* judged without a clock (as before): the future one takes the only slot */
+   assert_int_equal(mb_retention_plan(&r, &c, keep), 3);
+   assert_true(keep[0] && !keep[1]);
+   /* at now: kept outside MAX_BACKUPS, counted; the present one stays */
+   assert_int_equal(mb_retention_plan_at(&r, &c, now, NULL, keep, &future), 2);
+   assert_int_equal(future, 1);
+   assert_true(keep[0] && keep[1] && !keep[2] && !keep[3]);
+   /* the run's own archive is kept even where a rule would drop it (a clock set back) */
+   c.items[2].name = "backup-y.archive";
+   c.items[3].name = "backup-z.archive";
+   assert_int_equal(mb_retention_plan_at(&r, &c, now, "backup-z.archive", keep, NULL), 1);
+   assert_true(keep[0] && keep[1] && !keep[2] && keep[3]);
+   free(c.items);
+}
+
+static void touch(const char *name)
+{
+   char path[400];
+   FILE *f;
+
+   snprintf(path, sizeof path, "%s/%s", g_dir, name);
+   f = fopen(path, "w");
+   assert_non_null(f);
+   fclose(f);
+}
+
+static void test_catalog_numbered_names(void **state)
+{
+   mb_catalog_t cat;
+   mb_error_t err;
+
+   (void) state;
+   touch("backup-2026-11-26-04-51-03.archive.zst");
+   touch("backup-2026-11-26-04-51-03-2.archive.zst");
+   touch("backup-2026-11-26-04-51-03-10.archive.zst");
+   touch("backup-2026-11-26-04-51-03-1.archive.zst");
+   touch("backup-2026-11-26-04-51-02.archive.zst");
+   /* not ours: -0, over 999, no digits, junk after */
+   touch("backup-2026-11-26-04-51-03-0.archive.zst");
+   touch("backup-2026-11-26-04-51-03-1000.archive.zst");
+   touch("backup-2026-11-26-04-51-03-.archive.zst");
+   touch("backup-2026-11-26-04-51-03-1.archive.zst.manifest.json.Ab12Cd.partial");
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 5);
+   assert_string_equal(cat.items[0].name, "backup-2026-11-26-04-51-03-10.archive.zst");
+   assert_int_equal(cat.items[0].seq, 10);
+   assert_string_equal(cat.items[1].name, "backup-2026-11-26-04-51-03-2.archive.zst");
+   assert_string_equal(cat.items[2].name, "backup-2026-11-26-04-51-03-1.archive.zst");
+   assert_string_equal(cat.items[3].name, "backup-2026-11-26-04-51-03.archive.zst");
+   assert_int_equal(cat.items[3].seq, 0);
+   assert_string_equal(cat.items[4].name, "backup-2026-11-26-04-51-02.archive.zst");
+   assert_int_equal(cat.items[0].time, cat.items[3].time);
+   mb_catalog_clear(&cat);
+   /* the temporary file of a crashed run is a leftover; the numbered archives are not */
+   assert_int_equal(mb_catalog_remove_partials(g_dir), 1);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
@@ -239,6 +310,8 @@ int main(void)
        cmocka_unit_test(test_retention_keeps_newest),
        cmocka_unit_test(test_retention_gfs),
        cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
+       cmocka_unit_test(test_retention_future_dated),
+       cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
