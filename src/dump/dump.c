@@ -188,7 +188,8 @@ static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t 
    bson_iter_t it;
    mongoc_cursor_t *cur;
 
-   BSON_APPEND_INT32(&opts, "batchSize", (int32_t) batch_size);
+   /* int64: mongoc_cursor_set_batch_size silently keeps a batchSize of any other type */
+   BSON_APPEND_INT64(&opts, "batchSize", batch_size);
    if (n->natural_hint || t->method != MB_SPLIT_NONE) {
       BSON_APPEND_DOCUMENT_BEGIN(&opts, "hint", &hint);
       BSON_APPEND_INT32(&hint, t->method != MB_SPLIT_NONE ? "_id" : "$natural", 1);
@@ -371,8 +372,9 @@ static bool read_docs(engine_t *e, mongoc_client_t *client, const mb_plan_task_t
       }
       mb_log(MB_LOG_WARN,
              "%s.%s: a reply was over the server's message size limit (%s); reading on after "
-             "document %llu with batches of at most %u documents",
-             n->db, n->collection, de.message, (unsigned long long) done, batch.cap);
+             "document %llu with batches of at most %u document%s",
+             n->db, n->collection, de.message, (unsigned long long) done, batch.cap,
+             batch.cap == 1 ? "" : "s");
    }
 }
 
