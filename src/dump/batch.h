@@ -1,5 +1,5 @@
 /* Byte-bounded cursor batches (issue 13 §7). mongod cuts every find/getMore reply at 16 MiB
- * whatever batchSize asks for; FerretDB, DocumentDB and Cosmos DB may not, and libmongoc refuses
+ * whatever batchSize asks for; compatible servers (FerretDB, ...) may not, and libmongoc refuses
  * a reply over the server's maxMessageSizeBytes (48 MB) with "Message size N is not within
  * expected range". So batchSize is counted in documents to fill about MB_BATCH_TARGET_BYTES:
  * from the collection's average document size (collStats), or the average seen so far on the
