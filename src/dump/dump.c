@@ -350,11 +350,20 @@ static bool read_docs(engine_t *e, mongoc_client_t *client, const mb_plan_task_t
       bson_t last; /* the last document read: always in the current block */
       bool resume =
           done > 0 && bson_init_static(&last, (*bp)->data + (*bp)->len - last_len, last_len);
-      mongoc_cursor_t *cur =
-          open_cursor(client, n, task, resume ? &last : NULL, done, mb_batch_first(&batch));
-      read_end_t end =
-          drain(e, cur, task, resume ? &last : NULL, &batch, bp, &done, &last_len, &de);
+      mongoc_cursor_t *cur;
+      read_end_t end;
 
+      if (resume && task->method == MB_SPLIT_MINMAX && !bson_has_field(&last, "_id")) {
+         mb_error_t err; /* not from an _id index: nothing to resume from */
+         mb_error_set(&err, MB_EXIT_SERVER,
+                      "reading '%s.%s' failed: a document of an _id range has no _id; run the "
+                      "dump again without --split",
+                      n->db, n->collection);
+         fail(e, &err);
+         return false;
+      }
+      cur = open_cursor(client, n, task, resume ? &last : NULL, done, mb_batch_first(&batch));
+      end = drain(e, cur, task, resume ? &last : NULL, &batch, bp, &done, &last_len, &de);
       mongoc_cursor_destroy(cur);
       if (end == READ_DONE) {
          return true;
