@@ -1,5 +1,6 @@
 #include "dump/dump.h"
 #include "archive/writer.h"
+#include "dump/batch.h"
 #include "common/client.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -12,7 +13,6 @@
 #include <time.h>
 
 #define BLOCK_SIZE (4u << 20) /* documents are copied into blocks of this size */
-#define BATCH_SIZE 1000000    /* the server fills each reply up to its 16 MiB cap */
 
 typedef struct block {
    struct block *next;
@@ -175,28 +175,38 @@ static void task_finished(engine_t *e, int ns)
    pthread_mutex_unlock(&e->lock);
 }
 
-/* The find for one task: a whole namespace ({$natural: 1}), or one _id range. */
+/* The find for one task: a whole namespace ({$natural: 1}), or one _id range. A cursor reopened
+ * after `done` documents starts at the last of them (last): from its _id for a range (min is
+ * inclusive), by skipping the others in natural order. */
 static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t *n,
-                                    const mb_plan_task_t *t)
+                                    const mb_plan_task_t *t, const bson_t *last, uint64_t done,
+                                    uint32_t batch_size)
 {
    mongoc_collection_t *coll =
        mongoc_client_get_collection(client, n->source_db, n->source_collection);
-   bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint;
+   bson_t opts = BSON_INITIALIZER, filter = BSON_INITIALIZER, hint, lo = BSON_INITIALIZER;
+   bson_iter_t it;
    mongoc_cursor_t *cur;
 
-   BSON_APPEND_INT32(&opts, "batchSize", BATCH_SIZE);
+   /* int64: mongoc_cursor_set_batch_size silently keeps a batchSize of any other type */
+   BSON_APPEND_INT64(&opts, "batchSize", batch_size);
    if (n->natural_hint || t->method != MB_SPLIT_NONE) {
       BSON_APPEND_DOCUMENT_BEGIN(&opts, "hint", &hint);
       BSON_APPEND_INT32(&hint, t->method != MB_SPLIT_NONE ? "_id" : "$natural", 1);
       bson_append_document_end(&opts, &hint);
    }
    if (t->method == MB_SPLIT_MINMAX) {
-      if (t->lo) {
+      if (last && bson_iter_init_find(&it, last, "_id")) {
+         bson_append_iter(&lo, "_id", 3, &it);
+         BSON_APPEND_DOCUMENT(&opts, "min", &lo);
+      } else if (t->lo) {
          BSON_APPEND_DOCUMENT(&opts, "min", t->lo);
       }
       if (t->hi) {
          BSON_APPEND_DOCUMENT(&opts, "max", t->hi);
       }
+   } else if (last && done > 1) {
+      BSON_APPEND_INT64(&opts, "skip", (int64_t) (done - 1));
    }
    if (n->filter) {
       bson_concat(&filter, n->filter);
@@ -204,8 +214,29 @@ static mongoc_cursor_t *open_cursor(mongoc_client_t *client, const mb_plan_ns_t 
    cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
    bson_destroy(&opts);
    bson_destroy(&filter);
+   bson_destroy(&lo);
    mongoc_collection_destroy(coll);
    return cur;
+}
+
+/* Same _id (type and bytes), or the same bytes for documents without _id. */
+static bool same_doc(const bson_t *a, const bson_t *b)
+{
+   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
+   bson_iter_t ia, ib;
+   bool ha = bson_iter_init_find(&ia, a, "_id"), hb = bson_iter_init_find(&ib, b, "_id"), same;
+
+   if (ha != hb) {
+      return false;
+   }
+   if (!ha) {
+      return a->len == b->len && memcmp(bson_get_data(a), bson_get_data(b), a->len) == 0;
+   }
+   same = bson_append_iter(&x, "_id", 3, &ia) && bson_append_iter(&y, "_id", 3, &ib) &&
+          x.len == y.len && memcmp(bson_get_data(&x), bson_get_data(&y), x.len) == 0;
+   bson_destroy(&x);
+   bson_destroy(&y);
+   return same;
 }
 
 /* Copy one document into the reader's block, handing full blocks to the writer. */
@@ -237,14 +268,130 @@ static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
    return true;
 }
 
+static void read_failed(engine_t *e, const mb_plan_ns_t *n, const bson_error_t *de)
+{
+   mb_error_t err;
+
+   mb_client_error(&err, de, "reading '%s.%s' failed", n->db, n->collection);
+   if (mb_error_exit_code(&err) == MB_EXIT_CONNECT) {
+      mb_error_recode(&err, MB_EXIT_SERVER); /* it answered before: it went away */
+      mb_error_prefix(&err, "the server went away");
+   }
+   fail(e, &err);
+}
+
+typedef enum { READ_DONE, READ_STOPPED, READ_OVERSIZED } read_end_t;
+
+/* Drain one cursor into blocks. A reopened one (done > 0) starts with the last document already
+ * read (last) or, in an _id range whose last document was deleted meanwhile, with the next one;
+ * in natural order anything else means the collection changed, and the read fails rather than
+ * lose or repeat a document. */
+static read_end_t drain(engine_t *e, mongoc_cursor_t *cur, const mb_plan_task_t *task,
+                        const bson_t *last, mb_batch_t *batch, block_t **bp, uint64_t *done,
+                        uint32_t *last_len, bson_error_t *de)
+{
+   const mb_plan_ns_t *n = &e->plan->ns[task->ns];
+   bool check_first = last != NULL, lost = false;
+   const bson_t *doc;
+   uint32_t size;
+
+   while (!atomic_load(&e->failed) && mongoc_cursor_next(cur, &doc)) {
+      if (check_first) {
+         check_first = false;
+         if (same_doc(doc, last)) {
+            continue;
+         }
+         if (task->method == MB_SPLIT_NONE) {
+            lost = true;
+            break;
+         }
+      }
+      if (!append_doc(e, bp, task->ns, doc)) {
+         return READ_STOPPED;
+      }
+      (*done)++;
+      *last_len = doc->len;
+      atomic_fetch_add(&e->docs, 1);
+      atomic_fetch_add(&e->bytes, doc->len);
+      if ((size = mb_batch_count(batch, doc->len)) != 0) {
+         mongoc_cursor_set_batch_size(cur, size);
+      }
+   }
+   if (!lost && mongoc_cursor_error(cur, de)) {
+      return mb_batch_oversized(de) ? READ_OVERSIZED : READ_STOPPED;
+   }
+   if ((lost || (check_first && task->method == MB_SPLIT_NONE)) && !atomic_load(&e->failed)) {
+      mb_error_t err;
+      mb_error_set(&err, MB_EXIT_SERVER,
+                   "reading '%s.%s' failed: the collection changed while the read was resumed "
+                   "after document %llu (after a reply over the server's message size limit); "
+                   "run the dump again",
+                   n->db, n->collection, (unsigned long long) *done);
+      fail(e, &err);
+      return READ_STOPPED;
+   }
+   return READ_DONE;
+}
+
+/* Read a task's documents into blocks, in batches bounded in bytes (batch.h). After a reply
+ * over the server's message size limit the cursor is reopened where it stopped, asking for half
+ * as many documents, until a batch of one; every document is read exactly once. */
+static bool read_docs(engine_t *e, mongoc_client_t *client, const mb_plan_task_t *task,
+                      block_t **bp)
+{
+   const mb_plan_ns_t *n = &e->plan->ns[task->ns];
+   mb_batch_t batch;
+   uint64_t done = 0;
+   uint32_t last_len = 0;
+   bson_error_t de;
+
+   mb_batch_init(&batch, n->avg_obj_size);
+   for (;;) {
+      bson_t last; /* the last document read: always in the current block */
+      bool resume =
+          done > 0 && bson_init_static(&last, (*bp)->data + (*bp)->len - last_len, last_len);
+      mongoc_cursor_t *cur;
+      read_end_t end;
+
+      if (resume && task->method == MB_SPLIT_MINMAX && !bson_has_field(&last, "_id")) {
+         mb_error_t err; /* not from an _id index: nothing to resume from */
+         mb_error_set(&err, MB_EXIT_SERVER,
+                      "reading '%s.%s' failed: a document of an _id range has no _id; run the "
+                      "dump again without --split",
+                      n->db, n->collection);
+         fail(e, &err);
+         return false;
+      }
+      cur = open_cursor(client, n, task, resume ? &last : NULL, done, mb_batch_first(&batch));
+      end = drain(e, cur, task, resume ? &last : NULL, &batch, bp, &done, &last_len, &de);
+      mongoc_cursor_destroy(cur);
+      if (end == READ_DONE) {
+         return true;
+      }
+      if (end == READ_STOPPED) {
+         if (!atomic_load(&e->failed)) {
+            read_failed(e, n, &de);
+         }
+         return false;
+      }
+      if (!mb_batch_shrink(&batch)) {
+         mb_error_prefix(&de, "with batches of one document");
+         read_failed(e, n, &de);
+         return false;
+      }
+      mb_log(MB_LOG_WARN,
+             "%s.%s: a reply was over the server's message size limit (%s); reading on after "
+             "document %llu with batches of at most %u document%s",
+             n->db, n->collection, de.message, (unsigned long long) done, batch.cap,
+             batch.cap == 1 ? "" : "s");
+   }
+}
+
 static void read_task(engine_t *e, mongoc_client_t *client, int t)
 {
    const mb_plan_task_t *task = &e->plan->tasks[t];
    const mb_plan_ns_t *n = &e->plan->ns[task->ns];
    block_t *b = take_block(e, task->ns);
-   mongoc_cursor_t *cur = NULL;
-   const bson_t *doc;
-   bson_error_t de;
 
    if (!b) {
       return;
@@ -252,25 +399,8 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    if (!e->run[task->ns].first_ns) {
       e->run[task->ns].first_ns = now_ns();
    }
-   if (n->read_data) {
-      cur = open_cursor(client, n, task);
-      while (!atomic_load(&e->failed) && mongoc_cursor_next(cur, &doc)) {
-         if (!append_doc(e, &b, task->ns, doc)) {
-            goto out;
-         }
-         atomic_fetch_add(&e->docs, 1);
-         atomic_fetch_add(&e->bytes, doc->len);
-      }
-      if (mongoc_cursor_error(cur, &de)) {
-         mb_error_t err;
-         mb_client_error(&err, &de, "reading '%s.%s' failed", n->db, n->collection);
-         if (mb_error_exit_code(&err) == MB_EXIT_CONNECT) {
-            mb_error_recode(&err, MB_EXIT_SERVER); /* it answered before: it went away */
-            mb_error_prefix(&err, "the server went away");
-         }
-         fail(e, &err);
-         goto out;
-      }
+   if (n->read_data && !read_docs(e, client, task, &b)) {
+      goto out;
    }
    b->task_done = true;
    fifo_push(e, &e->full_blocks, b);
@@ -280,7 +410,6 @@ out:
    if (b) {
       fifo_push(e, &e->free_blocks, b);
    }
-   mongoc_cursor_destroy(cur);
 }
 
 static void *reader_main(void *arg)

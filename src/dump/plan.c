@@ -127,7 +127,8 @@ static bool list_indexes(mongoc_database_t *db, const char *coll, bson_t *out, m
    return ok;
 }
 
-/* Size and count for ordering; failures only cost the ordering. */
+/* Size and count for ordering, average size for batch sizes; failures only cost the ordering
+ * and a first batch of mongodump's size. */
 static void collection_size(mongoc_database_t *db, const char *coll, mb_plan_ns_t *n)
 {
    bson_t cmd = BSON_INITIALIZER, reply;
@@ -140,6 +141,11 @@ static void collection_size(mongoc_database_t *db, const char *coll, mb_plan_ns_
       }
       if (bson_iter_init_find(&it, &reply, "count") && BSON_ITER_HOLDS_NUMBER(&it)) {
          n->count = bson_iter_as_int64(&it);
+      }
+      if (bson_iter_init_find(&it, &reply, "avgObjSize") && BSON_ITER_HOLDS_NUMBER(&it)) {
+         n->avg_obj_size = bson_iter_as_int64(&it);
+      } else if (n->count > 0) {
+         n->avg_obj_size = n->size_bytes / n->count;
       }
    }
    bson_destroy(&reply);

@@ -32,8 +32,9 @@ typedef struct {
    bool natural_hint;                   /* hint {$natural: 1} (whole collections, not views) */
    bool read_data;                      /* false for views stored as views: an empty namespace */
    mb_ns_kind_t kind;
-   int64_t size_bytes; /* estimated, for ordering and ETA (0 when unknown) */
-   int64_t count;      /* estimated documents */
+   int64_t size_bytes;   /* estimated, for ordering and ETA (0 when unknown) */
+   int64_t count;        /* estimated documents */
+   int64_t avg_obj_size; /* collStats avgObjSize, for batch sizes (0 when unknown) */
    bool capped;
    int ntasks;            /* tasks (ranges) that read it */
    const char *split_how; /* how it was split, or why not; NULL when not considered */

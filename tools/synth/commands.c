@@ -916,21 +916,23 @@ static bool fill_page(syn_conn_t *c, const syn_cursor_t *cur, uint64_t cap, batc
 }
 
 /* Slow path: documents written one by one, up to a page boundary (so that the next batch can
- * take the fast path) or the reply size limit. */
-static void fill_docs(syn_conn_t *c, const syn_cursor_t *cur, uint64_t cap, batch_t *b)
+ * take the fast path) or the reply size limit; an oversized reply (--oversize-reply) ignores
+ * both and stops at SYN_OVERSIZE_BYTES. */
+static void fill_docs(syn_conn_t *c, const syn_cursor_t *cur, uint64_t cap, bool oversize,
+                      batch_t *b)
 {
    const syn_coll_t *coll = cur->coll;
-   bool fixed = coll->id != SYN_ID_MIXED;
-   size_t bytes = 0;
+   bool fixed = coll->id != SYN_ID_MIXED && !oversize;
+   size_t bytes = 0, limit = oversize ? SYN_OVERSIZE_BYTES : SYN_BATCH_BYTES;
    uint64_t k;
 
-   syn_buf_reserve(&c->batch, SYN_BATCH_BYTES + (1u << 20));
+   syn_buf_reserve(&c->batch, limit + (1u << 20));
    for (k = 0; k < cap; k++) {
       uint64_t i = cursor_index(cur, cur->pos + k);
       uint32_t dlen = cur->ids_only ? SYN_ID_ELEM_MAX + 5 : syn_doc_len(coll, i);
       size_t elem = 2 + digits10((uint32_t) k) + dlen;
       uint8_t *out;
-      if (k > 0 && ((fixed && syn_slot(coll, i).slot == 0) || bytes + elem > SYN_BATCH_BYTES)) {
+      if (k > 0 && ((fixed && syn_slot(coll, i).slot == 0) || bytes + elem > limit)) {
          break;
       }
       syn_buf_reserve(&c->batch, bytes + elem);
@@ -976,16 +978,36 @@ static void pace(const syn_server_t *s, syn_cursor_t *cur, size_t bytes)
    cur->send_after = now + (double) bytes / s->cursor_bps;
 }
 
+/* This data reply is one --oversize-reply asked for. */
+static bool oversize_now(syn_conn_t *c)
+{
+   syn_server_t *s = c->srv;
+   uint64_t n = (uint64_t) atomic_fetch_add(&s->data_replies, 1) + 1;
+
+   for (int k = 0; k < s->noversize; k++) {
+      if (s->oversize_lo[k] <= n && n <= s->oversize_hi[k]) {
+         return true;
+      }
+   }
+   return false;
+}
+
 /* Fill the next batch and advance the cursor; true when the cursor is exhausted. */
 static bool next_batch(syn_conn_t *c, syn_cursor_t *cur, int64_t batch_size, batch_t *b)
 {
-   uint64_t cap = batch_cap(cur, batch_size);
+   bool oversize = oversize_now(c);
+   uint64_t cap = batch_cap(cur, oversize ? -1 : batch_size);
 
    b->elems = NULL;
    b->len = 0;
    b->n = 0;
-   if (cap > 0 && !fill_page(c, cur, cap, b)) {
-      fill_docs(c, cur, cap, b);
+   if (oversize) {
+      fill_docs(c, cur, cap, true, b);
+      fprintf(stderr,
+              "mongobak-synth: conn %d: oversized reply: %" PRIu64 " documents, %zu bytes\n", c->id,
+              b->n, b->len);
+   } else if (cap > 0 && !fill_page(c, cur, cap, b)) {
+      fill_docs(c, cur, cap, false, b);
    }
    cur->pos += b->n;
    if (cur->limit_left >= 0) {
@@ -1106,6 +1128,10 @@ static bool find_range(syn_conn_t *c, const bson_t *cmd, bool hinted_id, syn_cur
       reply_error(c, 51173, "Location51173",
                   "When using min()/max() a hint of which index to use must be provided");
       return false;
+   }
+   if (!cur->id_order && !bounded && c->srv->vanish_after > 0 &&
+       (uint64_t) atomic_load(&c->srv->data_replies) >= c->srv->vanish_after) {
+      cur->pos++; /* --vanish-after: the first document was "deleted" */
    }
    if (cur->end < cur->pos) {
       cur->end = cur->pos;

@@ -8,9 +8,11 @@
 #include <stdatomic.h>
 #include <sys/uio.h>
 
-#define SYN_MAX_MESSAGE 48000000 /* maxMessageSizeBytes */
-#define SYN_TPAGES 8             /* prebuilt pages one connection holds */
-#define SYN_TPAGES_SPARE 48      /* prebuilt pages kept between connections */
+#define SYN_MAX_MESSAGE 48000000       /* maxMessageSizeBytes */
+#define SYN_OVERSIZE_BYTES (56u << 20) /* --oversize-reply: documents of a reply over the limit */
+#define SYN_MAX_OVERSIZE 8
+#define SYN_TPAGES 8        /* prebuilt pages one connection holds */
+#define SYN_TPAGES_SPARE 48 /* prebuilt pages kept between connections */
 
 typedef struct {
    int64_t id;
@@ -32,6 +34,14 @@ typedef struct {
    bool log;
    bool refuse_splitvector;
    double cursor_bps; /* > 0: each cursor's batches flow at most this fast (bytes/s) */
+   /* --oversize-reply: these data replies (find/getMore, counted from 1 over the server) ignore
+    * batchSize and the 16 MiB cap, as FerretDB and other servers without a cap do */
+   uint64_t oversize_lo[SYN_MAX_OVERSIZE], oversize_hi[SYN_MAX_OVERSIZE];
+   int noversize;
+   /* --vanish-after: once this many data replies went out, natural-order cursors opened later
+    * start one document later, as if the first document had been deleted; 0: never */
+   uint64_t vanish_after;
+   atomic_uint_fast64_t data_replies;
    atomic_int next_conn;
    pthread_mutex_t lock; /* guards the cursor table and the spare pages */
    syn_cursor_t **cursors;

@@ -65,6 +65,12 @@ static const char usage[] =
     "  --cursor-mbps N   send each connection's find/getMore batches at most N MB/s (a server\n"
     "                    whose every cursor is slow, e.g. disk-bound, but that scales with\n"
     "                    parallel cursors: what splitting a collection is for)\n"
+    "  --oversize-reply N[-M]  the Nth (to Mth) reply with documents (find or getMore, counted\n"
+    "                    from 1 over the server) ignores batchSize and the 16 MiB cap and holds\n"
+    "                    up to 56 MiB of documents, more than the 48 MB a driver accepts, as a\n"
+    "                    server without a reply cap may send; logged to stderr; repeatable (8)\n"
+    "  --vanish-after N  once N replies with documents went out, natural-order cursors opened\n"
+    "                    later start one document later (as if one had been deleted meanwhile)\n"
     "  --log             log every command received to stderr\n"
     "  --info            print the dataset's JSON line and exit\n"
     "  -h, --help        show this help\n";
@@ -90,6 +96,8 @@ typedef struct {
    int pages;
    bool refuse_splitvector, log, info;
    double cursor_mbps;
+   uint64_t oversize_lo[SYN_MAX_OVERSIZE], oversize_hi[SYN_MAX_OVERSIZE], vanish_after;
+   int noversize;
 } opts_t;
 
 static void die(const char *fmt, ...) BSON_GNUC_PRINTF(1, 2);
@@ -229,6 +237,25 @@ static void layout_specs(opts_t *o)
    }
 }
 
+/* --oversize-reply N or N-M. */
+static void parse_oversize(opts_t *o, const char *arg)
+{
+   char lo[32];
+   const char *dash = strchr(arg, '-');
+   uint64_t a, b;
+   bool unit;
+
+   snprintf(lo, sizeof lo, "%.*s", dash ? (int) (dash - arg) : (int) strlen(arg), arg);
+   if (!parse_count(lo, &a, &unit) || unit || a < 1 ||
+       (dash && (!parse_count(dash + 1, &b, &unit) || unit || b < a)) ||
+       o->noversize == SYN_MAX_OVERSIZE) {
+      die("bad --oversize-reply '%s' (N or N-M, replies counted from 1; at most %d times)", arg,
+          SYN_MAX_OVERSIZE);
+   }
+   o->oversize_lo[o->noversize] = a;
+   o->oversize_hi[o->noversize++] = dash ? b : a;
+}
+
 static void parse_options(int argc, char **argv, opts_t *o)
 {
    static const struct option longopts[] = {{"port", required_argument, NULL, 'p'},
@@ -243,6 +270,8 @@ static void parse_options(int argc, char **argv, opts_t *o)
                                             {"pages", required_argument, NULL, 'g'},
                                             {"refuse-splitvector", no_argument, NULL, 'R'},
                                             {"cursor-mbps", required_argument, NULL, 'M'},
+                                            {"oversize-reply", required_argument, NULL, 'O'},
+                                            {"vanish-after", required_argument, NULL, 'V'},
                                             {"log", no_argument, NULL, 'L'},
                                             {"info", no_argument, NULL, 'I'},
                                             {"help", no_argument, NULL, 'h'},
@@ -305,6 +334,14 @@ static void parse_options(int argc, char **argv, opts_t *o)
             die("bad --cursor-mbps '%s'", optarg);
          }
          o->cursor_mbps = (double) v;
+         break;
+      case 'O':
+         parse_oversize(o, optarg);
+         break;
+      case 'V':
+         if (!parse_count(optarg, &o->vanish_after, &unit) || unit || o->vanish_after < 1) {
+            die("bad --vanish-after '%s'", optarg);
+         }
          break;
       case 'L':
          o->log = true;
@@ -662,6 +699,11 @@ int main(int argc, char **argv)
    s.log = o.log;
    s.refuse_splitvector = o.refuse_splitvector;
    s.cursor_bps = o.cursor_mbps * 1e6;
+   memcpy(s.oversize_lo, o.oversize_lo, sizeof s.oversize_lo);
+   memcpy(s.oversize_hi, o.oversize_hi, sizeof s.oversize_hi);
+   s.noversize = o.noversize;
+   s.vanish_after = o.vanish_after;
+   atomic_init(&s.data_replies, 0);
    atomic_init(&s.next_conn, 1);
    atomic_init(&s.next_cursor, (uint64_t) 1 << 40 | (o.seed & 0xffff) << 20);
    pthread_mutex_init(&s.lock, NULL);
