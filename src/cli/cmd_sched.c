@@ -8,19 +8,53 @@
 #include "sched/httpd.h"
 #include "sched/lock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static volatile int g_stop;
-static volatile time_t g_next_run;
+/* Shared by the signal handler, the run's watchdog thread and the HTTP thread: lock-free C11
+ * atomics (async-signal-safe, and race-free between threads). g_stop holds the signal. */
+static atomic_int g_stop;
+static _Atomic(time_t) g_next_run;
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomic_int");
 
 static void on_stop(int sig)
 {
-   (void) sig;
-   g_stop = 1;
+   atomic_store(&g_stop, sig);
+}
+
+/* SIGTERM, SIGINT and SIGHUP all stop mongobak (a running backup is cancelled cleanly). SIGHUP
+ * does not reload: a configuration that changes under a running daemon would be validated only
+ * half-way (the lock, the directory, the metrics port); restart to apply a new one. */
+static void catch_stop_signals(void)
+{
+   struct sigaction sa;
+   int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+
+   memset(&sa, 0, sizeof sa);
+   sa.sa_handler = on_stop;
+   sigemptyset(&sa.sa_mask);
+   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+      sigaction(sigs[i], &sa, NULL);
+   }
+}
+
+/* Say which signal stopped us (the handler itself cannot log). */
+static void log_stop_signal(const char *cmd)
+{
+   int sig = atomic_load(&g_stop);
+   const char *name = sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT" : "SIGTERM";
+
+   if (sig != 0) {
+      mb_log(MB_LOG_INFO, "%s: %s received: stopped%s", cmd, name,
+             sig == SIGHUP ? " (SIGHUP stops mongobak like SIGTERM; it does not reload the "
+                             "configuration: restart mongobak to apply a new one)"
+                           : "");
+   }
 }
 
 typedef struct {
@@ -70,7 +104,7 @@ fail:
 }
 
 /* The scheduler's dump function: mongobak's own dump engine. */
-static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+static bool job_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
                      mb_error_t *err)
 {
    const ctx_t *c = ud;
@@ -144,8 +178,7 @@ int mb_cmd_backup(const mb_args_t *args)
       ctx_clear(&c);
       return rc;
    }
-   signal(SIGTERM, on_stop);
-   signal(SIGINT, on_stop);
+   catch_stop_signals();
    if (mb_job_run(&j, &run)) {
       printf("backup %s: %llu documents, %llu bytes, %.1f s, sha256 %s\n", run.path,
              (unsigned long long) run.docs, (unsigned long long) run.archive_bytes, run.seconds,
@@ -155,6 +188,7 @@ int mb_cmd_backup(const mb_args_t *args)
       fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
       rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;
    }
+   log_stop_signal("backup");
    mb_run_clear(&run);
    ctx_clear(&c);
    return rc;
@@ -200,8 +234,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    d.status_interval = c.s.status_interval;
    d.stop = &g_stop;
    d.next_run = &g_next_run;
-   signal(SIGTERM, on_stop);
-   signal(SIGINT, on_stop);
+   catch_stop_signals();
    if (mb_config_get(c.config, "METRICS_ADDR") &&
        !mb_httpd_start(mb_config_get(c.config, "METRICS_ADDR"), c.s.dir, &g_next_run, &httpd,
                        &err)) {
@@ -209,6 +242,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    } else {
       runs = mb_daemon_run(&d, &err);
       rc = runs < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
+      log_stop_signal("daemon");
    }
    mb_httpd_stop(httpd);
    mb_cron_destroy(cron);

@@ -10,7 +10,7 @@
 struct mb_httpd {
    struct MHD_Daemon *mhd;
    char *dir;
-   const volatile time_t *next_run;
+   const _Atomic(time_t) *next_run;
 };
 
 static char *render_metrics(const mb_httpd_t *h)
@@ -37,7 +37,7 @@ static char *render_metrics(const mb_httpd_t *h)
    out = bson_strdup_printf("%s# HELP mongobak_next_run_timestamp_seconds Next scheduled run.\n"
                             "# TYPE mongobak_next_run_timestamp_seconds gauge\n"
                             "mongobak_next_run_timestamp_seconds %lld\n",
-                            body, (long long) *h->next_run);
+                            body, (long long) atomic_load(h->next_run));
    bson_free(body);
    mb_catalog_clear(&cat);
    mb_state_clear(&st);
@@ -62,8 +62,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
    } else if (strcmp(url, "/metrics") == 0) {
       body = render_metrics(h);
    } else if (strcmp(url, "/healthz") == 0) {
-      body =
-          bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n", (long long) *h->next_run);
+      body = bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n",
+                                (long long) atomic_load(h->next_run));
       type = "application/json";
    } else {
       body = bson_strdup("not found: try /metrics or /healthz\n");
@@ -123,7 +123,7 @@ bad:
    return false;
 }
 
-bool mb_httpd_start(const char *addr, const char *backup_dir, const volatile time_t *next_run,
+bool mb_httpd_start(const char *addr, const char *backup_dir, const _Atomic(time_t) *next_run,
                     mb_httpd_t **out, mb_error_t *err)
 {
    struct sockaddr_storage ss;

@@ -11,9 +11,9 @@
 
 typedef struct {
    const mb_job_t *job;
-   const char *tmp;     /* the archive until it is verified and has its manifest */
-   volatile int cancel; /* 1: timeout, 2: stop */
-   volatile int done;
+   const char *tmp;   /* the archive until it is verified and has its manifest */
+   atomic_int cancel; /* 1: timeout, 2: stop */
+   atomic_int done;
    struct timespec started;
 } watch_t;
 
@@ -29,12 +29,12 @@ static void *watcher(void *arg)
 {
    watch_t *w = arg;
 
-   while (!w->done) {
-      if (w->job->stop && *w->job->stop) {
-         w->cancel = 2;
+   while (!atomic_load(&w->done)) {
+      if (w->job->stop && atomic_load(w->job->stop)) {
+         atomic_store(&w->cancel, 2);
       } else if (w->job->timeout_ms > 0 &&
                  elapsed(&w->started) * 1000 > (double) w->job->timeout_ms) {
-         w->cancel = 1;
+         atomic_store(&w->cancel, 1);
       }
       usleep(50 * 1000);
    }
@@ -57,15 +57,15 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
    clock_gettime(CLOCK_MONOTONIC, &w->started);
    pthread_create(&th, NULL, watcher, w);
    ok = j->dump(j->ud, w->tmp, &w->cancel, run, &err);
-   w->done = 1;
+   atomic_store(&w->done, 1);
    pthread_join(th, NULL);
    run->dump_seconds = elapsed(&w->started);
    if (!ok) {
-      if (w->cancel == 1) {
+      if (atomic_load(&w->cancel) == 1) {
          mb_error_set(&err, MB_EXIT_TIMEOUT,
                       "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",
                       j->timeout_ms);
-      } else if (w->cancel == 2) {
+      } else if (atomic_load(&w->cancel) == 2) {
          mb_error_set(&err, MB_EXIT_INTERRUPTED,
                       "the backup was cancelled because mongobak is stopping");
       }

@@ -31,7 +31,7 @@ static time_t fake_now_job(void)
    return g_now;
 }
 
-static void fake_sleep(void *ud, time_t t, const volatile int *stop)
+static void fake_sleep(void *ud, time_t t, const atomic_int *stop)
 {
    (void) ud;
    (void) stop;
@@ -41,7 +41,7 @@ static void fake_sleep(void *ud, time_t t, const volatile int *stop)
 }
 
 /* A real, tiny archive: one namespace with one document. */
-static bool tiny_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+static bool tiny_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
                       mb_error_t *err)
 {
    mb_archive_header_t h = {1, "7.0.0", "test"};
