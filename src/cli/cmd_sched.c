@@ -70,8 +70,24 @@ static void ctx_clear(ctx_t *c)
    memset(c, 0, sizeof *c);
 }
 
+/* What backup and daemon refuse before they touch anything, and so what `config` refuses too:
+ * every value (the schedule must fire, the zone must be a zone file), and with need_uri
+ * MONGODB_URI, the notification settings and METRICS_ADDR. */
+static bool validate(const mb_config_t *config, bool need_uri, mb_backup_settings_t *s,
+                     mb_error_t *err)
+{
+   const char *addr = mb_config_get(config, "METRICS_ADDR");
+
+   if (!mb_config_settings(config, need_uri, stderr, s, err)) {
+      return false;
+   }
+   return !need_uri ||
+          (mb_cli_notify_check(config, err) && (!addr || mb_httpd_check_addr(addr, err)));
+}
+
 /* Load and validate the configuration, set up logging, and for commands that write, create the
- * backup directory (0700) and take its lock. */
+ * backup directory (0700) and take its lock. A run that cannot start because of the directory
+ * is still reported to the notification channels. */
 static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lock, ctx_t *c,
                   int *rc)
 {
@@ -80,8 +96,7 @@ static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lo
    const char *fmt;
 
    memset(c, 0, sizeof *c);
-   if (!mb_config_load(args, &c->config, &err) ||
-       !mb_config_settings(c->config, need_uri, stderr, &c->s, &err)) {
+   if (!mb_config_load(args, &c->config, &err) || !validate(c->config, need_uri, &c->s, &err)) {
       goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
@@ -91,12 +106,16 @@ static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lo
    }
    if (lock && mkdir(c->s.dir, 0700) != 0 && errno != EEXIST) {
       mb_error_errno(&err, errno, "cannot create the backup directory '%s'", c->s.dir);
-      goto fail;
+      goto unusable;
    }
    if (lock && !mb_lock_acquire(c->s.dir, &c->lock, &err)) {
-      goto fail;
+      goto unusable;
    }
    return true;
+unusable:
+   if (need_uri) {
+      mb_cli_notify_failure(c->config, "lock", &err);
+   }
 fail:
    *rc = mb_cli_fail(cmd, &err);
    ctx_clear(c);
@@ -212,6 +231,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    /* a daemon that cannot reach its server says so now, not at the first run */
    if (!mb_client_connect(c.s.uri, "mongobak daemon", 1, &probe, &err) ||
        !mb_cron_parse(c.s.cron, &cron, &err)) {
+      mb_cli_notify_failure(c.config, "connect", &err);
       mb_client_destroy(probe);
       rc = mb_cli_fail("daemon", &err);
       ctx_clear(&c);
@@ -388,7 +408,7 @@ int mb_cmd_config(const mb_args_t *args)
       return mb_cli_fail("config", &err);
    }
    mb_config_print(c.config, stdout, mb_args_flag(args, "json"));
-   if (!mb_config_settings(c.config, false, stderr, &c.s, &err)) {
+   if (!validate(c.config, true, &c.s, &err)) {
       rc = mb_cli_fail("config", &err);
    }
    ctx_clear(&c);

@@ -354,15 +354,31 @@ static bool check_bool(check_t *k, const char *name)
    return false;
 }
 
+/* A compiled zone starts with "TZif"; /usr/share/zoneinfo also holds tables (zone.tab,
+ * iso3166.tab, tzdata.zi) that the C library would silently take as UTC. */
+static bool is_zone_file(const char *path)
+{
+   struct stat st;
+   char magic[4];
+   FILE *f;
+   bool ok;
+
+   if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb"))) {
+      return false;
+   }
+   ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
+   fclose(f);
+   return ok;
+}
+
 static void check_zone(check_t *k, mb_backup_settings_t *s)
 {
    char path[512];
-   struct stat st;
 
    s->timezone = mb_config_get(k->c, "TIMEZONE");
    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", s->timezone ? s->timezone : "");
    if (!s->timezone || !*s->timezone || strstr(s->timezone, "..") || s->timezone[0] == '/' ||
-       stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+       !is_zone_file(path)) {
       if (s->timezone && strcmp(s->timezone, "UTC") == 0) {
          setenv("TZ", "UTC", 1); /* no tzdata needed for UTC */
          tzset();
@@ -425,6 +441,7 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    mb_error_t ce;
    mb_log_level_t lvl;
    const char *v;
+   time_t next;
 
    memset(s, 0, sizeof *s);
    check_uri(&k, need_uri, s);
@@ -442,7 +459,9 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    check_compression(&k, s);
    check_zone(&k, s);
    s->cron = mb_config_get(c, "CRON_SCHEDULE");
-   if (!s->cron || !mb_cron_parse(s->cron, &cron, &ce)) {
+   /* a schedule that never fires (0 0 31 2 *) is refused here, by every command alike */
+   if (!s->cron || !mb_cron_parse(s->cron, &cron, &ce) ||
+       !mb_cron_next(cron, time(NULL), &next, &ce)) {
       problem(&k, "CRON_SCHEDULE", s->cron ? ce.message : "must be set");
    }
    mb_cron_destroy(cron);

@@ -123,6 +123,12 @@ bad:
    return false;
 }
 
+bool mb_httpd_check_addr(const char *addr, mb_error_t *err)
+{
+   struct sockaddr_storage ss;
+   return parse_addr(addr, &ss, err);
+}
+
 bool mb_httpd_start(const char *addr, const char *backup_dir, const _Atomic(time_t) *next_run,
                     mb_httpd_t **out, mb_error_t *err)
 {

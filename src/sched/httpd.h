@@ -18,4 +18,7 @@ bool mb_httpd_start(const char *addr, const char *backup_dir, const _Atomic(time
                     mb_httpd_t **out, mb_error_t *err);
 void mb_httpd_stop(mb_httpd_t *h);
 
+/* Check addr the way mb_httpd_start reads it (USAGE with the same message), without binding. */
+bool mb_httpd_check_addr(const char *addr, mb_error_t *err);
+
 #endif
