@@ -169,6 +169,26 @@ static void finish(const mb_job_t *j, mb_run_t *run)
    mb_state_clear(&st);
 }
 
+/* Mark the run as started in the statistics, so that it counts even if it is killed outright;
+ * a mark left by such a run is counted as a failure now. */
+static void begin(const mb_job_t *j, const mb_run_t *run)
+{
+   mb_error_t err;
+   time_t killed;
+   char when[32];
+   struct tm tm;
+
+   if (!mb_state_begin(j->dir, run->start, &killed, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot save the statistics: %s", err.message);
+      return;
+   }
+   if (killed) {
+      gmtime_r(&killed, &tm);
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      mb_log(MB_LOG_WARN, "the run started at %s never finished (killed); counted as failed", when);
+   }
+}
+
 /* The verified archive gets its manifest first, then its final name: a file under a final
  * name is always complete (a crash in between leaves only files the next run removes). */
 static void publish(const mb_job_t *j, mb_run_t *run, const char *tmp)
@@ -205,6 +225,7 @@ bool mb_job_run(const mb_job_t *j, mb_run_t *run)
    tmp = mb_catalog_temp_path(j->dir, run->archive);
    w.tmp = tmp;
    mb_catalog_remove_partials(j->dir);
+   begin(j, run);
    if (j->ping) {
       j->ping(j->ud, "start");
    }
