@@ -193,6 +193,13 @@ int mb_cli_main(int argc, char **argv)
              "0.1");
       return MB_EXIT_OK;
    }
+   if (strcmp(argv[1], MB_DUMP_CHILD_COMMAND) == 0) {
+      mb_file_install_signal_cleanup();
+      mb_client_global_init();
+      rc = mb_cmd_dump_child();
+      mb_client_global_cleanup();
+      return rc;
+   }
    cmd = find_command(argv[1]);
    if (!cmd) {
       fprintf(stderr, "mongobak: error: unknown command '%s'; run 'mongobak --help' for the list\n",

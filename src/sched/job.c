@@ -71,6 +71,7 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
       }
       mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
       unlink(w->tmp);
+      mb_catalog_remove_partials(j->dir); /* a killed dump leaves its .partial file */
       return false;
    }
    clock_gettime(CLOCK_MONOTONIC, &t0);
