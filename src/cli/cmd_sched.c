@@ -240,8 +240,9 @@ static bool job_dump(void *ud, const char *path, const atomic_int *cancel, mb_ru
                      mb_error_t *err)
 {
    const ctx_t *c = ud;
-   char arg0[] = "mongobak", arg1[] = MB_DUMP_CHILD_COMMAND;
+   char arg0[4096] = "mongobak", arg1[] = MB_DUMP_CHILD_COMMAND;
    char *argv[] = {arg0, arg1, NULL};
+   ssize_t n = readlink("/proc/self/exe", arg0, sizeof arg0 - 1); /* for ps: our own path */
    bson_t in = BSON_INITIALIZER;
    char *json = NULL, masked[2048];
    size_t len = 0;
@@ -249,6 +250,9 @@ static bool job_dump(void *ud, const char *path, const atomic_int *cancel, mb_ru
    int status = 0;
    bool ok = false;
 
+   if (n > 0) {
+      arg0[n] = '\0';
+   }
    mb_buf_init(&out, (size_t) 256 << 20);
    mb_log_mask_uri(c->s.uri, masked, sizeof masked);
    run->uri = bson_strdup(masked);
