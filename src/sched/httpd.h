@@ -1,6 +1,8 @@
 /* The daemon's HTTP endpoint (METRICS_ADDR, libmicrohttpd): GET /metrics answers the Prometheus
  * text of mb_metrics_render from BACKUP_DIR's state plus the next scheduled run; GET /healthz
- * answers 200 with a small JSON status while the daemon runs. */
+ * answers 200 with a small JSON status while the daemon runs. Its connections are capped (an
+ * eighth of the descriptor limit, at most 64; a quarter of that per client address; idle ones
+ * closed after 10 s) so that no number of clients can take the descriptors the backups need. */
 #ifndef MB_SCHED_HTTPD_H
 #define MB_SCHED_HTTPD_H
 
