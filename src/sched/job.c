@@ -61,6 +61,10 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
    pthread_join(th, NULL);
    run->dump_seconds = elapsed(&w->started);
    if (!ok) {
+      /* a stop signal may also have reached the dump process itself, before the watcher saw it */
+      if (!atomic_load(&w->cancel) && j->stop && atomic_load(j->stop)) {
+         atomic_store(&w->cancel, 2);
+      }
       if (atomic_load(&w->cancel) == 1) {
          mb_error_set(&err, MB_EXIT_TIMEOUT,
                       "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",

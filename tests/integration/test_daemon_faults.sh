@@ -5,6 +5,7 @@
 #  - a backup killed with SIGKILL is counted as a failed run by the next run's statistics, and
 #    its dump process dies with it;
 #  - SIGHUP stops a backup (cancelled cleanly, exit 130) and an idle daemon (exit 0), logged;
+#    Ctrl-C (SIGINT to the process group, the dump process too) cancels a backup the same way;
 #  - a run that cannot start (BACKUP_DIR is a regular file) is still reported: webhook report and
 #    healthcheck /fail ping;
 #  - METRICS_ADDR under a flood of idle connections (more than its cap) with a low descriptor
@@ -113,6 +114,17 @@ expect_grep "info  backup: SIGHUP received: stopped \(SIGHUP stops mongobak like
 [ "$(state failures)" = 2 ] && [ "$(state runs)" = 3 ] || fail "SIGHUP: the cancelled run was not counted"
 ls -A "$dir" | grep -qE 'partial|unverified' && fail "SIGHUP: leftovers remain: $(ls -A "$dir")"
 pass "SIGHUP: the cancelled run left no file and counts as a failure"
+# ... and Ctrl-C (SIGINT to the whole process group, the dump process included) likewise
+setsid sh -c "cd '$T/cwd' && BACKUP_DIR='$dir' MONGODB_URI='$buri' exec '$MB_BIN' backup" >"$T/o" 2>"$T/e" &
+bk=$!
+PIDS+=("$bk")
+wait_partial "SIGINT to the group"
+kill -INT -- -"$bk"
+set +e; wait "$bk"; rc=$?; set -e
+expect_rc 130 "$rc" "SIGINT to the process group during a backup"
+expect_grep "mongobak backup: error: dump failed: the backup was cancelled because mongobak is stopping" "$T/e" "SIGINT to the group: the run was cancelled"
+ls -A "$dir" | grep -qE 'partial|unverified' && fail "SIGINT to the group: leftovers remain: $(ls -A "$dir")"
+[ "$(state runs)" = 4 ] || fail "SIGINT to the group: the cancelled run was not counted"
 # ... and an idle daemon stops (exit 0) and says why
 (cd "$T/cwd" && BACKUP_DIR="$dir" MONGODB_URI="$MB_URI_SRC" CRON_SCHEDULE='0 0 1 1 *' exec "$MB_BIN" daemon) >"$T/o" 2>"$T/d.log" &
 dm=$!
