@@ -49,4 +49,35 @@ grep -q "config: MONGODB_URI is not set; set it in the environment or in .env, o
 run "$bin" config --env-file /nonexistent.env
 [ $rc = 5 ] || fail "missing --env-file: exit $rc ($(cat err))"
 echo "ok: malformed .env, missing MONGODB_URI, missing --env-file"
+# `config` refuses exactly what the daemon refuses, with the same lines: a schedule that never
+# fires, a file of the zone directory that is not a zone, a malformed METRICS_ADDR, notification
+# settings the daemon would reject (the daemon fails on them before it connects anywhere)
+printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/b\nCRON_SCHEDULE=0 0 31 2 *\nTIMEZONE=zone.tab\n' "$tmp" > .env
+run "$bin" config
+[ $rc = 2 ] || fail "config with a never-firing schedule and TIMEZONE=zone.tab: exit $rc"
+grep '^config: ' err > config.err || true
+run "$bin" daemon
+[ $rc = 2 ] || fail "daemon with a never-firing schedule and TIMEZONE=zone.tab: exit $rc"
+grep '^config: ' err > daemon.err || true
+cat > want <<'EOT'
+config: TIMEZONE = 'zone.tab' (.env line 4): is not a known time zone; use an IANA name such as Europe/Berlin or America/New_York (package tzdata)
+config: CRON_SCHEDULE = '0 0 31 2 *' (.env line 3): cron expression '0 0 31 2 *': never matches (no run in the next 30 years)
+EOT
+diff want config.err || fail "config: messages differ"
+diff want daemon.err || fail "daemon: messages differ from config's"
+[ ! -e "$tmp/b" ] || fail "the daemon created BACKUP_DIR before refusing the configuration"
+for bad in "METRICS_ADDR=localhost" "ENABLE_EMAIL_NOTIFICATIONS=true"; do
+  printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/b\n%s\n' "$tmp" "$bad" > .env
+  run "$bin" config
+  [ $rc = 2 ] || fail "config with $bad: exit $rc"
+  tail -1 err | sed 's/^mongobak config: //' > config.err
+  run "$bin" daemon
+  [ $rc = 2 ] || fail "daemon with $bad: exit $rc"
+  tail -1 err | sed 's/^mongobak daemon: //' > daemon.err
+  diff config.err daemon.err || fail "$bad: config and daemon say different things"
+done
+rm .env
+run "$bin" config
+[ $rc = 2 ] || fail "config without MONGODB_URI: exit $rc"
+echo "ok: config refuses what the daemon refuses, with the same message"
 echo "1 passed, 0 failed"

@@ -2,6 +2,7 @@
 
 #include <isa-l/igzip_lib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -143,7 +144,7 @@ typedef struct {
    uint8_t *in, *out;
    uint8_t *isal_buf; /* ISA-L's working memory for levels 1-3 */
    size_t in_len, out_len, out_cap;
-   slot_state_t state;
+   _Atomic(slot_state_t) state; /* read without the lock by the writing thread */
    bool ok;
 } slot_t;
 
@@ -254,9 +255,15 @@ static bool gz_drain_one(gz_sink_t *g, mb_error_t *err)
       return false;
    }
    ok = mb_sink_write(g->down, sl->out, sl->out_len, err);
+   if (g->nthreads > 0) {
+      pthread_mutex_lock(&g->lock); /* the workers read oldest */
+   }
    sl->state = SLOT_FREE;
    sl->in_len = 0;
    g->oldest = (g->oldest + 1) % g->nslots;
+   if (g->nthreads > 0) {
+      pthread_mutex_unlock(&g->lock);
+   }
    return ok;
 }
 

@@ -4,30 +4,68 @@
 #include "common/client.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/subproc.h"
 #include "dump/dump.h"
 #include "sched/daemon.h"
 #include "sched/httpd.h"
 #include "sched/lock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static volatile int g_stop;
-static volatile time_t g_next_run;
+/* Shared by the signal handler, the run's watchdog thread and the HTTP thread: lock-free C11
+ * atomics (async-signal-safe, and race-free between threads). g_stop holds the signal. */
+static atomic_int g_stop;
+static _Atomic(time_t) g_next_run;
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomic_int");
 
 static void on_stop(int sig)
 {
-   (void) sig;
-   g_stop = 1;
+   atomic_store(&g_stop, sig);
+}
+
+/* SIGTERM, SIGINT and SIGHUP all stop mongobak (a running backup is cancelled cleanly). SIGHUP
+ * does not reload: a configuration that changes under a running daemon would be validated only
+ * half-way (the lock, the directory, the metrics port); restart to apply a new one. */
+static void catch_stop_signals(void)
+{
+   struct sigaction sa;
+   int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+
+   memset(&sa, 0, sizeof sa);
+   sa.sa_handler = on_stop;
+   sigemptyset(&sa.sa_mask);
+   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+      sigaction(sigs[i], &sa, NULL);
+   }
+}
+
+/* Say which signal stopped us (the handler itself cannot log). */
+static void log_stop_signal(const char *cmd)
+{
+   int sig = atomic_load(&g_stop);
+   const char *name = sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT" : "SIGTERM";
+
+   if (sig != 0) {
+      mb_log(MB_LOG_INFO, "%s: %s received: stopped%s", cmd, name,
+             sig == SIGHUP ? " (SIGHUP stops mongobak like SIGTERM; it does not reload the "
+                             "configuration: restart mongobak to apply a new one)"
+                           : "");
+   }
 }
 
 typedef struct {
    mb_config_t *config;
    mb_backup_settings_t s;
    mb_lock_t *lock;
+   mb_log_level_t log_level; /* as configured, for the dump's child process */
+   bool log_json;
 } ctx_t;
 
 static void ctx_clear(ctx_t *c)
@@ -37,8 +75,24 @@ static void ctx_clear(ctx_t *c)
    memset(c, 0, sizeof *c);
 }
 
+/* What backup and daemon refuse before they touch anything, and so what `config` refuses too:
+ * every value (the schedule must fire, the zone must be a zone file), and with need_uri
+ * MONGODB_URI, the notification settings and METRICS_ADDR. */
+static bool validate(const mb_config_t *config, bool need_uri, mb_backup_settings_t *s,
+                     mb_error_t *err)
+{
+   const char *addr = mb_config_get(config, "METRICS_ADDR");
+
+   if (!mb_config_settings(config, need_uri, stderr, s, err)) {
+      return false;
+   }
+   return !need_uri ||
+          (mb_cli_notify_check(config, err) && (!addr || mb_httpd_check_addr(addr, err)));
+}
+
 /* Load and validate the configuration, set up logging, and for commands that write, create the
- * backup directory (0700) and take its lock. */
+ * backup directory (0700) and take its lock. A run that cannot start because of the directory
+ * is still reported to the notification channels. */
 static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lock, ctx_t *c,
                   int *rc)
 {
@@ -47,72 +101,286 @@ static bool setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lo
    const char *fmt;
 
    memset(c, 0, sizeof *c);
-   if (!mb_config_load(args, &c->config, &err) ||
-       !mb_config_settings(c->config, need_uri, stderr, &c->s, &err)) {
+   if (!mb_config_load(args, &c->config, &err) || !validate(c->config, need_uri, &c->s, &err)) {
       goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
    fmt = mb_config_get(c->config, "LOG_FORMAT");
    if (!mb_args_get(args, "log-level") && !mb_args_get(args, "log-format")) {
       mb_log_configure(lvl, fmt && strcmp(fmt, "json") == 0);
+   } else {
+      lvl = MB_LOG_INFO; /* the flags were checked and applied by the command line */
+      mb_log_level_parse(mb_args_get(args, "log-level"), &lvl);
+      fmt = mb_args_get(args, "log-format");
    }
+   c->log_level = lvl;
+   c->log_json = fmt && strcmp(fmt, "json") == 0;
    if (lock && mkdir(c->s.dir, 0700) != 0 && errno != EEXIST) {
       mb_error_errno(&err, errno, "cannot create the backup directory '%s'", c->s.dir);
-      goto fail;
+      goto unusable;
    }
    if (lock && !mb_lock_acquire(c->s.dir, &c->lock, &err)) {
-      goto fail;
+      goto unusable;
    }
    return true;
+unusable:
+   if (need_uri) {
+      mb_cli_notify_failure(c->config, "lock", &err);
+   }
 fail:
    *rc = mb_cli_fail(cmd, &err);
    ctx_clear(c);
    return false;
 }
 
-/* The scheduler's dump function: mongobak's own dump engine. */
-static bool job_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+/* The scheduler's dump runs in a child process (this binary, MB_DUMP_CHILD_COMMAND), so that
+ * BACKUP_TIMEOUT and a stop are hard: whatever the dump blocks in (a socket read from a paused
+ * server, name resolution, a TLS handshake), the watchdog's cancel kills the child with SIGKILL
+ * and the run ends within 100 ms. The settings go to the child on its stdin (no secret in argv
+ * or the environment) and its report comes back on its stdout, both as JSON; its log lines go
+ * to our stderr. */
+static bool job_dump_input(const ctx_t *c, const char *path, bson_t *in)
+{
+   /* without a time limit a stalled server still ends the run, at the socket timeout */
+   long socket_ms = c->s.timeout_ms <= 0 || c->s.timeout_ms > 300000 ? 300000
+                    : c->s.timeout_ms < 5000                         ? 5000
+                                                                     : c->s.timeout_ms;
+
+   return BSON_APPEND_UTF8(in, "uri", c->s.uri) && BSON_APPEND_UTF8(in, "output", path) &&
+          BSON_APPEND_INT32(in, "compress", (int32_t) c->s.compress) &&
+          BSON_APPEND_INT32(in, "level", c->s.level) && BSON_APPEND_INT32(in, "jobs", c->s.jobs) &&
+          BSON_APPEND_INT32(in, "threads", (int32_t) sysconf(_SC_NPROCESSORS_ONLN)) &&
+          BSON_APPEND_INT32(in, "socket_timeout_ms", (int32_t) socket_ms) &&
+          BSON_APPEND_INT32(in, "log_level", (int32_t) c->log_level) &&
+          BSON_APPEND_BOOL(in, "log_json", c->log_json);
+}
+
+static int64_t get_int(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
+              ? bson_iter_as_int64(&it)
+              : 0;
+}
+
+static const char *get_str(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)
+              ? bson_iter_utf8(&it, NULL)
+              : "";
+}
+
+static double get_double(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
+              ? bson_iter_as_double(&it)
+              : 0;
+}
+
+/* The child's report -> run; or its error. */
+static bool job_dump_output(const mb_buf_t *out, int status, mb_run_t *run, mb_error_t *err)
+{
+   bson_t doc, ns;
+   bson_iter_t it, a;
+   bson_error_t e;
+   bool ok = true;
+
+   if (out->len == 0 ||
+       !bson_init_from_json(&doc, (const char *) out->data, (ssize_t) out->len, &e)) {
+      if (WIFSIGNALED(status)) {
+         mb_error_set(err, MB_EXIT_FAILURE, "the dump process died of signal %d (%s)",
+                      WTERMSIG(status), strsignal(WTERMSIG(status)));
+      } else {
+         mb_error_set(err, MB_EXIT_FAILURE,
+                      "the dump process ended with exit code %d and no "
+                      "report",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      }
+      return false;
+   }
+   if (!bson_iter_init_find(&it, &doc, "ok") || !bson_iter_as_bool(&it)) {
+      int64_t code = get_int(&doc, "code");
+      mb_error_set(err, code > 0 && code < 256 ? (mb_exit_t) code : MB_EXIT_FAILURE, "%s",
+                   get_str(&doc, "message"));
+      ok = false;
+   } else {
+      run->docs = (uint64_t) get_int(&doc, "docs");
+      run->bson_bytes = (uint64_t) get_int(&doc, "bytes_in");
+      run->server_version = bson_strdup(get_str(&doc, "server_version"));
+      if (bson_iter_init_find(&it, &doc, "ns") && BSON_ITER_HOLDS_ARRAY(&it)) {
+         uint32_t n = 0;
+         bson_iter_recurse(&it, &a);
+         while (bson_iter_next(&a)) {
+            n++;
+         }
+         run->ns = bson_malloc0((size_t) (n + 1) * sizeof *run->ns);
+         bson_iter_recurse(&it, &a);
+         while (bson_iter_next(&a) && BSON_ITER_HOLDS_DOCUMENT(&a)) {
+            const uint8_t *data;
+            uint32_t len;
+            mb_run_ns_t *r = &run->ns[run->nns++];
+            bson_iter_document(&a, &len, &data);
+            bson_init_static(&ns, data, len);
+            r->db = bson_strdup(get_str(&ns, "db"));
+            r->collection = bson_strdup(get_str(&ns, "collection"));
+            r->type = bson_strdup(get_str(&ns, "type"));
+            r->docs = (uint64_t) get_int(&ns, "docs");
+            r->bytes = (uint64_t) get_int(&ns, "bytes");
+            r->crc = (uint64_t) get_int(&ns, "crc");
+            r->seconds = get_double(&ns, "seconds");
+         }
+      }
+   }
+   bson_destroy(&doc);
+   return ok;
+}
+
+static bool job_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
                      mb_error_t *err)
 {
    const ctx_t *c = ud;
-   mb_dump_opts_t o;
-   mb_dump_report_t *r = NULL;
-   char masked[2048];
+   char arg0[4096] = "mongobak", arg1[] = MB_DUMP_CHILD_COMMAND;
+   char *argv[] = {arg0, arg1, NULL};
+   ssize_t n = readlink("/proc/self/exe", arg0, sizeof arg0 - 1); /* for ps: our own path */
+   bson_t in = BSON_INITIALIZER;
+   char *json = NULL, masked[2048];
+   size_t len = 0;
+   mb_buf_t out;
+   int status = 0;
+   bool ok = false;
 
-   memset(&o, 0, sizeof o);
-   o.uri = c->s.uri;
-   o.output = path;
-   o.output_flags = MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME; /* never through a planted file */
-   o.compress = c->s.compress;
-   o.level = c->s.level;
-   o.compress_threads = (int) sysconf(_SC_NPROCESSORS_ONLN);
-   o.jobs = c->s.jobs;
-   o.cancel = cancel;
-   /* a stalled server must not outlive the run's time limit by much */
-   o.socket_timeout_ms = (int) (c->s.timeout_ms <= 0 || c->s.timeout_ms > 300000 ? 300000
-                                : c->s.timeout_ms < 5000                         ? 5000
-                                                                                 : c->s.timeout_ms);
+   if (n > 0) {
+      arg0[n] = '\0';
+   }
+   mb_buf_init(&out, (size_t) 256 << 20);
    mb_log_mask_uri(c->s.uri, masked, sizeof masked);
    run->uri = bson_strdup(masked);
-   if (!mb_dump_run(&o, NULL, NULL, &r, err)) {
-      return false;
+   if (!job_dump_input(c, path, &in) || !(json = bson_as_relaxed_extended_json(&in, &len))) {
+      mb_error_set(err, MB_EXIT_FAILURE, "cannot encode the dump's settings");
+      goto cleanup;
    }
-   run->docs = r->docs;
-   run->bson_bytes = r->bytes_in;
-   run->server_version = bson_strdup(r->server_version);
-   run->ns = bson_malloc0((size_t) (r->nns + 1) * sizeof *run->ns);
-   run->nns = r->nns;
-   for (int i = 0; i < r->nns; i++) {
-      run->ns[i].db = bson_strdup(r->ns[i].db);
-      run->ns[i].collection = bson_strdup(r->ns[i].collection);
-      run->ns[i].type = bson_strdup(r->ns[i].type);
-      run->ns[i].docs = r->ns[i].docs;
-      run->ns[i].bytes = r->ns[i].bytes;
-      run->ns[i].crc = r->ns[i].crc;
-      run->ns[i].seconds = r->ns[i].seconds;
+   if (!mb_subproc_run(argv, json, len, cancel, &out, &status, err)) {
+      mb_error_prefix(err, "the dump process");
+      goto cleanup;
    }
-   mb_dump_report_destroy(r);
+   if (cancel && atomic_load(cancel)) {
+      mb_error_set(err, MB_EXIT_TIMEOUT, "the dump was cancelled");
+      goto cleanup;
+   }
+   ok = job_dump_output(&out, status, run, err);
+cleanup:
+   bson_free(json);
+   bson_destroy(&in);
+   mb_buf_destroy(&out);
+   return ok;
+}
+
+static bool read_all(int fd, mb_buf_t *b, mb_error_t *err)
+{
+   char chunk[4096];
+   ssize_t n;
+
+   while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+      if (n < 0 && errno == EINTR) {
+         continue;
+      }
+      if (n < 0) {
+         mb_error_errno(err, errno, "cannot read the dump's settings");
+         return false;
+      }
+      if (!mb_buf_append(b, chunk, (size_t) n, err)) {
+         return false;
+      }
+   }
    return true;
+}
+
+static void child_report(const mb_dump_report_t *r, bson_t *out)
+{
+   bson_t arr, item;
+   char key[16];
+
+   BSON_APPEND_BOOL(out, "ok", true);
+   BSON_APPEND_INT64(out, "docs", (int64_t) r->docs);
+   BSON_APPEND_INT64(out, "bytes_in", (int64_t) r->bytes_in);
+   BSON_APPEND_UTF8(out, "server_version", r->server_version ? r->server_version : "");
+   BSON_APPEND_ARRAY_BEGIN(out, "ns", &arr);
+   for (int i = 0; i < r->nns; i++) {
+      const char *k;
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "db", r->ns[i].db);
+      BSON_APPEND_UTF8(&item, "collection", r->ns[i].collection);
+      BSON_APPEND_UTF8(&item, "type", r->ns[i].type);
+      BSON_APPEND_INT64(&item, "docs", (int64_t) r->ns[i].docs);
+      BSON_APPEND_INT64(&item, "bytes", (int64_t) r->ns[i].bytes);
+      BSON_APPEND_INT64(&item, "crc", (int64_t) r->ns[i].crc);
+      BSON_APPEND_DOUBLE(&item, "seconds", r->ns[i].seconds);
+      bson_append_document_end(&arr, &item);
+   }
+   bson_append_array_end(out, &arr);
+}
+
+/* The child's side: settings on stdin, the dump, its report (or error) on stdout. */
+int mb_cmd_dump_child(void)
+{
+   mb_dump_opts_t o;
+   mb_dump_report_t *r = NULL;
+   mb_error_t err;
+   mb_buf_t in;
+   bson_t doc = BSON_INITIALIZER, out = BSON_INITIALIZER;
+   bson_error_t e;
+   mongoc_uri_t *uri = NULL;
+   char *json;
+   bool ok = false;
+
+   memset(&o, 0, sizeof o);
+   memset(&err, 0, sizeof err);
+   mb_buf_init(&in, (size_t) 1 << 20);
+   if (!read_all(0, &in, &err)) {
+      goto report;
+   }
+   bson_destroy(&doc);
+   if (!bson_init_from_json(&doc, (const char *) in.data, (ssize_t) in.len, &e)) {
+      bson_init(&doc);
+      mb_error_set(&err, MB_EXIT_FAILURE, "the dump's settings are not JSON: %s", e.message);
+      goto report;
+   }
+   mb_log_configure((mb_log_level_t) get_int(&doc, "log_level"), get_int(&doc, "log_json") != 0);
+   o.uri = get_str(&doc, "uri");
+   if ((uri = mongoc_uri_new(o.uri)) != NULL) {
+      mb_log_add_secret(mongoc_uri_get_password(uri));
+   }
+   o.output = get_str(&doc, "output");
+   o.output_flags = MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME; /* never through a planted file */
+   o.compress = (mb_compress_t) get_int(&doc, "compress");
+   o.level = (int) get_int(&doc, "level");
+   o.jobs = (int) get_int(&doc, "jobs");
+   o.compress_threads = (int) get_int(&doc, "threads");
+   o.socket_timeout_ms = (int) get_int(&doc, "socket_timeout_ms");
+   ok = mb_dump_run(&o, NULL, NULL, &r, &err);
+report:
+   if (ok) {
+      child_report(r, &out);
+   } else {
+      BSON_APPEND_BOOL(&out, "ok", false);
+      BSON_APPEND_INT32(&out, "code", (int32_t) mb_error_exit_code(&err));
+      BSON_APPEND_UTF8(&out, "message", err.message);
+   }
+   json = bson_as_relaxed_extended_json(&out, NULL);
+   if (json) {
+      fputs(json, stdout);
+   }
+   fflush(stdout);
+   bson_free(json);
+   mb_dump_report_destroy(r);
+   mongoc_uri_destroy(uri);
+   bson_destroy(&out);
+   bson_destroy(&doc);
+   mb_buf_destroy(&in);
+   return ok ? MB_EXIT_OK : (int) mb_error_exit_code(&err);
 }
 
 static bool make_job(ctx_t *c, mb_job_t *j, mb_error_t *err)
@@ -146,8 +414,7 @@ int mb_cmd_backup(const mb_args_t *args)
       ctx_clear(&c);
       return rc;
    }
-   signal(SIGTERM, on_stop);
-   signal(SIGINT, on_stop);
+   catch_stop_signals();
    if (mb_job_run(&j, &run)) {
       printf("backup %s: %llu documents, %llu bytes, %.1f s, sha256 %s\n", run.path,
              (unsigned long long) run.docs, (unsigned long long) run.archive_bytes, run.seconds,
@@ -157,6 +424,7 @@ int mb_cmd_backup(const mb_args_t *args)
       fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
       rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;
    }
+   log_stop_signal("backup");
    mb_run_clear(&run);
    ctx_clear(&c);
    return rc;
@@ -180,6 +448,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    /* a daemon that cannot reach its server says so now, not at the first run */
    if (!mb_client_connect(c.s.uri, "mongobak daemon", 1, &probe, &err) ||
        !mb_cron_parse(c.s.cron, &cron, &err)) {
+      mb_cli_notify_failure(c.config, "connect", &err);
       mb_client_destroy(probe);
       rc = mb_cli_fail("daemon", &err);
       ctx_clear(&c);
@@ -202,8 +471,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    d.status_interval = c.s.status_interval;
    d.stop = &g_stop;
    d.next_run = &g_next_run;
-   signal(SIGTERM, on_stop);
-   signal(SIGINT, on_stop);
+   catch_stop_signals();
    if (mb_config_get(c.config, "METRICS_ADDR") &&
        !mb_httpd_start(mb_config_get(c.config, "METRICS_ADDR"), c.s.dir, &g_next_run, &httpd,
                        &err)) {
@@ -211,6 +479,7 @@ int mb_cmd_daemon(const mb_args_t *args)
    } else {
       runs = mb_daemon_run(&d, &err);
       rc = runs < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
+      log_stop_signal("daemon");
    }
    mb_httpd_stop(httpd);
    mb_cron_destroy(cron);
@@ -405,7 +674,7 @@ int mb_cmd_config(const mb_args_t *args)
       return mb_cli_fail("config", &err);
    }
    mb_config_print(c.config, stdout, mb_args_flag(args, "json"));
-   if (!mb_config_settings(c.config, false, stderr, &c.s, &err)) {
+   if (!validate(c.config, true, &c.s, &err)) {
       rc = mb_cli_fail("config", &err);
    }
    ctx_clear(&c);

@@ -49,14 +49,18 @@ static const mb_command_t commands[] = {
      "<archive>.manifest.json beside it, updates the statistics in "
      "BACKUP_DIR/.mongobak-state.json, "
      "applies retention (only after a success) and sends the notifications. For system cron and "
-     "Kubernetes CronJobs. BACKUP_TIMEOUT cancels a run that takes too long.",
+     "Kubernetes CronJobs. BACKUP_TIMEOUT kills a dump that takes too long (the dump runs in a "
+     "child process, so the limit holds whatever the server does). SIGTERM, SIGINT or SIGHUP "
+     "cancels the run cleanly (exit 130). A run killed outright is counted as failed by the "
+     "next run; a run that cannot start (BACKUP_DIR unusable or locked) is still notified.",
      mb_cmd_backup},
     {"daemon", "[OPTIONS]", "run backups on CRON_SCHEDULE in TIMEZONE until stopped",
      "Validates the configuration, checks that the server answers, takes the lock of BACKUP_DIR "
      "(a second mongobak on the same directory refuses to start) and runs a backup at every "
      "time of CRON_SCHEDULE in TIMEZONE, one at a time: a run still going at the next time "
      "makes that time be skipped. Logs a status line every STATUS_INTERVAL seconds. SIGTERM or "
-     "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0.",
+     "SIGINT stops scheduling, cancels a running backup cleanly (no archive is left) and exits 0; "
+     "so does SIGHUP (it does not reload: restart to apply a new configuration).",
      mb_cmd_daemon},
     {"list", "[OPTIONS]", "list the backups in BACKUP_DIR",
      "Shows each backup with its time, size, documents, compression and status: unchecked when "
@@ -83,8 +87,10 @@ static const mb_command_t commands[] = {
      mb_cmd_schedule},
     {"config", "[OPTIONS]", "print the effective configuration, secrets masked",
      "Prints every configuration variable with its value and where it came from (flag, "
-     "environment, .env line, file, default), then validates them all; exit 2 with one line per "
-     "problem when something is wrong.",
+     "environment, .env line, file, default), then validates them exactly as backup and daemon "
+     "do (a schedule that never fires, a zone that is not a zone file, METRICS_ADDR, the "
+     "notification settings, MONGODB_URI); exit 2 with one line per problem when something is "
+     "wrong.",
      mb_cmd_config},
     {"notify", "--test [--failure]", "send a test report to every enabled notification channel",
      "Reads the notification settings like backup and daemon do (flags, environment, .env: "
@@ -200,6 +206,13 @@ int mb_cli_main(int argc, char **argv)
       printf("mongobak %s (libmongoc %s, archive format %s)\n", MONGOBAK_VERSION, BSON_VERSION_S,
              "0.1");
       return MB_EXIT_OK;
+   }
+   if (strcmp(argv[1], MB_DUMP_CHILD_COMMAND) == 0) {
+      mb_file_install_signal_cleanup();
+      mb_client_global_init();
+      rc = mb_cmd_dump_child();
+      mb_client_global_cleanup();
+      return rc;
    }
    cmd = find_command(argv[1]);
    if (!cmd) {

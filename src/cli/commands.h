@@ -33,8 +33,18 @@ int mb_cmd_schedule(const mb_args_t *args);
 int mb_cmd_config(const mb_args_t *args);
 int mb_cmd_status(const mb_args_t *args);
 
+/* The internal command that runs a scheduled dump in a child process (not in --help): settings
+ * as JSON on stdin, the report as JSON on stdout. */
+#define MB_DUMP_CHILD_COMMAND "__scheduled-dump"
+int mb_cmd_dump_child(void);
+
 /* Plug the configured notification channels into a scheduled job (report and pings). */
 bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *err);
+/* Check the notification settings as mb_cli_notify_hooks reads them (same errors). */
+bool mb_cli_notify_check(const mb_config_t *config, mb_error_t *err);
+/* Report a run that failed before it could start (BACKUP_DIR unusable, locked, server down at
+ * the daemon's start) to every channel, with the healthcheck's fail ping. Never fails. */
+void mb_cli_notify_failure(const mb_config_t *config, const char *stage, const mb_error_t *err);
 int mb_cmd_inspect(const mb_args_t *args);
 int mb_cmd_notify(const mb_args_t *args);
 

@@ -19,7 +19,8 @@ const mb_config_var_t mb_config_vars[] = {
     {"CRON_SCHEDULE", "0 0 * * *", "schedule", false,
      "cron expression, 5 fields or 6 with seconds first"},
     {"TIMEZONE", "UTC", "timezone", false, "IANA time zone of the schedule (e.g. Europe/Berlin)"},
-    {"BACKUP_TIMEOUT", "1800000", NULL, false, "milliseconds after which a run is cancelled"},
+    {"BACKUP_TIMEOUT", "1800000", NULL, false,
+     "milliseconds after which the dump is killed, whatever the server does (0: none)"},
     {"ENABLE_COMPRESSION", "false", NULL, false,
      "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
     {"COMPRESSION", NULL, "compress", false, "none, gzip or zstd (recommended)"},
@@ -32,7 +33,8 @@ const mb_config_var_t mb_config_vars[] = {
     {"METRICS_FILE", NULL, NULL, false,
      "Prometheus text file written after every run (node_exporter textfile collector)"},
     {"METRICS_ADDR", NULL, NULL, false,
-     "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216)"},
+     "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216); at most "
+     "64 connections"},
     {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
     {"LOG_FORMAT", "text", NULL, false, "text or json"},
     {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},
@@ -354,15 +356,31 @@ static bool check_bool(check_t *k, const char *name)
    return false;
 }
 
+/* A compiled zone starts with "TZif"; /usr/share/zoneinfo also holds tables (zone.tab,
+ * iso3166.tab, tzdata.zi) that the C library would silently take as UTC. */
+static bool is_zone_file(const char *path)
+{
+   struct stat st;
+   char magic[4];
+   FILE *f;
+   bool ok;
+
+   if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb"))) {
+      return false;
+   }
+   ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
+   fclose(f);
+   return ok;
+}
+
 static void check_zone(check_t *k, mb_backup_settings_t *s)
 {
    char path[512];
-   struct stat st;
 
    s->timezone = mb_config_get(k->c, "TIMEZONE");
    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", s->timezone ? s->timezone : "");
    if (!s->timezone || !*s->timezone || strstr(s->timezone, "..") || s->timezone[0] == '/' ||
-       stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+       !is_zone_file(path)) {
       if (s->timezone && strcmp(s->timezone, "UTC") == 0) {
          setenv("TZ", "UTC", 1); /* no tzdata needed for UTC */
          tzset();
@@ -425,6 +443,7 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    mb_error_t ce;
    mb_log_level_t lvl;
    const char *v;
+   time_t next;
 
    memset(s, 0, sizeof *s);
    check_uri(&k, need_uri, s);
@@ -442,7 +461,9 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    check_compression(&k, s);
    check_zone(&k, s);
    s->cron = mb_config_get(c, "CRON_SCHEDULE");
-   if (!s->cron || !mb_cron_parse(s->cron, &cron, &ce)) {
+   /* a schedule that never fires (0 0 31 2 *) is refused here, by every command alike */
+   if (!s->cron || !mb_cron_parse(s->cron, &cron, &ce) ||
+       !mb_cron_next(cron, time(NULL), &next, &ce)) {
       problem(&k, "CRON_SCHEDULE", s->cron ? ce.message : "must be set");
    }
    mb_cron_destroy(cron);

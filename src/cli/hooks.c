@@ -7,6 +7,7 @@
 #include "notify/notify.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Loaded once per process; the hooks have no user data of their own (job->ud is
  * the dump's). */
@@ -63,6 +64,39 @@ static void on_ping(void *ud, const char *what)
    if (strcmp(what, "start") == 0) {
       mb_notify_ping(&g_notify, "start", NULL);
    }
+}
+
+bool mb_cli_notify_check(const mb_config_t *config, mb_error_t *err)
+{
+   mb_notify_config_t c;
+   bool ok;
+
+   mb_notify_config_init(&c);
+   ok = mb_notify_config_load(&c, mb_config_getter, (void *) config, err);
+   mb_notify_config_cleanup(&c);
+   return ok;
+}
+
+void mb_cli_notify_failure(const mb_config_t *config, const char *stage, const mb_error_t *err)
+{
+   mb_notify_config_t c;
+   mb_notify_result_t res;
+   mb_report_t *r = NULL;
+   mb_error_t e;
+   time_t now = time(NULL);
+
+   mb_notify_config_init(&c);
+   if (mb_notify_config_load(&c, mb_config_getter, (void *) config, &e) &&
+       mb_notify_any_enabled(&c)) {
+      mb_report_new(&r);
+      mb_report_set_timezone(r, mb_config_get(config, "TIMEZONE"));
+      mb_report_set_failure(r, stage, err->message);
+      r->started = (int64_t) now;
+      r->finished = (int64_t) now;
+      mb_notify_send(&c, r, &res); /* the healthcheck channel sends the fail ping */
+      mb_report_destroy(r);
+   }
+   mb_notify_config_cleanup(&c);
 }
 
 bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *err)

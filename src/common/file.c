@@ -1,9 +1,11 @@
 #include "common/file.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +16,21 @@
 
 #define MAX_PARTIALS 8
 
-/* Partial files that a signal must remove; read by the handler, so plain fixed storage. */
+/* Partial files that a signal must remove; read by the handler, so plain fixed storage. A slot
+ * is FREE, FILLING (claimed by one thread, its path being written) or SET (the handler may read
+ * the path); lock-free atomics, so safe in the handler and between threads. */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_SET };
 static char g_partials[MAX_PARTIALS][4096];
-static volatile sig_atomic_t g_partial_used[MAX_PARTIALS];
+static atomic_int g_partial_used[MAX_PARTIALS];
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomic_int");
 
 static int partial_register(const char *path)
 {
    for (int i = 0; i < MAX_PARTIALS; i++) {
-      if (!g_partial_used[i]) {
+      int expected = SLOT_FREE;
+      if (atomic_compare_exchange_strong(&g_partial_used[i], &expected, SLOT_FILLING)) {
          snprintf(g_partials[i], sizeof g_partials[i], "%s", path);
-         g_partial_used[i] = 1;
+         atomic_store(&g_partial_used[i], SLOT_SET);
          return i;
       }
    }
@@ -33,7 +40,7 @@ static int partial_register(const char *path)
 static void partial_forget(int slot)
 {
    if (slot >= 0) {
-      g_partial_used[slot] = 0;
+      atomic_store(&g_partial_used[slot], SLOT_FREE);
    }
 }
 
@@ -41,7 +48,7 @@ static void on_signal(int sig)
 {
    (void) sig;
    for (int i = 0; i < MAX_PARTIALS; i++) {
-      if (g_partial_used[i]) {
+      if (atomic_load(&g_partial_used[i]) == SLOT_SET) {
          unlink(g_partials[i]);
       }
    }

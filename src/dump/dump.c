@@ -509,7 +509,7 @@ static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progre
       }
       pthread_cond_timedwait(&e->changed, &e->lock, &ts);
       pthread_mutex_unlock(&e->lock);
-      if (e->o->cancel && *e->o->cancel) {
+      if (e->o->cancel && atomic_load(e->o->cancel)) {
          mb_error_t err;
          mb_error_set(&err, MB_EXIT_TIMEOUT, "the dump was cancelled (time limit reached)");
          fail(e, &err);

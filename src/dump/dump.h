@@ -6,6 +6,8 @@
 #include "archive/compress.h"
 #include "dump/plan.h"
 
+#include <stdatomic.h>
+
 typedef struct {
    const char *uri;
    mb_plan_opts_t select;
@@ -14,9 +16,9 @@ typedef struct {
    mb_compress_t compress;
    int level;
    int compress_threads;
-   int jobs;                   /* reader threads, also the archive's concurrent_collections */
-   const volatile int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
-   int socket_timeout_ms;      /* 0: the URI's or the driver's default */
+   int jobs;                 /* reader threads, also the archive's concurrent_collections */
+   const atomic_int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
+   int socket_timeout_ms;    /* 0: the URI's or the driver's default */
 } mb_dump_opts_t;
 
 typedef struct {

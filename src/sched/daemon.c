@@ -12,11 +12,11 @@ static time_t real_now(void *ud)
    return time(NULL);
 }
 
-static void real_sleep_until(void *ud, time_t t, const volatile int *stop)
+static void real_sleep_until(void *ud, time_t t, const atomic_int *stop)
 {
    (void) ud;
    /* short naps so that a stop request is seen within 200 ms */
-   while ((!stop || !*stop) && time(NULL) < t) {
+   while ((!stop || !atomic_load(stop)) && time(NULL) < t) {
       struct timespec ts = {0, 200 * 1000 * 1000};
       nanosleep(&ts, NULL);
    }
@@ -62,7 +62,7 @@ static void status_line(const mb_daemon_t *d, time_t next, long runs)
 
 static bool stopping(const mb_daemon_t *d, long runs)
 {
-   return (d->stop && *d->stop) || (d->max_runs > 0 && runs >= d->max_runs);
+   return (d->stop && atomic_load(d->stop)) || (d->max_runs > 0 && runs >= d->max_runs);
 }
 
 long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
@@ -77,7 +77,7 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
    }
    next_status = d->status_interval > 0 ? now + d->status_interval : 0;
    if (d->next_run) {
-      *d->next_run = next;
+      atomic_store(d->next_run, next);
    }
    mb_daemon_format_time(next, when, sizeof when);
    mb_log(MB_LOG_INFO, "daemon started; first run at %s", when);
@@ -97,7 +97,7 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
             return -1;
          }
          if (d->next_run) {
-            *d->next_run = next;
+            atomic_store(d->next_run, next);
          }
          mb_daemon_format_time(next, when, sizeof when);
          mb_log(MB_LOG_INFO, "next run at %s", when);

@@ -11,7 +11,7 @@
 typedef struct {
    time_t (*now)(void *ud);
    /* Sleep until t or until *stop; may return early (spurious wake-ups are fine). */
-   void (*sleep_until)(void *ud, time_t t, const volatile int *stop);
+   void (*sleep_until)(void *ud, time_t t, const atomic_int *stop);
    void *ud;
 } mb_clock_t;
 
@@ -20,12 +20,12 @@ typedef struct {
    const mb_job_t *job;
    const mb_clock_t *clock; /* NULL: the real clock */
    int status_interval;     /* seconds; 0: never */
-   const volatile int *stop;
+   const atomic_int *stop;
    long max_runs; /* stop after this many runs (tests); 0: no limit */
    /* Called with every status line (for tests and metrics); may be NULL. */
    void (*on_status)(void *ud, const char *line);
    void *status_ud;
-   volatile time_t *next_run; /* if set, kept up to date with the next scheduled run */
+   _Atomic(time_t) *next_run; /* if set, kept up to date with the next scheduled run */
 } mb_daemon_t;
 
 /* Run until *stop (or max_runs). Returns the number of runs made; -1 when the schedule never

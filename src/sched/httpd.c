@@ -6,11 +6,12 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct mb_httpd {
    struct MHD_Daemon *mhd;
    char *dir;
-   const volatile time_t *next_run;
+   const _Atomic(time_t) *next_run;
 };
 
 static char *render_metrics(const mb_httpd_t *h)
@@ -37,7 +38,7 @@ static char *render_metrics(const mb_httpd_t *h)
    out = bson_strdup_printf("%s# HELP mongobak_next_run_timestamp_seconds Next scheduled run.\n"
                             "# TYPE mongobak_next_run_timestamp_seconds gauge\n"
                             "mongobak_next_run_timestamp_seconds %lld\n",
-                            body, (long long) *h->next_run);
+                            body, (long long) atomic_load(h->next_run));
    bson_free(body);
    mb_catalog_clear(&cat);
    mb_state_clear(&st);
@@ -62,8 +63,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
    } else if (strcmp(url, "/metrics") == 0) {
       body = render_metrics(h);
    } else if (strcmp(url, "/healthz") == 0) {
-      body =
-          bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n", (long long) *h->next_run);
+      body = bson_strdup_printf("{\"status\":\"ok\",\"next_run\":%lld}\n",
+                                (long long) atomic_load(h->next_run));
       type = "application/json";
    } else {
       body = bson_strdup("not found: try /metrics or /healthz\n");
@@ -123,10 +124,33 @@ bad:
    return false;
 }
 
-bool mb_httpd_start(const char *addr, const char *backup_dir, const volatile time_t *next_run,
+bool mb_httpd_check_addr(const char *addr, mb_error_t *err)
+{
+   struct sockaddr_storage ss;
+   return parse_addr(addr, &ss, err);
+}
+
+/* The endpoint may use at most an eighth of the descriptors (64 at most): the rest stay for
+ * the backups, whatever the clients do. Idle connections are closed after 10 s, one address
+ * gets a quarter of the connections (a scraper flood cannot starve the health probe from
+ * elsewhere), and connections over the limit wait in the kernel's backlog, using none. */
+static void connection_limits(unsigned int *total, unsigned int *per_ip)
+{
+   struct rlimit rl;
+   rlim_t n = 64;
+
+   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 < n) {
+      n = rl.rlim_cur / 8;
+   }
+   *total = n < 2 ? 2 : (unsigned int) n;
+   *per_ip = *total / 4 < 1 ? 1 : *total / 4;
+}
+
+bool mb_httpd_start(const char *addr, const char *backup_dir, const _Atomic(time_t) *next_run,
                     mb_httpd_t **out, mb_error_t *err)
 {
    struct sockaddr_storage ss;
+   unsigned int total, per_ip;
    mb_httpd_t *h;
 
    if (!parse_addr(addr, &ss, err)) {
@@ -139,10 +163,13 @@ bool mb_httpd_start(const char *addr, const char *backup_dir, const volatile tim
    }
    h->dir = bson_strdup(backup_dir);
    h->next_run = next_run;
-   h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+   connection_limits(&total, &per_ip);
+   /* poll/epoll rather than select: a descriptor above FD_SETSIZE must not break the endpoint */
+   h->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                                  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                              0, NULL, NULL, answer, h, MHD_OPTION_SOCK_ADDR, &ss,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, total,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_END);
    if (!h->mhd) {
       mb_error_set(err, MB_EXIT_IO, "cannot listen on METRICS_ADDR '%s' (in use or not allowed)",
                    addr);

@@ -11,9 +11,9 @@
 
 typedef struct {
    const mb_job_t *job;
-   const char *tmp;     /* the archive until it is verified and has its manifest */
-   volatile int cancel; /* 1: timeout, 2: stop */
-   volatile int done;
+   const char *tmp;   /* the archive until it is verified and has its manifest */
+   atomic_int cancel; /* 1: timeout, 2: stop */
+   atomic_int done;
    struct timespec started;
 } watch_t;
 
@@ -29,12 +29,12 @@ static void *watcher(void *arg)
 {
    watch_t *w = arg;
 
-   while (!w->done) {
-      if (w->job->stop && *w->job->stop) {
-         w->cancel = 2;
+   while (!atomic_load(&w->done)) {
+      if (w->job->stop && atomic_load(w->job->stop)) {
+         atomic_store(&w->cancel, 2);
       } else if (w->job->timeout_ms > 0 &&
                  elapsed(&w->started) * 1000 > (double) w->job->timeout_ms) {
-         w->cancel = 1;
+         atomic_store(&w->cancel, 1);
       }
       usleep(50 * 1000);
    }
@@ -57,20 +57,25 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
    clock_gettime(CLOCK_MONOTONIC, &w->started);
    pthread_create(&th, NULL, watcher, w);
    ok = j->dump(j->ud, w->tmp, &w->cancel, run, &err);
-   w->done = 1;
+   atomic_store(&w->done, 1);
    pthread_join(th, NULL);
    run->dump_seconds = elapsed(&w->started);
    if (!ok) {
-      if (w->cancel == 1) {
+      /* a stop signal may also have reached the dump process itself, before the watcher saw it */
+      if (!atomic_load(&w->cancel) && j->stop && atomic_load(j->stop)) {
+         atomic_store(&w->cancel, 2);
+      }
+      if (atomic_load(&w->cancel) == 1) {
          mb_error_set(&err, MB_EXIT_TIMEOUT,
                       "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled",
                       j->timeout_ms);
-      } else if (w->cancel == 2) {
+      } else if (atomic_load(&w->cancel) == 2) {
          mb_error_set(&err, MB_EXIT_INTERRUPTED,
                       "the backup was cancelled because mongobak is stopping");
       }
       mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
       unlink(w->tmp);
+      mb_catalog_remove_partials(j->dir); /* a killed dump leaves its .partial file */
       return false;
    }
    clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -180,6 +185,26 @@ static void finish(const mb_job_t *j, mb_run_t *run)
    mb_state_clear(&st);
 }
 
+/* Mark the run as started in the statistics, so that it counts even if it is killed outright;
+ * a mark left by such a run is counted as a failure now. */
+static void begin(const mb_job_t *j, const mb_run_t *run)
+{
+   mb_error_t err;
+   time_t killed;
+   char when[32];
+   struct tm tm;
+
+   if (!mb_state_begin(j->dir, run->start, &killed, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot save the statistics: %s", err.message);
+      return;
+   }
+   if (killed) {
+      gmtime_r(&killed, &tm);
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      mb_log(MB_LOG_WARN, "the run started at %s never finished (killed); counted as failed", when);
+   }
+}
+
 /* The verified archive gets its manifest first, then its final name: a file under a final
  * name is always complete (a crash in between leaves only files the next run removes). */
 static void publish(const mb_job_t *j, mb_run_t *run, const char *tmp)
@@ -210,6 +235,7 @@ bool mb_job_run(const mb_job_t *j, mb_run_t *run)
    tmp = mb_catalog_temp_path(j->dir, run->archive);
    w.tmp = tmp;
    mb_catalog_remove_partials(j->dir);
+   begin(j, run);
    if (j->ping) {
       j->ping(j->ud, "start");
    }

@@ -8,10 +8,12 @@
 #include "sched/retention.h"
 #include "sched/state.h"
 
+#include <stdatomic.h>
+
 /* Make the archive at path; fill run's figures (docs, bson_bytes, ns, server_version, uri);
  * stop promptly with an error when *cancel becomes non-zero. */
-typedef bool (*mb_job_dump_fn)(void *ud, const char *path, const volatile int *cancel,
-                               mb_run_t *run, mb_error_t *err);
+typedef bool (*mb_job_dump_fn)(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
+                               mb_error_t *err);
 /* Send the report of a finished run (never fails the run). */
 typedef void (*mb_job_report_fn)(void *ud, const mb_run_t *run, const mb_stats_t *stats);
 /* A lifecycle ping: "start", "success" or "fail" (healthchecks). */
@@ -27,7 +29,7 @@ typedef struct {
    mb_job_report_fn report;
    mb_job_ping_fn ping;
    void *ud;
-   const volatile int *stop; /* set by SIGTERM: cancel the run */
+   const atomic_int *stop;   /* set by a signal handler: cancel the run */
    time_t (*now)(void);      /* injectable clock; NULL = time() */
    const char *metrics_file; /* Prometheus text file written after each run, or NULL */
 } mb_job_t;

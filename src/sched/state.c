@@ -2,6 +2,7 @@
 #include "common/file.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)
       s->last_run = (time_t) get_num(&doc, "last_run");
       s->last_success = (time_t) get_num(&doc, "last_success");
       s->last_failure = (time_t) get_num(&doc, "last_failure");
+      s->running = (time_t) get_num(&doc, "running");
       get_str(&doc, "last_status", &s->last_status);
       get_str(&doc, "last_error", &s->last_error);
       get_str(&doc, "last_archive", &s->last_archive);
@@ -87,6 +89,9 @@ bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
    BSON_APPEND_UTF8(&doc, "last_status", s->last_status ? s->last_status : "");
    BSON_APPEND_UTF8(&doc, "last_error", s->last_error ? s->last_error : "");
    BSON_APPEND_UTF8(&doc, "last_archive", s->last_archive ? s->last_archive : "");
+   if (s->running) {
+      BSON_APPEND_INT64(&doc, "running", (int64_t) s->running);
+   }
    json = bson_as_relaxed_extended_json(&doc, &len);
    ok = mb_file_write_atomic_mode(path, json, len, MB_FILE_OWN_NAME, err);
    bson_free(json);
@@ -104,6 +109,7 @@ static void set(char **field, const char *v)
 void mb_state_record(mb_state_t *s, const mb_run_t *run)
 {
    s->runs++;
+   s->running = 0;
    s->last_run = run->start;
    s->last_seconds = run->seconds;
    set(&s->last_status, run->ok ? "ok" : "failed");
@@ -117,6 +123,38 @@ void mb_state_record(mb_state_t *s, const mb_run_t *run)
       s->failures++;
       s->last_failure = run->start;
    }
+}
+
+bool mb_state_begin(const char *dir, time_t start, time_t *killed, mb_error_t *err)
+{
+   mb_state_t s;
+   bool ok;
+
+   *killed = 0;
+   if (!mb_state_load(dir, &s, err)) {
+      return false;
+   }
+   if (s.running) {
+      mb_run_t lost;
+      struct tm tm;
+      char when[32], msg[160];
+
+      memset(&lost, 0, sizeof lost);
+      gmtime_r(&s.running, &tm);
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      snprintf(msg, sizeof msg,
+               "the run started at %s never finished (mongobak was killed or the machine stopped)",
+               when);
+      lost.start = s.running;
+      mb_run_fail(&lost, "interrupted", MB_EXIT_INTERRUPTED, msg);
+      *killed = s.running;
+      mb_state_record(&s, &lost);
+      mb_run_clear(&lost);
+   }
+   s.running = start;
+   ok = mb_state_save(dir, &s, err);
+   mb_state_clear(&s);
+   return ok;
 }
 
 void mb_state_clear(mb_state_t *s)

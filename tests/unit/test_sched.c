@@ -31,7 +31,7 @@ static time_t fake_now_job(void)
    return g_now;
 }
 
-static void fake_sleep(void *ud, time_t t, const volatile int *stop)
+static void fake_sleep(void *ud, time_t t, const atomic_int *stop)
 {
    (void) ud;
    (void) stop;
@@ -41,7 +41,7 @@ static void fake_sleep(void *ud, time_t t, const volatile int *stop)
 }
 
 /* A real, tiny archive: one namespace with one document. */
-static bool tiny_dump(void *ud, const char *path, const volatile int *cancel, mb_run_t *run,
+static bool tiny_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
                       mb_error_t *err)
 {
    mb_archive_header_t h = {1, "7.0.0", "test"};
@@ -204,6 +204,49 @@ static void test_retention_gfs(void **state)
    free(c.items);
 }
 
+/* A run killed outright leaves its mark; the next run counts it as failed, exactly once. */
+static void test_killed_run_counted(void **state)
+{
+   mb_job_t job = {.dir = g_dir,
+                   .extension = "",
+                   .compression = "none",
+                   .dump = tiny_dump,
+                   .now = fake_now_job,
+                   .retention = {.max_backups = 7}};
+   mb_state_t st;
+   mb_run_t run;
+   mb_error_t err;
+   time_t killed;
+
+   (void) state;
+   g_now = 1790000000;
+   assert_true(mb_state_begin(g_dir, g_now, &killed, &err));
+   assert_int_equal(killed, 0);
+   /* ... and the process dies here: nothing else is written */
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 0);
+   assert_int_equal(st.running, 1790000000);
+   mb_state_clear(&st);
+   g_now += 3600;
+   assert_true(mb_job_run(&job, &run));
+   mb_run_clear(&run);
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 2);
+   assert_int_equal(st.failures, 1);
+   assert_int_equal(st.successes, 1);
+   assert_int_equal(st.last_failure, 1790000000);
+   assert_int_equal(st.running, 0);
+   assert_string_equal(st.last_status, "ok");
+   mb_state_clear(&st);
+   g_now += 3600;
+   assert_true(mb_job_run(&job, &run));
+   mb_run_clear(&run);
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 3);
+   assert_int_equal(st.failures, 1);
+   mb_state_clear(&st);
+}
+
 static void test_catalog_names(void **state)
 {
    char *name = mb_catalog_name(1795668663, ".zst");
@@ -312,6 +355,7 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
        cmocka_unit_test(test_retention_future_dated),
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
