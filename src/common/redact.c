@@ -535,6 +535,24 @@ static void add_driver_password(const uri_t *u)
    }
 }
 
+/* Where the string is ambiguous the user-info is taken as long as it can be; the password of
+ * the shortest reading (up to the last '@' before the first '/', '?' or '#') is a secret too. */
+static void add_authority_password(const uri_t *u)
+{
+   size_t end = u->auth, at = NPOS, colon = NPOS;
+
+   while (end < u->n && !strchr("/?#", u->s[end])) {
+      at = u->s[end] == '@' ? end : at;
+      end++;
+   }
+   for (size_t i = u->auth; at != NPOS && i < at && colon == NPOS; i++) {
+      colon = u->s[i] == ':' ? i : NPOS;
+   }
+   if (colon != NPOS) {
+      add_secret_n(u->s + colon + 1, at - colon - 1);
+   }
+}
+
 static void add_path_tokens(const uri_t *u)
 {
    size_t i = hosts_start(u);
@@ -572,6 +590,7 @@ void mb_redact_add_uri(const char *uri)
    if (u.mongodb) {
       add_driver_password(&u);
    }
+   add_authority_password(&u);
    if (u.http) {
       add_path_tokens(&u);
    }

@@ -35,7 +35,7 @@ bool mb_textfile_read(const char *path, size_t max, char **out, size_t *len, mb_
       n += (size_t) r;
    }
    if (n > max) {
-      mb_error_set(err, MB_EXIT_USAGE, "'%s' is larger than %zu bytes", path, max);
+      mb_error_set(err, MB_EXIT_USAGE, "'%s' is larger than the limit of %zu bytes", path, max);
       goto cleanup;
    }
    if (memchr(data, '\0', n)) {

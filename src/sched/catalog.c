@@ -1,6 +1,7 @@
 #include "sched/catalog.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/redact.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -178,7 +179,7 @@ static void append_namespaces(bson_t *doc, const mb_run_t *run)
 bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
-   char start[32], end[32], *json, *path;
+   char start[32], end[32], *json, *path, *masked;
    size_t len;
    bool ok;
 
@@ -202,9 +203,11 @@ bool mb_catalog_write_manifest(const mb_run_t *run, mb_error_t *err)
    BSON_APPEND_UTF8(&doc, "source", run->uri ? run->uri : "");
    append_namespaces(&doc, run);
    json = bson_as_relaxed_extended_json(&doc, &len);
+   masked = mb_redact_dup(json); /* "source" and any other string: no secret, in any form */
    path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-   ok = mb_file_write_atomic(path, json, len, err);
+   ok = mb_file_write_atomic(path, masked, strlen(masked), err);
    bson_free(path);
+   bson_free(masked);
    bson_free(json);
    bson_destroy(&doc);
    return ok;
