@@ -12,16 +12,24 @@
 #include <string.h>
 #include <strings.h>
 
-/* Forms remembered at most (each secret adds up to eight). */
+/* Forms remembered at most (each secret and each of its pieces adds up to six). */
 #define MAX_FORMS 4096
 /* A cut-off beginning of a secret this long or longer is masked at the end of a text. */
 #define TAIL_MIN 4
 /* Path segments of URLs this long or longer are taken for tokens. */
 #define TOKEN_MIN 16
-/* Pieces of a secret option's value (split at '&', as the driver splits it) this long or
+/* Pieces of a secret (split where the driver splits a connection string: a raw '@' in a
+ * password makes the rest a host name, which the driver shows in lower case) this long or
  * longer are remembered too. */
-#define PIECE_MIN 3
+#define PIECE_MIN 4
+#define PIECE_SEPARATORS "@:/?#&,;="
 #define NPOS ((size_t) -1)
+
+/* Secrets are compared without regard to case: the driver lower-cases host names. */
+static bool same(const char *a, const char *b, size_t n)
+{
+   return strncasecmp(a, b, n) == 0;
+}
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *g_forms[MAX_FORMS]; /* longest first, so that a longer secret wins */
@@ -74,7 +82,7 @@ static void add_form(const char *s, size_t len)
    }
    pthread_mutex_lock(&g_lock);
    for (pos = 0; pos < g_nforms && g_lens[pos] >= len; pos++) {
-      if (g_lens[pos] == len && memcmp(g_forms[pos], s, len) == 0) {
+      if (g_lens[pos] == len && same(g_forms[pos], s, len)) {
          goto done; /* known */
       }
    }
@@ -115,9 +123,10 @@ static char *pct_decode(const char *s, size_t len)
    return d;
 }
 
-static char *pct_encode(const char *s, bool upper)
+/* Matched without regard to case, so "%2f" too. */
+static char *pct_encode(const char *s)
 {
-   const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+   const char *hex = "0123456789ABCDEF";
    size_t len = strlen(s), o = 0;
    char *e = bson_malloc(3 * len + 1);
 
@@ -166,16 +175,16 @@ static char *json_escape(const char *s)
 
 static void add_forms_of(const char *s)
 {
-   char *f[3] = {pct_encode(s, true), pct_encode(s, false), json_escape(s)};
+   char *f[2] = {pct_encode(s), json_escape(s)};
 
    add_form(s, strlen(s));
-   for (int i = 0; i < 3; i++) {
+   for (int i = 0; i < 2; i++) {
       add_form(f[i], strlen(f[i]));
       bson_free(f[i]);
    }
 }
 
-static void add_secret_n(const char *s, size_t len)
+static void add_whole(const char *s, size_t len)
 {
    char *raw, *dec;
 
@@ -190,6 +199,22 @@ static void add_secret_n(const char *s, size_t len)
    }
    bson_free(raw);
    bson_free(dec);
+}
+
+/* A secret, and its pieces between separators. */
+static void add_secret_n(const char *s, size_t len)
+{
+   add_whole(s, len);
+   for (size_t i = 0; s && i < len;) {
+      size_t n = 0;
+      while (i + n < len && !strchr(PIECE_SEPARATORS, s[i + n])) {
+         n++;
+      }
+      if (n >= PIECE_MIN && n < len) {
+         add_whole(s + i, n);
+      }
+      i += n + 1;
+   }
 }
 
 void mb_redact_add_secret(const char *secret)
@@ -492,23 +517,21 @@ static void add_option(const char *key, size_t klen, const char *val, size_t vle
    if (!val || !(secret || http)) {
       return;
    }
-   add_secret_n(val, vlen);
-   if (!secret) {
+   if (!props) {
+      add_secret_n(val, vlen);
       return;
    }
-   /* the pieces the driver may show on their own: what a raw '&' cuts off, and the values of
-    * secret properties ("AWS_SESSION_TOKEN:<token>") */
+   /* "SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:<token>": the whole, and the values of the
+    * secret properties (not "mongodb") */
+   add_whole(val, vlen);
    for (size_t i = 0; i < vlen;) {
       size_t n = 0, colon = NPOS;
-      while (i + n < vlen && val[i + n] != '&' && !(props && val[i + n] == ',')) {
+      while (i + n < vlen && val[i + n] != ',') {
          colon = colon == NPOS && val[i + n] == ':' ? n : colon;
          n++;
       }
-      if (n >= PIECE_MIN && n < vlen && !props) {
-         add_secret_n(val + i, n);
-      }
-      if (props && colon != NPOS && mb_redact_secret_option(val + i, colon)) {
-         add_secret_n(val + i, n);
+      if (colon != NPOS && mb_redact_secret_option(val + i, colon)) {
+         add_whole(val + i, n);
          add_secret_n(val + i + colon + 1, n - colon - 1);
       }
       i += n + 1;
@@ -617,10 +640,9 @@ static char *mask_registered(const char *s)
    while (i < n) {
       size_t rest = n - i, hit = 0;
       for (int k = 0; k < g_nforms && !hit; k++) {
-         if (g_lens[k] <= rest && g_forms[k][0] == s[i] &&
-             memcmp(g_forms[k], s + i, g_lens[k]) == 0) {
+         if (g_lens[k] <= rest && same(g_forms[k], s + i, g_lens[k])) {
             hit = g_lens[k];
-         } else if (g_lens[k] > rest && rest >= TAIL_MIN && memcmp(g_forms[k], s + i, rest) == 0) {
+         } else if (g_lens[k] > rest && rest >= TAIL_MIN && same(g_forms[k], s + i, rest)) {
             hit = rest;
          }
       }
@@ -677,6 +699,10 @@ static char *mask_uris(const char *s)
       end = i;
       while (!token_end(s[end])) {
          end++;
+      }
+      /* punctuation that follows a URI in a sentence ("at mongodb://h/: no server") */
+      while (end > i && strchr(":,;.)", s[end - 1])) {
+         end--;
       }
       put(&o, s + done, start - done);
       parse(s + start, end - start, &u);

@@ -165,6 +165,8 @@ static void test_registered_in_every_form(void **state)
    }
 }
 
+static void check_text(const char *in, const char *want);
+
 static void test_driver_password(void **state)
 {
    char text[256] = "Password \"S3c:ret\" must not have unescaped chars";
@@ -175,6 +177,21 @@ static void test_driver_password(void **state)
    mb_redact_add_uri("mongodb://alice:S3c:ret@x@host/");
    mb_redact_text(text, sizeof text);
    assert_string_equal(text, "Password \"***\" must not have unescaped chars");
+   /* a raw '@' makes the rest of the password a host name, which the driver lower-cases */
+   mb_redact_reset();
+   mb_redact_add_uri("mongodb://alice:Ra1T@s2Pw@h:1/");
+   check_text("No suitable servers found: [Failed to resolve s2pw@h]",
+              "No suitable servers found: [Failed to resolve ***@h]");
+   /* a raw '&' in a secret option: the driver names the rest as an option */
+   mb_redact_reset();
+   mb_redact_add_uri("mongodb://h/?tlsCertificateKeyFilePassword=AmpOne1&AmpTwo2&tls=true");
+   check_text("URI option \"AmpTwo2\" contains no \"=\" sign",
+              "URI option \"***\" contains no \"=\" sign");
+   /* properties that are no secret are not masked everywhere */
+   mb_redact_reset();
+   mb_redact_add_uri("mongodb://h/?authMechanismProperties=SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:"
+                     "Tok3nValue");
+   check_text("mongodb SERVICE_NAME Tok3nValue", "mongodb SERVICE_NAME ***");
 }
 
 static void test_secret_options(void **state)
@@ -222,6 +239,9 @@ static void test_uris_in_text(void **state)
    check_text("cannot reach the server at mongodb://alice:***@127.0.0.1:1/: No suitable servers",
               "cannot reach the server at mongodb://alice:***@127.0.0.1:1/: No suitable servers");
    check_text("POST https://bot:tok@h/x failed", "POST https://bot:***@h/x failed");
+   /* punctuation after a URI is not part of it */
+   check_text("cannot reach the server at mongodb://h/?tlsCertificateKeyFilePassword=k: none",
+              "cannot reach the server at mongodb://h/?tlsCertificateKeyFilePassword=***: none");
    /* URLs without credentials, e-mail addresses and paths stay as they are */
    check_text("HTTP 404 from http://127.0.0.1:8080/notfound/x, mail to ops@example.com",
               "HTTP 404 from http://127.0.0.1:8080/notfound/x, mail to ops@example.com");
