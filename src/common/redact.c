@@ -558,8 +558,8 @@ static void add_driver_password(const uri_t *u)
    }
 }
 
-/* Where the string is ambiguous the user-info is taken as long as it can be; the password of
- * the shortest reading (up to the last '@' before the first '/', '?' or '#') is a secret too. */
+/* The password of the authority (up to the last '@' before the first '/', '?' or '#'), with its
+ * pieces: where the string is ambiguous the user-info shown is longer. */
 static void add_authority_password(const uri_t *u)
 {
    size_t end = u->auth, at = NPOS, colon = NPOS;
@@ -605,10 +605,12 @@ void mb_redact_add_uri(const char *uri)
       return;
    }
    parse(uri, strlen(uri), &u);
+   /* whole: where the string is ambiguous this reading may hold hosts and options too, whose
+    * pieces are no secrets */
    if (u.at != NPOS && u.colon != NPOS) {
-      add_secret_n(uri + u.colon + 1, u.at - u.colon - 1);
+      add_whole(uri + u.colon + 1, u.at - u.colon - 1);
    } else if (u.at != NPOS && (u.http || !u.exact)) {
-      add_secret_n(uri + u.auth, u.at - u.auth);
+      add_whole(uri + u.auth, u.at - u.auth);
    }
    if (u.mongodb) {
       add_driver_password(&u);
