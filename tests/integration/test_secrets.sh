@@ -122,6 +122,9 @@ for c in "${cases[@]}"; do
   mb "$d" config_json MONGODB_URI="$uri" WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" -- config --json
   mb "$d" backup MONGODB_URI="$uri" BACKUP_DIR="$d/backups" METRICS_FILE="$d/metrics.prom" \
     WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" LOG_LEVEL=debug -- backup
+  mb "$d" status MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- status
+  mb "$d" status_json MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- status --json
+  mb "$d" list_json MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- list --json
   mb "$d" restore -- restore --json --uri "$uri" --archive "$T/seed.archive" \
     --ns-from 'secretsdb.*' --ns-to "r$n.*"
   [ "$(grep -c . "$d/dump.err")" -ge 1 ] || [ "$want" = ok ] || fail "$name: dump printed no error"
@@ -156,6 +159,21 @@ done
 cp "$T/hooks/requests.jsonl" "$OUT/requests.jsonl"
 [ "$(grep -c '"path": "/json/hook/' "$OUT/requests.jsonl")" = "$runs" ] || fail "not one webhook per backup run"
 pass "$n hostile connection strings through dump, config, backup, restore; $runs backup runs notified"
+
+# a state file written before the secret was known (an older mongobak): status masks it
+d="$OUT/oldstate"; mkdir -p "$d/backups"
+"$PY" -c 'import json, sys
+json.dump({"version": 1, "runs": 1, "failures": 1, "last_status": "failed", "last_run": 1,
+           "last_error": "cannot reach the server at " + sys.argv[1]}, open(sys.argv[2], "w"))' \
+  "mongodb://alice:Ol1dState2@$HP/?tlsCertificateKeyFilePassword=Ol3dKey4" "$T/oldstate.json"
+cp "$T/oldstate.json" "$d/backups/.mongobak-state.json"
+printf '%s\n' Ol1dState2 Ol3dKey4 >>"$T/secrets"
+mb "$d" status MONGODB_URI="mongodb://alice:Ol1dState2@$HP/" BACKUP_DIR="$d/backups" -- status
+mb "$d" status_json BACKUP_DIR="$d/backups" -- status --json
+rm "$d/backups/.mongobak-state.json" # the planted input is not an output
+grep -q "^last run .*(failed): cannot reach the server at mongodb://alice:\*\*\*@$HP/?tlsCertificateKeyFilePassword=\*\*\*$" "$d/status.out" ||
+  fail "status of an old state file: $(grep '^last run' "$d/status.out")"
+pass "status masks the last error of a state file written before"
 
 # --- dump and restore read the URI like backup: .env, --env-file, MONGODB_URI_FILE
 good="mongodb://alice:$EA@$HP/?authSource=admin"
