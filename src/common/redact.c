@@ -220,7 +220,7 @@ static void add_secret_n(const char *s, size_t len)
 void mb_redact_add_secret(const char *secret)
 {
    if (secret) {
-      add_secret_n(secret, strlen(secret));
+      add_whole(secret, strlen(secret)); /* pieces only where a connection string cuts them */
    }
 }
 

@@ -13,15 +13,17 @@
 #define MB_REDACT_MASK "***"
 
 /* Remember one secret (a password, a token): every later mb_redact_text masks it, and its
- * percent-decoded, percent-encoded and JSON-escaped forms. Copied; NULL and "" are ignored.
- * Thread-safe. */
+ * percent-decoded, percent-encoded and JSON-escaped forms, without regard to case. Copied;
+ * NULL and "" are ignored. Thread-safe. */
 void mb_redact_add_secret(const char *secret);
 
 /* Remember every secret of a MongoDB connection string or of a URL, found by parsing (a
  * malformed string included): the password of the user-info (for http(s), the user name too
  * when there is no password), the values of secret options (any key holding "password",
  * "passwd", "pwd", "secret" or "token", and authMechanismProperties, case-insensitively), and
- * for http(s) every query value and every path segment of 16 characters or more. */
+ * for http(s) every query value and every path segment of 16 characters or more. Passwords and
+ * option values are remembered in pieces too (4 characters or more between '@', ':', '/', '?',
+ * '#', '&', ',', ';', '='), as the driver may show a piece alone. */
 void mb_redact_add_uri(const char *uri);
 
 /* True when an option of that name holds a secret (see mb_redact_add_uri). */

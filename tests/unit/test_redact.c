@@ -295,6 +295,11 @@ static void test_nothing_registered_for_plain_uris(void **state)
    m = mb_redact_dup("localhost backup true services T000 B000 db");
    assert_string_equal(m, "localhost backup true services T000 B000 db");
    bson_free(m);
+   /* a plain secret is masked whole, not in pieces, but without regard to case */
+   mb_redact_add_secret("discord/dT0ken-x");
+   m = mb_redact_dup("DISCORD_WEBHOOK_URL is discord/dT0ken-x or DISCORD/DT0KEN-X");
+   assert_string_equal(m, "DISCORD_WEBHOOK_URL is *** or ***");
+   bson_free(m);
 }
 
 int main(void)
