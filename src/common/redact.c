@@ -9,6 +9,7 @@
 #include <bson/bson.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,7 +36,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *g_forms[MAX_FORMS]; /* longest first, so that a longer secret wins */
 static size_t g_lens[MAX_FORMS];
 static int g_nforms;
-static size_t g_maxlen;
+static bool g_full;
 
 /* Output being built, with a ceiling; a text that cannot be built is replaced by the mask. */
 typedef struct {
@@ -92,7 +93,9 @@ static void add_form(const char *s, size_t len)
       g_forms[pos] = bson_strndup(s, len);
       g_lens[pos] = len;
       g_nforms++;
-      g_maxlen = len > g_maxlen ? len : g_maxlen;
+   } else if (!g_full) {
+      g_full = true; /* thousands of secrets: not a configuration anyone writes, but say so */
+      fputs("mongobak: warning: too many secrets to remember; later ones are not masked\n", stderr);
    }
 done:
    pthread_mutex_unlock(&g_lock);
@@ -231,7 +234,6 @@ void mb_redact_reset(void)
       bson_free(g_forms[i]);
    }
    g_nforms = 0;
-   g_maxlen = 0;
    pthread_mutex_unlock(&g_lock);
 }
 
