@@ -2,10 +2,10 @@
 # No secret in any output (issue 13): hostile connection strings (malformed schemes, raw '#',
 # '?', '@', ':', '/', '"' and '\' in passwords, percent-encoded passwords, secret options,
 # authMechanismProperties with AWS_SESSION_TOKEN, TLS key passwords, replica sets, SRV) and
-# webhook/healthcheck URLs with user-info, path tokens and query tokens, each run through every
-# output: dump (stderr text, and LOG_FORMAT=json with driver debug lines), config (text, JSON),
-# backup (stdout/stderr, manifest, state file, METRICS_FILE, webhook and healthcheck bodies),
-# restore --json. Every secret is looked for as written, percent-decoded, percent-encoded,
+# webhook, healthcheck and Discord URLs with user-info, path tokens and query tokens, each run
+# through every output: dump (stderr text, and LOG_FORMAT=json with driver debug lines), config
+# (text, JSON), backup (stdout/stderr, manifest, state file, METRICS_FILE, webhook, healthcheck
+# and Discord bodies), status, list --json, restore --json. Every secret is looked for as written, percent-decoded, percent-encoded,
 # JSON-escaped and in pieces, without regard to case. Then: dump and restore read .env,
 # --env-file and MONGODB_URI_FILE with backup's precedence; a 10,000-byte URI file is read
 # whole; one above 64 KiB is refused with one line.
@@ -22,6 +22,8 @@ ADMIN="mongodb://admin:adminpw@$HP/?authSource=admin"
 start_http hooks
 WH="http://whuser:WhPw5Secret6@127.0.0.1:$HTTP_PORT/json/hook/WhTok7PathToken8Long?token=WhQt9Token0"
 HC="http://hcuser:HcPw1Secret2@127.0.0.1:$HTTP_PORT/ok/ping?key=HcQk3Token4"
+DC="http://dcuser:DcPw5Secret6@127.0.0.1:$HTTP_PORT/ok/api/webhooks/42/DcTk7Short"
+HOOKS=(WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" ENABLE_DISCORD_NOTIFICATIONS=true DISCORD_WEBHOOK_URL="$DC")
 
 PA='Xk7Qa#Pm3Zr?Wd9Lv@Hn2Bc:Ty5Gs/Ju8Ke'
 PC='Cd8Fg"Hj2Kl\Mn4Pq&Rs6=Tu'
@@ -90,6 +92,8 @@ WhTok7PathToken8Long
 WhQt9Token0
 HcPw1Secret2
 HcQk3Token4
+DcPw5Secret6
+DcTk7Short
 EOT
 
 OUT="$T/out" # everything mongobak printed or wrote; searched for secrets at the end
@@ -118,10 +122,10 @@ for c in "${cases[@]}"; do
   d="$OUT/$name"; mkdir -p "$d"
   mb "$d" dump -- dump --uri "$uri" --archive "$d/dump.archive"
   mb "$d" dump_json MONGODB_URI="$uri" LOG_FORMAT=json LOG_LEVEL=debug -- dump --archive "$d/dump.archive"
-  mb "$d" config MONGODB_URI="$uri" WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" -- config
-  mb "$d" config_json MONGODB_URI="$uri" WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" -- config --json
+  mb "$d" config MONGODB_URI="$uri" "${HOOKS[@]}" -- config
+  mb "$d" config_json MONGODB_URI="$uri" "${HOOKS[@]}" -- config --json
   mb "$d" backup MONGODB_URI="$uri" BACKUP_DIR="$d/backups" METRICS_FILE="$d/metrics.prom" \
-    WEBHOOK_URL="$WH" HEALTHCHECK_URL="$HC" LOG_LEVEL=debug -- backup
+    "${HOOKS[@]}" LOG_LEVEL=debug -- backup
   mb "$d" status MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- status
   mb "$d" status_json MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- status --json
   mb "$d" list_json MONGODB_URI="$uri" BACKUP_DIR="$d/backups" -- list --json
@@ -155,9 +159,12 @@ for c in "${cases[@]}"; do
   fi
   grep -q '^WEBHOOK_URL  *http://whuser:\*\*\*@127.0.0.1:[0-9]*/\*\*\* ' "$d/config.out" ||
     fail "$name: config shows $(grep ^WEBHOOK_URL "$d/config.out")"
+  grep -q '^DISCORD_WEBHOOK_URL  *http://dcuser:\*\*\*@127.0.0.1:[0-9]*/\*\*\* ' "$d/config.out" ||
+    fail "$name: config shows $(grep ^DISCORD_WEBHOOK_URL "$d/config.out")"
 done
 cp "$T/hooks/requests.jsonl" "$OUT/requests.jsonl"
 [ "$(grep -c '"path": "/json/hook/' "$OUT/requests.jsonl")" = "$runs" ] || fail "not one webhook per backup run"
+[ "$(grep -c '"path": "/ok/api/webhooks/' "$OUT/requests.jsonl")" = "$runs" ] || fail "not one Discord message per backup run"
 pass "$n hostile connection strings through dump, config, backup, restore; $runs backup runs notified"
 
 # a state file written before the secret was known (an older mongobak): status masks it
