@@ -470,7 +470,8 @@ bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_
    ok = load_dotenv(args, &env, &envname, err) && resolve(&c, i, args, env, envname, err);
    if (ok) {
       register_secret(&mb_config_vars[i], c.slots[i].value);
-      *uri = bson_strdup(c.slots[i].value ? c.slots[i].value : def);
+      const char *v = c.slots[i].value;
+      *uri = bson_strdup(v && *v ? v : def); /* MONGODB_URI= (empty) as before: the default */
    }
    bson_free(c.slots[i].value);
    bson_free(c.slots[i].source);
