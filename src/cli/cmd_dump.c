@@ -67,7 +67,6 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    bson_error_t je;
    struct stat st;
 
-   o->uri = mb_args_get(a, "uri") ? mb_args_get(a, "uri") : "mongodb://localhost:27017";
    o->select.db = mb_args_get(a, "db");
    o->select.collection = mb_args_get(a, "collection");
    o->select.include = pattern_list(a, "ns-include");
@@ -210,6 +209,7 @@ int mb_cmd_dump(const mb_args_t *args)
    mb_error_t err;
    const char **pos;
    bool quiet = mb_args_flag(args, "quiet");
+   char *uri = NULL;
    int rc = MB_EXIT_OK;
 
    memset(&o, 0, sizeof o);
@@ -218,10 +218,12 @@ int mb_cmd_dump(const mb_args_t *args)
                    pos[0]);
       return mb_cli_fail("dump", &err);
    }
-   if (!read_options(args, &o, &query, &err)) {
+   if (!mb_config_uri(args, "mongodb://localhost:27017", &uri, &err) ||
+       !read_options(args, &o, &query, &err)) {
       rc = mb_cli_fail("dump", &err);
       goto done;
    }
+   o.uri = uri;
    st.tty = !quiet && isatty(STDERR_FILENO);
    if (!mb_dump_run(&o, on_progress, &st, &r, &err)) {
       if (st.tty) {
@@ -248,5 +250,6 @@ done:
    bson_free((char *) o.output);
    bson_free((void *) o.select.include);
    bson_free((void *) o.select.exclude);
+   bson_free(uri);
    return rc;
 }

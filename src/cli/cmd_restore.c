@@ -37,7 +37,6 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
       return false;
    }
    o->jobs = (int) jobs;
-   o->uri = mb_args_get(args, "uri") ? mb_args_get(args, "uri") : DEFAULT_URI;
    o->drop = mb_args_flag(args, "drop");
    o->no_index_restore = mb_args_flag(args, "no-index-restore");
    o->preserve_uuid = mb_args_flag(args, "preserve-uuid");
@@ -104,10 +103,13 @@ int mb_cmd_restore(const mb_args_t *args)
    const char *path = mb_args_get(args, "archive") ? mb_args_get(args, "archive") : "-";
    bool json = mb_args_flag(args, "json"), quiet = mb_args_flag(args, "quiet"), ok;
    mb_error_t err;
+   char *uri = NULL;
    int rc = MB_EXIT_OK;
 
    memset(&o, 0, sizeof o);
-   ok = read_options(args, &o, &err) && mb_cli_open_archive(path, &src, &raw, &kind, &err);
+   ok = mb_config_uri(args, DEFAULT_URI, &uri, &err) && read_options(args, &o, &err) &&
+        mb_cli_open_archive(path, &src, &raw, &kind, &err);
+   o.uri = uri;
    if (ok) {
       o.raw = raw;
       o.input_size = input_size(path);
@@ -127,5 +129,6 @@ int mb_cmd_restore(const mb_args_t *args)
    mb_restore_report_destroy(report);
    mb_source_destroy(src);
    free_options(&o);
+   bson_free(uri);
    return rc;
 }

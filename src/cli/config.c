@@ -1,6 +1,8 @@
 #include "cli/config.h"
 #include "common/dotenv.h"
 #include "common/log.h"
+#include "common/redact.h"
+#include "common/textfile.h"
 #include "sched/cron.h"
 
 #include <mongoc/mongoc.h>
@@ -81,24 +83,18 @@ static int var_index(const char *name)
    return -1;
 }
 
-/* A secret read from NAME_FILE: the file's content without the trailing newline. */
+/* A secret read from NAME_FILE: the whole file (refused above MB_TEXTFILE_SECRET_MAX, never
+ * cut), without the trailing newline. */
 static bool read_secret_file(const char *path, char **out, mb_error_t *err)
 {
-   FILE *f = fopen(path, "r");
-   char buf[8192];
    size_t n;
 
-   if (!f) {
-      mb_error_errno(err, errno, "cannot read the secret file '%s'", path);
+   if (!mb_textfile_read(path, MB_TEXTFILE_SECRET_MAX, out, &n, err)) {
       return false;
    }
-   n = fread(buf, 1, sizeof buf - 1, f);
-   fclose(f);
-   buf[n] = '\0';
-   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-      buf[--n] = '\0';
+   while (n > 0 && ((*out)[n - 1] == '\n' || (*out)[n - 1] == '\r')) {
+      (*out)[--n] = '\0';
    }
-   *out = bson_strdup(buf);
    return true;
 }
 
@@ -174,22 +170,17 @@ static bool resolve(mb_config_t *c, int i, const mb_args_t *args, const mb_doten
    return true;
 }
 
-/* Secrets are masked in every log line from now on; a URI's password, any other whole value. */
+/* Secrets are masked in every output from now on: the secrets of a URI or URL (found by
+ * parsing, also when it is malformed), any other secret value whole. */
 static void register_secret(const mb_config_var_t *v, const char *value)
 {
-   mongoc_uri_t *uri;
-
    if (!v->secret || !value) {
       return;
    }
-   if (strcmp(v->name, "MONGODB_URI") != 0) {
-      mb_log_add_secret(value);
-      return;
-   }
-   uri = mongoc_uri_new_with_error(value, NULL);
-   if (uri) {
-      mb_log_add_secret(mongoc_uri_get_password(uri));
-      mongoc_uri_destroy(uri);
+   if (strcmp(v->name, "MONGODB_URI") == 0 || strstr(value, "://")) {
+      mb_redact_add_uri(value);
+   } else {
+      mb_redact_add_secret(value);
    }
 }
 
@@ -262,11 +253,8 @@ static void display(const mb_config_var_t *v, const char *value, char *out, size
       snprintf(out, size, "(unset)");
    } else if (!v->secret) {
       snprintf(out, size, "%s", value);
-   } else if (strcmp(v->name, "MONGODB_URI") == 0) {
-      mb_log_mask_uri(value, out, size);
-   } else if (strstr(value, "://")) {
-      const char *host = strstr(value, "://") + 3;
-      snprintf(out, size, "%.*s/***", (int) (strcspn(host, "/") + (size_t) (host - value)), value);
+   } else if (strcmp(v->name, "MONGODB_URI") == 0 || strstr(value, "://")) {
+      mb_redact_uri(value, out, size);
    } else {
       snprintf(out, size, "***");
    }
@@ -280,6 +268,7 @@ void mb_config_print(const mb_config_t *c, FILE *f, bool json)
    for (int i = 0; i < c->n; i++) {
       const mb_config_var_t *v = &mb_config_vars[i];
       display(v, c->slots[i].value, shown, sizeof shown);
+      mb_redact_text(shown, sizeof shown); /* registered secrets in any value */
       if (json) {
          BSON_APPEND_DOCUMENT_BEGIN(&doc, v->name, &item);
          if (c->slots[i].value) {
@@ -294,8 +283,9 @@ void mb_config_print(const mb_config_t *c, FILE *f, bool json)
       }
    }
    if (json) {
-      char *s = bson_as_relaxed_extended_json(&doc, NULL);
-      fprintf(f, "%s\n", s);
+      char *s = bson_as_relaxed_extended_json(&doc, NULL), *m = mb_redact_dup(s);
+      fprintf(f, "%s\n", m);
+      bson_free(m);
       bson_free(s);
    }
    bson_destroy(&doc);
@@ -311,10 +301,13 @@ static void problem(check_t *k, const char *name, const char *what)
 {
    const char *v = mb_config_get(k->c, name);
    int i = var_index(name);
-   char shown[600];
+   char shown[600], line[1400];
 
    display(&mb_config_vars[i], v, shown, sizeof shown);
-   fprintf(k->f, "config: %s = '%s' (%s): %s\n", name, shown, mb_config_source(k->c, name), what);
+   snprintf(line, sizeof line, "config: %s = '%s' (%s): %s", name, shown,
+            mb_config_source(k->c, name), what);
+   mb_redact_text(line, sizeof line);
+   fprintf(k->f, "%s\n", line);
    k->problems++;
 }
 
@@ -412,7 +405,7 @@ static void check_uri(check_t *k, bool need, mb_backup_settings_t *s)
    }
    uri = mongoc_uri_new_with_error(s->uri, &e);
    if (!uri) {
-      mb_log_mask_secrets(e.message, sizeof e.message);
+      mb_redact_text(e.message, sizeof e.message);
       snprintf(what, sizeof what, "is not a valid MongoDB URI: %s", e.message);
       problem(k, "MONGODB_URI", what);
    }
@@ -482,4 +475,29 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
       return false;
    }
    return true;
+}
+
+bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_t *err)
+{
+   mb_config_t c = {0};
+   mb_dotenv_t *env = NULL;
+   char *envname = NULL;
+   int i = var_index("MONGODB_URI");
+   bool ok;
+
+   *uri = NULL;
+   c.n = i + 1;
+   c.slots = bson_malloc0((size_t) c.n * sizeof *c.slots);
+   ok = load_dotenv(args, &env, &envname, err) && resolve(&c, i, args, env, envname, err);
+   if (ok) {
+      register_secret(&mb_config_vars[i], c.slots[i].value);
+      const char *v = c.slots[i].value;
+      *uri = bson_strdup(v && *v ? v : def); /* MONGODB_URI= (empty) as before: the default */
+   }
+   bson_free(c.slots[i].value);
+   bson_free(c.slots[i].source);
+   bson_free(c.slots);
+   mb_dotenv_destroy(env);
+   bson_free(envname);
+   return ok;
 }

@@ -33,6 +33,12 @@ void mb_config_destroy(mb_config_t *c);
 const char *mb_config_get(const mb_config_t *c, const char *name);
 const char *mb_config_source(const mb_config_t *c, const char *name);
 
+/* MONGODB_URI as backup reads it, for dump and restore: --uri, the environment
+ * (MONGODB_URI, MONGODB_URI_FILE), the .env file (--env-file, default ./.env when present), else
+ * def; its secrets registered for masking. *uri is made for the caller (bson_free). Fails like
+ * mb_config_load. */
+bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_t *err);
+
 /* A getter shaped for other modules' loaders: ud is the mb_config_t. */
 const char *mb_config_getter(const char *name, void *ud);
 

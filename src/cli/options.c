@@ -7,13 +7,16 @@
 
 const mb_option_t mb_options[] = {
     {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
-    {"env-file", 0, "backup daemon list prune schedule config status notify", "PATH", false, NULL,
-     "./.env", "read configuration variables from this .env file (./.env is read when present)"},
+    {"env-file", 0, "dump restore backup daemon list prune schedule config status notify", "PATH",
+     false, NULL, "./.env",
+     "read configuration variables from this .env file (./.env is read when present); dump and "
+     "restore take only MONGODB_URI or MONGODB_URI_FILE from it"},
     {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI",
      "mongodb://localhost:27017",
      "MongoDB connection string; TLS and authentication options work as in any libmongoc "
      "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
-     "with mongodump; the password is never printed"},
+     "with mongodump; without --uri, MONGODB_URI or MONGODB_URI_FILE is read from the environment, "
+     "then from the .env file; the password and secret options are never printed"},
     {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
      "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
      "current directory); restore: archive to read (- or absent for stdin)"},

@@ -1,5 +1,6 @@
 #include "common/client.h"
 #include "common/log.h"
+#include "common/redact.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -56,7 +57,7 @@ void mb_client_error(mb_error_t *err, const bson_error_t *drv, const char *fmt, 
    va_end(ap);
    *err = *drv;
    mb_error_prefix(err, "%s", ctx);
-   mb_log_mask_secrets(err->message, sizeof err->message);
+   mb_redact_text(err->message, sizeof err->message);
 }
 
 static bool first_round_trip(mb_client_t *c, mb_error_t *err)
@@ -106,18 +107,19 @@ bool mb_client_connect_ex(const char *uri, const char *appname, int max_clients,
    mb_client_t *c = bson_malloc0(sizeof *c);
    bson_error_t e;
    char masked[2048];
-   const char *pw;
 
-   mb_log_mask_uri(uri, masked, sizeof masked);
+   /* every secret is known before the driver can repeat one in a message */
+   mb_redact_add_uri(uri);
+   mb_redact_uri(uri, masked, sizeof masked);
    c->display = bson_strdup(masked);
    c->uri = mongoc_uri_new_with_error(uri, &e);
    if (!c->uri) {
-      mb_log_mask_secrets(e.message, sizeof e.message);
+      mb_redact_text(e.message, sizeof e.message);
       mb_error_set(err, MB_EXIT_USAGE, "malformed MongoDB URI '%s': %s", masked, e.message);
       goto fail;
    }
-   pw = mongoc_uri_get_password(c->uri);
-   mb_log_add_secret(pw);
+   /* the driver's own reading, should it differ from ours */
+   mb_redact_add_secret(mongoc_uri_get_password(c->uri));
    if (!mongoc_uri_has_option(c->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
       mongoc_uri_set_option_as_int32(c->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
                                      DEFAULT_SELECTION_TIMEOUT_MS);

@@ -14,7 +14,8 @@ typedef struct mb_client mb_client_t;
 void mb_client_global_init(void);
 void mb_client_global_cleanup(void);
 
-/* Parse uri (a malformed one fails with USAGE and says what is wrong, without the password),
+/* Register every secret of uri (mb_redact_add_uri), parse it (a malformed one fails with USAGE
+ * and says what is wrong, showing it masked),
  * make a pool of up to max_clients, and run "ping" and "buildInfo". Unreachable -> CONNECT,
  * bad credentials -> AUTH. appname is sent in the handshake. */
 bool mb_client_connect(const char *uri, const char *appname, int max_clients, mb_client_t **out,

@@ -1,19 +1,14 @@
 #include "common/log.h"
+#include "common/redact.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS 16
-
 static mb_log_level_t g_level = MB_LOG_INFO;
 static bool g_json;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *g_secrets[MAX_SECRETS];
-static int g_nsecrets;
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
 
@@ -36,67 +31,17 @@ bool mb_log_level_parse(const char *s, mb_log_level_t *out)
 
 void mb_log_add_secret(const char *secret)
 {
-   if (!secret || !*secret) {
-      return;
-   }
-   pthread_mutex_lock(&g_lock);
-   if (g_nsecrets < MAX_SECRETS) {
-      g_secrets[g_nsecrets++] = bson_strdup(secret);
-   }
-   pthread_mutex_unlock(&g_lock);
+   mb_redact_add_secret(secret);
 }
 
 void mb_log_mask_secrets(char *s, size_t size)
 {
-   pthread_mutex_lock(&g_lock);
-   for (int i = 0; i < g_nsecrets; i++) {
-      size_t slen = strlen(g_secrets[i]);
-      char *from = s, *p;
-      /* search on after each replacement: a secret like "***" must not match its own mask */
-      while ((p = strstr(from, g_secrets[i])) != NULL) {
-         size_t tail = strlen(p + slen) + 1;
-         if (slen >= 3) {
-            memcpy(p, "***", 3);
-            memmove(p + 3, p + slen, tail);
-            from = p + 3;
-         } else if ((size_t) (p - s) + 3 + tail <= size) {
-            memmove(p + 3, p + slen, tail);
-            memcpy(p, "***", 3);
-            from = p + 3;
-         } else {
-            memset(p, '*', slen);
-            from = p + slen;
-         }
-      }
-   }
-   pthread_mutex_unlock(&g_lock);
+   mb_redact_text(s, size);
 }
 
 void mb_log_mask_uri(const char *uri, char *out, size_t size)
 {
-   const char *authority = strstr(uri, "://");
-   const char *at = NULL, *colon;
-   size_t alen;
-
-   snprintf(out, size, "%s", uri);
-   if (!authority) {
-      return;
-   }
-   authority += 3;
-   /* the user-info ends at the last '@' before the options ('?'): a password may hold a raw
-    * '/', an option value (appname=a@b) may hold an '@' */
-   alen = strcspn(authority, "?#");
-   for (const char *p = authority; p < authority + alen; p++) {
-      at = *p == '@' ? p : at;
-   }
-   if (!at) {
-      return;
-   }
-   colon = memchr(authority, ':', (size_t) (at - authority));
-   if (!colon) {
-      return;
-   }
-   snprintf(out, size, "%.*s***%s", (int) (colon + 1 - uri), uri, at);
+   mb_redact_uri(uri, out, size);
 }
 
 static void timestamp(char *buf, size_t size)
@@ -112,17 +57,21 @@ static void timestamp(char *buf, size_t size)
 
 void mb_log(mb_log_level_t level, const char *fmt, ...)
 {
-   char msg[2048], line[4096], ts[40];
+   char msg[2048], line[4096], ts[40], *full, *masked;
    va_list ap;
    int n;
 
    if (level > g_level) {
       return;
    }
+   /* masked before it is cut to size: a cut must not leave half a secret */
    va_start(ap, fmt);
-   vsnprintf(msg, sizeof msg, fmt, ap);
+   full = bson_strdupv_printf(fmt, ap);
    va_end(ap);
-   mb_log_mask_secrets(msg, sizeof msg);
+   masked = mb_redact_dup(full);
+   bson_strncpy(msg, masked, sizeof msg);
+   bson_free(full);
+   bson_free(masked);
    timestamp(ts, sizeof ts);
    if (g_json) {
       bson_t doc = BSON_INITIALIZER;

@@ -15,18 +15,21 @@ void mb_log_configure(mb_log_level_t level, bool json);
 /* Parse "error|warn|info|debug"; false when unknown. */
 bool mb_log_level_parse(const char *s, mb_log_level_t *out);
 
-/* Register a secret (a password, a token): every later log line shows "***" in its place.
- * The string is copied; empty strings are ignored. Thread-safe. */
+/* Register a secret (a password, a token): every later log line shows "***" in its place, also
+ * percent-encoded, percent-decoded or JSON-escaped (mb_redact_add_secret). The string is copied;
+ * empty strings are ignored. Thread-safe. */
 void mb_log_add_secret(const char *secret);
 
-/* Log one line. Thread-safe; the line is written with one write(2). */
+/* Log one line, masked (mb_redact_text) before it is cut to its maximum length. Thread-safe;
+ * the line is written with one write(2). */
 void mb_log(mb_log_level_t level, const char *fmt, ...) BSON_GNUC_PRINTF(2, 3);
 
-/* Copy uri into out (size bytes) with the password of a mongodb:// or http(s):// user-info
- * part replaced by "***". Always NUL-terminates. */
+/* Copy uri into out (size bytes) masked as mb_redact_uri does (the password of the user-info,
+ * found even in a malformed string, and secret options). Always NUL-terminates. */
 void mb_log_mask_uri(const char *uri, char *out, size_t size);
 
-/* Replace every registered secret in s (in place, NUL-terminated, capacity size) by "***". */
+/* Replace every registered secret in s (in place, NUL-terminated, capacity size) by "***", and
+ * the password of every connection string or URL in it (mb_redact_text). */
 void mb_log_mask_secrets(char *s, size_t size);
 
 #endif

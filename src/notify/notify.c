@@ -1,6 +1,8 @@
 #include "notify/notify.h"
 
 #include "common/log.h"
+#include "common/redact.h"
+#include "common/textfile.h"
 #include "notify/discord.h"
 #include "notify/email.h"
 #include "notify/mime.h"
@@ -18,7 +20,6 @@
 #include <unistd.h>
 
 #define TEMPLATE_MAX (1u << 20)
-#define TOKEN_MIN 16 /* path segments at least this long are taken for tokens */
 
 static const char *channel_names[MB_NOTIFY_NCHANNELS] = {"email", "discord", "webhook",
                                                          "healthcheck"};
@@ -154,46 +155,20 @@ static long get_long(loader_t *l, const char *name, long def, long min, long max
    return n;
 }
 
-/* Register the parts of a URL that grant access: a user-info password, the token of a Discord
- * webhook (its last path segment), long path segments and query values of other URLs. */
+/* Register the parts of a URL that grant access (mb_redact_add_uri: user-info, query values,
+ * long path segments) and the token of a Discord webhook (its last path segment). */
 static void register_url_secrets(const char *url, bool discord)
 {
-   const char *auth = strstr(url, "://"), *path, *at, *colon, *seg, *q;
+   size_t end = strcspn(url, "?#"), n = 0;
 
-   if (!auth) {
-      return;
+   mb_redact_add_uri(url);
+   while (discord && n < end && url[end - n - 1] != '/') {
+      n++;
    }
-   auth += 3;
-   path = auth + strcspn(auth, "/?#");
-   at = memchr(auth, '@', (size_t) (path - auth));
-   if (at && (colon = memchr(auth, ':', (size_t) (at - auth)))) {
-      char *pw = bson_strndup(colon + 1, (size_t) (at - colon - 1));
-      mb_log_add_secret(pw);
-      bson_free(pw);
-   }
-   q = path + strcspn(path, "?#");
-   for (seg = path; seg < q;) {
-      size_t n;
-      seg += strspn(seg, "/");
-      n = strcspn(seg, "/?#");
-      if (n && (n >= TOKEN_MIN || (discord && seg + n == q))) {
-         char *tok = bson_strndup(seg, n);
-         mb_log_add_secret(tok);
-         bson_free(tok);
-      }
-      seg += n;
-   }
-   for (seg = *q == '?' ? q + 1 : NULL; seg && *seg && *seg != '#';) {
-      const char *eq = seg + strcspn(seg, "=&#");
-      size_t n = 0;
-      if (*eq == '=') {
-         n = strcspn(eq + 1, "&#");
-         char *val = bson_strndup(eq + 1, n);
-         mb_log_add_secret(val);
-         bson_free(val);
-         eq += 1 + n;
-      }
-      seg = *eq == '&' ? eq + 1 : NULL;
+   if (n && strstr(url, "://") && strstr(url, "://") + 3 < url + end - n) {
+      char *tok = bson_strndup(url + end - n, n);
+      mb_redact_add_secret(tok);
+      bson_free(tok);
    }
 }
 
@@ -215,25 +190,12 @@ static char *get_url(loader_t *l, const char *name, bool discord)
 
 static char *read_file(loader_t *l, const char *name, const char *path)
 {
-   FILE *f = fopen(path, "rb");
    char *data = NULL;
-   size_t n;
+   mb_error_t e;
 
-   if (!f) {
-      problem(l, "%s: cannot read '%s': %s", name, path, strerror(errno));
-      return NULL;
+   if (!mb_textfile_read(path, TEMPLATE_MAX, &data, NULL, &e)) {
+      problem(l, "%s: %s", name, e.message);
    }
-   data = bson_malloc(TEMPLATE_MAX + 1);
-   n = fread(data, 1, TEMPLATE_MAX + 1, f);
-   if (ferror(f) || n > TEMPLATE_MAX) {
-      problem(l, "%s: '%s' %s", name, path,
-              n > TEMPLATE_MAX ? "is larger than 1 MiB" : "could not be read");
-      bson_free(data);
-      data = NULL;
-   } else {
-      data[n] = '\0';
-   }
-   fclose(f);
    return data;
 }
 

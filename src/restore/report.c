@@ -1,3 +1,4 @@
+#include "common/redact.h"
 #include "restore/engine.h"
 
 #include <string.h>
@@ -306,7 +307,7 @@ void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const c
                                   const char *compression, const mb_error_t *failure)
 {
    bson_t out = BSON_INITIALIZER, arr, w;
-   char *json;
+   char *json, *masked;
 
    json_head(&out, r, archive, compression, failure);
    BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
@@ -327,7 +328,9 @@ void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const c
    bson_append_array_end(&out, &w);
    BSON_APPEND_INT64(&out, "milliseconds", r ? (int64_t) (r->seconds * 1000.0) : 0);
    json = bson_as_relaxed_extended_json(&out, NULL);
-   fprintf(f, "%s\n", json);
+   masked = mb_redact_dup(json); /* the target, the error: no secret in any form */
+   fprintf(f, "%s\n", masked);
+   bson_free(masked);
    bson_free(json);
    bson_destroy(&out);
 }

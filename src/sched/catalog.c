@@ -2,6 +2,7 @@
 #include "archive/verify.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/redact.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -200,7 +201,7 @@ static void append_namespaces(bson_t *doc, const mb_run_t *run)
 static bool write_manifest(const mb_run_t *run, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
-   char start[32], end[32], *json, *path;
+   char start[32], end[32], *json, *path, *masked;
    size_t len;
    bool ok;
 
@@ -224,9 +225,12 @@ static bool write_manifest(const mb_run_t *run, mb_error_t *err)
    BSON_APPEND_UTF8(&doc, "source", run->uri ? run->uri : "");
    append_namespaces(&doc, run);
    json = bson_as_relaxed_extended_json(&doc, &len);
+   masked = mb_redact_dup(json); /* "source" and any other string: no secret, in any form */
    path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-   ok = mb_file_write_atomic_mode(path, json, len, MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME, err);
+   ok = mb_file_write_atomic_mode(path, masked, strlen(masked), MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME,
+                                  err);
    bson_free(path);
+   bson_free(masked);
    bson_free(json);
    bson_destroy(&doc);
    return ok;

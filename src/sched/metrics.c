@@ -1,6 +1,7 @@
 #include "sched/metrics.h"
 #include "common/buf.h"
 #include "common/file.h"
+#include "common/redact.h"
 
 static void metric(mb_buf_t *b, const char *name, const char *type, const char *help, double v)
 {
@@ -43,9 +44,10 @@ char *mb_metrics_render(const mb_state_t *st, const mb_stats_t *stats, const mb_
 bool mb_metrics_write(const char *path, const mb_state_t *st, const mb_stats_t *stats,
                       const mb_run_t *last, mb_error_t *err)
 {
-   char *text = mb_metrics_render(st, stats, last);
+   char *raw = mb_metrics_render(st, stats, last), *text = mb_redact_dup(raw);
    bool ok = mb_file_write_atomic(path, text, strlen(text), err);
 
+   bson_free(raw);
    bson_free(text);
    return ok;
 }

@@ -1,4 +1,5 @@
 #include "sched/run.h"
+#include "common/redact.h"
 
 #include <bson/bson.h>
 #include <string.h>
@@ -29,5 +30,5 @@ void mb_run_fail(mb_run_t *r, const char *stage, int exit_code, const char *mess
    r->ok = false;
    r->exit_code = exit_code;
    r->stage = bson_strdup(stage);
-   r->error = bson_strdup(message);
+   r->error = mb_redact_dup(message ? message : ""); /* it goes to the state file and reports */
 }

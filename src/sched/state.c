@@ -1,5 +1,6 @@
 #include "sched/state.h"
 #include "common/file.h"
+#include "common/redact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +60,11 @@ bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)
       s->running = (time_t) get_num(&doc, "running");
       get_str(&doc, "last_status", &s->last_status);
       get_str(&doc, "last_error", &s->last_error);
+      if (s->last_error) { /* written by an older mongobak, or before a secret was known */
+         char *m = mb_redact_dup(s->last_error);
+         bson_free(s->last_error);
+         s->last_error = m;
+      }
       get_str(&doc, "last_archive", &s->last_archive);
    }
    if (jr) {
@@ -73,7 +79,7 @@ out:
 bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
-   char *path = state_path(dir), *json;
+   char *path = state_path(dir), *json, *masked;
    size_t len;
    bool ok;
 
@@ -93,7 +99,9 @@ bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
       BSON_APPEND_INT64(&doc, "running", (int64_t) s->running);
    }
    json = bson_as_relaxed_extended_json(&doc, &len);
-   ok = mb_file_write_atomic_mode(path, json, len, MB_FILE_OWN_NAME, err);
+   masked = mb_redact_dup(json);
+   ok = mb_file_write_atomic_mode(path, masked, strlen(masked), MB_FILE_OWN_NAME, err);
+   bson_free(masked);
    bson_free(json);
    bson_free(path);
    bson_destroy(&doc);
