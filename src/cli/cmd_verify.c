@@ -140,8 +140,9 @@ int mb_cmd_verify(const mb_args_t *args)
       mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
       return mb_cli_fail("verify", &err);
    }
+   /* the metadata first: restore refuses it before it reads any data */
    ok = mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) &&
-        mb_archive_reader_open(src, &opts, &r, &err);
+        mb_archive_reader_open(src, &opts, &r, &err) && mb_archive_reader_check_metadata(r, &err);
    while (ok) {
       ok = mb_archive_reader_next(r, &ev, &err);
       if (ok && ev.kind == MB_ARCHIVE_EV_END) {
