@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "common/text.h"
 #include "common/client.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -128,7 +129,10 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err)
 
    snprintf(msg, sizeof msg, "%s", err->message);
    mb_log_mask_secrets(msg, sizeof msg);
-   fprintf(stderr, "mongobak %s: error: %s\n", cmd, msg);
+   /* names from an archive or a server may hold control characters: one line, always */
+   fprintf(stderr, "mongobak %s: error: ", cmd);
+   mb_text_fputs(stderr, msg);
+   fputc('\n', stderr);
    return (int) mb_error_exit_code(err);
 }
 
@@ -151,7 +155,7 @@ void mb_cli_json_string(FILE *f, const char *s)
    size_t len;
 
    BSON_APPEND_UTF8(&b, "s", s);
-   json = bson_as_relaxed_extended_json(&b, &len);
+   json = mb_text_json(&b, &len);
    /* {"s" : "..."} -> the value part */
    fprintf(f, "%.*s", (int) (len - 9), json + 7);
    bson_free(json);

@@ -1,4 +1,5 @@
 #include "common/log.h"
+#include "common/text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -112,7 +113,7 @@ static void timestamp(char *buf, size_t size)
 
 void mb_log(mb_log_level_t level, const char *fmt, ...)
 {
-   char msg[2048], line[4096], ts[40];
+   char msg[2048], line[4096], ts[40], raw[2048];
    va_list ap;
    int n;
 
@@ -120,9 +121,10 @@ void mb_log(mb_log_level_t level, const char *fmt, ...)
       return;
    }
    va_start(ap, fmt);
-   vsnprintf(msg, sizeof msg, fmt, ap);
+   vsnprintf(raw, sizeof raw, fmt, ap);
    va_end(ap);
-   mb_log_mask_secrets(msg, sizeof msg);
+   mb_log_mask_secrets(raw, sizeof raw);
+   mb_text_escape(raw, msg, sizeof msg); /* names from archives and servers: no raw controls */
    timestamp(ts, sizeof ts);
    if (g_json) {
       bson_t doc = BSON_INITIALIZER;

@@ -39,20 +39,22 @@ static size_t utf8_len(const unsigned char *s, unsigned *cp)
    return n;
 }
 
-/* The next piece of the escaped text: either an escape written into esc, or n bytes of s. */
-static size_t next_piece(const char *s, char esc[8], const char **piece, size_t *consumed)
+/* The next piece of the escaped text: either an escape written into esc, or n bytes of s.
+ * Only invalid UTF-8 is escaped unless controls. */
+static size_t next_piece(const char *s, bool controls, char esc[8], const char **piece,
+                         size_t *consumed)
 {
    const unsigned char *u = (const unsigned char *) s;
    unsigned cp = 0;
    size_t n = utf8_len(u, &cp);
 
-   if (n == 0 || cp < 0x20 || cp == 0x7f) {
+   if (n == 0 || (controls && (cp < 0x20 || cp == 0x7f))) {
       snprintf(esc, 8, "\\x%02x", u[0]);
       *piece = esc;
       *consumed = 1;
       return 4;
    }
-   if (cp >= 0x80 && cp <= 0x9f) {
+   if (controls && cp >= 0x80 && cp <= 0x9f) {
       snprintf(esc, 8, "\\u%04x", cp);
       *piece = esc;
       *consumed = n;
@@ -63,14 +65,14 @@ static size_t next_piece(const char *s, char esc[8], const char **piece, size_t 
    return n;
 }
 
-char *mb_text_escape(const char *s, char *out, size_t size)
+static char *escape(const char *s, bool controls, char *out, size_t size)
 {
    size_t used = 0;
 
    while (*s) {
       char esc[8];
       const char *piece;
-      size_t consumed, len = next_piece(s, esc, &piece, &consumed);
+      size_t consumed, len = next_piece(s, controls, esc, &piece, &consumed);
       if (used + len >= size) {
          break;
       }
@@ -82,10 +84,21 @@ char *mb_text_escape(const char *s, char *out, size_t size)
    return out;
 }
 
+char *mb_text_escape(const char *s, char *out, size_t size)
+{
+   return escape(s, true, out, size);
+}
+
 char *mb_text_escape_dup(const char *s)
 {
-   size_t size = 6 * strlen(s) + 1; /* at most 6 bytes of escape per input byte */
-   return mb_text_escape(s, bson_malloc(size), size);
+   size_t size = 4 * strlen(s) + 1; /* at most 4 bytes of escape per input byte */
+   return escape(s, true, bson_malloc(size), size);
+}
+
+char *mb_text_utf8_dup(const char *s)
+{
+   size_t size = 4 * strlen(s) + 1;
+   return escape(s, false, bson_malloc(size), size);
 }
 
 void mb_text_fputs(FILE *f, const char *s)
@@ -93,8 +106,87 @@ void mb_text_fputs(FILE *f, const char *s)
    while (*s) {
       char esc[8];
       const char *piece;
-      size_t consumed, len = next_piece(s, esc, &piece, &consumed);
+      size_t consumed, len = next_piece(s, true, esc, &piece, &consumed);
       fwrite(piece, 1, len, f);
       s += consumed;
    }
+}
+
+#define MAX_JSON_DEPTH 200
+
+static void append_repaired(bson_t *out, const bson_t *in, int depth);
+
+/* One element of a document being repaired; its key already repaired. */
+static void append_element(bson_t *out, const char *key, const bson_iter_t *it, int depth)
+{
+   const uint8_t *data;
+   uint32_t len;
+   bson_t sub, child;
+
+   switch (bson_iter_type(it)) {
+   case BSON_TYPE_UTF8: {
+      char *v = mb_text_utf8_dup(bson_iter_utf8(it, NULL));
+      BSON_APPEND_UTF8(out, key, v);
+      bson_free(v);
+      return;
+   }
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY:
+      if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+         bson_iter_document(it, &len, &data);
+      } else {
+         bson_iter_array(it, &len, &data);
+      }
+      if (depth >= MAX_JSON_DEPTH || !bson_init_static(&sub, data, len)) {
+         BSON_APPEND_UTF8(out, key, "(not shown: nested too deep or not valid BSON)");
+         return;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+         BSON_APPEND_DOCUMENT_BEGIN(out, key, &child);
+         append_repaired(&child, &sub, depth + 1);
+         bson_append_document_end(out, &child);
+      } else {
+         BSON_APPEND_ARRAY_BEGIN(out, key, &child);
+         append_repaired(&child, &sub, depth + 1);
+         bson_append_array_end(out, &child);
+      }
+      return;
+   default:
+      bson_append_iter(out, key, -1, it);
+   }
+}
+
+static void append_repaired(bson_t *out, const bson_t *in, int depth)
+{
+   bson_iter_t it;
+
+   if (!bson_iter_init(&it, in)) {
+      return;
+   }
+   while (bson_iter_next(&it)) {
+      char *key = mb_text_utf8_dup(bson_iter_key(&it));
+      append_element(out, key, &it, depth);
+      bson_free(key);
+   }
+}
+
+char *mb_text_json(const bson_t *b, size_t *len)
+{
+   size_t n = 0;
+   char *json = bson_as_relaxed_extended_json(b, &n);
+
+   if (!json) {
+      bson_t fixed = BSON_INITIALIZER;
+      append_repaired(&fixed, b, 0);
+      json = bson_as_relaxed_extended_json(&fixed, &n);
+      bson_destroy(&fixed);
+   }
+   if (!json) { /* a code, symbol or regular expression that is not UTF-8 either */
+      json = bson_strdup("{ \"error\" : \"this document holds text that is not UTF-8\" }");
+      n = strlen(json);
+   }
+   if (len) {
+      *len = n;
+   }
+   return json;
 }

@@ -3,6 +3,7 @@
 #ifndef MB_COMMON_TEXT_H
 #define MB_COMMON_TEXT_H
 
+#include <bson/bson.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,5 +19,15 @@ char *mb_text_escape_dup(const char *s);
 
 /* Write s escaped as above to f. */
 void mb_text_fputs(FILE *f, const char *s);
+
+/* s as a new string (bson_free) with only its bytes that are not valid UTF-8 written as \xHH:
+ * text for JSON, whose encoder escapes control characters itself. */
+char *mb_text_utf8_dup(const char *s);
+
+/* The relaxed Extended JSON of b, made for the caller (bson_free), never NULL: where b holds
+ * strings or keys that are not valid UTF-8 (names from an archive), on which
+ * bson_as_relaxed_extended_json fails, their bad bytes are written as \xHH. *len (may be
+ * NULL) gets the length. */
+char *mb_text_json(const bson_t *b, size_t *len);
 
 #endif
