@@ -150,12 +150,31 @@ static bool too_deep(mb_archive_reader_t *r, int owner, mb_error_t *err)
                   what, num);
 }
 
+/* Where the reader is, for messages (made only when one is needed). */
+static const char *where_text(mb_archive_reader_t *r, int owner, char *out, size_t size)
+{
+   char name[600];
+
+   if (owner == IN_PRELUDE) {
+      return "inside the prelude";
+   }
+   if (owner == IN_BLOCK_HEADER) {
+      return "where a block header should start";
+   }
+   snprintf(out, size, "%s '%s'",
+            r->state == ST_SEGMENT ? "inside a segment of" : "after the EOF header of",
+            ns_name(r, owner, name, sizeof name));
+   return out;
+}
+
 /* Read the next item: clean end of stream (only if end_ok), a terminator, or a whole BSON
  * document left at buf.data + pos (not consumed), checked not to nest too deep. owner says
  * whose document it would be (a namespace index, IN_PRELUDE or IN_BLOCK_HEADER). */
-static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, int owner,
-                      item_t *item, uint32_t *len, mb_error_t *err)
+static bool next_item(mb_archive_reader_t *r, bool end_ok, int owner, item_t *item, uint32_t *len,
+                      mb_error_t *err)
 {
+   char where[700];
+
    size_t avail;
    uint32_t v;
 
@@ -167,7 +186,8 @@ static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, in
       return true;
    }
    if (avail < 4) {
-      return corrupt(err, r->offset, "archive is truncated: the stream ends %s", where, NULL);
+      return corrupt(err, r->offset, "archive is truncated: the stream ends %s",
+                     where_text(r, owner, where, sizeof where), NULL);
    }
    memcpy(&v, r->buf.data + r->pos, 4);
    v = BSON_UINT32_FROM_LE(v);
@@ -187,7 +207,7 @@ static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, in
    }
    if (avail < v) {
       return corrupt(err, r->offset, "archive is truncated: the stream ends inside a document %s",
-                     where, NULL);
+                     where_text(r, owner, where, sizeof where), NULL);
    }
    if (r->buf.data[r->pos + v - 1] != 0) {
       char num[64];
@@ -542,7 +562,7 @@ static bool read_prelude(mb_archive_reader_t *r, mb_error_t *err)
       uint64_t off = r->offset;
       bson_t b;
       bool ok;
-      if (!next_item(r, false, "inside the prelude", IN_PRELUDE, &item, &len, err)) {
+      if (!next_item(r, false, IN_PRELUDE, &item, &len, err)) {
          return false;
       }
       if (item == ITEM_TERMINATOR) {
@@ -700,12 +720,11 @@ static bool open_ns(mb_archive_reader_t *r, int i, uint64_t off, mb_error_t *err
    mb_archive_ns_t *n = &r->ns[i];
    char name[600];
 
-   ns_name(r, i, name, sizeof name);
    if (r->oplog_seen && n->kind != MB_NS_OPLOG && !r->oplog_warned) {
       warn(r,
            "namespace '%s' comes after the oplog: mongorestore restores this archive, but "
            "fails or hangs on it with --oplogReplay, which needs the oplog last",
-           name);
+           ns_name(r, i, name, sizeof name));
       r->oplog_warned = true;
    }
    if (n->kind == MB_NS_REGULAR && r->open_regular >= r->max_open) {
@@ -715,7 +734,8 @@ static bool open_ns(mb_archive_reader_t *r, int i, uint64_t off, mb_error_t *err
                "larger of concurrent_collections %d and its default %d)",
                r->open_regular + 1, r->max_open, (int) r->prelude.concurrent_collections,
                MONGORESTORE_WORKERS);
-      return corrupt(err, off, "opening '%s' makes %s: mongorestore would hang", name, nums);
+      return corrupt(err, off, "opening '%s' makes %s: mongorestore would hang",
+                     ns_name(r, i, name, sizeof name), nums);
    }
    n->state = MB_NS_STATE_OPEN;
    r->open_regular += n->kind == MB_NS_REGULAR;
@@ -749,9 +769,9 @@ static bool on_header(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *
    }
    consume(r, len);
    n = &r->ns[i];
-   ns_name(r, i, name, sizeof name);
    if (n->state == MB_NS_STATE_CLOSED) {
-      return corrupt(err, off, "namespace header for already closed namespace '%s'", name, NULL);
+      return corrupt(err, off, "namespace header for already closed namespace '%s'",
+                     ns_name(r, i, name, sizeof name), NULL);
    }
    *emit = false;
    if (n->state == MB_NS_STATE_UNOPENED) {
@@ -774,7 +794,8 @@ static bool on_header(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *
       char nums[80];
       snprintf(nums, sizeof nums, "%llu!=%llu", (unsigned long long) n->crc,
                (unsigned long long) stored);
-      return corrupt(err, off, "CRC mismatch for namespace '%s', %s", name, nums);
+      return corrupt(err, off, "CRC mismatch for namespace '%s', %s",
+                     ns_name(r, i, name, sizeof name), nums);
    }
    r->state = ST_AFTER_EOF;
    return true;
@@ -845,7 +866,7 @@ static bool on_document(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t
 
 bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_error_t *err)
 {
-   char name[600], where[700];
+   char where[700];
    item_t item;
    uint32_t len;
 
@@ -858,8 +879,7 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          ev->offset = r->offset;
          return true;
       case ST_HEADER:
-         if (!next_item(r, true, "where a block header should start", IN_BLOCK_HEADER, &item, &len,
-                        err)) {
+         if (!next_item(r, true, IN_BLOCK_HEADER, &item, &len, err)) {
             return false;
          }
          if (item == ITEM_END) {
@@ -884,9 +904,7 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          }
          continue;
       case ST_SEGMENT:
-         snprintf(where, sizeof where, "inside a segment of '%s'",
-                  ns_name(r, r->current, name, sizeof name));
-         if (!next_item(r, false, where, r->current, &item, &len, err)) {
+         if (!next_item(r, false, r->current, &item, &len, err)) {
             return false;
          }
          if (item == ITEM_TERMINATOR) {
@@ -895,14 +913,12 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          }
          return on_document(r, len, ev, err);
       case ST_AFTER_EOF:
-         snprintf(where, sizeof where, "after the EOF header of '%s'",
-                  ns_name(r, r->current, name, sizeof name));
-         if (!next_item(r, false, where, r->current, &item, &len, err)) {
+         if (!next_item(r, false, r->current, &item, &len, err)) {
             return false;
          }
          if (item != ITEM_TERMINATOR) {
-            return corrupt(err, off, "collection data without a collection header (%s)", where,
-                           NULL);
+            return corrupt(err, off, "collection data without a collection header (%s)",
+                           where_text(r, r->current, where, sizeof where), NULL);
          }
          r->ns[r->current].state = MB_NS_STATE_CLOSED;
          r->open_regular -= r->ns[r->current].kind == MB_NS_REGULAR;
