@@ -29,9 +29,12 @@ static const mb_command_t commands[] = {
      "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
      "checks what mongorestore checks: the magic number, the prelude, every block header, the "
      "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
-     "namespace is reopened or missing, and that the stream is not truncated. Prints each "
-     "namespace's documents, bytes, CRC and status, then a one-line verdict. Exit 0 when the "
-     "archive is sound, 3 when it is corrupt or truncated, 4 when it is not an archive.",
+     "namespace is reopened or missing, and that the stream is not truncated; also that no "
+     "document nests deeper than 1000 levels and that the metadata of every namespace is what "
+     "restore can use. Warns where mongorestore would refuse or hang on what mongobak reads. "
+     "Prints each namespace's documents, bytes, CRC and status (names with control characters "
+     "escaped), then a one-line verdict. Exit 0 when the archive is sound, 3 when it is "
+     "corrupt or truncated, 4 when it is not an archive.",
      mb_cmd_verify},
     {"inspect", "[OPTIONS] FILE|-",
      "print an archive's prelude: versions, namespaces, options, indexes",
