@@ -169,6 +169,14 @@ int mb_cmd_inspect(const mb_args_t *args)
          append_ns_json(&arr, i, mb_archive_reader_ns(r, i));
       }
       bson_append_array_end(&out, &arr);
+      BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &arr);
+      for (int i = 0; mb_archive_reader_warnings(r)[i]; i++) {
+         char key[16];
+         const char *k;
+         bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+         BSON_APPEND_UTF8(&arr, k, mb_archive_reader_warnings(r)[i]);
+      }
+      bson_append_array_end(&out, &arr);
       json = mb_text_json(&out, NULL);
       printf("%s\n", json);
       bson_free(json);
@@ -183,6 +191,14 @@ int mb_cmd_inspect(const mb_args_t *args)
       printf("namespaces   %d\n", n);
       for (int i = 0; i < n; i++) {
          print_ns_text(mb_archive_reader_ns(r, i));
+      }
+      if (mb_archive_reader_warnings(r)[0]) {
+         putchar('\n');
+      }
+      for (const char *const *w = mb_archive_reader_warnings(r); *w; w++) {
+         fputs("warning: ", stdout);
+         mb_text_fputs(stdout, *w);
+         putchar('\n');
       }
    }
    mb_archive_reader_destroy(r);

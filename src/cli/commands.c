@@ -40,7 +40,8 @@ static const mb_command_t commands[] = {
      "print an archive's prelude: versions, namespaces, options, indexes",
      "Reads only the prelude (the archive's table of contents) and prints the format and server "
      "versions, then every namespace with its type, UUID, options and indexes as stored by the "
-     "dumper. With --json the metadata text of each namespace is included verbatim.",
+     "dumper, and warnings about what mongorestore would refuse. With --json the metadata "
+     "text of each namespace is included verbatim.",
      mb_cmd_inspect},
     {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
      "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "

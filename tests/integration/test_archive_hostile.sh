@@ -94,6 +94,10 @@ check_accepted() { # check_accepted KIND WARNING-REGEX: verify, dry run and mong
   expect_rc 0 "$rc" "verify $kind"
   expect_grep "^warning: $warning" "$T/v.out" "verify $kind: warning"
   expect_grep "^verdict: OK: .*; see the warnings above$" "$T/v.out" "verify $kind: verdict"
+  if [ "$kind" = duplicate ]; then # the prelude tells (the others are in the data)
+    run_cmd "$T/i.out" "$T/i.err" rc -- "$MB_BIN" inspect "$T/$kind.archive"
+    expect_grep "^warning: $warning" "$T/i.out" "inspect $kind: warning"
+  fi
   run_cmd "$T/r.out" "$T/r.err" rc -- "$MB_BIN" restore -a "$T/$kind.archive" --dry-run
   expect_rc 0 "$rc" "restore --dry-run $kind"
   expect_grep "^warning: $warning" "$T/r.out" "restore --dry-run $kind: warning"
@@ -135,6 +139,8 @@ check_refused() { # check_refused KIND WARNING-REGEX MONGORESTORE-REGEX
   run_cmd "$T/v.out" "$T/v.err" rc -- "$MB_BIN" verify "$T/$kind.archive"
   expect_rc 0 "$rc" "verify $kind"
   expect_grep "^warning: $2" "$T/v.out" "verify $kind: says mongorestore refuses it"
+  run_cmd "$T/i.out" "$T/i.err" rc -- "$MB_BIN" inspect --json "$T/$kind.archive"
+  expect_grep "\"warnings\" : \[ \"$2" "$T/i.out" "inspect --json $kind: the warning"
   [ "$(mongorestore_rc "$T/$kind.archive" "$T/m.out")" = 1 ] || { cat "$T/m.out" >&2; fail "mongorestore accepted $kind"; }
   expect_grep "$3" "$T/m.out" "mongorestore refuses $kind"
   DB=$d
