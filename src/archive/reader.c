@@ -174,7 +174,6 @@ static bool next_item(mb_archive_reader_t *r, bool end_ok, int owner, item_t *it
                       mb_error_t *err)
 {
    char where[700];
-
    size_t avail;
    uint32_t v;
 
