@@ -1,12 +1,18 @@
 #include "archive/reader.h"
 #include "archive/crc64.h"
+#include "archive/metadata.h"
 #include "common/buf.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define READ_CHUNK (1u << 20)
 #define MAX_WARNINGS 8
+#define MONGORESTORE_WORKERS 4 /* mongorestore's default --numParallelCollections */
+
+/* Who owns the document next_item reads, for its messages: a namespace index, or these. */
+enum { IN_BLOCK_HEADER = -1, IN_PRELUDE = -2 };
 
 typedef enum { ST_HEADER, ST_SEGMENT, ST_AFTER_EOF, ST_DONE } state_t;
 
@@ -16,10 +22,13 @@ struct mb_archive_reader {
    mb_archive_prelude_t prelude;
    mb_archive_ns_t *ns;
    int nns;
+   int cap;         /* allocated entries of ns */
+   int *by_data;    /* namespace indices sorted by (db, data collection, index) */
    int current;     /* namespace of the open segment, or of the last EOF header */
    int last_lookup; /* cache for header lookups */
-   int open_regular, max_open;
-   bool oplog_seen;
+   int open_regular, max_open, most_open;
+   int interleave_warning; /* index of the warning about it, -1 until there is one */
+   bool oplog_seen, oplog_warned;
    state_t state;
    mb_buf_t buf; /* unconsumed input is buf.data[pos .. buf.len) */
    size_t pos;
@@ -54,10 +63,16 @@ static const char *type_name(bson_type_t t)
    }
 }
 
-static void warn(mb_archive_reader_t *r, const char *fmt, const char *arg)
+static void warn(mb_archive_reader_t *r, const char *fmt, ...) BSON_GNUC_PRINTF(2, 3);
+
+static void warn(mb_archive_reader_t *r, const char *fmt, ...)
 {
+   va_list ap;
+
    if (r->nwarnings < MAX_WARNINGS) {
-      r->warnings[r->nwarnings++] = bson_strdup_printf(fmt, arg);
+      va_start(ap, fmt);
+      r->warnings[r->nwarnings++] = bson_strdupv_printf(fmt, ap);
+      va_end(ap);
    }
 }
 
@@ -115,11 +130,50 @@ static const char *ns_name(const mb_archive_reader_t *r, int i, char *out, size_
 
 typedef enum { ITEM_END, ITEM_TERMINATOR, ITEM_DOC } item_t;
 
-/* Read the next item: clean end of stream (only if end_ok), a terminator, or a whole BSON
- * document left at buf.data + pos (not consumed). */
-static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, item_t *item,
-                      uint32_t *len, mb_error_t *err)
+/* The document at buf.data + pos nests too deep: say whose it is. */
+static bool too_deep(mb_archive_reader_t *r, int owner, mb_error_t *err)
 {
+   char what[700], num[16];
+
+   if (owner >= 0) {
+      char name[600];
+      snprintf(what, sizeof what, "a document of namespace '%s'",
+               ns_name(r, owner, name, sizeof name));
+   } else {
+      snprintf(what, sizeof what, "%s",
+               owner == IN_PRELUDE ? "a prelude document" : "a namespace header");
+   }
+   snprintf(num, sizeof num, "%d", MB_ARCHIVE_MAX_DEPTH);
+   return corrupt(err, r->offset,
+                  "%s is nested more than %s levels deep: no MongoDB server stores such a "
+                  "document, so mongobak neither reads it further nor sends it to a server",
+                  what, num);
+}
+
+/* Where the reader is, for messages (made only when one is needed). */
+static const char *where_text(mb_archive_reader_t *r, int owner, char *out, size_t size)
+{
+   char name[600];
+
+   if (owner == IN_PRELUDE) {
+      return "inside the prelude";
+   }
+   if (owner == IN_BLOCK_HEADER) {
+      return "where a block header should start";
+   }
+   snprintf(out, size, "%s '%s'",
+            r->state == ST_SEGMENT ? "inside a segment of" : "after the EOF header of",
+            ns_name(r, owner, name, sizeof name));
+   return out;
+}
+
+/* Read the next item: clean end of stream (only if end_ok), a terminator, or a whole BSON
+ * document left at buf.data + pos (not consumed), checked not to nest too deep. owner says
+ * whose document it would be (a namespace index, IN_PRELUDE or IN_BLOCK_HEADER). */
+static bool next_item(mb_archive_reader_t *r, bool end_ok, int owner, item_t *item, uint32_t *len,
+                      mb_error_t *err)
+{
+   char where[700];
    size_t avail;
    uint32_t v;
 
@@ -131,7 +185,8 @@ static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, it
       return true;
    }
    if (avail < 4) {
-      return corrupt(err, r->offset, "archive is truncated: the stream ends %s", where, NULL);
+      return corrupt(err, r->offset, "archive is truncated: the stream ends %s",
+                     where_text(r, owner, where, sizeof where), NULL);
    }
    memcpy(&v, r->buf.data + r->pos, 4);
    v = BSON_UINT32_FROM_LE(v);
@@ -151,12 +206,15 @@ static bool next_item(mb_archive_reader_t *r, bool end_ok, const char *where, it
    }
    if (avail < v) {
       return corrupt(err, r->offset, "archive is truncated: the stream ends inside a document %s",
-                     where, NULL);
+                     where_text(r, owner, where, sizeof where), NULL);
    }
    if (r->buf.data[r->pos + v - 1] != 0) {
       char num[64];
       snprintf(num, sizeof num, "size: %u, byte: %u", v, r->buf.data[r->pos + v - 1]);
       return corrupt(err, r->offset, "bson (%s) doesn't end with a null byte", num, NULL);
+   }
+   if (!mb_archive_depth_ok(r->buf.data + r->pos, v, MB_ARCHIVE_MAX_DEPTH)) {
+      return too_deep(r, owner, err);
    }
    *len = v;
    *item = ITEM_DOC;
@@ -275,7 +333,48 @@ static bool parse_header(mb_archive_reader_t *r, const bson_t *b, uint64_t off, 
            "this archive",
            p->server_version);
    }
-   r->max_open = p->concurrent_collections > 0 ? p->concurrent_collections : 4;
+   /* mongorestore runs max(--numParallelCollections, concurrent_collections) workers */
+   r->max_open = BSON_MAX(p->concurrent_collections, MONGORESTORE_WORKERS);
+   return true;
+}
+
+static void free_ns(mb_archive_ns_t *n)
+{
+   if (n->data_collection != n->collection) {
+      bson_free(n->data_collection);
+   }
+   bson_free(n->db);
+   bson_free(n->collection);
+   bson_free(n->metadata);
+   bson_free(n->meta_error);
+   bson_free(n->type);
+}
+
+/* Room for one more entry: geometric growth, up to MB_ARCHIVE_MAX_NAMESPACES. */
+static bool grow(mb_archive_reader_t *r, uint64_t off, mb_error_t *err)
+{
+   int cap = r->cap ? r->cap * 2 : 64;
+   void *p;
+
+   if (r->nns < r->cap) {
+      return true;
+   }
+   if (r->nns >= MB_ARCHIVE_MAX_NAMESPACES) {
+      char num[16];
+      snprintf(num, sizeof num, "%d", MB_ARCHIVE_MAX_NAMESPACES);
+      return corrupt(err, off,
+                     "the prelude lists more than %s namespaces, more than mongobak reads", num,
+                     NULL);
+   }
+   cap = cap < MB_ARCHIVE_MAX_NAMESPACES ? cap : MB_ARCHIVE_MAX_NAMESPACES;
+   p = realloc(r->ns, (size_t) cap * sizeof *r->ns);
+   if (!p) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory reading a prelude of %d namespaces",
+                   r->nns);
+      return false;
+   }
+   r->ns = p;
+   r->cap = cap;
    return true;
 }
 
@@ -284,8 +383,6 @@ static bool add_ns(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_err
    mb_archive_ns_t n;
    bson_iter_t it;
    int64_t v;
-   void *p;
-   bool ok = false;
 
    memset(&n, 0, sizeof n);
    n.db = bson_strdup("");
@@ -294,7 +391,7 @@ static bool add_ns(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_err
    n.type = bson_strdup("");
    if (!bson_validate(b, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, b)) {
       corrupt(err, off, "a prelude entry is not valid BSON", NULL, NULL);
-      goto done;
+      goto fail;
    }
    while (bson_iter_next(&it)) {
       const char *k = bson_iter_key(&it);
@@ -308,36 +405,150 @@ static bool add_ns(mb_archive_reader_t *r, const bson_t *b, uint64_t off, mb_err
       }
       if (bad) {
          bad_field(err, off, "prelude entry", &it);
-         goto done;
+         goto fail;
       }
    }
    if (n.collection[0] == '\0') {
       corrupt(err, off, "a prelude entry of database '%s' has no collection name", n.db, NULL);
-      goto done;
+      goto fail;
+   }
+   if (!grow(r, off, err)) {
+      goto fail;
    }
    n.data_collection = mb_archive_data_collection(n.collection, n.type, r->prelude.server_version);
+   if (strcmp(n.data_collection, n.collection) == 0) {
+      bson_free(n.data_collection); /* most entries: share the name */
+      n.data_collection = n.collection;
+   }
    n.kind = mb_archive_ns_kind(n.db, n.collection);
-   for (int i = 0; i < r->nns; i++) {
-      if (strcmp(r->ns[i].db, n.db) == 0 && strcmp(r->ns[i].collection, n.collection) == 0) {
-         corrupt(err, off, "namespace '%s.%s' appears twice in the prelude", n.db, n.collection);
-         goto done;
-      }
-   }
-   p = realloc(r->ns, (size_t) (r->nns + 1) * sizeof n);
-   if (!p) {
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
-      goto done;
-   }
-   r->ns = p;
    r->ns[r->nns++] = n;
    return true;
-done:
-   bson_free(n.db);
-   bson_free(n.collection);
-   bson_free(n.metadata);
-   bson_free(n.type);
-   bson_free(n.data_collection);
-   return ok;
+fail:
+   free_ns(&n);
+   return false;
+}
+
+typedef struct {
+   const mb_archive_reader_t *r;
+   bool by_data; /* compare data collections, not prelude names */
+} sort_ctx_t;
+
+/* Order of (db, collection or data collection), then prelude index, so that among entries of
+ * one name the first comes first. */
+static int cmp_ns(const void *a, const void *b, void *arg)
+{
+   const sort_ctx_t *ctx = arg;
+   int i = *(const int *) a, j = *(const int *) b;
+   const mb_archive_ns_t *x = &ctx->r->ns[i], *y = &ctx->r->ns[j];
+   int c = strcmp(x->db, y->db);
+
+   if (c == 0) {
+      c = ctx->by_data ? strcmp(x->data_collection, y->data_collection)
+                       : strcmp(x->collection, y->collection);
+   }
+   return c != 0 ? c : (i > j) - (i < j);
+}
+
+/* Indices of every entry in that order (made for the caller, free). */
+static int *sorted_indices(const mb_archive_reader_t *r, bool by_data, mb_error_t *err)
+{
+   sort_ctx_t ctx = {r, by_data};
+   int *idx = malloc(sizeof *idx * (size_t) (r->nns + 1));
+
+   if (!idx) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory indexing %d namespaces", r->nns);
+      return NULL;
+   }
+   for (int i = 0; i < r->nns; i++) {
+      idx[i] = i;
+   }
+   qsort_r(idx, (size_t) r->nns, sizeof *idx, cmp_ns, &ctx);
+   return idx;
+}
+
+/* Keep the first entry of each (db, collection), as mongorestore does, with a warning. */
+static bool drop_duplicates(mb_archive_reader_t *r, mb_error_t *err)
+{
+   int *idx = sorted_indices(r, false, err);
+   bool *dup = NULL;
+   int kept = 0;
+
+   if (!idx || !(dup = calloc((size_t) r->nns + 1, sizeof *dup))) {
+      free(idx);
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory indexing %d namespaces", r->nns);
+      return false;
+   }
+   for (int k = 1; k < r->nns; k++) {
+      const mb_archive_ns_t *x = &r->ns[idx[k - 1]], *y = &r->ns[idx[k]];
+      if (strcmp(x->db, y->db) == 0 && strcmp(x->collection, y->collection) == 0) {
+         if (!dup[idx[k - 1]]) {
+            warn(r,
+                 "namespace '%s.%s' appears more than once in the prelude: its first entry is "
+                 "used, as mongorestore does",
+                 y->db, y->collection);
+         }
+         dup[idx[k]] = true;
+      }
+   }
+   for (int i = 0; i < r->nns; i++) {
+      if (dup[i]) {
+         free_ns(&r->ns[i]);
+      } else {
+         r->ns[kept++] = r->ns[i];
+      }
+   }
+   r->nns = kept;
+   free(dup);
+   free(idx);
+   return true;
+}
+
+/* What mongorestore refuses in an entry that mongobak reads (warnings), and whether restore
+ * can use its metadata (meta_error). */
+static void check_entry(mb_archive_reader_t *r, mb_archive_ns_t *n)
+{
+   char problem[400], refusal[200];
+   bson_t meta;
+
+   if (n->db[0] == '\0' && n->kind != MB_NS_OPLOG) {
+      warn(r,
+           "namespace '.%s' has no database name: mongobak does not restore it, and mongorestore "
+           "refuses this archive unless --nsExclude leaves it out",
+           n->collection);
+   } else if (!mb_archive_valid_db_name(n->db)) {
+      warn(r,
+           "database name '%s' is not valid in MongoDB (at most 63 bytes, none of / \\ . space "
+           "\" $): mongorestore refuses this archive, and servers refuse to create '%s' in it",
+           n->db, n->collection);
+   }
+   if (!n->metadata[0] || n->kind != MB_NS_REGULAR ||
+       mb_archive_skip_reason(n->db, n->collection)) {
+      return; /* restore never reads this metadata */
+   }
+   if (!mb_archive_metadata_parse(n->metadata, &meta, problem, sizeof problem, refusal,
+                                  sizeof refusal)) {
+      n->meta_error = bson_strdup_printf("the metadata of namespace '%s.%s' in the archive %s",
+                                         n->db, n->collection, problem);
+   } else if (refusal[0]) {
+      warn(r,
+           "mongorestore refuses namespace '%s.%s' (and so this archive, unless --nsExclude "
+           "leaves it out): its metadata %s",
+           n->db, n->collection, refusal);
+   }
+   bson_destroy(&meta);
+}
+
+/* After the prelude: duplicates dropped, entries checked, the lookup index built. */
+static bool index_prelude(mb_archive_reader_t *r, mb_error_t *err)
+{
+   if (!drop_duplicates(r, err)) {
+      return false;
+   }
+   for (int i = 0; i < r->nns; i++) {
+      check_entry(r, &r->ns[i]);
+   }
+   r->by_data = sorted_indices(r, true, err);
+   return r->by_data != NULL;
 }
 
 static bool read_prelude(mb_archive_reader_t *r, mb_error_t *err)
@@ -350,14 +561,14 @@ static bool read_prelude(mb_archive_reader_t *r, mb_error_t *err)
       uint64_t off = r->offset;
       bson_t b;
       bool ok;
-      if (!next_item(r, false, "inside the prelude", &item, &len, err)) {
+      if (!next_item(r, false, IN_PRELUDE, &item, &len, err)) {
          return false;
       }
       if (item == ITEM_TERMINATOR) {
          if (first) {
             return corrupt(err, off, "the prelude has no header document", NULL, NULL);
          }
-         return true;
+         return index_prelude(r, err);
       }
       if (!bson_init_static(&b, r->buf.data + r->pos, len)) {
          return corrupt(err, off, "a prelude document is not valid BSON", NULL, NULL);
@@ -385,6 +596,7 @@ bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *op
       r->opts = *opts;
    }
    r->current = -1;
+   r->interleave_warning = -1;
    mb_buf_init(&r->buf, MB_ARCHIVE_MAX_BSON + 2 * READ_CHUNK);
    if (!read_magic(r, err) || !read_prelude(r, err)) {
       mb_archive_reader_destroy(r);
@@ -395,18 +607,34 @@ bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *op
    return true;
 }
 
+static bool is_ns(const mb_archive_ns_t *n, const char *db, const char *coll)
+{
+   return strcmp(n->db, db) == 0 && strcmp(n->data_collection, coll) == 0;
+}
+
+/* The first prelude entry whose data namespace is db.coll, or -1: a binary search of the
+ * sorted index (the previous answer is tried first, as headers mostly repeat it). */
 static int lookup(mb_archive_reader_t *r, const char *db, const char *coll)
 {
-   int c = r->last_lookup;
+   int lo = 0, hi = r->nns;
 
-   if (c < r->nns && strcmp(r->ns[c].db, db) == 0 && strcmp(r->ns[c].data_collection, coll) == 0) {
-      return c;
+   if (r->last_lookup < r->nns && is_ns(&r->ns[r->last_lookup], db, coll)) {
+      return r->last_lookup;
    }
-   for (int i = 0; i < r->nns; i++) {
-      if (strcmp(r->ns[i].db, db) == 0 && strcmp(r->ns[i].data_collection, coll) == 0) {
-         r->last_lookup = i;
-         return i;
+   while (lo < hi) { /* first position whose key is >= (db, coll) */
+      int mid = lo + (hi - lo) / 2;
+      const mb_archive_ns_t *n = &r->ns[r->by_data[mid]];
+      int c = strcmp(n->db, db);
+      c = c != 0 ? c : strcmp(n->data_collection, coll);
+      if (c < 0) {
+         lo = mid + 1;
+      } else {
+         hi = mid;
       }
+   }
+   if (lo < r->nns && is_ns(&r->ns[r->by_data[lo]], db, coll)) {
+      r->last_lookup = r->by_data[lo];
+      return r->last_lookup;
    }
    return -1;
 }
@@ -459,27 +687,59 @@ static bool decode_ns_header(const bson_t *b, uint64_t off, const char **db, con
    return true;
 }
 
+/* More regular namespaces open at once than concurrent_collections: mongorestore restores it
+ * with its default workers; keep one warning that says how many. */
+static void note_interleave(mb_archive_reader_t *r)
+{
+   int cc = r->prelude.concurrent_collections;
+   char *w;
+
+   if (cc <= 0 || r->open_regular <= cc || r->open_regular <= r->most_open) {
+      return;
+   }
+   r->most_open = r->open_regular;
+   w = bson_strdup_printf(
+       "up to %d namespaces are open at once, more than concurrent_collections (%d): "
+       "mongorestore restores this archive with its default %d restore workers, but hangs "
+       "with --numParallelCollections below %d",
+       r->open_regular, cc, MONGORESTORE_WORKERS, r->open_regular);
+   if (r->interleave_warning >= 0) {
+      bson_free(r->warnings[r->interleave_warning]);
+      r->warnings[r->interleave_warning] = w;
+   } else if (r->nwarnings < MAX_WARNINGS) {
+      r->interleave_warning = r->nwarnings;
+      r->warnings[r->nwarnings++] = w;
+   } else {
+      bson_free(w);
+   }
+}
+
 static bool open_ns(mb_archive_reader_t *r, int i, uint64_t off, mb_error_t *err)
 {
    mb_archive_ns_t *n = &r->ns[i];
    char name[600];
 
-   ns_name(r, i, name, sizeof name);
-   if (r->oplog_seen && n->kind != MB_NS_OPLOG) {
-      return corrupt(err, off, "namespace '%s' appears after the oplog, which must be last", name,
-                     NULL);
+   if (r->oplog_seen && n->kind != MB_NS_OPLOG && !r->oplog_warned) {
+      warn(r,
+           "namespace '%s' comes after the oplog: mongorestore restores this archive, but "
+           "fails or hangs on it with --oplogReplay, which needs the oplog last",
+           ns_name(r, i, name, sizeof name));
+      r->oplog_warned = true;
    }
    if (n->kind == MB_NS_REGULAR && r->open_regular >= r->max_open) {
-      char num[32];
-      snprintf(num, sizeof num, "%d", r->max_open);
-      return corrupt(err, off,
-                     "opening '%s' makes more namespaces open at once than concurrent_collections "
-                     "(%s): mongorestore would hang",
-                     name, num);
+      char nums[200];
+      snprintf(nums, sizeof nums,
+               "%d namespaces open at once, more than mongorestore's %d restore workers (the "
+               "larger of concurrent_collections %d and its default %d)",
+               r->open_regular + 1, r->max_open, (int) r->prelude.concurrent_collections,
+               MONGORESTORE_WORKERS);
+      return corrupt(err, off, "opening '%s' makes %s: mongorestore would hang",
+                     ns_name(r, i, name, sizeof name), nums);
    }
    n->state = MB_NS_STATE_OPEN;
    r->open_regular += n->kind == MB_NS_REGULAR;
    r->oplog_seen |= n->kind == MB_NS_OPLOG;
+   note_interleave(r);
    return true;
 }
 
@@ -508,9 +768,9 @@ static bool on_header(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *
    }
    consume(r, len);
    n = &r->ns[i];
-   ns_name(r, i, name, sizeof name);
    if (n->state == MB_NS_STATE_CLOSED) {
-      return corrupt(err, off, "namespace header for already closed namespace '%s'", name, NULL);
+      return corrupt(err, off, "namespace header for already closed namespace '%s'",
+                     ns_name(r, i, name, sizeof name), NULL);
    }
    *emit = false;
    if (n->state == MB_NS_STATE_UNOPENED) {
@@ -533,7 +793,8 @@ static bool on_header(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t *
       char nums[80];
       snprintf(nums, sizeof nums, "%llu!=%llu", (unsigned long long) n->crc,
                (unsigned long long) stored);
-      return corrupt(err, off, "CRC mismatch for namespace '%s', %s", name, nums);
+      return corrupt(err, off, "CRC mismatch for namespace '%s', %s",
+                     ns_name(r, i, name, sizeof name), nums);
    }
    r->state = ST_AFTER_EOF;
    return true;
@@ -604,7 +865,7 @@ static bool on_document(mb_archive_reader_t *r, uint32_t len, mb_archive_event_t
 
 bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_error_t *err)
 {
-   char name[600], where[700];
+   char where[700];
    item_t item;
    uint32_t len;
 
@@ -617,7 +878,7 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          ev->offset = r->offset;
          return true;
       case ST_HEADER:
-         if (!next_item(r, true, "where a block header should start", &item, &len, err)) {
+         if (!next_item(r, true, IN_BLOCK_HEADER, &item, &len, err)) {
             return false;
          }
          if (item == ITEM_END) {
@@ -642,9 +903,7 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          }
          continue;
       case ST_SEGMENT:
-         snprintf(where, sizeof where, "inside a segment of '%s'",
-                  ns_name(r, r->current, name, sizeof name));
-         if (!next_item(r, false, where, &item, &len, err)) {
+         if (!next_item(r, false, r->current, &item, &len, err)) {
             return false;
          }
          if (item == ITEM_TERMINATOR) {
@@ -653,14 +912,12 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          }
          return on_document(r, len, ev, err);
       case ST_AFTER_EOF:
-         snprintf(where, sizeof where, "after the EOF header of '%s'",
-                  ns_name(r, r->current, name, sizeof name));
-         if (!next_item(r, false, where, &item, &len, err)) {
+         if (!next_item(r, false, r->current, &item, &len, err)) {
             return false;
          }
          if (item != ITEM_TERMINATOR) {
-            return corrupt(err, off, "collection data without a collection header (%s)", where,
-                           NULL);
+            return corrupt(err, off, "collection data without a collection header (%s)",
+                           where_text(r, r->current, where, sizeof where), NULL);
          }
          r->ns[r->current].state = MB_NS_STATE_CLOSED;
          r->open_regular -= r->ns[r->current].kind == MB_NS_REGULAR;
@@ -671,6 +928,17 @@ bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_e
          return true;
       }
    }
+}
+
+bool mb_archive_reader_check_metadata(const mb_archive_reader_t *r, mb_error_t *err)
+{
+   for (int i = 0; i < r->nns; i++) {
+      if (r->ns[i].meta_error) {
+         mb_error_set(err, MB_EXIT_CORRUPT, "%s", r->ns[i].meta_error);
+         return false;
+      }
+   }
+   return true;
 }
 
 const mb_archive_prelude_t *mb_archive_reader_prelude(const mb_archive_reader_t *r)
@@ -705,13 +973,10 @@ void mb_archive_reader_destroy(mb_archive_reader_t *r)
       return;
    }
    for (int i = 0; i < r->nns; i++) {
-      bson_free(r->ns[i].db);
-      bson_free(r->ns[i].collection);
-      bson_free(r->ns[i].data_collection);
-      bson_free(r->ns[i].metadata);
-      bson_free(r->ns[i].type);
+      free_ns(&r->ns[i]);
    }
    free(r->ns);
+   free(r->by_data);
    for (int i = 0; i < r->nwarnings; i++) {
       bson_free(r->warnings[i]);
    }

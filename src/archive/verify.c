@@ -36,7 +36,8 @@ static bool drain(mb_source_t *src, mb_archive_check_t *out, mb_error_t *err)
    mb_archive_reader_opts_t opts = {.validate_bson = true};
    mb_archive_reader_t *r = NULL;
    mb_archive_event_t ev;
-   bool ok = mb_archive_reader_open(src, &opts, &r, err);
+   bool ok =
+       mb_archive_reader_open(src, &opts, &r, err) && mb_archive_reader_check_metadata(r, err);
 
    while (ok && (ok = mb_archive_reader_next(r, &ev, err)) && ev.kind != MB_ARCHIVE_EV_END) {
       out->docs += ev.kind == MB_ARCHIVE_EV_DOCUMENT;

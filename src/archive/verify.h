@@ -14,8 +14,8 @@ typedef struct {
    mb_compress_t compression;
 } mb_archive_check_t;
 
-/* Read path through the archive reader (BSON validation on) and hash it. CORRUPT / NOT_ARCHIVE /
- * IO errors as the reader reports them. */
+/* Read path through the archive reader (BSON validation on, metadata checked as restore
+ * checks it) and hash it. CORRUPT / NOT_ARCHIVE / IO errors as the reader reports them. */
 bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_t *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* mongobak inspect: print an archive's prelude for humans, or as JSON. */
 #include "cli/commands.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -25,11 +26,23 @@ static void print_value_json(const bson_iter_t *it)
    size_t len;
 
    bson_append_iter(&tmp, "v", 1, it);
-   json = bson_as_relaxed_extended_json(&tmp, &len);
+   json = mb_text_json(&tmp, &len);
    /* { "v" : VALUE } -> VALUE */
-   printf("%.*s", (int) (len - 10), json + 8);
+   if (len >= 10 && strncmp(json, "{ \"v\" : ", 8) == 0) {
+      json[len - 2] = '\0';
+      mb_text_fputs(stdout, json + 8);
+   } else {
+      mb_text_fputs(stdout, json);
+   }
    bson_free(json);
    bson_destroy(&tmp);
+}
+
+static void print_name(const char *db, const char *coll)
+{
+   mb_text_fputs(stdout, db);
+   putchar('.');
+   mb_text_fputs(stdout, coll);
 }
 
 static void print_ns_text(const mb_archive_ns_t *ns)
@@ -38,13 +51,19 @@ static void print_ns_text(const mb_archive_ns_t *ns)
    bson_t *meta = parse_metadata(ns->metadata, &bad);
    bson_iter_t it, idx;
 
-   printf("\n%s.%s", ns->db, ns->collection);
-   printf("  (%s)\n", ns->type[0] ? ns->type : ns->has_type ? "no type" : "no type key");
+   putchar('\n');
+   print_name(ns->db, ns->collection);
+   fputs("  (", stdout);
+   mb_text_fputs(stdout, ns->type[0] ? ns->type : ns->has_type ? "no type" : "no type key");
+   fputs(")\n", stdout);
    if (strcmp(ns->data_collection, ns->collection) != 0) {
-      printf("  data in    %s.%s\n", ns->db, ns->data_collection);
+      fputs("  data in    ", stdout);
+      print_name(ns->db, ns->data_collection);
+      putchar('\n');
    }
    if (bad) {
-      printf("  metadata   unparseable: %.200s\n", ns->metadata);
+      char shown[201];
+      printf("  metadata   unparseable: %s\n", mb_text_escape(ns->metadata, shown, sizeof shown));
    }
    if (!meta) {
       if (!bad) {
@@ -69,7 +88,8 @@ static void print_ns_text(const mb_archive_ns_t *ns)
          printf("  index      ");
          if (bson_iter_recurse(&idx, &f) && bson_iter_find(&f, "name") &&
              BSON_ITER_HOLDS_UTF8(&f)) {
-            printf("%s ", bson_iter_utf8(&f, NULL));
+            mb_text_fputs(stdout, bson_iter_utf8(&f, NULL));
+            putchar(' ');
          }
          print_value_json(&idx);
          putchar('\n');
@@ -149,17 +169,36 @@ int mb_cmd_inspect(const mb_args_t *args)
          append_ns_json(&arr, i, mb_archive_reader_ns(r, i));
       }
       bson_append_array_end(&out, &arr);
-      json = bson_as_relaxed_extended_json(&out, NULL);
+      BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &arr);
+      for (int i = 0; mb_archive_reader_warnings(r)[i]; i++) {
+         char key[16];
+         const char *k;
+         bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+         BSON_APPEND_UTF8(&arr, k, mb_archive_reader_warnings(r)[i]);
+      }
+      bson_append_array_end(&out, &arr);
+      json = mb_text_json(&out, NULL);
       printf("%s\n", json);
       bson_free(json);
       bson_destroy(&out);
    } else {
+      char v[3][128];
       printf("archive      %s (%s)\n", pos[0], mb_compress_name(kind));
-      printf("format       %s, server %s, tool %s, concurrent_collections %d\n", p->version,
-             p->server_version, p->tool_version, (int) p->concurrent_collections);
+      printf("format       %s, server %s, tool %s, concurrent_collections %d\n",
+             mb_text_escape(p->version, v[0], sizeof v[0]),
+             mb_text_escape(p->server_version, v[1], sizeof v[1]),
+             mb_text_escape(p->tool_version, v[2], sizeof v[2]), (int) p->concurrent_collections);
       printf("namespaces   %d\n", n);
       for (int i = 0; i < n; i++) {
          print_ns_text(mb_archive_reader_ns(r, i));
+      }
+      if (mb_archive_reader_warnings(r)[0]) {
+         putchar('\n');
+      }
+      for (const char *const *w = mb_archive_reader_warnings(r); *w; w++) {
+         fputs("warning: ", stdout);
+         mb_text_fputs(stdout, *w);
+         putchar('\n');
       }
    }
    mb_archive_reader_destroy(r);

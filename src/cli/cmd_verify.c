@@ -1,5 +1,6 @@
 /* mongobak verify: read a whole archive and check everything mongorestore checks. */
 #include "cli/commands.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -21,31 +22,38 @@ static void print_text(const char *path, mb_compress_t kind, const mb_archive_re
    const mb_archive_prelude_t *p = r ? mb_archive_reader_prelude(r) : NULL;
    const char *const *w;
    uint64_t docs = 0, bytes = 0;
-   int n = r ? mb_archive_reader_ns_count(r) : 0;
+   int n = r ? mb_archive_reader_ns_count(r) : 0, nwarnings = 0;
 
    for (int i = 0; i < n; i++) {
       docs += mb_archive_reader_ns(r, i)->docs;
       bytes += mb_archive_reader_ns(r, i)->bytes;
    }
    if (!quiet && p) {
+      char v[3][128];
       printf("archive      %s\n", path);
       printf("compression  %s, %llu bytes read, %llu bytes of archive stream\n",
              mb_compress_name(kind), (unsigned long long) raw_bytes,
              (unsigned long long) mb_archive_reader_offset(r));
-      printf("format       %s, server %s, tool %s, concurrent_collections %d\n\n", p->version,
-             p->server_version, p->tool_version, (int) p->concurrent_collections);
+      printf("format       %s, server %s, tool %s, concurrent_collections %d\n\n",
+             mb_text_escape(p->version, v[0], sizeof v[0]),
+             mb_text_escape(p->server_version, v[1], sizeof v[1]),
+             mb_text_escape(p->tool_version, v[2], sizeof v[2]), (int) p->concurrent_collections);
       printf("%-40s %12s %14s %-18s %s\n", "NAMESPACE", "DOCUMENTS", "BYTES", "CRC-64", "STATUS");
       for (int i = 0; i < n; i++) {
          const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
-         char name[512];
+         char name[512], shown[512];
          snprintf(name, sizeof name, "%s.%s", ns->db, ns->collection);
-         printf("%-40s %12llu %14llu 0x%016llx %s\n", name, (unsigned long long) ns->docs,
-                (unsigned long long) ns->bytes, (unsigned long long) ns->crc, ns_status(ns));
+         printf("%-40s %12llu %14llu 0x%016llx %s\n", mb_text_escape(name, shown, sizeof shown),
+                (unsigned long long) ns->docs, (unsigned long long) ns->bytes,
+                (unsigned long long) ns->crc, ns_status(ns));
       }
       putchar('\n');
    }
    for (w = r ? mb_archive_reader_warnings(r) : NULL; w && *w; w++) {
-      printf("warning: %s\n", *w);
+      fputs("warning: ", stdout);
+      mb_text_fputs(stdout, *w);
+      putchar('\n');
+      nwarnings++;
    }
    if (failure) {
       /* the details are the error line on stderr */
@@ -55,8 +63,9 @@ static void print_text(const char *path, mb_compress_t kind, const mb_archive_re
                                                                 : "FAILED",
              (int) mb_error_exit_code(failure));
    } else {
-      printf("verdict: OK: %d namespaces, %llu documents, %llu bytes; every CRC matches\n", n,
-             (unsigned long long) docs, (unsigned long long) bytes);
+      printf("verdict: OK: %d namespaces, %llu documents, %llu bytes; every CRC matches%s\n", n,
+             (unsigned long long) docs, (unsigned long long) bytes,
+             nwarnings ? "; see the warnings above" : "");
    }
 }
 
@@ -118,7 +127,7 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
       BSON_APPEND_UTF8(&warns, k, mb_archive_reader_warnings(r)[i]);
    }
    bson_append_array_end(&out, &warns);
-   json = bson_as_relaxed_extended_json(&out, NULL);
+   json = mb_text_json(&out, NULL);
    printf("%s\n", json);
    bson_free(json);
    bson_destroy(&out);
@@ -140,8 +149,9 @@ int mb_cmd_verify(const mb_args_t *args)
       mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
       return mb_cli_fail("verify", &err);
    }
+   /* the metadata first: restore refuses it before it reads any data */
    ok = mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) &&
-        mb_archive_reader_open(src, &opts, &r, &err);
+        mb_archive_reader_open(src, &opts, &r, &err) && mb_archive_reader_check_metadata(r, &err);
    while (ok) {
       ok = mb_archive_reader_next(r, &ev, &err);
       if (ok && ev.kind == MB_ARCHIVE_EV_END) {

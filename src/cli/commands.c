@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "common/text.h"
 #include "common/client.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -30,15 +31,19 @@ static const mb_command_t commands[] = {
      "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
      "checks what mongorestore checks: the magic number, the prelude, every block header, the "
      "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
-     "namespace is reopened or missing, and that the stream is not truncated. Prints each "
-     "namespace's documents, bytes, CRC and status, then a one-line verdict. Exit 0 when the "
-     "archive is sound, 3 when it is corrupt or truncated, 4 when it is not an archive.",
+     "namespace is reopened or missing, and that the stream is not truncated; also that no "
+     "document nests deeper than 1000 levels and that the metadata of every namespace is what "
+     "restore can use. Warns where mongorestore would refuse or hang on what mongobak reads. "
+     "Prints each namespace's documents, bytes, CRC and status (names with control characters "
+     "escaped), then a one-line verdict. Exit 0 when the archive is sound, 3 when it is "
+     "corrupt or truncated, 4 when it is not an archive.",
      mb_cmd_verify},
     {"inspect", "[OPTIONS] FILE|-",
      "print an archive's prelude: versions, namespaces, options, indexes",
      "Reads only the prelude (the archive's table of contents) and prints the format and server "
      "versions, then every namespace with its type, UUID, options and indexes as stored by the "
-     "dumper. With --json the metadata text of each namespace is included verbatim.",
+     "dumper, and warnings about what mongorestore would refuse. With --json the metadata "
+     "text of each namespace is included verbatim.",
      mb_cmd_inspect},
     {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
      "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
@@ -142,7 +147,10 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err)
 
    snprintf(msg, sizeof msg, "%s", err->message);
    mb_log_mask_secrets(msg, sizeof msg);
-   fprintf(stderr, "mongobak %s: error: %s\n", cmd, msg);
+   /* names from an archive or a server may hold control characters: one line, always */
+   fprintf(stderr, "mongobak %s: error: ", cmd);
+   mb_text_fputs(stderr, msg);
+   fputc('\n', stderr);
    return (int) mb_error_exit_code(err);
 }
 
@@ -165,7 +173,7 @@ void mb_cli_json_string(FILE *f, const char *s)
    size_t len;
 
    BSON_APPEND_UTF8(&b, "s", s);
-   json = bson_as_relaxed_extended_json(&b, &len);
+   json = mb_text_json(&b, &len);
    /* {"s" : "..."} -> the value part */
    fprintf(f, "%.*s", (int) (len - 9), json + 7);
    bson_free(json);

@@ -1,5 +1,6 @@
 #include "common/log.h"
 #include "common/redact.h"
+#include "common/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ void mb_log(mb_log_level_t level, const char *fmt, ...)
    full = bson_strdupv_printf(fmt, ap);
    va_end(ap);
    masked = mb_redact_dup(full);
-   bson_strncpy(msg, masked, sizeof msg);
+   mb_text_escape(masked, msg, sizeof msg); /* names from archives and servers: no raw controls */
    bson_free(full);
    bson_free(masked);
    timestamp(ts, sizeof ts);

@@ -312,7 +312,7 @@ char *mb_rnsmap_rename(const mb_rnsmap_t *m, const char *ns)
          return substitute(&m->rules[i], ns, caps);
       }
    }
-   return bson_strdup(ns);
+   return NULL;
 }
 
 void mb_rnsmap_destroy(mb_rnsmap_t *m)

@@ -20,8 +20,9 @@ bool mb_rnsmap_new(const char *const *includes, int n_includes, const char *cons
  * exclude. *why is set to a borrowed reason when it is not. */
 bool mb_rnsmap_selected(const mb_rnsmap_t *m, const char *ns, const char **why);
 
-/* The target of ns after renaming (ns itself when no rule matches). Made for the caller
- * (bson_free). */
+/* The target "db.coll" of ns after renaming, made for the caller (bson_free); NULL when no
+ * rule matches (the target is then the archive's own db and collection, whatever dots they
+ * hold: see plan.c). */
 char *mb_rnsmap_rename(const mb_rnsmap_t *m, const char *ns);
 
 void mb_rnsmap_destroy(mb_rnsmap_t *m);

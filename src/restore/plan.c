@@ -1,9 +1,8 @@
 #include "restore/plan.h"
+#include "archive/metadata.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_DB_NAME 63
 
 static bool bad_meta(mb_error_t *err, const mb_rplan_ns_t *p, const char *what)
 {
@@ -82,7 +81,7 @@ static bool take_indexes(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *er
    bson_iter_t el;
 
    if (BSON_ITER_HOLDS_NULL(it)) {
-      return true;
+      return true; /* the parser let only null or an array through */
    }
    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &el)) {
       return bad_meta(err, p, "has 'indexes' that is not an array");
@@ -95,13 +94,15 @@ static bool take_indexes(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *er
    return true;
 }
 
-static bool take_uuid(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
+/* uuid: a string (checked by the parser) of 32 hex digits, else ignored as mongorestore does
+ * without --preserveUUID. */
+static void take_uuid(mb_rplan_ns_t *p, const bson_iter_t *it)
 {
    const char *s;
    uint32_t len;
 
    if (!BSON_ITER_HOLDS_UTF8(it)) {
-      return bad_meta(err, p, "has a 'uuid' that is not a string");
+      return;
    }
    s = bson_iter_utf8(it, &len);
    if (len == 32 && strspn(s, "0123456789abcdefABCDEF") == 32) {
@@ -110,41 +111,39 @@ static bool take_uuid(mb_rplan_ns_t *p, const bson_iter_t *it, mb_error_t *err)
       }
       p->uuid[32] = '\0';
    }
-   return true;
 }
 
+/* The metadata through the archive's one parser: what verify judges is what restore uses. */
 static bool parse_metadata(mb_rplan_ns_t *p, mb_error_t *err)
 {
+   char problem[400], refusal[200];
    bson_t meta;
-   bson_error_t e;
    bson_iter_t it;
    bool ok = false;
 
    if (!p->src->metadata[0]) {
       return true;
    }
-   if (!bson_init_from_json(&meta, p->src->metadata, -1, &e)) {
-      mb_error_set(err, MB_EXIT_CORRUPT,
-                   "the metadata of namespace '%s' in the archive is not valid Extended JSON: %s",
-                   p->src_ns, e.message);
-      return false;
+   if (!mb_archive_metadata_parse(p->src->metadata, &meta, problem, sizeof problem, refusal,
+                                  sizeof refusal)) {
+      mb_error_set(err, MB_EXIT_CORRUPT, "the metadata of namespace '%s' in the archive %s",
+                   p->src_ns, problem);
+      goto cleanup;
    }
-   if (bson_iter_init_find(&it, &meta, "options") && !BSON_ITER_HOLDS_NULL(&it)) {
+   if (bson_iter_init_find(&it, &meta, "options") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
       const uint8_t *data;
       uint32_t len;
       bson_t opts;
-      if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
-         bad_meta(err, p, "has 'options' that is not a document");
-         goto cleanup;
-      }
       bson_iter_document(&it, &len, &data);
       if (bson_init_static(&opts, data, len)) {
          bson_concat(&p->options, &opts);
       }
    }
-   if ((bson_iter_init_find(&it, &meta, "indexes") && !take_indexes(p, &it, err)) ||
-       (bson_iter_init_find(&it, &meta, "uuid") && !take_uuid(p, &it, err))) {
+   if (bson_iter_init_find(&it, &meta, "indexes") && !take_indexes(p, &it, err)) {
       goto cleanup;
+   }
+   if (bson_iter_init_find(&it, &meta, "uuid")) {
+      take_uuid(p, &it);
    }
    p->is_view = bson_has_field(&p->options, "viewOn");
    p->is_timeseries = bson_has_field(&p->options, "timeseries");
@@ -154,56 +153,48 @@ cleanup:
    return ok;
 }
 
-/* Namespaces that are read but never restored, and why; NULL for the others. */
-static const char *skip_reason(const mb_archive_ns_t *ns)
+/* A target a rename rule made: "db.coll" split at its first '.', as mongorestore does, and
+ * checked, since the user chose it. */
+static bool renamed_target(mb_rplan_ns_t *p, char *renamed, mb_error_t *err)
 {
-   const char *c = ns->collection;
+   const char *dot = strchr(renamed, '.');
 
-   if (ns->kind == MB_NS_OPLOG) {
-      return "oplog: not replayed (mongobak restore has no oplog replay)";
-   }
-   if (ns->db[0] == '\0') {
-      return "no database name: mongorestore does not restore it either";
-   }
-   if (strcmp(c, "system.version") == 0 || strcmp(c, "$admin.system.version") == 0) {
-      return "authorization schema version: not restored";
-   }
-   if (strcmp(c, "system.profile") == 0) {
-      return "system.profile: the server does not accept inserts into it";
-   }
-   if (c[0] == '$' && ns->kind != MB_NS_SPECIAL) {
-      return "special collection name starting with '$': not restored";
-   }
-   return NULL;
-}
-
-static bool valid_target(const char *db, const char *coll, const char **why)
-{
-   if (!db[0] || strlen(db) > MAX_DB_NAME || strpbrk(db, "/\\. \"$")) {
-      *why = "invalid database name (1 to 63 bytes, none of /\\. \"$)";
+   p->dst_ns = renamed;
+   p->dst_db = bson_strndup(renamed, dot ? (size_t) (dot - renamed) : strlen(renamed));
+   p->dst_coll = bson_strdup(dot ? dot + 1 : "");
+   if (!mb_archive_valid_db_name(p->dst_db) || !p->dst_db[0]) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "'%s' would be restored as '%s': invalid database name (1 to 63 bytes, none "
+                   "of /\\. \"$)",
+                   p->src_ns, p->dst_ns);
       return false;
    }
-   if (!coll[0] || coll[0] == '$') {
-      *why = "invalid collection name (empty or starting with '$')";
+   if (!p->dst_coll[0] || p->dst_coll[0] == '$') {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "'%s' would be restored as '%s': invalid collection name (empty or starting "
+                   "with '$')",
+                   p->src_ns, p->dst_ns);
       return false;
    }
-   *why = NULL;
    return true;
 }
 
+/* Without a rename, the target is exactly the archive's (db, collection), whatever dots they
+ * hold: "a.b" + "c" goes to database "a.b" (which the server may refuse), never to "a" +
+ * "b.c". */
 static bool set_target(mb_rplan_ns_t *p, const mb_rnsmap_t *map, mb_error_t *err)
 {
-   const char *dot, *why;
+   char *renamed = mb_rnsmap_rename(map, p->src_ns);
    const char *data_prefix;
 
-   p->dst_ns = mb_rnsmap_rename(map, p->src_ns);
-   dot = strchr(p->dst_ns, '.');
-   p->dst_db = bson_strndup(p->dst_ns, dot ? (size_t) (dot - p->dst_ns) : strlen(p->dst_ns));
-   p->dst_coll = bson_strdup(dot ? dot + 1 : "");
-   if (!valid_target(p->dst_db, p->dst_coll, &why)) {
-      mb_error_set(err, MB_EXIT_USAGE, "'%s' would be restored as '%s': %s", p->src_ns, p->dst_ns,
-                   why);
-      return false;
+   if (renamed) {
+      if (!renamed_target(p, renamed, err)) {
+         return false;
+      }
+   } else {
+      p->dst_ns = bson_strdup(p->src_ns);
+      p->dst_db = bson_strdup(p->src->db);
+      p->dst_coll = bson_strdup(p->src->collection);
    }
    /* old timeseries: documents go to system.buckets.<renamed X> */
    data_prefix = strcmp(p->src->data_collection, p->src->collection) != 0 ? "system.buckets." : "";
@@ -221,7 +212,7 @@ static bool plan_one(mb_rplan_ns_t *p, const mb_archive_ns_t *ns, const mb_rnsma
    bson_init(&p->options);
    bson_init(&p->indexes);
    bson_init(&p->id_index);
-   p->skip_reason = skip_reason(ns);
+   p->skip_reason = mb_archive_skip_reason(ns->db, ns->collection);
    if (!p->skip_reason && !mb_rnsmap_selected(map, p->src_ns, &why)) {
       p->skip_reason = why;
       p->filtered = true;

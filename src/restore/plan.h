@@ -19,7 +19,8 @@ typedef struct {
    const mb_archive_ns_t *src; /* borrowed from the reader */
    char *src_ns;               /* "db.coll" as in the archive's prelude */
    char *dst_ns;               /* "db.coll" to restore into; NULL when skipped */
-   char *dst_db, *dst_coll;    /* dst_ns split at its first '.' */
+   char *dst_db, *dst_coll;    /* the archive's db and collection, or a renamed dst_ns split at
+                                * its first '.' */
    char *dst_data_coll;        /* where documents go: system.buckets.X for old timeseries */
    const char *skip_reason;    /* static text for MB_RPLAN_SKIP */
    bool filtered;              /* skipped by --ns-include/--ns-exclude */

@@ -1,5 +1,6 @@
 #include "common/redact.h"
 #include "restore/engine.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -151,15 +152,18 @@ void mb_restore_report_destroy(mb_restore_report_t *r)
    bson_free(r);
 }
 
-/* s left-aligned in width columns, counting characters rather than UTF-8 bytes. */
+/* s (escaped for the terminal) left-aligned in width columns, counting characters rather than
+ * UTF-8 bytes. */
 static void print_padded(FILE *f, const char *s, int width)
 {
+   char *shown = mb_text_escape_dup(s);
    int chars = 0;
 
-   for (const char *p = s; *p; p++) {
+   for (const char *p = shown; *p; p++) {
       chars += ((unsigned char) *p & 0xC0) != 0x80;
    }
-   fprintf(f, "%s%*s ", s, chars < width ? width - chars : 0, "");
+   fprintf(f, "%s%*s ", shown, chars < width ? width - chars : 0, "");
+   bson_free(shown);
 }
 
 static void print_ns_line(FILE *f, const mb_restore_report_t *r, const mb_restore_ns_report_t *n)
@@ -172,7 +176,9 @@ static void print_ns_line(FILE *f, const mb_restore_report_t *r, const mb_restor
            (unsigned long long) n->duplicates, (unsigned long long) n->failed,
            r->dry_run ? n->indexes : n->indexes_built, mb_restore_status_name(n->status));
    if (n->note) {
-      fprintf(f, "    %s\n", n->note);
+      fputs("    ", f);
+      mb_text_fputs(f, n->note);
+      fputc('\n', f);
    }
 }
 
@@ -221,7 +227,9 @@ void mb_restore_report_print_text(FILE *f, const mb_restore_report_t *r)
       print_ns_line(f, r, &r->ns[i]);
    }
    for (int i = 0; r->warnings[i]; i++) {
-      fprintf(f, "warning: %s\n", r->warnings[i]);
+      fputs("warning: ", f);
+      mb_text_fputs(f, r->warnings[i]);
+      fputc('\n', f);
    }
    print_totals(f, r, filtered);
 }
@@ -327,7 +335,7 @@ void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const c
    }
    bson_append_array_end(&out, &w);
    BSON_APPEND_INT64(&out, "milliseconds", r ? (int64_t) (r->seconds * 1000.0) : 0);
-   json = bson_as_relaxed_extended_json(&out, NULL);
+   json = mb_text_json(&out, NULL);
    masked = mb_redact_dup(json); /* the target, the error: no secret in any form */
    fprintf(f, "%s\n", masked);
    bson_free(masked);

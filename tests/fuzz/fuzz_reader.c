@@ -1,12 +1,15 @@
 /* libFuzzer target: arbitrary bytes through decompression detection and the archive reader
- * with full BSON validation, to the end of the stream or the first error. Any crash, leak or
- * sanitizer report is a finding, and so is an error other than CORRUPT or NOT_ARCHIVE: input
- * from memory can only be damaged, never an I/O or internal failure. */
+ * with full BSON validation, to the end of the stream or the first error, with the metadata
+ * check verify makes and the escaping of names and warnings for terminals and JSON. Any
+ * crash, leak or sanitizer report is a finding, and so is an error other than CORRUPT or
+ * NOT_ARCHIVE: input from memory can only be damaged, never an I/O or internal failure. */
 #include "archive/compress.h"
 #include "archive/reader.h"
+#include "common/text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Stop after this much uncompressed data: a compressed input can expand a thousandfold. */
 #define MAX_UNCOMPRESSED (64u << 20)
@@ -59,6 +62,38 @@ static void walk(mb_archive_reader_t *r)
    }
 }
 
+/* What verify and inspect do with the prelude before printing it. */
+static void check_prelude(mb_archive_reader_t *r)
+{
+   const char *const *w = mb_archive_reader_warnings(r);
+   bson_t doc = BSON_INITIALIZER;
+   mb_error_t err;
+   char *s;
+
+   if (!mb_archive_reader_check_metadata(r, &err)) {
+      check_error(&err);
+   }
+   for (; *w; w++) {
+      s = mb_text_escape_dup(*w);
+      if (strpbrk(s, "\x1b\n\r\x7f")) {
+         abort(); /* escaped text never holds a raw control character */
+      }
+      bson_free(s);
+   }
+   for (int i = 0; i < mb_archive_reader_ns_count(r) && i < 16; i++) {
+      const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
+      BSON_APPEND_UTF8(&doc, "db", ns->db);
+      BSON_APPEND_UTF8(&doc, "collection", ns->collection);
+      BSON_APPEND_UTF8(&doc, "metadata", ns->metadata);
+   }
+   s = mb_text_json(&doc, NULL);
+   if (!s) {
+      abort();
+   }
+   bson_free(s);
+   bson_destroy(&doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
    mb_source_t *mem = NULL, *src = NULL;
@@ -79,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (!p->version || !p->server_version || !p->tool_version) {
          abort();
       }
+      check_prelude(r);
       walk(r);
       mb_archive_reader_destroy(r);
    } else {

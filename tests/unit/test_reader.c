@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 /* ---- building archives by hand ---- */
 
@@ -201,6 +202,46 @@ static void expect_ok(const bytes_t *b, trace_t *t)
    if (!read_bytes(b->data, b->len, true, t, &err)) {
       fail_msg("archive refused: %s", err.message);
    }
+}
+
+/* The archive must read to its end with these events and exactly these warnings (a
+ * NULL-terminated list of strings). */
+static void expect_warnings(const bytes_t *b, const char *order, ...)
+{
+   mb_source_t *src = NULL;
+   mb_archive_reader_t *r = NULL;
+   mb_archive_reader_opts_t opts = {true};
+   mb_archive_event_t ev;
+   mb_error_t err;
+   const char *const *w;
+   const char *want;
+   trace_t t;
+   va_list ap;
+   int i = 0;
+
+   memset(&t, 0, sizeof t);
+   assert_true(mb_mem_source_new(b->data, b->len, &src, &err));
+   if (!mb_archive_reader_open(src, &opts, &r, &err)) {
+      fail_msg("archive refused: %s", err.message);
+   }
+   do {
+      if (!mb_archive_reader_next(r, &ev, &err)) {
+         fail_msg("archive refused: %s", err.message);
+      }
+      trace_add(&t, &ev);
+   } while (ev.kind != MB_ARCHIVE_EV_END);
+   assert_string_equal(t.order, order);
+   w = mb_archive_reader_warnings(r);
+   va_start(ap, order);
+   while ((want = va_arg(ap, const char *)) != NULL) {
+      assert_non_null(w[i]);
+      assert_string_equal(w[i], want);
+      i++;
+   }
+   va_end(ap);
+   assert_null(w[i]);
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
 }
 
 /* A source handing out at most step bytes per read. */
@@ -655,12 +696,6 @@ static void entry_no_collection(bson_t *m)
    BSON_APPEND_UTF8(m, "metadata", "");
 }
 
-static void entry_duplicate(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "ok");
-}
-
 static void test_prelude_entry_field_types(void **state)
 {
    (void) state;
@@ -670,7 +705,6 @@ static void test_prelude_entry_field_types(void **state)
    check_entry(entry_size_string, "prelude entry field 'size' has type string");
    check_entry(entry_type_int, "prelude entry field 'type' has type int32");
    check_entry(entry_no_collection, "a prelude entry of database 'test' has no collection name");
-   check_entry(entry_duplicate, "namespace 'test.ok' appears twice in the prelude");
 }
 
 /* Old tools: no type key, size as int64; any prelude order; timeseries bucket names. */
@@ -1144,6 +1178,27 @@ static void test_data_after_eof_header(void **state)
    bytes_free(&b);
 }
 
+/* Open a segment of each of n namespaces test.a, test.b, ... without closing them. */
+static void put_open_segments(bytes_t *b, int n)
+{
+   for (int i = 0; i < n; i++) {
+      char ns[16];
+      uint64_t c = 0;
+      snprintf(ns, sizeof ns, "test.%c", 'a' + i);
+      put_segment(b, ns, 1, 1, &c);
+   }
+}
+
+static void put_lettered_prelude(bytes_t *b, int32_t concurrent, int n)
+{
+   static const char *const names[] = {"test.a", "test.b", "test.c", "test.d",
+                                       "test.e", "test.f", "test.g", "test.h"};
+   put_prelude(b, concurrent, names, n);
+}
+
+/* mongorestore runs max(--numParallelCollections (default 4), concurrent_collections)
+ * workers, one per open namespace: up to that many open at once are restored (with a warning
+ * beyond concurrent_collections), one more hangs it. */
 static void test_too_many_open_namespaces(void **state)
 {
    static const char *const names[] = {"test.a", "test.b", "test.c",
@@ -1151,72 +1206,109 @@ static void test_too_many_open_namespaces(void **state)
    bytes_t b = {0};
    uint64_t crc = 0;
    size_t at;
-   trace_t t;
    (void) state;
 
-   put_prelude(&b, 1, names, 2);
-   put_segment(&b, "test.a", 1, 1, &crc);
-   at = b.len;
-   put_segment(&b, "test.b", 1, 1, &crc);
-   expect_corrupt(&b, at,
-                  "opening 'test.b' makes more namespaces open at once than concurrent_collections "
-                  "(1): mongorestore would hang");
+   /* concurrent_collections 1, four open at once: restored by mongorestore, with a warning */
+   put_lettered_prelude(&b, 1, 4);
+   put_open_segments(&b, 4);
+   for (int i = 0; i < 4; i++) {
+      char ns[16];
+      snprintf(ns, sizeof ns, "test.%c", 'a' + i);
+      put_eof(&b, ns, 0xf3ea61436a4459feull); /* the CRC of {_id: 1} (§9.3) */
+   }
+   expect_warnings(&b, "B0 D0 B1 D1 B2 D2 B3 D3 E0 E1 E2 E3",
+                   "up to 4 namespaces are open at once, more than concurrent_collections (1): "
+                   "mongorestore restores this archive with its default 4 restore workers, but "
+                   "hangs with --numParallelCollections below 4",
+                   NULL);
 
-   /* one after the other is fine */
+   /* a fifth hangs it */
    b.len = 0;
-   put_prelude(&b, 1, names, 2);
-   put_namespace(&b, "test.a", 1);
-   put_namespace(&b, "test.b", 1);
-   expect_ok(&b, &t);
+   put_lettered_prelude(&b, 1, 5);
+   put_open_segments(&b, 4);
+   at = b.len;
+   put_segment(&b, "test.e", 1, 1, &crc);
+   expect_corrupt(&b, at,
+                  "opening 'test.e' makes 5 namespaces open at once, more than mongorestore's 4 "
+                  "restore workers (the larger of concurrent_collections 1 and its default 4): "
+                  "mongorestore would hang");
 
-   /* concurrent_collections 0 (missing) allows mongorestore's default of 4; special
+   /* concurrent_collections 0 (missing) means mongorestore's default of 4; special
     * namespaces are not counted */
    b.len = 0;
    put_prelude(&b, 0, names, 6);
    crc = 0;
    put_segment(&b, "admin.system.users", 1, 1, &crc);
-   for (int i = 0; i < 4; i++) {
-      char ns[16];
-      uint64_t c = 0;
-      snprintf(ns, sizeof ns, "test.%c", 'a' + i);
-      put_segment(&b, ns, 1, 1, &c);
-   }
+   put_open_segments(&b, 4);
    at = b.len;
    put_segment(&b, "test.e", 1, 1, &crc);
    expect_corrupt(&b, at,
-                  "opening 'test.e' makes more namespaces open at once than concurrent_collections "
-                  "(4): mongorestore would hang");
+                  "opening 'test.e' makes 5 namespaces open at once, more than mongorestore's 4 "
+                  "restore workers (the larger of concurrent_collections 0 and its default 4): "
+                  "mongorestore would hang");
+
+   /* a larger concurrent_collections raises the limit, without a warning up to it */
+   b.len = 0;
+   put_lettered_prelude(&b, 6, 7);
+   put_open_segments(&b, 6);
+   at = b.len;
+   put_segment(&b, "test.g", 1, 1, &crc);
+   expect_corrupt(&b, at,
+                  "opening 'test.g' makes 7 namespaces open at once, more than mongorestore's 6 "
+                  "restore workers (the larger of concurrent_collections 6 and its default 4): "
+                  "mongorestore would hang");
+   b.len = 0;
+   put_lettered_prelude(&b, 6, 6);
+   put_open_segments(&b, 6);
+   for (int i = 0; i < 6; i++) {
+      char ns[16];
+      snprintf(ns, sizeof ns, "test.%c", 'a' + i);
+      put_eof(&b, ns, 0xf3ea61436a4459feull);
+   }
+   expect_warnings(&b, "B0 D0 B1 D1 B2 D2 B3 D3 B4 D4 B5 D5 E0 E1 E2 E3 E4 E5", NULL);
+
+   /* one after the other is fine, without a warning */
+   b.len = 0;
+   put_lettered_prelude(&b, 1, 2);
+   put_namespace(&b, "test.a", 1);
+   put_namespace(&b, "test.b", 1);
+   expect_warnings(&b, "B0 D0 E0 B1 D1 E1", NULL);
    bytes_free(&b);
 }
 
-static void test_oplog_must_be_last(void **state)
+/* mongorestore restores an archive with the oplog not last (without --oplogReplay, it never
+ * reads the oplog): accepted, with a warning. */
+static void test_oplog_not_last(void **state)
 {
    static const char *const names[] = {"test.c", ".oplog", "admin.system.version"};
    bytes_t b = {0};
-   size_t at;
-   trace_t t;
    (void) state;
 
    put_prelude(&b, 4, names, 3);
    put_namespace(&b, "admin.system.version", 1);
    put_namespace(&b, ".oplog", 2);
-   at = b.len;
    put_namespace(&b, "test.c", 1);
-   expect_corrupt(&b, at, "namespace 'test.c' appears after the oplog, which must be last");
+   expect_warnings(&b, "B2 D2 E2 B1 D1 D1 E1 B0 D0 E0",
+                   "namespace 'test.c' comes after the oplog: mongorestore restores this "
+                   "archive, but fails or hangs on it with --oplogReplay, which needs the oplog "
+                   "last",
+                   NULL);
    b.len = 0;
    put_prelude(&b, 4, names, 3);
    put_namespace(&b, ".oplog", 2);
-   at = b.len;
    put_namespace(&b, "admin.system.version", 1);
-   expect_corrupt(&b, at,
-                  "namespace 'admin.system.version' appears after the oplog, which must be last");
+   put_namespace(&b, "test.c", 1);
+   expect_warnings(&b, "B1 D1 D1 E1 B2 D2 E2 B0 D0 E0",
+                   "namespace 'admin.system.version' comes after the oplog: mongorestore "
+                   "restores this archive, but fails or hangs on it with --oplogReplay, which "
+                   "needs the oplog last",
+                   NULL);
    b.len = 0;
    put_prelude(&b, 4, names, 3);
    put_namespace(&b, "admin.system.version", 1);
    put_namespace(&b, "test.c", 1);
    put_namespace(&b, ".oplog", 2);
-   expect_ok(&b, &t);
-   assert_string_equal(t.order, "B2 D2 E2 B0 D0 E0 B1 D1 D1 E1");
+   expect_warnings(&b, "B2 D2 E2 B0 D0 E0 B1 D1 D1 E1", NULL);
    bytes_free(&b);
 }
 
@@ -1245,6 +1337,283 @@ static void test_eof_only_and_empty_segments(void **state)
    at = b.len;
    put_eof(&b, "test.a", 5);
    expect_corrupt(&b, at, "CRC mismatch for namespace 'test.a', 0!=5");
+   bytes_free(&b);
+}
+
+/* ---- hostile preludes and documents ---- */
+
+/* {a: {a: ... {} ...}}: `levels` levels in all, written without recursion. */
+static void put_nested(bytes_t *b, int levels)
+{
+   for (int k = levels - 1; k >= 1; k--) {
+      bytes_put_u32(b, (uint32_t) (5 + 8 * k));
+      bytes_put(b,
+                "\x03"
+                "a",
+                3);
+   }
+   bytes_put_hex(b, "0500000000");
+   for (int k = 1; k < levels; k++) {
+      bytes_put(b, "", 1);
+   }
+}
+
+/* A document nested deeper than any server stores is refused where it starts, with its
+ * namespace, before any recursive libbson function (or a server) sees it: with and without
+ * validation (verify, restore --dry-run and restore read the same way). */
+static void test_deep_document(void **state)
+{
+   static const char *const names[] = {"test.deep"};
+   bytes_t b = {0}, doc = {0};
+   uint64_t crc = 0;
+   size_t at;
+   mb_error_t err;
+   trace_t t;
+   (void) state;
+
+   for (int validate = 0; validate < 2; validate++) {
+      b.len = 0;
+      put_prelude(&b, 4, names, 1);
+      put_ns_header(&b, "test.deep", false, 0);
+      put_doc(&b, 1, &crc);
+      at = b.len;
+      put_nested(&b, 10000);
+      put_term(&b);
+      put_eof(&b, "test.deep", 0);
+      memset(&err, 0, sizeof err);
+      assert_false(read_bytes(b.data, b.len, validate, &t, &err));
+      assert_string_equal(t.order, "B0 D0");
+      {
+         char want[400];
+         snprintf(want, sizeof want,
+                  "corrupt archive at byte %zu: a document of namespace 'test.deep' is nested "
+                  "more than 1000 levels deep: no MongoDB server stores such a document, so "
+                  "mongobak neither reads it further nor sends it to a server",
+                  at);
+         assert_error(&err, MB_EXIT_CORRUPT, want);
+      }
+   }
+
+   /* 1000 levels, the most a server can hold, are read and validated */
+   bytes_put(&doc, "", 0);
+   put_nested(&doc, 1000);
+   b.len = 0;
+   crc = 0;
+   put_prelude(&b, 4, names, 1);
+   put_ns_header(&b, "test.deep", false, 0);
+   bytes_put(&b, doc.data, doc.len);
+   put_term(&b);
+   put_eof(&b, "test.deep", mb_crc64_update(0, doc.data, doc.len));
+   expect_ok(&b, &t);
+   assert_string_equal(t.order, "B0 D0 E0");
+
+   /* in the prelude header, a prelude entry and a namespace header */
+   b.len = 0;
+   bytes_put_hex(&b, V_MAGIC);
+   put_nested(&b, 2000);
+   put_term(&b);
+   expect_corrupt(&b, 4,
+                  "a prelude document is nested more than 1000 levels deep: no MongoDB server "
+                  "stores such a document, so mongobak neither reads it further nor sends it to "
+                  "a server");
+   b.len = 0;
+   bytes_put_hex(&b, V_MAGIC V_HEADER);
+   at = b.len;
+   put_nested(&b, 1001);
+   put_term(&b);
+   expect_corrupt(&b, at,
+                  "a prelude document is nested more than 1000 levels deep: no MongoDB server "
+                  "stores such a document, so mongobak neither reads it further nor sends it to "
+                  "a server");
+   b.len = 0;
+   put_prelude(&b, 4, names, 1);
+   at = b.len;
+   put_nested(&b, 5000);
+   put_term(&b);
+   expect_corrupt(&b, at,
+                  "a namespace header is nested more than 1000 levels deep: no MongoDB server "
+                  "stores such a document, so mongobak neither reads it further nor sends it to "
+                  "a server");
+   bytes_free(&doc);
+   bytes_free(&b);
+}
+
+static void put_entry_meta(bytes_t *b, const char *db, const char *coll, const char *metadata)
+{
+   bson_t m = BSON_INITIALIZER;
+   BSON_APPEND_UTF8(&m, "db", db);
+   BSON_APPEND_UTF8(&m, "collection", coll);
+   BSON_APPEND_UTF8(&m, "metadata", metadata);
+   BSON_APPEND_INT32(&m, "size", 0);
+   BSON_APPEND_UTF8(&m, "type", "collection");
+   put_bson(b, &m);
+   bson_destroy(&m);
+}
+
+/* Open a reader on b (which must open), for prelude checks. */
+static mb_archive_reader_t *open_bytes(const bytes_t *b, mb_source_t **src)
+{
+   mb_archive_reader_t *r = NULL;
+   mb_error_t err;
+
+   assert_true(mb_mem_source_new(b->data, b->len, src, &err));
+   if (!mb_archive_reader_open(*src, NULL, &r, &err)) {
+      fail_msg("archive refused: %s", err.message);
+   }
+   return r;
+}
+
+/* A namespace listed twice: the first entry is used (mongorestore builds the first one's
+ * indexes, measured), with a warning. */
+static void test_duplicate_prelude_namespace(void **state)
+{
+   bytes_t b = {0};
+   mb_source_t *src = NULL;
+   mb_archive_reader_t *r;
+   (void) state;
+
+   bytes_put_hex(&b, V_MAGIC V_HEADER);
+   put_entry_meta(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"first\"}");
+   put_entry_meta(&b, "test", "other", "");
+   put_entry_meta(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"second\"}");
+   put_entry_meta(&b, "test", "dup", "third");
+   put_term(&b);
+   r = open_bytes(&b, &src);
+   assert_int_equal(mb_archive_reader_ns_count(r), 2);
+   assert_string_equal(mb_archive_reader_ns(r, 0)->collection, "dup");
+   assert_string_equal(mb_archive_reader_ns(r, 0)->metadata,
+                       "{\"indexes\":[],\"collectionName\":\"first\"}");
+   assert_string_equal(mb_archive_reader_ns(r, 1)->collection, "other");
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
+   put_namespace(&b, "test.other", 1);
+   put_namespace(&b, "test.dup", 2);
+   expect_warnings(&b, "B1 D1 E1 B0 D0 D0 E0",
+                   "namespace 'test.dup' appears more than once in the prelude: its first entry "
+                   "is used, as mongorestore does",
+                   NULL);
+   bytes_free(&b);
+}
+
+/* 200,000 namespaces (the prelude was quadratic: 40,000 took 11 s): every header finds its
+ * namespace, in an order unlike the prelude's, and the reader says which one each event is. */
+static void test_many_namespaces(void **state)
+{
+   enum { N = 200000 };
+   bytes_t b = {0};
+   mb_source_t *src = NULL;
+   mb_archive_reader_t *r = NULL;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   int next_end = N - 1, events = 0;
+   (void) state;
+
+   bytes_put_hex(&b, V_MAGIC);
+   put_header(&b, 4, "7.0.14");
+   for (int i = 0; i < N; i++) {
+      char coll[32];
+      snprintf(coll, sizeof coll, "c%d", i);
+      put_entry_meta(&b, i % 2 ? "odd" : "even", coll, "");
+   }
+   put_term(&b);
+   for (int i = N - 1; i >= 0; i--) { /* the data in reverse order */
+      char ns[48];
+      snprintf(ns, sizeof ns, "%s.c%d", i % 2 ? "odd" : "even", i);
+      put_ns_header(&b, ns, false, 0);
+      put_term(&b);
+      put_eof(&b, ns, 0);
+   }
+   assert_true(mb_mem_source_new(b.data, b.len, &src, &err));
+   assert_true(mb_archive_reader_open(src, NULL, &r, &err));
+   assert_int_equal(mb_archive_reader_ns_count(r), N);
+   for (;;) {
+      if (!mb_archive_reader_next(r, &ev, &err)) {
+         fail_msg("%s", err.message);
+      }
+      if (ev.kind == MB_ARCHIVE_EV_END) {
+         break;
+      }
+      events++;
+      assert_int_equal(ev.ns, next_end);
+      if (ev.kind == MB_ARCHIVE_EV_NS_END) {
+         next_end--;
+      }
+   }
+   assert_int_equal(events, 2 * N);
+   assert_int_equal(next_end, -1);
+   assert_null(mb_archive_reader_warnings(r)[0]);
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
+   bytes_free(&b);
+}
+
+/* The metadata is judged at open as restore judges it: what restore cannot use is an error
+ * that verify reports (meta_error); what mongorestore refuses and mongobak restores is a
+ * warning. Namespaces restore never restores are not judged. */
+static void test_metadata_checks(void **state)
+{
+   bytes_t b = {0};
+   mb_source_t *src = NULL;
+   mb_archive_reader_t *r;
+   mb_error_t err;
+   const char *const *w;
+   (void) state;
+
+   bytes_put_hex(&b, V_MAGIC V_HEADER);
+   put_entry_meta(&b, "test", "good", "{\"indexes\":[],\"uuid\":null,\"options\":null}");
+   put_entry_meta(&b, "test", "relaxed",
+                  "{\"indexes\":[{\"v\":2,\"key\":{\"t\":1},\"name\":\"t_1\","
+                  "\"partialFilterExpression\":{\"t\":{\"$gt\":{\"$date\":\"2024-01-01T00:00:00Z\""
+                  "}}}}]}");
+   put_entry_meta(&b, "test", "legacy", "{\"x\" : { \"\\u0024date\" : 1700000000000 }}");
+   put_entry_meta(&b, "test", "canonical",
+                  "{\"x\":{\"$date\":{\"$numberLong\":\"1\"}},\"s\":\"$date\"}");
+   put_entry_meta(&b, "test", "name", "{\"collectionName\":5}");
+   put_entry_meta(&b, "test", "key", "{\"indexes\":[{\"key\":1,\"name\":\"k\"}]}");
+   put_entry_meta(&b, "test", "opts", "{\"options\":[]}");
+   put_entry_meta(&b, "test", "bad", "{\"indexes\":[");
+   put_entry_meta(&b, "admin", "system.version", "not json");
+   put_entry_meta(&b, "", "stray", "");
+   put_entry_meta(&b, "a.b", "c", "");
+   put_term(&b);
+   r = open_bytes(&b, &src);
+   assert_null(mb_archive_reader_ns(r, 0)->meta_error);
+   assert_null(mb_archive_reader_ns(r, 1)->meta_error);
+   assert_string_equal(mb_archive_reader_ns(r, 6)->meta_error,
+                       "the metadata of namespace 'test.opts' in the archive has 'options' that "
+                       "is not a document");
+   assert_string_equal(mb_archive_reader_ns(r, 7)->meta_error,
+                       "the metadata of namespace 'test.bad' in the archive is not valid "
+                       "Extended JSON: Incomplete JSON");
+   assert_null(mb_archive_reader_ns(r, 8)->meta_error);
+   assert_false(mb_archive_reader_check_metadata(r, &err));
+   assert_error(&err, MB_EXIT_CORRUPT,
+                "the metadata of namespace 'test.opts' in the archive has 'options' that is not "
+                "a document");
+   w = mb_archive_reader_warnings(r);
+   assert_string_equal(w[0], "mongorestore refuses namespace 'test.relaxed' (and so this archive, "
+                             "unless --nsExclude leaves it out): its metadata has a relaxed or "
+                             "legacy $date (mongorestore reads only the canonical "
+                             "{\"$date\":{\"$numberLong\":...}})");
+   assert_string_equal(w[1], "mongorestore refuses namespace 'test.legacy' (and so this archive, "
+                             "unless --nsExclude leaves it out): its metadata has a relaxed or "
+                             "legacy $date (mongorestore reads only the canonical "
+                             "{\"$date\":{\"$numberLong\":...}})");
+   assert_string_equal(w[2], "mongorestore refuses namespace 'test.name' (and so this archive, "
+                             "unless --nsExclude leaves it out): its metadata has a "
+                             "'collectionName' that is not a string");
+   assert_string_equal(w[3], "mongorestore refuses namespace 'test.key' (and so this archive, "
+                             "unless --nsExclude leaves it out): its metadata has an index 'key' "
+                             "that is not a document");
+   assert_string_equal(w[4], "namespace '.stray' has no database name: mongobak does not restore "
+                             "it, and mongorestore refuses this archive unless --nsExclude "
+                             "leaves it out");
+   assert_string_equal(w[5], "database name 'a.b' is not valid in MongoDB (at most 63 bytes, "
+                             "none of / \\ . space \" $): mongorestore refuses this archive, and "
+                             "servers refuse to create 'c' in it");
+   assert_null(w[6]);
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
    bytes_free(&b);
 }
 
@@ -1567,7 +1936,11 @@ int main(void)
        cmocka_unit_test(test_namespace_unfinished),
        cmocka_unit_test(test_data_after_eof_header),
        cmocka_unit_test(test_too_many_open_namespaces),
-       cmocka_unit_test(test_oplog_must_be_last),
+       cmocka_unit_test(test_oplog_not_last),
+       cmocka_unit_test(test_deep_document),
+       cmocka_unit_test(test_duplicate_prelude_namespace),
+       cmocka_unit_test(test_many_namespaces),
+       cmocka_unit_test(test_metadata_checks),
        cmocka_unit_test(test_eof_only_and_empty_segments),
        cmocka_unit_test(test_invalid_bson_document),
        cmocka_unit_test(test_max_document_in_small_reads),

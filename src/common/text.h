@@ -1,0 +1,33 @@
+/* Text from untrusted input (names and strings from an archive, server messages) made safe for
+ * a terminal: control characters never reach a human's screen raw. */
+#ifndef MB_COMMON_TEXT_H
+#define MB_COMMON_TEXT_H
+
+#include <bson/bson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Copy s into out (size > 0; always NUL-terminated) with every C0 control character and DEL
+ * written as \xHH, every C1 control character (U+0080-U+009F) as \u00HH and every byte that is
+ * not part of valid UTF-8 as \xHH; everything else, backslashes included, is copied as it is.
+ * When out is too small the copy ends before the first character that does not fit, never
+ * inside an escape or a UTF-8 sequence. Returns out. */
+char *mb_text_escape(const char *s, char *out, size_t size);
+
+/* The escaped form of s as a new string (bson_free). */
+char *mb_text_escape_dup(const char *s);
+
+/* Write s escaped as above to f. */
+void mb_text_fputs(FILE *f, const char *s);
+
+/* s as a new string (bson_free) with only its bytes that are not valid UTF-8 written as \xHH:
+ * text for JSON, whose encoder escapes control characters itself. */
+char *mb_text_utf8_dup(const char *s);
+
+/* The relaxed Extended JSON of b, made for the caller (bson_free), never NULL: where b holds
+ * strings or keys that are not valid UTF-8 (names from an archive), on which
+ * bson_as_relaxed_extended_json fails, their bad bytes are written as \xHH. *len (may be
+ * NULL) gets the length. */
+char *mb_text_json(const bson_t *b, size_t *len);
+
+#endif
