@@ -227,8 +227,8 @@ static bool write_manifest(const mb_run_t *run, mb_error_t *err)
    json = bson_as_relaxed_extended_json(&doc, &len);
    masked = mb_redact_dup(json); /* "source" and any other string: no secret, in any form */
    path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-   ok = mb_file_write_atomic_mode(path, masked, strlen(masked), MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME,
-                                  err);
+   ok = mb_file_write_atomic_mode(path, masked, strlen(masked),
+                                  MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME, err);
    bson_free(path);
    bson_free(masked);
    bson_free(json);
