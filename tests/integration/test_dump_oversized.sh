@@ -39,7 +39,7 @@ reference() {
 dump_same() {
   local what=$1 name=$2
   shift 2
-  run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump --uri "$URI" --archive "$T/mb.archive" \
+  run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump --uri "$URI" --archive "$T/mb.archive" --overwrite \
     --compress none "$@"
   [ "$rc" = 0 ] || cat "$T/d.err" >&2
   expect_rc 0 "$rc" "$what"

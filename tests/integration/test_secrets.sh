@@ -121,7 +121,7 @@ for c in "${cases[@]}"; do
   n=$((n + 1))
   d="$OUT/$name"; mkdir -p "$d"
   mb "$d" dump -- dump --uri "$uri" --archive "$d/dump.archive"
-  mb "$d" dump_json MONGODB_URI="$uri" LOG_FORMAT=json LOG_LEVEL=debug -- dump --archive "$d/dump.archive"
+  mb "$d" dump_json MONGODB_URI="$uri" LOG_FORMAT=json LOG_LEVEL=debug -- dump --archive "$d/dump-json.archive"
   mb "$d" config MONGODB_URI="$uri" "${HOOKS[@]}" -- config
   mb "$d" config_json MONGODB_URI="$uri" "${HOOKS[@]}" -- config --json
   mb "$d" backup MONGODB_URI="$uri" BACKUP_DIR="$d/backups" METRICS_FILE="$d/metrics.prom" \
