@@ -5,6 +5,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/subproc.h"
+#include "common/textfile.h"
 #include "dump/dump.h"
 #include "sched/daemon.h"
 #include "sched/httpd.h"
@@ -277,26 +278,6 @@ cleanup:
    return ok;
 }
 
-static bool read_all(int fd, mb_buf_t *b, mb_error_t *err)
-{
-   char chunk[4096];
-   ssize_t n;
-
-   while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-      if (n < 0 && errno == EINTR) {
-         continue;
-      }
-      if (n < 0) {
-         mb_error_errno(err, errno, "cannot read the dump's settings");
-         return false;
-      }
-      if (!mb_buf_append(b, chunk, (size_t) n, err)) {
-         return false;
-      }
-   }
-   return true;
-}
-
 static void child_report(const mb_dump_report_t *r, bson_t *out)
 {
    bson_t arr, item;
@@ -329,21 +310,20 @@ int mb_cmd_dump_child(void)
    mb_dump_opts_t o;
    mb_dump_report_t *r = NULL;
    mb_error_t err;
-   mb_buf_t in;
    bson_t doc = BSON_INITIALIZER, out = BSON_INITIALIZER;
    bson_error_t e;
    mongoc_uri_t *uri = NULL;
-   char *json;
+   char *json, *in = NULL;
+   size_t in_len = 0;
    bool ok = false;
 
    memset(&o, 0, sizeof o);
    memset(&err, 0, sizeof err);
-   mb_buf_init(&in, (size_t) 1 << 20);
-   if (!read_all(0, &in, &err)) {
+   if (!mb_textfile_read("/dev/stdin", (size_t) 1 << 20, &in, &in_len, &err)) {
       goto report;
    }
    bson_destroy(&doc);
-   if (!bson_init_from_json(&doc, (const char *) in.data, (ssize_t) in.len, &e)) {
+   if (!bson_init_from_json(&doc, in, (ssize_t) in_len, &e)) {
       bson_init(&doc);
       mb_error_set(&err, MB_EXIT_FAILURE, "the dump's settings are not JSON: %s", e.message);
       goto report;
@@ -379,7 +359,7 @@ report:
    mongoc_uri_destroy(uri);
    bson_destroy(&out);
    bson_destroy(&doc);
-   mb_buf_destroy(&in);
+   bson_free(in);
    return ok ? MB_EXIT_OK : (int) mb_error_exit_code(&err);
 }
 

@@ -10,23 +10,8 @@
 #  - the collection changes before the resumed read (--vanish-after): exit 8, no archive;
 #  - a server that ignores batchSize on every reply: exit 8 after a batch of one, no archive.
 . "$(dirname "$0")/lib.sh"
-SYNTH=${MB_SYNTH:-$(dirname "$MB_BIN")/tools/synth/mongobak-synth}
-[ -x "$SYNTH" ] || fail "mongobak-synth is not built at $SYNTH (or set MB_SYNTH)"
-docs="/usr/bin/python3 $MB_SOURCE_DIR/tests/integration/archive_docs.py"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-
-# start_synth NAME ARGS...: start a server, its log in $T/NAME.log, set URI.
-start_synth() {
-  local name=$1 port
-  shift
-  "$SYNTH" --port 0 --pages 1 --log "$@" > "$T/$name.json" 2> "$T/$name.log" &
-  pids+=($!)
-  for _ in $(seq 300); do [ -s "$T/$name.json" ] && break; sleep 0.1; done
-  [ -s "$T/$name.json" ] || { cat "$T/$name.log" >&2; fail "mongobak-synth $name did not start"; }
-  port=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["port"])' "$T/$name.json")
-  URI="mongodb://127.0.0.1:$port/"
-}
+SYNTH_ARGS=(--pages 1 --log)
+. "$(dirname "$0")/synth_lib.sh"
 
 # reference NAME COLL: mongodump's documents of a server without oversized replies.
 reference() {

@@ -12,23 +12,7 @@
 #  - --split with a small threshold, boundaries from splitVector or, when the server refuses
 #    splitVector, from $sample + $bucketAuto: nothing lost, nothing doubled.
 . "$(dirname "$0")/lib.sh"
-SYNTH=${MB_SYNTH:-$(dirname "$MB_BIN")/tools/synth/mongobak-synth}
-[ -x "$SYNTH" ] || fail "mongobak-synth is not built at $SYNTH (the top-level CMakeLists.txt needs add_subdirectory(tools/synth); or set MB_SYNTH)"
-docs="/usr/bin/python3 $MB_SOURCE_DIR/tests/integration/archive_docs.py"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-
-# start_synth NAME ARGS...: start a server, describe it in $T/NAME.json, set URI.
-start_synth() {
-  local name=$1 port
-  shift
-  "$SYNTH" --port 0 "$@" > "$T/$name.json" 2> "$T/$name.log" &
-  pids+=($!)
-  for _ in $(seq 300); do [ -s "$T/$name.json" ] && break; sleep 0.1; done
-  [ -s "$T/$name.json" ] || { cat "$T/$name.log" >&2; fail "mongobak-synth $name did not start"; }
-  port=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["port"])' "$T/$name.json")
-  URI="mongodb://127.0.0.1:$port/"
-}
+. "$(dirname "$0")/synth_lib.sh"
 
 # announced NAME: "db.coll documents" lines of a server's dataset, sorted.
 announced() {

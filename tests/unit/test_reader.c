@@ -1438,18 +1438,6 @@ static void test_deep_document(void **state)
    bytes_free(&b);
 }
 
-static void put_entry_meta(bytes_t *b, const char *db, const char *coll, const char *metadata)
-{
-   bson_t m = BSON_INITIALIZER;
-   BSON_APPEND_UTF8(&m, "db", db);
-   BSON_APPEND_UTF8(&m, "collection", coll);
-   BSON_APPEND_UTF8(&m, "metadata", metadata);
-   BSON_APPEND_INT32(&m, "size", 0);
-   BSON_APPEND_UTF8(&m, "type", "collection");
-   put_bson(b, &m);
-   bson_destroy(&m);
-}
-
 /* Open a reader on b (which must open), for prelude checks. */
 static mb_archive_reader_t *open_bytes(const bytes_t *b, mb_source_t **src)
 {
@@ -1473,10 +1461,10 @@ static void test_duplicate_prelude_namespace(void **state)
    (void) state;
 
    bytes_put_hex(&b, V_MAGIC V_HEADER);
-   put_entry_meta(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"first\"}");
-   put_entry_meta(&b, "test", "other", "");
-   put_entry_meta(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"second\"}");
-   put_entry_meta(&b, "test", "dup", "third");
+   bytes_put_prelude_entry(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"first\"}");
+   bytes_put_prelude_entry(&b, "test", "other", "");
+   bytes_put_prelude_entry(&b, "test", "dup", "{\"indexes\":[],\"collectionName\":\"second\"}");
+   bytes_put_prelude_entry(&b, "test", "dup", "third");
    put_term(&b);
    r = open_bytes(&b, &src);
    assert_int_equal(mb_archive_reader_ns_count(r), 2);
@@ -1513,7 +1501,7 @@ static void test_many_namespaces(void **state)
    for (int i = 0; i < N; i++) {
       char coll[32];
       snprintf(coll, sizeof coll, "c%d", i);
-      put_entry_meta(&b, i % 2 ? "odd" : "even", coll, "");
+      bytes_put_prelude_entry(&b, i % 2 ? "odd" : "even", coll, "");
    }
    put_term(&b);
    for (int i = N - 1; i >= 0; i--) { /* the data in reverse order */
@@ -1560,21 +1548,22 @@ static void test_metadata_checks(void **state)
    (void) state;
 
    bytes_put_hex(&b, V_MAGIC V_HEADER);
-   put_entry_meta(&b, "test", "good", "{\"indexes\":[],\"uuid\":null,\"options\":null}");
-   put_entry_meta(&b, "test", "relaxed",
-                  "{\"indexes\":[{\"v\":2,\"key\":{\"t\":1},\"name\":\"t_1\","
-                  "\"partialFilterExpression\":{\"t\":{\"$gt\":{\"$date\":\"2024-01-01T00:00:00Z\""
-                  "}}}}]}");
-   put_entry_meta(&b, "test", "legacy", "{\"x\" : { \"\\u0024date\" : 1700000000000 }}");
-   put_entry_meta(&b, "test", "canonical",
-                  "{\"x\":{\"$date\":{\"$numberLong\":\"1\"}},\"s\":\"$date\"}");
-   put_entry_meta(&b, "test", "name", "{\"collectionName\":5}");
-   put_entry_meta(&b, "test", "key", "{\"indexes\":[{\"key\":1,\"name\":\"k\"}]}");
-   put_entry_meta(&b, "test", "opts", "{\"options\":[]}");
-   put_entry_meta(&b, "test", "bad", "{\"indexes\":[");
-   put_entry_meta(&b, "admin", "system.version", "not json");
-   put_entry_meta(&b, "", "stray", "");
-   put_entry_meta(&b, "a.b", "c", "");
+   bytes_put_prelude_entry(&b, "test", "good", "{\"indexes\":[],\"uuid\":null,\"options\":null}");
+   bytes_put_prelude_entry(
+       &b, "test", "relaxed",
+       "{\"indexes\":[{\"v\":2,\"key\":{\"t\":1},\"name\":\"t_1\","
+       "\"partialFilterExpression\":{\"t\":{\"$gt\":{\"$date\":\"2024-01-01T00:00:00Z\""
+       "}}}}]}");
+   bytes_put_prelude_entry(&b, "test", "legacy", "{\"x\" : { \"\\u0024date\" : 1700000000000 }}");
+   bytes_put_prelude_entry(&b, "test", "canonical",
+                           "{\"x\":{\"$date\":{\"$numberLong\":\"1\"}},\"s\":\"$date\"}");
+   bytes_put_prelude_entry(&b, "test", "name", "{\"collectionName\":5}");
+   bytes_put_prelude_entry(&b, "test", "key", "{\"indexes\":[{\"key\":1,\"name\":\"k\"}]}");
+   bytes_put_prelude_entry(&b, "test", "opts", "{\"options\":[]}");
+   bytes_put_prelude_entry(&b, "test", "bad", "{\"indexes\":[");
+   bytes_put_prelude_entry(&b, "admin", "system.version", "not json");
+   bytes_put_prelude_entry(&b, "", "stray", "");
+   bytes_put_prelude_entry(&b, "a.b", "c", "");
    put_term(&b);
    r = open_bytes(&b, &src);
    assert_null(mb_archive_reader_ns(r, 0)->meta_error);

@@ -5,18 +5,6 @@
 
 #include "testutil.h"
 
-static void put_entry(bytes_t *b, const char *db, const char *coll, const char *metadata)
-{
-   bson_t m = BSON_INITIALIZER;
-   BSON_APPEND_UTF8(&m, "db", db);
-   BSON_APPEND_UTF8(&m, "collection", coll);
-   BSON_APPEND_UTF8(&m, "metadata", metadata);
-   BSON_APPEND_INT32(&m, "size", 0);
-   BSON_APPEND_UTF8(&m, "type", "collection");
-   bytes_put(b, bson_get_data(&m), m.len);
-   bson_destroy(&m);
-}
-
 typedef struct {
    bytes_t bytes;
    mb_source_t *src;
@@ -36,7 +24,7 @@ static bool plan(fixture_t *f, const char *const *entries, const char *const *re
    memset(f, 0, sizeof *f);
    bytes_put_hex(&f->bytes, V_MAGIC V_HEADER);
    for (int i = 0; entries[i]; i += 3) {
-      put_entry(&f->bytes, entries[i], entries[i + 1], entries[i + 2]);
+      bytes_put_prelude_entry(&f->bytes, entries[i], entries[i + 1], entries[i + 2]);
    }
    bytes_put_u32(&f->bytes, 0xffffffffu);
    for (; renames && renames[2 * n]; n++) {

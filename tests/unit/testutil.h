@@ -6,6 +6,8 @@
 
 #include "common/error.h"
 
+#include <bson/bson.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +44,20 @@ static inline void bytes_put_u32(bytes_t *b, uint32_t v)
 {
    uint8_t le[4] = {(uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16), (uint8_t) (v >> 24)};
    bytes_put(b, le, 4);
+}
+
+/* A prelude entry {db, collection, metadata, size: 0, type: "collection"} appended to b. */
+static inline void bytes_put_prelude_entry(bytes_t *b, const char *db, const char *coll,
+                                           const char *metadata)
+{
+   bson_t m = BSON_INITIALIZER;
+   BSON_APPEND_UTF8(&m, "db", db);
+   BSON_APPEND_UTF8(&m, "collection", coll);
+   BSON_APPEND_UTF8(&m, "metadata", metadata);
+   BSON_APPEND_INT32(&m, "size", 0);
+   BSON_APPEND_UTF8(&m, "type", "collection");
+   bytes_put(b, bson_get_data(&m), m.len);
+   bson_destroy(&m);
 }
 
 static inline void bytes_free(bytes_t *b)
