@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 /* ---- building archives by hand ---- */
 
@@ -1717,6 +1718,18 @@ static void test_source_error_propagates(void **state)
 
 #define SHARED_TESTDATA MB_SHARED_DIR "/testdata/"
 
+/* The real mongodump's archives come from ../shared, which is not part of the product: a clone
+ * without it skips these tests (and says so) instead of failing them. */
+static void need_testdata(void)
+{
+   if (access(SHARED_TESTDATA "mongodump-alltypes.archive", R_OK) != 0 ||
+       access(SHARED_TESTDATA "mongodump-alltypes.archive.gz", R_OK) != 0) {
+      print_message("skipped: no %s (mongodump's test vectors, beside the clone)\n",
+                    SHARED_TESTDATA);
+      skip();
+   }
+}
+
 typedef struct {
    int ndocs[2];
    uint64_t nbytes[2];
@@ -1852,6 +1865,7 @@ static void check_min_max_keys(void)
 static void test_real_mongodump_archive(void **state)
 {
    (void) state;
+   need_testdata();
    read_alltypes(SHARED_TESTDATA "mongodump-alltypes.archive", MB_COMPRESS_NONE);
    check_min_max_keys();
 }
@@ -1859,6 +1873,7 @@ static void test_real_mongodump_archive(void **state)
 static void test_real_mongodump_archive_gzip(void **state)
 {
    (void) state;
+   need_testdata();
    read_alltypes(SHARED_TESTDATA "mongodump-alltypes.archive.gz", MB_COMPRESS_GZIP);
 }
 
@@ -1872,6 +1887,7 @@ static void test_real_archive_bit_flips(void **state)
    size_t got;
    int accepted = 0, refused = 0;
    (void) state;
+   need_testdata();
 
    assert_true(mb_file_source_open(SHARED_TESTDATA "mongodump-alltypes.archive", &src, &err));
    do {
