@@ -38,7 +38,9 @@ run_cmd "$T/v.out" "$T/v.err" rc -- sh -c "cat '$T/md.archive.gz' | '$MB_BIN' ve
 expect_rc 0 "$rc" "verify - (stdin, gzip)"
 
 # the shipped vectors with every BSON type, including those FerretDB refuses
+# (../shared is not part of the product: a clone without it skips this part and says so)
 for f in "$MB_SHARED/testdata/mongodump-alltypes.archive" "$MB_SHARED/testdata/mongodump-alltypes.archive.gz"; do
+  [ -r "$f" ] || { echo "skipped: no $f (mongodump's test vectors, beside the clone)"; continue; }
   run_cmd "$T/v.out" "$T/v.err" rc -- "$MB_BIN" verify "$f"
   expect_rc 0 "$rc" "verify $(basename "$f")"
   expect_grep '^db0.alltypes +22 +1670 ' "$T/v.out" "alltypes: 22 documents, 1670 bytes"

@@ -158,6 +158,7 @@ compare_db "$SRC" "$MB_SEED_DB" "$DST" "$db" --no-indexes
 
 # --- the real mongodump's all-types archive (FerretDB refuses several types: dry run only)
 for f in mongodump-alltypes.archive mongodump-alltypes.archive.gz; do
+  [ -r "$MB_SHARED/testdata/$f" ] || { echo "skipped: no $MB_SHARED/testdata/$f (beside the clone)"; continue; }
   run_cmd "$T/r.json" "$T/r.err" rc -- "$MB_BIN" restore -a "$MB_SHARED/testdata/$f" --dry-run --json
   expect_rc 0 "$rc" "$f --dry-run"
   expect_eq "50 15000 checked 22 1670 checked 72" "$(json_get "$T/r.json" \
