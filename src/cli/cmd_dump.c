@@ -15,9 +15,9 @@ typedef struct {
    double last;
 } progress_state_t;
 
-static void on_progress(const mb_dump_progress_t *p, void *ud)
+static void on_progress(const mb_dump_progress_t *p, void *user_data)
 {
-   progress_state_t *st = ud;
+   progress_state_t *st = user_data;
    double mb = (double) p->bytes / 1e6, rate = p->seconds > 0 ? mb / p->seconds : 0;
    char eta[32] = "";
 

@@ -58,7 +58,7 @@ int mb_cmd_notify(const mb_args_t *args)
           summary);
    rc = send_test(&c, mb_config_get(cfg, "TIMEZONE"), failure);
 cleanup:
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
    mb_config_destroy(cfg);
    return rc;
 }

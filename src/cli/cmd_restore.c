@@ -64,11 +64,11 @@ static void free_options(mb_restore_opts_t *o)
 }
 
 /* One line on stderr, rewritten in place (only on a terminal). */
-static void show_progress(void *ctx, const mb_restore_progress_t *p)
+static void show_progress(void *user_data, const mb_restore_progress_t *p)
 {
    char pct[32] = "";
 
-   (void) ctx;
+   (void) user_data;
    if (p->input_size > 0) {
       snprintf(pct, sizeof pct, "%3.0f%%, ",
                100.0 * (double) p->input_bytes / (double) p->input_size);

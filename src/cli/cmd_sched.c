@@ -238,10 +238,10 @@ static bool job_dump_output(const mb_buf_t *out, int status, mb_run_t *run, mb_e
    return ok;
 }
 
-static bool job_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
+static bool job_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
                      mb_error_t *err)
 {
-   const ctx_t *c = ud;
+   const ctx_t *c = user_data;
    char arg0[4096] = "mongobak", arg1[] = MB_DUMP_CHILD_COMMAND;
    char *argv[] = {arg0, arg1, NULL};
    ssize_t n = readlink("/proc/self/exe", arg0, sizeof arg0 - 1); /* for ps: our own path */
@@ -372,7 +372,7 @@ static bool make_job(ctx_t *c, mb_job_t *j, mb_error_t *err)
    j->timeout_ms = c->s.timeout_ms;
    j->retention = c->s.retention;
    j->dump = job_dump;
-   j->ud = c;
+   j->user_data = c;
    j->stop = &g_stop;
    j->metrics_file = mb_config_get(c->config, "METRICS_FILE");
    return mb_cli_notify_hooks(c->config, j, err);

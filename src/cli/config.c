@@ -241,9 +241,9 @@ const char *mb_config_source(const mb_config_t *c, const char *name)
    return i >= 0 && c->slots[i].source ? c->slots[i].source : "unset";
 }
 
-const char *mb_config_getter(const char *name, void *ud)
+const char *mb_config_getter(const char *name, void *user_data)
 {
-   return mb_config_get(ud, name);
+   return mb_config_get(user_data, name);
 }
 
 /* How a value is shown: secrets masked (a URI keeps its user and host). */

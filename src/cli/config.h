@@ -39,8 +39,8 @@ const char *mb_config_source(const mb_config_t *c, const char *name);
  * mb_config_load. */
 bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_t *err);
 
-/* A getter shaped for other modules' loaders: ud is the mb_config_t. */
-const char *mb_config_getter(const char *name, void *ud);
+/* A getter shaped for other modules' loaders: user_data is the mb_config_t. */
+const char *mb_config_getter(const char *name, void *user_data);
 
 /* Print every variable with its value (secrets masked) and source; JSON with json. */
 void mb_config_print(const mb_config_t *c, FILE *f, bool json);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Loaded once per process; the hooks have no user data of their own (job->ud is
+/* Loaded once per process; the hooks have no user data of their own (job->user_data is
  * the dump's). */
 static mb_notify_config_t g_notify;
 static const char *g_timezone;
@@ -47,20 +47,20 @@ static void report_of(const mb_run_t *run, const mb_stats_t *stats, mb_report_t 
    *out = r;
 }
 
-static void on_report(void *ud, const mb_run_t *run, const mb_stats_t *stats)
+static void on_report(void *user_data, const mb_run_t *run, const mb_stats_t *stats)
 {
    mb_report_t *r = NULL;
    mb_notify_result_t res;
 
-   (void) ud;
+   (void) user_data;
    report_of(run, stats, &r);
    mb_notify_send(&g_notify, r, &res); /* logs each channel's outcome; never fails the run */
    mb_report_destroy(r);
 }
 
-static void on_ping(void *ud, const char *what)
+static void on_ping(void *user_data, const char *what)
 {
-   (void) ud;
+   (void) user_data;
    if (strcmp(what, "start") == 0) {
       mb_notify_ping(&g_notify, "start", NULL);
    }
@@ -73,7 +73,7 @@ bool mb_cli_notify_check(const mb_config_t *config, mb_error_t *err)
 
    mb_notify_config_init(&c);
    ok = mb_notify_config_load(&c, mb_config_getter, (void *) config, err);
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
    return ok;
 }
 
@@ -96,14 +96,14 @@ void mb_cli_notify_failure(const mb_config_t *config, const char *stage, const m
       mb_notify_send(&c, r, &res); /* the healthcheck channel sends the fail ping */
       mb_report_destroy(r);
    }
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
 }
 
 bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *err)
 {
    char summary[1024];
 
-   mb_notify_config_cleanup(&g_notify);
+   mb_notify_config_clear(&g_notify);
    if (!mb_notify_config_load(&g_notify, mb_config_getter, (void *) config, err)) {
       return false;
    }

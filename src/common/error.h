@@ -8,6 +8,10 @@
 
 typedef bson_error_t mb_error_t;
 
+/* On every function whose result says whether it failed (bool + mb_error_t, or an error
+ * status): ignoring it is a compile error under -Werror (docs/architecture.md, conventions). */
+#define MB_MUST_CHECK __attribute__((warn_unused_result))
+
 /* Our error domain; libbson/libmongoc use small numbers, so this never collides. */
 #define MB_ERROR_DOMAIN 0x6d62u
 

@@ -474,7 +474,7 @@ static void *writer_main(void *arg)
 }
 
 static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
-                            mb_dump_progress_fn progress, void *ud)
+                            mb_dump_progress_fn progress, void *user_data)
 {
    mb_dump_progress_t p;
 
@@ -487,11 +487,11 @@ static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
    p.bytes = atomic_load(&e->bytes);
    p.bytes_expected = expected;
    p.seconds = (double) (now_ns() - start) / 1e9;
-   progress(&p, ud);
+   progress(&p, user_data);
 }
 
 /* Wait for the readers, reporting progress and watching for cancellation. */
-static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progress, void *ud)
+static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progress, void *user_data)
 {
    uint64_t expected = 0;
 
@@ -515,7 +515,7 @@ static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progre
          fail(e, &err);
       }
       if (progress) {
-         report_progress(e, start, expected, progress, ud);
+         report_progress(e, start, expected, progress, user_data);
       }
       pthread_mutex_lock(&e->lock);
    }
@@ -548,7 +548,7 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
 }
 
 /* Start the writer and the readers, wait for all of them, and finish the archive stream. */
-static bool pump(engine_t *e, mb_dump_progress_fn progress, void *ud, uint64_t start,
+static bool pump(engine_t *e, mb_dump_progress_fn progress, void *user_data, uint64_t start,
                  mb_error_t *err)
 {
    int jobs = e->o->jobs < e->plan->ntasks ? e->o->jobs : e->plan->ntasks;
@@ -572,7 +572,7 @@ static bool pump(engine_t *e, mb_dump_progress_fn progress, void *ud, uint64_t s
          break;
       }
    }
-   wait_readers(e, start, progress, ud);
+   wait_readers(e, start, progress, user_data);
    for (int i = 0; i < started; i++) {
       pthread_join(readers[i], NULL);
    }
@@ -663,7 +663,7 @@ static void engine_destroy(engine_t *e)
    pthread_cond_destroy(&e->changed);
 }
 
-bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud,
+bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *user_data,
                  mb_dump_report_t **report, mb_error_t *err)
 {
    engine_t e = {.o = o};
@@ -693,7 +693,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *ud
    }
    hdr.server_version = mb_client_server_version(e.client);
    ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
-        pump(&e, progress, ud, start, err) && mb_sink_close(sink, err);
+        pump(&e, progress, user_data, start, err) && mb_sink_close(sink, err);
    if (ok && !build_report(&e, file, start, report)) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
       ok = false;

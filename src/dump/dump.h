@@ -45,13 +45,13 @@ typedef struct {
    double seconds;
 } mb_dump_progress_t;
 
-typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *ud);
+typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *user_data);
 
 /* Run one dump. On success the archive is complete and durable under report->output and *report
  * is made for the caller. On failure nothing is left under the final name; the error says what
  * failed, on what (namespace, file), with the code of its class (CONNECT, AUTH, SERVER, IO...).
  * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. */
-bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress, void *ud,
+bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress, void *user_data,
                  mb_dump_report_t **report, mb_error_t *err);
 
 void mb_dump_report_destroy(mb_dump_report_t *r);

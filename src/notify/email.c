@@ -85,9 +85,9 @@ bool mb_email_build(const mb_notify_config_t *c, const mb_report_t *r, int64_t n
    return ok;
 }
 
-static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+static size_t on_read(char *buf, size_t size, size_t n, void *user_data)
 {
-   reader_t *rd = ud;
+   reader_t *rd = user_data;
    size_t len = size * n < rd->left ? size * n : rd->left;
 
    memcpy(buf, rd->p, len);

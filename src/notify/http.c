@@ -59,9 +59,9 @@ void mb_http_redact_url(const char *url, char *out, size_t size)
             *end ? "/***" : "");
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+static size_t on_body(char *p, size_t size, size_t n, void *user_data)
 {
-   response_t *r = ud;
+   response_t *r = user_data;
    size_t len = size * n, room = r->body.max - r->body.len;
 
    /* keep what fits; the rest of a long answer is not needed */
@@ -69,9 +69,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
    return len;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+static size_t on_header(char *p, size_t size, size_t n, void *user_data)
 {
-   response_t *r = ud;
+   response_t *r = user_data;
    size_t len = size * n;
 
    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {

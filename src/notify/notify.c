@@ -26,7 +26,7 @@ static const char *channel_names[MB_NOTIFY_NCHANNELS] = {"email", "discord", "we
 
 typedef struct {
    mb_notify_get_fn get;
-   void *ud;
+   void *user_data;
    char problems[1024];
 } loader_t;
 
@@ -44,7 +44,7 @@ void mb_notify_config_init(mb_notify_config_t *c)
    c->backoff_ms = 1000;
 }
 
-void mb_notify_config_cleanup(mb_notify_config_t *c)
+void mb_notify_config_clear(mb_notify_config_t *c)
 {
    if (!c) {
       return;
@@ -86,7 +86,7 @@ static void problem(loader_t *l, const char *fmt, ...)
 /* The value of name, NULL when unset or empty. */
 static const char *get(const loader_t *l, const char *name)
 {
-   const char *v = l->get(name, l->ud);
+   const char *v = l->get(name, l->user_data);
 
    return v && *v ? v : NULL;
 }
@@ -300,10 +300,10 @@ static void load_email(loader_t *l, mb_notify_config_t *c)
    c->html_template = load_template(l, "EMAIL_TEMPLATE_HTML", true, true);
 }
 
-bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void *ud,
+bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void *user_data,
                            mb_error_t *err)
 {
-   loader_t l = {getter, ud, ""};
+   loader_t l = {getter, user_data, ""};
 
    mb_notify_config_init(c);
    /* secrets first, so that no later message can show them */

@@ -21,7 +21,7 @@ typedef enum {
    MB_NOTIFY_NCHANNELS
 } mb_notify_channel_t;
 
-/* Every field is owned by the struct (mb_notify_config_cleanup frees them). Tests may set the
+/* Every field is owned by the struct (mb_notify_config_clear frees them). Tests may set the
  * timing fields directly after loading. */
 typedef struct {
    bool email;               /* ENABLE_EMAIL_NOTIFICATIONS */
@@ -50,7 +50,7 @@ typedef struct {
 
 /* The configuration's getter: the value of a configuration name (flags > env > .env >
  * defaults, *_FILE variants resolved), or NULL when unset. An empty value counts as unset. */
-typedef const char *(*mb_notify_get_fn)(const char *name, void *ud);
+typedef const char *(*mb_notify_get_fn)(const char *name, void *user_data);
 
 /* Defaults: every channel off, timings as documented. */
 void mb_notify_config_init(mb_notify_config_t *c);
@@ -60,10 +60,11 @@ void mb_notify_config_init(mb_notify_config_t *c);
  * the sample reports. On error (code USAGE) the message lists every problem, separated by
  * "; ", each naming its variable: "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true".
  * c is left initialised either way (cleanup it). */
-bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get, void *ud, mb_error_t *err);
+bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get, void *user_data,
+                           mb_error_t *err);
 
 /* Free what c holds; c may be NULL. */
-void mb_notify_config_cleanup(mb_notify_config_t *c);
+void mb_notify_config_clear(mb_notify_config_t *c);
 
 /* Whether a channel is enabled, and whether any is. */
 bool mb_notify_enabled(const mb_notify_config_t *c, mb_notify_channel_t ch);

@@ -291,7 +291,7 @@ static void progress(mb_rengine_t *e, bool final)
    p.ns_total = e->ns_total;
    p.seconds = now - e->t0;
    p.final = final;
-   e->o->progress(e->o->progress_ctx, &p);
+   e->o->progress(e->o->progress_user_data, &p);
 }
 
 /* Read the archive to its end. Returns false on an archive error (err) or when the restore
@@ -339,9 +339,9 @@ static void abandon_unfinished(mb_rengine_t *e)
    }
 }
 
-static void users_result(void *ctx, int ns, const mb_rinsert_result_t *res)
+static void users_result(void *user_data, int ns, const mb_rinsert_result_t *res)
 {
-   mb_rengine_t *e = ctx;
+   mb_rengine_t *e = user_data;
    mb_rengine_ns_t *s = &e->st[ns];
 
    s->restored = res->inserted;

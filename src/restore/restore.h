@@ -20,7 +20,7 @@ typedef struct {
    bool final; /* last call, after everything */
 } mb_restore_progress_t;
 
-typedef void (*mb_restore_progress_fn)(void *ctx, const mb_restore_progress_t *p);
+typedef void (*mb_restore_progress_fn)(void *user_data, const mb_restore_progress_t *p);
 
 typedef struct {
    const char *uri;
@@ -31,7 +31,7 @@ typedef struct {
    mb_source_t *raw;    /* borrowed: the underlying input, for byte counts (may be NULL) */
    uint64_t input_size; /* 0 when unknown */
    mb_restore_progress_fn progress; /* called on the reading thread, at most 5 times a second */
-   void *progress_ctx;
+   void *progress_user_data;
 } mb_restore_opts_t;
 
 typedef enum {

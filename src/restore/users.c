@@ -131,7 +131,7 @@ static bool restore_group(mongoc_client_t *cl, const group_t *g, bool drop,
 }
 
 bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop, mb_rusers_result_fn fn,
-                       void *ctx, mb_error_t *err)
+                       void *user_data, mb_error_t *err)
 {
    /* users before roles, as mongorestore */
    for (int pass = 0; pass < 2; pass++) {
@@ -143,7 +143,7 @@ bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop, mb_rusers
          if (!restore_group(cl, &u->g[i], drop, &res, err)) {
             return false;
          }
-         fn(ctx, u->g[i].ns, &res);
+         fn(user_data, u->g[i].ns, &res);
       }
    }
    return true;

@@ -14,7 +14,7 @@
 typedef struct mb_rusers mb_rusers_t;
 
 /* Called once per namespace restored, with its outcome. */
-typedef void (*mb_rusers_result_fn)(void *ctx, int ns, const mb_rinsert_result_t *res);
+typedef void (*mb_rusers_result_fn)(void *user_data, int ns, const mb_rinsert_result_t *res);
 
 mb_rusers_t *mb_rusers_new(void);
 
@@ -26,7 +26,7 @@ bool mb_rusers_add(mb_rusers_t *u, const mb_rplan_t *plan, int ns, const uint8_t
 /* Restore every buffered namespace. Refused operations are reported through fn; the call fails
  * only on a fatal error (connection lost, not authorized). */
 bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop, mb_rusers_result_fn fn,
-                       void *ctx, mb_error_t *err);
+                       void *user_data, mb_error_t *err);
 
 void mb_rusers_destroy(mb_rusers_t *u);
 

@@ -6,15 +6,15 @@
 #include <string.h>
 #include <time.h>
 
-static time_t real_now(void *ud)
+static time_t real_now(void *user_data)
 {
-   (void) ud;
+   (void) user_data;
    return time(NULL);
 }
 
-static void real_sleep_until(void *ud, time_t t, const atomic_int *stop)
+static void real_sleep_until(void *user_data, time_t t, const atomic_int *stop)
 {
-   (void) ud;
+   (void) user_data;
    /* short naps so that a stop request is seen within 200 ms */
    while ((!stop || !atomic_load(stop)) && time(NULL) < t) {
       struct timespec ts = {0, 200 * 1000 * 1000};
@@ -54,7 +54,7 @@ static void status_line(const mb_daemon_t *d, time_t next, long runs)
             stats.success_rate, runs);
    mb_log(MB_LOG_INFO, "%s", line);
    if (d->on_status) {
-      d->on_status(d->status_ud, line);
+      d->on_status(d->status_user_data, line);
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);
@@ -68,7 +68,7 @@ static bool stopping(const mb_daemon_t *d, long runs)
 long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
 {
    const mb_clock_t *clk = d->clock ? d->clock : &real_clock;
-   time_t now = clk->now(clk->ud), next, next_status;
+   time_t now = clk->now(clk->user_data), next, next_status;
    char when[64];
    long runs = 0;
 
@@ -82,7 +82,7 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
    mb_daemon_format_time(next, when, sizeof when);
    mb_log(MB_LOG_INFO, "daemon started; first run at %s", when);
    while (!stopping(d, runs)) {
-      now = clk->now(clk->ud);
+      now = clk->now(clk->user_data);
       if (next_status && now >= next_status) {
          status_line(d, next, runs);
          next_status += d->status_interval * ((now - next_status) / d->status_interval + 1);
@@ -93,7 +93,7 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          mb_run_clear(&run);
          runs++;
          /* slots that passed during the run are skipped, not queued */
-         if (!mb_cron_next(d->cron, clk->now(clk->ud), &next, err)) {
+         if (!mb_cron_next(d->cron, clk->now(clk->user_data), &next, err)) {
             return -1;
          }
          if (d->next_run) {
@@ -103,7 +103,8 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          mb_log(MB_LOG_INFO, "next run at %s", when);
          continue;
       }
-      clk->sleep_until(clk->ud, next_status && next_status < next ? next_status : next, d->stop);
+      clk->sleep_until(clk->user_data, next_status && next_status < next ? next_status : next,
+                       d->stop);
    }
    mb_log(MB_LOG_INFO, "daemon stopped after %ld runs", runs);
    return runs;

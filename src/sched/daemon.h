@@ -9,10 +9,10 @@
 #include "sched/job.h"
 
 typedef struct {
-   time_t (*now)(void *ud);
+   time_t (*now)(void *user_data);
    /* Sleep until t or until *stop; may return early (spurious wake-ups are fine). */
-   void (*sleep_until)(void *ud, time_t t, const atomic_int *stop);
-   void *ud;
+   void (*sleep_until)(void *user_data, time_t t, const atomic_int *stop);
+   void *user_data;
 } mb_clock_t;
 
 typedef struct {
@@ -23,8 +23,8 @@ typedef struct {
    const atomic_int *stop;
    long max_runs; /* stop after this many runs (tests); 0: no limit */
    /* Called with every status line (for tests and metrics); may be NULL. */
-   void (*on_status)(void *ud, const char *line);
-   void *status_ud;
+   void (*on_status)(void *user_data, const char *line);
+   void *status_user_data;
    _Atomic(time_t) *next_run; /* if set, kept up to date with the next scheduled run */
 } mb_daemon_t;
 

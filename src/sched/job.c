@@ -56,7 +56,7 @@ static bool dump_and_verify(const mb_job_t *j, mb_run_t *run, watch_t *w)
 
    clock_gettime(CLOCK_MONOTONIC, &w->started);
    pthread_create(&th, NULL, watcher, w);
-   ok = j->dump(j->ud, w->tmp, &w->cancel, run, &err);
+   ok = j->dump(j->user_data, w->tmp, &w->cancel, run, &err);
    atomic_store(&w->done, 1);
    pthread_join(th, NULL);
    run->dump_seconds = elapsed(&w->started);
@@ -176,10 +176,10 @@ static void finish(const mb_job_t *j, mb_run_t *run)
       mb_log(MB_LOG_ERROR, "backup failed at %s: %s", run->stage, run->error);
    }
    if (j->report) {
-      j->report(j->ud, run, &stats);
+      j->report(j->user_data, run, &stats);
    }
    if (j->ping) {
-      j->ping(j->ud, run->ok ? "success" : "fail");
+      j->ping(j->user_data, run->ok ? "success" : "fail");
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);
@@ -237,7 +237,7 @@ bool mb_job_run(const mb_job_t *j, mb_run_t *run)
    mb_catalog_remove_partials(j->dir);
    begin(j, run);
    if (j->ping) {
-      j->ping(j->ud, "start");
+      j->ping(j->user_data, "start");
    }
    if (dump_and_verify(j, run, &w)) {
       run->end = job_now(j);

@@ -12,12 +12,12 @@
 
 /* Make the archive at path; fill run's figures (docs, bson_bytes, ns, server_version, uri);
  * stop promptly with an error when *cancel becomes non-zero. */
-typedef bool (*mb_job_dump_fn)(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
-                               mb_error_t *err);
+typedef bool (*mb_job_dump_fn)(void *user_data, const char *path, const atomic_int *cancel,
+                               mb_run_t *run, mb_error_t *err);
 /* Send the report of a finished run (never fails the run). */
-typedef void (*mb_job_report_fn)(void *ud, const mb_run_t *run, const mb_stats_t *stats);
+typedef void (*mb_job_report_fn)(void *user_data, const mb_run_t *run, const mb_stats_t *stats);
 /* A lifecycle ping: "start", "success" or "fail" (healthchecks). */
-typedef void (*mb_job_ping_fn)(void *ud, const char *what);
+typedef void (*mb_job_ping_fn)(void *user_data, const char *what);
 
 typedef struct {
    const char *dir;
@@ -28,7 +28,7 @@ typedef struct {
    mb_job_dump_fn dump;
    mb_job_report_fn report;
    mb_job_ping_fn ping;
-   void *ud;
+   void *user_data;
    const atomic_int *stop;   /* set by a signal handler: cancel the run */
    time_t (*now)(void);      /* injectable clock; NULL = time() */
    const char *metrics_file; /* Prometheus text file written after each run, or NULL */

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 /* name=value pairs, NULL-terminated. */
-static const char *lookup(const char *name, void *ud)
+static const char *lookup(const char *name, void *user_data)
 {
-   const char **kv = ud;
+   const char **kv = user_data;
 
    for (; kv[0]; kv += 2) {
       if (strcmp(kv[0], name) == 0) {
@@ -35,7 +35,7 @@ static void load_fails(const char **kv, const char *want)
 
    assert_false(mb_notify_config_load(&c, lookup, kv, &err));
    assert_error(&err, MB_EXIT_USAGE, want);
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
 }
 
 #define EMAIL_OK "ENABLE_EMAIL_NOTIFICATIONS", "true", "SMTP_HOST", "mail.example.com"
@@ -54,8 +54,8 @@ static void test_defaults(void **state)
    assert_int_equal(c.retries, 3);
    mb_notify_config_summary(&c, buf, sizeof buf);
    assert_string_equal(buf, "none");
-   mb_notify_config_cleanup(&c);
-   mb_notify_config_cleanup(NULL);
+   mb_notify_config_clear(&c);
+   mb_notify_config_clear(NULL);
 }
 
 static void test_full_email(void **state)
@@ -111,7 +111,7 @@ static void test_full_email(void **state)
             "hc 0c4d1a35-8f4a-4a7e-9d7c-2a3b4c5d6e7f services");
    mb_log_mask_secrets(buf, sizeof buf);
    assert_string_equal(buf, "pw *** token *** slack *** hc *** services");
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
 }
 
 static void test_starttls_summary(void **state)
@@ -136,12 +136,12 @@ static void test_starttls_summary(void **state)
    assert_int_equal(c.smtp_port, 587);
    mb_notify_config_summary(&c, buf, sizeof buf);
    assert_string_equal(buf, "email to 1 recipient via mail.example.com:587 (STARTTLS required)");
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
    load_ok(kv2, &c);
    mb_notify_config_summary(&c, buf, sizeof buf);
    assert_string_equal(buf,
                        "email to 1 recipient via mail.example.com:587 (STARTTLS when offered)");
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
 }
 
 static void test_email_problems(void **state)
@@ -227,7 +227,7 @@ static void test_templates(void **state)
    assert_string_equal(c.text_template,
                        "{{title}}\n{{#namespaces}}{{namespace}} {{documents}}\n{{/namespaces}}");
    assert_null(c.html_template);
-   mb_notify_config_cleanup(&c);
+   mb_notify_config_clear(&c);
    snprintf(msg, sizeof msg, "EMAIL_TEMPLATE_HTML '%s': line 2: unknown placeholder {{titel}}",
             bad);
    load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "a@example.com", "SMTP_FROM",

@@ -20,9 +20,9 @@ static time_t g_now;
 static int g_status_lines;
 static char g_dir[256];
 
-static time_t fake_now(void *ud)
+static time_t fake_now(void *user_data)
 {
-   (void) ud;
+   (void) user_data;
    return g_now;
 }
 
@@ -31,9 +31,9 @@ static time_t fake_now_job(void)
    return g_now;
 }
 
-static void fake_sleep(void *ud, time_t t, const atomic_int *stop)
+static void fake_sleep(void *user_data, time_t t, const atomic_int *stop)
 {
-   (void) ud;
+   (void) user_data;
    (void) stop;
    if (t > g_now) {
       g_now = t;
@@ -41,7 +41,7 @@ static void fake_sleep(void *ud, time_t t, const atomic_int *stop)
 }
 
 /* A real, tiny archive: one namespace with one document. */
-static bool tiny_dump(void *ud, const char *path, const atomic_int *cancel, mb_run_t *run,
+static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
                       mb_error_t *err)
 {
    mb_archive_header_t h = {1, "7.0.0", "test"};
@@ -51,7 +51,7 @@ static bool tiny_dump(void *ud, const char *path, const atomic_int *cancel, mb_r
    int id;
    bool ok;
 
-   (void) ud;
+   (void) user_data;
    (void) cancel;
    ok = mb_file_sink_open(path, &s, err) && mb_archive_writer_new(s, &h, &w, err) &&
         mb_archive_writer_add_namespace(w, "db", "c", "", "collection", &id, err) &&
@@ -67,9 +67,9 @@ static bool tiny_dump(void *ud, const char *path, const atomic_int *cancel, mb_r
    return ok;
 }
 
-static void on_status(void *ud, const char *line)
+static void on_status(void *user_data, const char *line)
 {
-   (void) ud;
+   (void) user_data;
    (void) line;
    g_status_lines++;
 }
