@@ -42,7 +42,7 @@ static void put_le32(uint8_t *out, uint32_t v)
 }
 
 /* The reply is one document, copied to c->out. */
-static void reply_doc(syn_conn_t *c, const bson_t *doc)
+void syn_reply_doc(syn_conn_t *c, const bson_t *doc)
 {
    syn_buf_reserve(&c->out, doc->len);
    memcpy(c->out.data, bson_get_data(doc), doc->len);
@@ -52,10 +52,7 @@ static void reply_doc(syn_conn_t *c, const bson_t *doc)
    c->body_len = doc->len;
 }
 
-static void reply_error(syn_conn_t *c, int code, const char *code_name, const char *fmt, ...)
-    BSON_GNUC_PRINTF(4, 5);
-
-static void reply_error(syn_conn_t *c, int code, const char *code_name, const char *fmt, ...)
+void syn_reply_error(syn_conn_t *c, int code, const char *code_name, const char *fmt, ...)
 {
    bson_t r = BSON_INITIALIZER;
    char msg[512];
@@ -68,7 +65,7 @@ static void reply_error(syn_conn_t *c, int code, const char *code_name, const ch
    BSON_APPEND_UTF8(&r, "errmsg", msg);
    BSON_APPEND_INT32(&r, "code", code);
    BSON_APPEND_UTF8(&r, "codeName", code_name);
-   reply_doc(c, &r);
+   syn_reply_doc(c, &r);
    bson_destroy(&r);
    if (c->srv->log) {
       fprintf(stderr, "mongobak-synth: conn %d: error %d: %s\n", c->id, code, msg);
@@ -76,21 +73,24 @@ static void reply_error(syn_conn_t *c, int code, const char *code_name, const ch
 }
 
 /* Finish r with ok: 1, send it and destroy it. */
-static void reply_ok(syn_conn_t *c, bson_t *r)
+void syn_reply_ok(syn_conn_t *c, bson_t *r)
 {
    BSON_APPEND_DOUBLE(r, "ok", 1.0);
-   reply_doc(c, r);
+   syn_reply_doc(c, r);
    bson_destroy(r);
 }
 
-static const syn_coll_t *find_coll(const syn_server_t *s, const char *db, const char *name)
+const syn_coll_t *syn_find_coll(const syn_server_t *s, const char *db, const char *name)
 {
-   if (strcmp(db, s->db) != 0) {
+   size_t mask = s->coll_slots_cap - 1, k;
+
+   if (strcmp(db, s->db) != 0 || s->coll_slots_cap == 0) {
       return NULL;
    }
-   for (int i = 0; i < s->ncolls; i++) {
-      if (strcmp(s->colls[i].name, name) == 0) {
-         return &s->colls[i];
+   /* the index built by synth.c: 10,000 collections are looked up without a linear scan */
+   for (k = syn_name_hash(name) & mask; s->coll_slots[k] >= 0; k = (k + 1) & mask) {
+      if (strcmp(s->colls[s->coll_slots[k]].name, name) == 0) {
+         return &s->colls[s->coll_slots[k]];
       }
    }
    return NULL;
@@ -173,7 +173,7 @@ static void cmd_hello(syn_conn_t *c, const char *db, const bson_t *cmd)
    BSON_APPEND_INT32(&r, "minWireVersion", 0);
    BSON_APPEND_INT32(&r, "maxWireVersion", WIRE_VERSION);
    BSON_APPEND_BOOL(&r, "readOnly", false);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 static void cmd_build_info(syn_conn_t *c, const char *db, const bson_t *cmd)
@@ -199,7 +199,7 @@ static void cmd_build_info(syn_conn_t *c, const char *db, const bson_t *cmd)
    BSON_APPEND_ARRAY_BEGIN(&r, "storageEngines", &a);
    BSON_APPEND_UTF8(&a, "0", "synthetic");
    bson_append_array_end(&r, &a);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 static void cmd_ok(syn_conn_t *c, const char *db, const bson_t *cmd)
@@ -208,7 +208,7 @@ static void cmd_ok(syn_conn_t *c, const char *db, const bson_t *cmd)
 
    (void) db;
    (void) cmd;
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 /* Atlas proxy probe: a plain server does not know it. */
@@ -219,7 +219,7 @@ static void cmd_not_found(syn_conn_t *c, const char *db, const bson_t *cmd)
    (void) db;
    bson_iter_init(&it, cmd);
    bson_iter_next(&it);
-   reply_error(c, 59, "CommandNotFound", "no such command: '%s'", bson_iter_key(&it));
+   syn_reply_error(c, 59, "CommandNotFound", "no such command: '%s'", bson_iter_key(&it));
 }
 
 static uint64_t total_bytes(const syn_server_t *s)
@@ -247,11 +247,12 @@ static void cmd_list_databases(syn_conn_t *c, const char *db, const bson_t *cmd)
       BSON_APPEND_BOOL(&d, "empty", s->ncolls == 0);
    }
    bson_append_document_end(&a, &d);
+   syn_written_dbs(c->srv, s->db, &a, 1);
    bson_append_array_end(&r, &a);
    if (!name_only) {
       BSON_APPEND_INT64(&r, "totalSize", (int64_t) total_bytes(s));
    }
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 /* {cursor: {id: 0, ns, firstBatch: [...]}, ok: 1} around a finished array. */
@@ -264,10 +265,10 @@ static void reply_small_cursor(syn_conn_t *c, const char *ns, const bson_t *batc
    BSON_APPEND_UTF8(&cur, "ns", ns);
    BSON_APPEND_ARRAY(&cur, "firstBatch", batch);
    bson_append_document_end(&r, &cur);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
-static void append_id_index(bson_t *out, const char *key)
+void syn_append_id_index(bson_t *out, const char *key)
 {
    bson_t sub, k;
 
@@ -295,11 +296,11 @@ static void coll_info(bson_t *out, const syn_coll_t *coll, bool name_only)
    BSON_APPEND_BOOL(&sub, "readOnly", false);
    BSON_APPEND_BINARY(&sub, "uuid", BSON_SUBTYPE_UUID, coll->uuid, 16);
    bson_append_document_end(out, &sub);
-   append_id_index(out, "idIndex");
+   syn_append_id_index(out, "idIndex");
 }
 
 /* listCollections filters: {} or {name: "x"} and/or {type: "collection"}. */
-static bool filter_matches(const bson_t *filter, const syn_coll_t *coll, bool *supported)
+bool syn_filter_matches(const bson_t *filter, const char *name, bool *supported)
 {
    bson_iter_t it;
    bool match = true;
@@ -312,8 +313,8 @@ static bool filter_matches(const bson_t *filter, const syn_coll_t *coll, bool *s
          *supported = false;
          return false;
       }
-      match = match && strcmp(bson_iter_utf8(&it, NULL),
-                              strcmp(k, "name") == 0 ? coll->name : "collection") == 0;
+      match = match &&
+              strcmp(bson_iter_utf8(&it, NULL), strcmp(k, "name") == 0 ? name : "collection") == 0;
    }
    return match;
 }
@@ -328,11 +329,11 @@ static void cmd_list_collections(syn_conn_t *c, const char *db, const bson_t *cm
    bool supported = true;
 
    if (!opt_doc(cmd, "filter", &filter)) {
-      reply_error(c, 14, "TypeMismatch", "filter must be a document");
+      syn_reply_error(c, 14, "TypeMismatch", "filter must be a document");
       goto done;
    }
    for (int i = 0; strcmp(db, s->db) == 0 && i < s->ncolls; i++) {
-      if (!filter_matches(&filter, &s->colls[i], &supported)) {
+      if (!syn_filter_matches(&filter, s->colls[i].name, &supported)) {
          if (!supported) {
             break;
          }
@@ -343,9 +344,11 @@ static void cmd_list_collections(syn_conn_t *c, const char *db, const bson_t *cm
       coll_info(&doc, &s->colls[i], opt_bool(cmd, "nameOnly"));
       bson_append_document_end(&batch, &doc);
    }
-   if (!supported) {
-      reply_error(c, 2, "BadValue",
-                  "mongobak-synth supports listCollections filters on name and type only");
+   if (supported) {
+      n = syn_list_written(c->srv, db, &filter, opt_bool(cmd, "nameOnly"), &batch, n);
+   } else {
+      syn_reply_error(c, 2, "BadValue",
+                      "mongobak-synth supports listCollections filters on name and type only");
       goto done;
    }
    snprintf(ns, sizeof ns, "%s.$cmd.listCollections", db);
@@ -356,14 +359,17 @@ done:
 
 static void cmd_list_indexes(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
-   const syn_coll_t *coll = find_coll(c->srv, db, cmd_arg(cmd));
+   const syn_coll_t *coll = syn_find_coll(c->srv, db, cmd_arg(cmd));
    bson_t batch = BSON_INITIALIZER;
    char ns[300];
 
-   if (!coll) {
-      reply_error(c, 26, "NamespaceNotFound", "ns does not exist: %s.%s", db, cmd_arg(cmd));
+   if (!coll && syn_written_indexes(c->srv, db, cmd_arg(cmd), &batch)) {
+      snprintf(ns, sizeof ns, "%s.$cmd.listIndexes.%s", db, cmd_arg(cmd));
+      reply_small_cursor(c, ns, &batch);
+   } else if (!coll) {
+      syn_reply_error(c, 26, "NamespaceNotFound", "ns does not exist: %s.%s", db, cmd_arg(cmd));
    } else {
-      append_id_index(&batch, "0");
+      syn_append_id_index(&batch, "0");
       snprintf(ns, sizeof ns, "%s.$cmd.listIndexes.%s", db, coll->name);
       reply_small_cursor(c, ns, &batch);
    }
@@ -372,16 +378,22 @@ static void cmd_list_indexes(syn_conn_t *c, const char *db, const bson_t *cmd)
 
 static void cmd_count(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
-   const syn_coll_t *coll = find_coll(c->srv, db, cmd_arg(cmd));
+   const syn_coll_t *coll = syn_find_coll(c->srv, db, cmd_arg(cmd));
    bson_t r = BSON_INITIALIZER, query;
+   uint64_t n = 0, bytes;
 
    if (!opt_doc(cmd, "query", &query) || !bson_empty(&query)) {
-      reply_error(c, 2, "BadValue", "mongobak-synth counts whole collections only (no query)");
+      syn_reply_error(c, 2, "BadValue", "mongobak-synth counts whole collections only (no query)");
       bson_destroy(&r);
       return;
    }
-   BSON_APPEND_INT64(&r, "n", coll ? (int64_t) coll->ndocs : 0);
-   reply_ok(c, &r);
+   if (coll) {
+      n = coll->ndocs;
+   } else if (!syn_written_count(c->srv, db, cmd_arg(cmd), &n, &bytes)) {
+      n = 0;
+   }
+   BSON_APPEND_INT64(&r, "n", (int64_t) n);
+   syn_reply_ok(c, &r);
 }
 
 static void append_sizes(bson_t *r, const syn_coll_t *coll)
@@ -397,18 +409,18 @@ static void append_sizes(bson_t *r, const syn_coll_t *coll)
 
 static void cmd_coll_stats(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
-   const syn_coll_t *coll = find_coll(c->srv, db, cmd_arg(cmd));
+   const syn_coll_t *coll = syn_find_coll(c->srv, db, cmd_arg(cmd));
    bson_t r = BSON_INITIALIZER;
 
    if (!coll) {
       bson_destroy(&r);
-      reply_error(c, 26, "NamespaceNotFound", "ns not found: %s.%s", db, cmd_arg(cmd));
+      syn_reply_error(c, 26, "NamespaceNotFound", "ns not found: %s.%s", db, cmd_arg(cmd));
       return;
    }
    BSON_APPEND_UTF8(&r, "ns", coll->ns);
    append_sizes(&r, coll);
    BSON_APPEND_INT32(&r, "scaleFactor", 1);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 static void cmd_db_stats(syn_conn_t *c, const char *db, const bson_t *cmd)
@@ -427,7 +439,7 @@ static void cmd_db_stats(syn_conn_t *c, const char *db, const bson_t *cmd)
    BSON_APPEND_INT32(&r, "views", 0);
    BSON_APPEND_INT64(&r, "objects", (int64_t) docs);
    BSON_APPEND_INT64(&r, "dataSize", ours ? (int64_t) total_bytes(s) : 0);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 /* ---- _id order ---- */
@@ -513,31 +525,32 @@ static void cmd_split_vector(syn_conn_t *c, const char *db, const bson_t *cmd)
 
    (void) db;
    if (c->srv->refuse_splitvector) {
-      reply_error(c, 13, "Unauthorized",
-                  "not authorized on admin to execute command { splitVector: \"%s\" }", ns);
+      syn_reply_error(c, 13, "Unauthorized",
+                      "not authorized on admin to execute command { splitVector: \"%s\" }", ns);
       goto done;
    }
    if (dot && (size_t) (dot - ns) < sizeof name) {
       snprintf(name, sizeof name, "%.*s", (int) (dot - ns), ns);
-      coll = find_coll(c->srv, name, dot + 1);
+      coll = syn_find_coll(c->srv, name, dot + 1);
    }
    if (!coll) {
-      reply_error(c, 26, "NamespaceNotFound", "ns not found: %s", ns);
+      syn_reply_error(c, 26, "NamespaceNotFound", "ns not found: %s", ns);
       goto done;
    }
    if (!opt_doc(cmd, "keyPattern", &kp) || !is_key_one(&kp, "_id")) {
-      reply_error(c, 2, "BadValue",
-                  "couldn't find index over splitting key (mongobak-synth: only {_id: 1})");
+      syn_reply_error(c, 2, "BadValue",
+                      "couldn't find index over splitting key (mongobak-synth: only {_id: 1})");
       goto done;
    }
    if (!id_bound(coll, cmd, "min", 0, &lo, &bounded) ||
        !id_bound(coll, cmd, "max", coll->ndocs, &hi, &bounded)) {
-      reply_error(c, 2, "BadValue", "min and max must be {_id: value}");
+      syn_reply_error(c, 2, "BadValue", "min and max must be {_id: value}");
       goto done;
    }
    if (!opt_bool(cmd, "force") && max_bytes <= 0) {
-      reply_error(c, 2, "BadValue",
-                  "need to specify the desired max chunk size (maxChunkSize or maxChunkSizeBytes)");
+      syn_reply_error(
+          c, 2, "BadValue",
+          "need to specify the desired max chunk size (maxChunkSize or maxChunkSizeBytes)");
       goto done;
    }
    BSON_APPEND_ARRAY_BEGIN(&r, "splitKeys", &keys);
@@ -560,7 +573,7 @@ static void cmd_split_vector(syn_conn_t *c, const char *db, const bson_t *cmd)
       }
    }
    bson_append_array_end(&r, &keys);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
    return;
 done:
    bson_destroy(&r);
@@ -631,7 +644,7 @@ static void agg_buckets(syn_conn_t *c, const syn_coll_t *coll, int64_t sample, i
 
 static void cmd_aggregate(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
-   const syn_coll_t *coll = find_coll(c->srv, db, cmd_arg(cmd));
+   const syn_coll_t *coll = syn_find_coll(c->srv, db, cmd_arg(cmd));
    bson_iter_t it;
    bson_t pipeline, s1, s2;
    uint32_t len;
@@ -639,8 +652,8 @@ static void cmd_aggregate(syn_conn_t *c, const char *db, const bson_t *cmd)
    bson_iter_t gb;
 
    if (!coll || !bson_iter_init_find(&it, cmd, "pipeline") || !BSON_ITER_HOLDS_ARRAY(&it)) {
-      reply_error(c, 26, "NamespaceNotFound",
-                  "mongobak-synth: aggregate needs an existing collection and a pipeline");
+      syn_reply_error(c, 26, "NamespaceNotFound",
+                      "mongobak-synth: aggregate needs an existing collection and a pipeline");
       return;
    }
    bson_iter_array(&it, &len, &data);
@@ -655,9 +668,9 @@ static void cmd_aggregate(syn_conn_t *c, const char *db, const bson_t *cmd)
       agg_buckets(c, coll, opt_int(&s1, "size", 0), opt_int(&s2, "buckets", 1));
       return;
    }
-   reply_error(c, 2, "BadValue",
-               "mongobak-synth supports only [{$collStats}] and [{$sample}, {$bucketAuto: "
-               "{groupBy: \"$_id\"}}]");
+   syn_reply_error(c, 2, "BadValue",
+                   "mongobak-synth supports only [{$collStats}] and [{$sample}, {$bucketAuto: "
+                   "{groupBy: \"$_id\"}}]");
 }
 
 /* ---- cursors ---- */
@@ -1121,12 +1134,13 @@ static bool find_range(syn_conn_t *c, const bson_t *cmd, bool hinted_id, syn_cur
 
    if (!id_bound(cur->coll, cmd, "min", 0, &cur->pos, &bounded) ||
        !id_bound(cur->coll, cmd, "max", cur->coll->ndocs, &cur->end, &bounded)) {
-      reply_error(c, 51174, "Location51174", "min and max must be {_id: value} (the _id index)");
+      syn_reply_error(c, 51174, "Location51174",
+                      "min and max must be {_id: value} (the _id index)");
       return false;
    }
    if (bounded && !hinted_id) {
-      reply_error(c, 51173, "Location51173",
-                  "When using min()/max() a hint of which index to use must be provided");
+      syn_reply_error(c, 51173, "Location51173",
+                      "When using min()/max() a hint of which index to use must be provided");
       return false;
    }
    if (!cur->id_order && !bounded && c->srv->vanish_after > 0 &&
@@ -1145,7 +1159,7 @@ static bool find_range(syn_conn_t *c, const bson_t *cmd, bool hinted_id, syn_cur
 static void cmd_find(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
    const char *name = cmd_arg(cmd);
-   syn_cursor_t cur = {.coll = find_coll(c->srv, db, name), .limit_left = -1};
+   syn_cursor_t cur = {.coll = syn_find_coll(c->srv, db, name), .limit_left = -1};
    int64_t batch_size = opt_int(cmd, "batchSize", DEFAULT_FIRST_BATCH);
    int64_t limit = opt_int(cmd, "limit", 0), id = 0;
    bson_t filter;
@@ -1154,17 +1168,18 @@ static void cmd_find(syn_conn_t *c, const char *db, const bson_t *cmd)
    char ns[300];
 
    if (!opt_doc(cmd, "filter", &filter) || !bson_empty(&filter)) {
-      reply_error(c, 2, "BadValue", "mongobak-synth serves whole collections only (empty filter)");
+      syn_reply_error(c, 2, "BadValue",
+                      "mongobak-synth serves whole collections only (empty filter)");
       return;
    }
    if (!parse_order(cmd, &cur.id_order, &hinted_id) || !parse_projection(cmd, &cur.ids_only)) {
-      reply_error(c, 2, "BadValue",
-                  "mongobak-synth supports hint/sort {_id: 1} or {$natural: 1} and projection "
-                  "{_id: 1} only");
+      syn_reply_error(c, 2, "BadValue",
+                      "mongobak-synth supports hint/sort {_id: 1} or {$natural: 1} and projection "
+                      "{_id: 1} only");
       return;
    }
    if (batch_size < 0 || limit < 0) {
-      reply_error(c, 51024, "Location51024", "batchSize and limit must be non-negative");
+      syn_reply_error(c, 51024, "Location51024", "batchSize and limit must be non-negative");
       return;
    }
    if (!cur.coll) {
@@ -1180,7 +1195,7 @@ static void cmd_find(syn_conn_t *c, const char *db, const bson_t *cmd)
    done = next_batch(c, &cur, batch_size, &b) || opt_bool(cmd, "singleBatch");
    pace(c->srv, &cur, b.len);
    if (!done && !(id = cursor_register(c->srv, &cur))) {
-      reply_error(c, 2, "BadValue", "mongobak-synth: too many open cursors");
+      syn_reply_error(c, 2, "BadValue", "mongobak-synth: too many open cursors");
       return;
    }
    reply_batch(c, true, id, cur.coll->ns, &b);
@@ -1197,16 +1212,16 @@ static void cmd_get_more(syn_conn_t *c, const char *db, const bson_t *cmd)
 
    (void) db;
    if (!bson_iter_init(&it, cmd) || !bson_iter_next(&it) || !BSON_ITER_HOLDS_INT64(&it)) {
-      reply_error(c, 14, "TypeMismatch", "getMore's cursor id must be a long");
+      syn_reply_error(c, 14, "TypeMismatch", "getMore's cursor id must be a long");
       return;
    }
    id = bson_iter_int64(&it);
    cur = cursor_take(c->srv, id, &busy);
    if (!cur) {
       if (busy) {
-         reply_error(c, 292, "CursorInUse", "cursor id %" PRId64 " is already in use", id);
+         syn_reply_error(c, 292, "CursorInUse", "cursor id %" PRId64 " is already in use", id);
       } else {
-         reply_error(c, 43, "CursorNotFound", "cursor id %" PRId64 " not found", id);
+         syn_reply_error(c, 43, "CursorNotFound", "cursor id %" PRId64 " not found", id);
       }
       return;
    }
@@ -1253,7 +1268,7 @@ static void cmd_kill_cursors(syn_conn_t *c, const char *db, const bson_t *cmd)
    BSON_APPEND_ARRAY(&r, "cursorsUnknown", &empty);
    bson_destroy(&empty);
    bson_destroy(&not_found);
-   reply_ok(c, &r);
+   syn_reply_ok(c, &r);
 }
 
 static const handler_t handlers[] = {
@@ -1277,6 +1292,12 @@ static const handler_t handlers[] = {
     {"find", cmd_find},
     {"getMore", cmd_get_more},
     {"killCursors", cmd_kill_cursors},
+    {"create", syn_cmd_create},
+    {"insert", syn_cmd_insert},
+    {"createIndexes", syn_cmd_create_indexes},
+    {"drop", syn_cmd_drop},
+    {"dropDatabase", syn_cmd_drop_database},
+    {"synthStats", syn_cmd_stats},
 };
 
 void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd)
@@ -1300,7 +1321,7 @@ void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd)
    }
    fprintf(stderr, "mongobak-synth: conn %d: unsupported command '%s' (replied CommandNotFound)\n",
            c->id, name);
-   reply_error(c, 59, "CommandNotFound", "no such command: '%s'", name);
+   syn_reply_error(c, 59, "CommandNotFound", "no such command: '%s'", name);
 }
 
 void syn_conn_free(syn_conn_t *c)

@@ -13,6 +13,7 @@
 #define SYN_MAX_OVERSIZE 8
 #define SYN_TPAGES 8        /* prebuilt pages one connection holds */
 #define SYN_TPAGES_SPARE 48 /* prebuilt pages kept between connections */
+#define SYN_MAX_SEQ 4       /* document sequences per OP_MSG */
 
 typedef struct {
    int64_t id;
@@ -49,6 +50,14 @@ typedef struct {
    atomic_uint_fast64_t next_cursor;
    struct syn_tpage *spare[SYN_TPAGES_SPARE]; /* oldest first */
    int nspare;
+   int *coll_slots; /* open-addressing index of colls by name (-1: empty) */
+   size_t coll_slots_cap;
+   /* Writes (create, insert, createIndexes, drop): namespaces written to, counted, never
+    * stored; see writes.c */
+   pthread_mutex_t wlock;
+   struct syn_wns **wns; /* open-addressing table of written namespaces (NULL: empty) */
+   size_t wns_cap, nwns;
+   bool validate_full; /* --validate-writes full: bson_validate every document */
 } syn_server_t;
 
 typedef struct {
@@ -77,6 +86,13 @@ typedef struct {
    size_t body_len;
    syn_tpage_t *tpages[SYN_TPAGES];
    int tpage_next;
+   /* The OP_MSG kind-1 sections (document sequences) of the message being served */
+   struct {
+      const char *id;
+      const uint8_t *data;
+      size_t len;
+   } seq[SYN_MAX_SEQ];
+   int nseq;
 } syn_conn_t;
 
 /* Grow b to hold at least n bytes; aborts on out of memory (a benchmark instrument). */
@@ -85,6 +101,55 @@ void syn_buf_reserve(syn_buf_t *b, size_t n);
 /* Run one command (its first key names it) against database db and leave the reply's body
  * document in c->iov / c->niov / c->body_len. */
 void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd);
+
+/* FNV-1a of a name, for the tables of collections and written namespaces. */
+static inline uint64_t syn_name_hash(const char *name)
+{
+   uint64_t h = 14695981039346656037ull;
+   for (; *name; name++) {
+      h = (h ^ (uint8_t) *name) * 1099511628211ull;
+   }
+   return h;
+}
+
+/* The generated collection db.name, or NULL. */
+const syn_coll_t *syn_find_coll(const syn_server_t *s, const char *db, const char *name);
+
+/* {v: 2, key: {_id: 1}, name: "_id_"} as out's field key. */
+void syn_append_id_index(bson_t *out, const char *key);
+/* listCollections filters: {} or name and/or type (strings); *supported false otherwise. */
+bool syn_filter_matches(const bson_t *filter, const char *name, bool *supported);
+
+/* ---- writes.c ---- */
+
+/* Reply helpers shared by commands.c and writes.c. */
+void syn_reply_doc(syn_conn_t *c, const bson_t *doc);
+void syn_reply_ok(syn_conn_t *c, bson_t *r);
+void syn_reply_error(syn_conn_t *c, int code, const char *code_name, const char *fmt, ...)
+    BSON_GNUC_PRINTF(4, 5);
+
+void syn_cmd_create(syn_conn_t *c, const char *db, const bson_t *cmd);
+void syn_cmd_insert(syn_conn_t *c, const char *db, const bson_t *cmd);
+void syn_cmd_create_indexes(syn_conn_t *c, const char *db, const bson_t *cmd);
+void syn_cmd_drop(syn_conn_t *c, const char *db, const bson_t *cmd);
+void syn_cmd_drop_database(syn_conn_t *c, const char *db, const bson_t *cmd);
+void syn_cmd_stats(syn_conn_t *c, const char *db, const bson_t *cmd);
+
+/* Append the written (live) collections of db to a listCollections batch from key n on, skipping
+ * names the generator serves; returns the next key. */
+uint32_t syn_list_written(syn_server_t *s, const char *db, const bson_t *filter, bool name_only,
+                          bson_t *batch, uint32_t n);
+/* The listIndexes batch of a written collection; false when db.name was not written. */
+bool syn_written_indexes(syn_server_t *s, const char *db, const char *name, bson_t *batch);
+/* Documents counted in a written collection; false when db.name was not written. */
+bool syn_written_count(syn_server_t *s, const char *db, const char *name, uint64_t *docs,
+                       uint64_t *bytes);
+/* Append the names of the databases with written collections other than skip to array a from
+ * key n on; returns the next key. */
+uint32_t syn_written_dbs(syn_server_t *s, const char *skip, bson_t *a, uint32_t n);
+/* The write statistics (per namespace documents, bytes, invalid documents, indexes) into out;
+ * with reset, forget every written namespace. */
+void syn_write_stats(syn_server_t *s, bson_t *out, bool reset);
 
 /* Free a connection's buffers; its prebuilt pages go back to the server. */
 void syn_conn_free(syn_conn_t *c);

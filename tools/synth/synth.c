@@ -33,13 +33,21 @@ static const char usage[] =
     "and mongobak to dump from it, and serves read-only collections whose documents are generated\n"
     "on the fly from a seed: document i of collection c is a pure function of (seed, c, i), so a\n"
     "dataset may be far larger than memory. Replies are filled to 16 MiB like mongod's, and whole\n"
-    "batches are prebuilt once and reused with only their _ids rewritten. No writes, no filters,\n"
-    "no authentication, no TLS; commands: hello/isMaster, buildInfo, ping, listDatabases,\n"
+    "batches are prebuilt once and reused with only their _ids rewritten. Writes are counted, not\n"
+    "stored (below). No filters, no authentication, no TLS; commands: hello/isMaster, buildInfo,\n"
+    "ping, listDatabases,\n"
     "listCollections, listIndexes, count, collStats, dbStats, aggregate ($collStats;\n"
     "$sample+$bucketAuto on _id), splitVector, find (batchSize, limit, skip, singleBatch, hint "
     "and\n"
     "sort {_id: 1} or {$natural: 1}, min/max on _id, projection {_id: 1}), getMore, killCursors,\n"
     "endSessions. Anything else is answered CommandNotFound and logged.\n"
+    "\n"
+    "Writes, for restore benchmarks: create, insert (OP_MSG document sequences and inline\n"
+    "documents arrays), createIndexes, drop and dropDatabase. Nothing is stored: each namespace\n"
+    "written to counts its documents, BSON bytes, invalid documents, insert commands and indexes;\n"
+    "each document's framing is checked (length, terminator, top-level elements). Written\n"
+    "collections appear in listDatabases, listCollections, listIndexes and count. The command\n"
+    "{synthStats: 1, reset: BOOL} returns the counts (and forgets them with reset: true).\n"
     "\n"
     "On start it prints one JSON line on stdout: the port, the seed and every collection's\n"
     "document count and exact size in bytes.\n"
@@ -49,7 +57,9 @@ static const char usage[] =
     "  --seed N          seed of the generator (default 1)\n"
     "  --db NAME         database name (default bench)\n"
     "  --layout L        one (c0), four (c0..c3), big100 (big, and small000..small099 with\n"
-    "                    1/100 of its size each) or tiny1000 (t0000..t0999) (default four)\n"
+    "                    1/100 of its size each), tinyN (N collections: tiny1000 is t0000..t0999,\n"
+    "                    tiny10000 t00000..t09999) or none (an empty server, for writes)\n"
+    "                    (default four)\n"
     "  --profile P       documents: small (~150 B), medium (~1.5 KB), large (~30 KB), mixed\n"
     "                    (70/25/5 % of those) or alltypes (every BSON type) (default medium)\n"
     "  --id T            _id: oid, uuid (both grow with the document's index) or mixed (numbers,\n"
@@ -71,6 +81,11 @@ static const char usage[] =
     "                    server without a reply cap may send; logged to stderr; repeatable (8)\n"
     "  --vanish-after N  once N replies with documents went out, natural-order cursors opened\n"
     "                    later start one document later (as if one had been deleted meanwhile)\n"
+    "  --stats-on-exit   on SIGTERM or SIGINT, print the write counts as one JSON line on stdout\n"
+    "                    ({\"synthStats\": {\"namespaces\": [...], \"docs\", \"bytes\", "
+    "\"invalid\"}}) and exit\n"
+    "  --validate-writes framing|full  check inserted documents' framing (default) or run\n"
+    "                    bson_validate on all of each document\n"
     "  --log             log every command received to stderr\n"
     "  --info            print the dataset's JSON line and exit\n"
     "  -h, --help        show this help\n";
@@ -94,7 +109,7 @@ typedef struct {
    coll_spec_t *specs;
    int nspecs;
    int pages;
-   bool refuse_splitvector, log, info;
+   bool refuse_splitvector, log, info, stats_on_exit, validate_full;
    double cursor_mbps;
    uint64_t oversize_lo[SYN_MAX_OVERSIZE], oversize_hi[SYN_MAX_OVERSIZE], vanish_after;
    int noversize;
@@ -204,14 +219,24 @@ static void parse_coll(opts_t *o, const char *arg)
    add_spec(o, f[0], p, id, count, unit);
 }
 
+static uint64_t pow10_u64(int n)
+{
+   uint64_t v = 1;
+   while (n-- > 0) {
+      v *= 10;
+   }
+   return v;
+}
+
 static void layout_specs(opts_t *o)
 {
    char name[32];
-   uint64_t count = o->count;
-   bool bytes = o->count_is_bytes;
+   uint64_t count = o->count, ntiny;
+   bool bytes = o->count_is_bytes, unit;
+   int width;
 
    if (!o->count_given) {
-      bytes = strcmp(o->layout, "tiny1000") != 0;
+      bytes = strncmp(o->layout, "tiny", 4) != 0;
       count = bytes ? DEFAULT_SIZE : 1000;
    }
    if (strcmp(o->layout, "one") == 0) {
@@ -227,13 +252,18 @@ static void layout_specs(opts_t *o)
          snprintf(name, sizeof name, "small%03d", k);
          add_spec(o, name, o->profile, o->id, count / 100 ? count / 100 : 1, bytes);
       }
-   } else if (strcmp(o->layout, "tiny1000") == 0) {
-      for (int k = 0; k < 1000; k++) {
-         snprintf(name, sizeof name, "t%04d", k);
+   } else if (strncmp(o->layout, "tiny", 4) == 0 && parse_count(o->layout + 4, &ntiny, &unit) &&
+              !unit && ntiny >= 1 && ntiny <= MAX_COLLS) {
+      /* tinyN: t0000, t0001, ... (at least 4 digits: tiny1000 as before, tiny10000 t00000) */
+      for (width = 4; ntiny - 1 >= pow10_u64(width);) {
+         width++;
+      }
+      for (uint64_t k = 0; k < ntiny; k++) {
+         snprintf(name, sizeof name, "t%0*llu", width, (unsigned long long) k);
          add_spec(o, name, o->profile, o->id, count, bytes);
       }
-   } else {
-      die("unknown --layout '%s' (one, four, big100, tiny1000)", o->layout);
+   } else if (strcmp(o->layout, "none") != 0) {
+      die("unknown --layout '%s' (one, four, big100, tinyN such as tiny1000, none)", o->layout);
    }
 }
 
@@ -273,6 +303,8 @@ static void parse_options(int argc, char **argv, opts_t *o)
                                             {"oversize-reply", required_argument, NULL, 'O'},
                                             {"vanish-after", required_argument, NULL, 'V'},
                                             {"log", no_argument, NULL, 'L'},
+                                            {"stats-on-exit", no_argument, NULL, 'S'},
+                                            {"validate-writes", required_argument, NULL, 'W'},
                                             {"info", no_argument, NULL, 'I'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
@@ -346,6 +378,15 @@ static void parse_options(int argc, char **argv, opts_t *o)
       case 'L':
          o->log = true;
          break;
+      case 'S':
+         o->stats_on_exit = true;
+         break;
+      case 'W':
+         if (strcmp(optarg, "full") != 0 && strcmp(optarg, "framing") != 0) {
+            die("bad --validate-writes '%s' (framing or full)", optarg);
+         }
+         o->validate_full = strcmp(optarg, "full") == 0;
+         break;
       case 'I':
          o->info = true;
          break;
@@ -380,7 +421,7 @@ static void build_dataset(syn_server_t *s, const opts_t *o)
          die("out of memory building the %s pool", syn_profile_name((syn_profile_t) p));
       }
    }
-   s->colls = calloc((size_t) o->nspecs, sizeof *s->colls);
+   s->colls = calloc((size_t) o->nspecs + 1, sizeof *s->colls);
    if (!s->colls) {
       die("out of memory");
    }
@@ -401,6 +442,25 @@ static void build_dataset(syn_server_t *s, const opts_t *o)
          c->ndocs = sp->count / mean ? sp->count / mean : 1;
       }
       syn_coll_init(c, s->db);
+   }
+   /* the index of collections by name: a power of two at least twice their number */
+   for (s->coll_slots_cap = 16; s->coll_slots_cap < (size_t) s->ncolls * 2;) {
+      s->coll_slots_cap *= 2;
+   }
+   s->coll_slots = malloc(s->coll_slots_cap * sizeof *s->coll_slots);
+   if (!s->coll_slots) {
+      die("out of memory");
+   }
+   memset(s->coll_slots, 0xff, s->coll_slots_cap * sizeof *s->coll_slots);
+   for (int k = 0; k < s->ncolls; k++) {
+      size_t mask = s->coll_slots_cap - 1, h = syn_name_hash(s->colls[k].name) & mask;
+      while (s->coll_slots[h] >= 0) {
+         if (strcmp(s->colls[s->coll_slots[h]].name, s->colls[k].name) == 0) {
+            die("collection '%s' given twice", s->colls[k].name);
+         }
+         h = (h + 1) & mask;
+      }
+      s->coll_slots[h] = k;
    }
 }
 
@@ -514,6 +574,7 @@ static bool handle_msg(syn_conn_t *c, int32_t request_id, size_t len)
    const char *db = "admin";
    uint8_t hdr[21];
 
+   c->nseq = 0;
    while (off < end) {
       uint8_t kind = p[off++];
       uint32_t n = off + 4 <= end ? get_le32(p + off) : 0;
@@ -522,6 +583,18 @@ static bool handle_msg(syn_conn_t *c, int32_t request_id, size_t len)
       }
       if (kind == 0 && bson_init_static(&body, p + off, n)) {
          have_body = true;
+      } else if (kind == 1) {
+         /* a document sequence: size, identifier (a C string), documents */
+         const uint8_t *nul = memchr(p + off + 4, 0, n - 4);
+         if (!nul || c->nseq == SYN_MAX_SEQ) {
+            return false;
+         }
+         c->seq[c->nseq].id = (const char *) p + off + 4;
+         c->seq[c->nseq].data = nul + 1;
+         c->seq[c->nseq].len = (size_t) (p + off + n - (nul + 1));
+         c->nseq++;
+      } else if (kind != 0) {
+         return false;
       }
       off += n;
    }
@@ -532,6 +605,7 @@ static bool handle_msg(syn_conn_t *c, int32_t request_id, size_t len)
       db = bson_iter_utf8(&it, NULL);
    }
    syn_command(c, db, &body);
+   c->nseq = 0;
    if (flags & MSG_MORE_TO_COME) {
       return true;
    }
@@ -686,6 +760,30 @@ static void serve(syn_server_t *s, int lfd)
    }
 }
 
+/* --stats-on-exit: on SIGTERM or SIGINT, print the write statistics as one JSON line on stdout
+ * ({"synthStats": {namespaces: [{ns, docs, bytes, invalid, inserts, indexes}], docs, bytes,
+ * invalid}}) and exit. Every other thread blocks those signals; this one waits for them. */
+static void *stats_on_exit(void *arg)
+{
+   syn_server_t *s = arg;
+   sigset_t set;
+   int sig;
+   bson_t stats = BSON_INITIALIZER, line = BSON_INITIALIZER;
+   char *json;
+
+   sigemptyset(&set);
+   sigaddset(&set, SIGTERM);
+   sigaddset(&set, SIGINT);
+   sigwait(&set, &sig);
+   syn_write_stats(s, &stats, false);
+   BSON_APPEND_DOCUMENT(&line, "synthStats", &stats);
+   json = bson_as_relaxed_extended_json(&line, NULL);
+   printf("%s\n", json ? json : "{}");
+   fflush(stdout);
+   _exit(0);
+   return NULL;
+}
+
 int main(int argc, char **argv)
 {
    opts_t o = {.seed = 1, .db = "bench", .layout = "four", .profile = SYN_MEDIUM, .pages = 4};
@@ -707,6 +805,19 @@ int main(int argc, char **argv)
    atomic_init(&s.next_conn, 1);
    atomic_init(&s.next_cursor, (uint64_t) 1 << 40 | (o.seed & 0xffff) << 20);
    pthread_mutex_init(&s.lock, NULL);
+   pthread_mutex_init(&s.wlock, NULL);
+   s.validate_full = o.validate_full;
+   if (o.stats_on_exit && !o.info) {
+      sigset_t set;
+      pthread_t t;
+      sigemptyset(&set);
+      sigaddset(&set, SIGTERM);
+      sigaddset(&set, SIGINT);
+      pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started later */
+      if (pthread_create(&t, NULL, stats_on_exit, &s) != 0) {
+         die("cannot start the statistics thread");
+      }
+   }
    if (!o.info) {
       lfd = listen_on(o.port, &port);
    }
