@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages mongobak needs. Usage: tools/deps.sh [build|test]
 #   build: compiler, CMake and the libraries mongobak links against (enough to build and run it)
-#   test:  build + what the tests need (cmocka, clang for libFuzzer, zstd CLI, Go, Python helpers)
+#   test:  build + what the tests need (cmocka, clang for libFuzzer, zstd CLI, Go, Python helpers,
+#          gnuplot for the charts of tools/perf-report.py)
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
 mode=${1:-test}
 pkgs=(build-essential cmake ninja-build pkg-config libmongoc-dev libbson-dev libzstd-dev zlib1g-dev
       libisal-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev tzdata zstd python3)
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format golang-go python3-pymongo python3-aiosmtpd python3-prometheus-client python3-yaml openssl xz-utils git)
+  pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format golang-go python3-pymongo python3-aiosmtpd python3-prometheus-client python3-yaml openssl xz-utils git gnuplot-nox)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
