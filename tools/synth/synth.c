@@ -58,7 +58,7 @@ static const char usage[] =
     "  --db NAME         database name (default bench)\n"
     "  --layout L        one (c0), four (c0..c3), big100 (big, and small000..small099 with\n"
     "                    1/100 of its size each), tinyN (N collections: tiny1000 is t0000..t0999,\n"
-    "                    tiny10000 t00000..t09999) or none (an empty server, for writes)\n"
+    "                    tiny10000 t0000..t9999) or none (an empty server, for writes)\n"
     "                    (default four)\n"
     "  --profile P       documents: small (~150 B), medium (~1.5 KB), large (~30 KB), mixed\n"
     "                    (70/25/5 % of those) or alltypes (every BSON type) (default medium)\n"
@@ -219,21 +219,11 @@ static void parse_coll(opts_t *o, const char *arg)
    add_spec(o, f[0], p, id, count, unit);
 }
 
-static uint64_t pow10_u64(int n)
-{
-   uint64_t v = 1;
-   while (n-- > 0) {
-      v *= 10;
-   }
-   return v;
-}
-
 static void layout_specs(opts_t *o)
 {
    char name[32];
    uint64_t count = o->count, ntiny;
    bool bytes = o->count_is_bytes, unit;
-   int width;
 
    if (!o->count_given) {
       bytes = strncmp(o->layout, "tiny", 4) != 0;
@@ -254,12 +244,13 @@ static void layout_specs(opts_t *o)
       }
    } else if (strncmp(o->layout, "tiny", 4) == 0 && parse_count(o->layout + 4, &ntiny, &unit) &&
               !unit && ntiny >= 1 && ntiny <= MAX_COLLS) {
-      /* tinyN: t0000, t0001, ... (at least 4 digits: tiny1000 as before, tiny10000 t00000) */
-      for (width = 4; ntiny - 1 >= pow10_u64(width);) {
-         width++;
-      }
-      for (uint64_t k = 0; k < ntiny; k++) {
-         snprintf(name, sizeof name, "t%0*llu", width, (unsigned long long) k);
+      /* tinyN: t0000, t0001, ... (4 digits, 5 beyond 10,000) */
+      for (unsigned k = 0; k < ntiny; k++) {
+         if (ntiny > 10000) { /* MAX_COLLS: at most 5 digits */
+            snprintf(name, sizeof name, "t%05u", k);
+         } else {
+            snprintf(name, sizeof name, "t%04u", k);
+         }
          add_spec(o, name, o->profile, o->id, count, bytes);
       }
    } else if (strcmp(o->layout, "none") != 0) {
