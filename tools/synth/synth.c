@@ -1,6 +1,7 @@
 /* mongobak-synth: a synthetic MongoDB wire-protocol server that serves generated collections at
  * memory speed, so that a dumper's own cost can be measured. A benchmark instrument, not a
- * database: read-only, no queries, no authentication, no persistence. See --help. */
+ * database: no queries, no authentication, no persistence; writes are counted, never stored
+ * (writes.c). See --help. */
 #include "server.h"
 
 #include <arpa/inet.h>
