@@ -4,6 +4,7 @@
 # 2-core test machine; run it on an otherwise idle machine (load average < 1.5): the tools and the
 # synthetic server share the same cores.
 #   tools/bench-round2.sh [CONFIG...]     CONFIG: R1 R2 R3 R4 R5 R6 R7 (default: all)
+#   tools/bench-round2.sh report          only regenerate the report from docs/perf/json/
 # Each configuration's JSON goes to docs/perf/json/NAME.json (committed with the report, so that
 # the report can be regenerated and checked), its table and progress log to $MB_BENCH_LOGS
 # (default /tmp/mongobak-bench-round2). MB_BENCH_REPS overrides the repetitions (default 5).
@@ -17,7 +18,9 @@ mkdir -p "$json" "$logs"
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(R1 R2 R3 R4 R5 R6 R7)
 
-"$here/bench" --build --variants drain-j1 --size 1M --reps 1 > /dev/null # Release build, checked
+if [ "${configs[*]}" != report ]; then
+  "$here/bench" --build --variants drain-j1 --size 1M --reps 1 > /dev/null # Release build, checked
+fi
 
 run() { # run NAME ARGS...: one tools/bench run
   local name=$1
@@ -48,6 +51,7 @@ for c in "${configs[@]}"; do
   R6) # 10,000 small collections
     run R6-10000 --layout tiny10000 --docs 20 --profile small --reps "$reps" \
       --variants drain-j4,md-j4,mb-none-j4,mb-zstd-j4 ;;
+  report) ;;
   R7) # FerretDB (server-bound): dumper CPU-s/GB like for like
     run R7-ferretdb --server ferretdb --size 8M --reps "$reps" \
       --variants md-j4,md-gzip,md-zstd,mb-none-j4,mb-zstd-j4,mb-gzip-j4 ;;
