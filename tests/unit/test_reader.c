@@ -3,6 +3,8 @@
 #include "archive/compress.h"
 #include "archive/crc64.h"
 #include "archive/reader.h"
+#include "archive/verify.h"
+#include "archive/writer.h"
 #include "common/file.h"
 
 #include "testutil.h"
@@ -1913,6 +1915,242 @@ static void test_real_archive_bit_flips(void **state)
    bytes_free(&b);
 }
 
+/* ---- our own every-type archive (tests/data, rewritten by tools/every-type-archive.sh) ---- */
+
+#define EVERY_TYPE MB_TEST_DATA "/every_type.archive"
+
+typedef struct {
+   uint64_t docs[2], bytes[2], crc[2];
+   uint32_t types;      /* bit per BSON type below 32 found in db0.alltypes, at any depth */
+   uint32_t subtypes;   /* bit per binary subtype below 31, bit 31 for 128 (user) */
+   bool minkey, maxkey; /* 0xff and 0x7f do not fit the mask */
+   bytes_t stream;      /* every document, with its namespace, in stream order */
+} every_type_t;
+
+static void every_type_visit(bson_iter_t *it, every_type_t *e)
+{
+   while (bson_iter_next(it)) {
+      bson_type_t t = bson_iter_type(it);
+      bson_iter_t sub;
+      if ((unsigned) t < 32) {
+         e->types |= 1u << t;
+      }
+      e->minkey |= t == BSON_TYPE_MINKEY;
+      e->maxkey |= t == BSON_TYPE_MAXKEY;
+      if (t == BSON_TYPE_BINARY) {
+         bson_subtype_t st;
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_binary(it, &st, &len, &data);
+         e->subtypes |= st == BSON_SUBTYPE_USER ? 1u << 31 : (unsigned) st < 31 ? 1u << st : 0;
+      }
+      if ((t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) && bson_iter_recurse(it, &sub)) {
+         every_type_visit(&sub, e);
+      }
+   }
+}
+
+/* Read src completely with BSON validation and check what the every-type archive holds. */
+static void read_every_type(mb_source_t *src, every_type_t *e)
+{
+   mb_archive_reader_opts_t opts = {true};
+   mb_archive_reader_t *r = NULL;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   const mb_archive_prelude_t *p;
+
+   memset(e, 0, sizeof *e);
+   if (!mb_archive_reader_open(src, &opts, &r, &err)) {
+      fail_msg("%s", err.message);
+   }
+   p = mb_archive_reader_prelude(r);
+   assert_int_equal(p->concurrent_collections, 4);
+   assert_string_equal(p->version, "0.1");
+   assert_string_equal(p->server_version, "7.0.0");
+   assert_memory_equal(p->tool_version, "mongobak ", 9);
+   assert_null(mb_archive_reader_warnings(r)[0]);
+   assert_true(mb_archive_reader_check_metadata(r, &err));
+   assert_int_equal(mb_archive_reader_ns_count(r), 2);
+   assert_string_equal(mb_archive_reader_ns(r, 0)->collection, "alltypes");
+   assert_string_equal(mb_archive_reader_ns(r, 1)->collection, "c0");
+   do {
+      if (!mb_archive_reader_next(r, &ev, &err)) {
+         fail_msg("%s", err.message);
+      }
+      if (ev.kind == MB_ARCHIVE_EV_DOCUMENT) {
+         bson_t d;
+         bson_iter_t it;
+         uint8_t ns = (uint8_t) ev.ns;
+         assert_true(bson_init_static(&d, ev.data, ev.len));
+         if (ev.ns == 0 && bson_iter_init(&it, &d)) {
+            every_type_visit(&it, e);
+         }
+         bytes_put(&e->stream, &ns, 1);
+         bytes_put(&e->stream, ev.data, ev.len);
+      }
+   } while (ev.kind != MB_ARCHIVE_EV_END);
+   for (int i = 0; i < 2; i++) {
+      const mb_archive_ns_t *n = mb_archive_reader_ns(r, i);
+      assert_string_equal(n->db, "db0");
+      assert_string_equal(n->type, "collection");
+      assert_int_equal(n->kind, MB_NS_REGULAR);
+      assert_int_equal(n->state, MB_NS_STATE_CLOSED);
+      assert_true(n->crc == n->stored_crc);
+      e->docs[i] = n->docs;
+      e->bytes[i] = n->bytes;
+      e->crc[i] = n->crc;
+   }
+   mb_archive_reader_destroy(r);
+}
+
+static void check_every_type(const every_type_t *e)
+{
+   static const bson_type_t want[] = {
+       BSON_TYPE_DOUBLE,    BSON_TYPE_UTF8,      BSON_TYPE_DOCUMENT,   BSON_TYPE_ARRAY,
+       BSON_TYPE_BINARY,    BSON_TYPE_UNDEFINED, BSON_TYPE_OID,        BSON_TYPE_BOOL,
+       BSON_TYPE_DATE_TIME, BSON_TYPE_NULL,      BSON_TYPE_REGEX,      BSON_TYPE_DBPOINTER,
+       BSON_TYPE_CODE,      BSON_TYPE_SYMBOL,    BSON_TYPE_CODEWSCOPE, BSON_TYPE_INT32,
+       BSON_TYPE_TIMESTAMP, BSON_TYPE_INT64,     BSON_TYPE_DECIMAL128};
+
+   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+      if (!(e->types & (1u << want[i]))) {
+         fail_msg("no value of BSON type 0x%02x in db0.alltypes", want[i]);
+      }
+   }
+   assert_true(e->minkey);
+   assert_true(e->maxkey);
+   /* subtypes 0 (generic) to 7 and 128 (user defined) */
+   assert_int_equal(e->subtypes, 0x800000ffu);
+   assert_int_equal(e->docs[0], 4);
+   assert_int_equal(e->bytes[0], 6639);
+   assert_int_equal(e->docs[1], 6);
+   assert_int_equal(e->bytes[1], 788);
+}
+
+static void test_every_type_archive(void **state)
+{
+   mb_source_t *file = NULL, *src = NULL;
+   mb_compress_t kind;
+   mb_error_t err;
+   every_type_t plain, gz;
+   (void) state;
+
+   assert_true(mb_file_source_open(EVERY_TYPE, &src, &err));
+   read_every_type(src, &plain);
+   mb_source_destroy(src);
+   check_every_type(&plain);
+
+   assert_true(mb_file_source_open(EVERY_TYPE ".gz", &file, &err));
+   assert_true(mb_decompress_source_new(file, &src, &kind, &err));
+   assert_int_equal(kind, MB_COMPRESS_GZIP);
+   read_every_type(src, &gz);
+   mb_source_destroy(src);
+   check_every_type(&gz);
+   /* the same documents in the same order, and the same CRCs */
+   assert_int_equal(gz.stream.len, plain.stream.len);
+   assert_memory_equal(gz.stream.data, plain.stream.data, plain.stream.len);
+   assert_memory_equal(gz.crc, plain.crc, sizeof plain.crc);
+   bytes_free(&plain.stream);
+   bytes_free(&gz.stream);
+}
+
+/* verify (the scheduler's check of every backup) accepts both forms. */
+static void test_every_type_verifies(void **state)
+{
+   static const struct {
+      const char *path;
+      mb_compress_t kind;
+      uint64_t file_bytes;
+   } cases[] = {{EVERY_TYPE, MB_COMPRESS_NONE, 8306}, {EVERY_TYPE ".gz", MB_COMPRESS_GZIP, 2657}};
+   (void) state;
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      mb_archive_check_t c;
+      mb_error_t err;
+      if (!mb_archive_verify_file(cases[i].path, &c, &err)) {
+         fail_msg("%s: %s", cases[i].path, err.message);
+      }
+      assert_int_equal(c.compression, cases[i].kind);
+      assert_int_equal(c.file_bytes, cases[i].file_bytes);
+      assert_int_equal(c.archive_bytes, 8306);
+      assert_int_equal(c.docs, 10);
+      assert_int_equal(c.namespaces, 2);
+      assert_int_equal(strlen(c.sha256), 64);
+   }
+}
+
+/* Read the archive and write what was read with the archive writer: the copy reads back with
+ * the same documents and CRCs, and is byte for byte the archive mongobak dump wrote. */
+static void test_every_type_round_trip(void **state)
+{
+   mb_source_t *src = NULL, *copy_src = NULL;
+   mb_sink_t *sink = NULL;
+   mb_archive_reader_t *r = NULL;
+   mb_archive_writer_t *w = NULL;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   every_type_t orig, copy;
+   bytes_t file = {0};
+   const uint8_t *out;
+   size_t out_len, got;
+   uint8_t buf[4096];
+   int ids[2];
+   (void) state;
+
+   assert_true(mb_file_source_open(EVERY_TYPE, &src, &err));
+   do {
+      assert_true(mb_source_read(src, buf, sizeof buf, &got, &err));
+      bytes_put(&file, buf, got);
+   } while (got > 0);
+   mb_source_destroy(src);
+
+   assert_true(mb_mem_source_new(file.data, file.len, &src, &err));
+   assert_true(mb_archive_reader_open(src, NULL, &r, &err));
+   assert_true(mb_mem_sink_new(1 << 20, &sink, &err));
+   {
+      const mb_archive_prelude_t *p = mb_archive_reader_prelude(r);
+      mb_archive_header_t hdr = {p->concurrent_collections, p->server_version, p->tool_version};
+      assert_true(mb_archive_writer_new(sink, &hdr, &w, &err));
+   }
+   for (int i = 0; i < 2; i++) {
+      const mb_archive_ns_t *n = mb_archive_reader_ns(r, i);
+      assert_true(mb_archive_writer_add_namespace(w, n->db, n->collection, n->metadata, n->type,
+                                                  &ids[i], &err));
+   }
+   assert_true(mb_archive_writer_begin(w, &err));
+   do {
+      assert_true(mb_archive_reader_next(r, &ev, &err));
+      if (ev.kind == MB_ARCHIVE_EV_DOCUMENT) {
+         assert_true(mb_archive_writer_write(w, ids[ev.ns], ev.data, ev.len, &err));
+      } else if (ev.kind == MB_ARCHIVE_EV_NS_END) {
+         assert_true(mb_archive_writer_end_namespace(w, ids[ev.ns], &err));
+      }
+   } while (ev.kind != MB_ARCHIVE_EV_END);
+   assert_true(mb_archive_writer_finish(w, &err));
+   out = mb_mem_sink_data(sink, &out_len);
+
+   mb_source_destroy(src);
+   assert_true(mb_mem_source_new(file.data, file.len, &src, &err));
+   read_every_type(src, &orig);
+   assert_true(mb_mem_source_new(out, out_len, &copy_src, &err));
+   read_every_type(copy_src, &copy);
+   check_every_type(&copy);
+   assert_int_equal(copy.stream.len, orig.stream.len);
+   assert_memory_equal(copy.stream.data, orig.stream.data, orig.stream.len);
+   assert_memory_equal(copy.crc, orig.crc, sizeof orig.crc);
+   assert_int_equal(out_len, file.len);
+   assert_memory_equal(out, file.data, file.len);
+
+   bytes_free(&orig.stream);
+   bytes_free(&copy.stream);
+   mb_source_destroy(copy_src);
+   mb_source_destroy(src);
+   mb_archive_writer_destroy(w);
+   mb_sink_destroy(sink);
+   mb_archive_reader_destroy(r);
+   bytes_free(&file);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
@@ -1953,6 +2191,9 @@ int main(void)
        cmocka_unit_test(test_real_mongodump_archive),
        cmocka_unit_test(test_real_mongodump_archive_gzip),
        cmocka_unit_test(test_real_archive_bit_flips),
+       cmocka_unit_test(test_every_type_archive),
+       cmocka_unit_test(test_every_type_verifies),
+       cmocka_unit_test(test_every_type_round_trip),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
