@@ -46,18 +46,25 @@ static inline void bytes_put_u32(bytes_t *b, uint32_t v)
    bytes_put(b, le, 4);
 }
 
-/* A prelude entry {db, collection, metadata, size: 0, type: "collection"} appended to b. */
-static inline void bytes_put_prelude_entry(bytes_t *b, const char *db, const char *coll,
-                                           const char *metadata)
+/* A prelude entry {db, collection, metadata, size: 0, type} appended to b. */
+static inline void bytes_put_prelude_entry_typed(bytes_t *b, const char *db, const char *coll,
+                                                 const char *metadata, const char *type)
 {
    bson_t m = BSON_INITIALIZER;
    BSON_APPEND_UTF8(&m, "db", db);
    BSON_APPEND_UTF8(&m, "collection", coll);
    BSON_APPEND_UTF8(&m, "metadata", metadata);
    BSON_APPEND_INT32(&m, "size", 0);
-   BSON_APPEND_UTF8(&m, "type", "collection");
+   BSON_APPEND_UTF8(&m, "type", type);
    bytes_put(b, bson_get_data(&m), m.len);
    bson_destroy(&m);
+}
+
+/* A prelude entry {db, collection, metadata, size: 0, type: "collection"} appended to b. */
+static inline void bytes_put_prelude_entry(bytes_t *b, const char *db, const char *coll,
+                                           const char *metadata)
+{
+   bytes_put_prelude_entry_typed(b, db, coll, metadata, "collection");
 }
 
 static inline void bytes_free(bytes_t *b)
