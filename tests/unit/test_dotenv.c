@@ -287,29 +287,20 @@ static void test_errors(void **state)
    assert_error(&err, MB_EXIT_USAGE, "/etc/app/.env:1: missing '=' (expected KEY=VALUE)");
 }
 
-static void write_file(const char *path, const char *data, size_t len)
-{
-   FILE *f = fopen(path, "wb");
-
-   assert_non_null(f);
-   assert_int_equal(fwrite(data, 1, len, f), len);
-   assert_int_equal(fclose(f), 0);
-}
-
 static void test_load(void **state)
 {
-   char dir[] = "/tmp/mb_dotenv_XXXXXX", path[128], big_path[128], want[256];
+   char dir[64], path[128], big_path[128], want[256];
    mb_dotenv_t *e = NULL;
    mb_error_t err;
    char *big;
 
    (void) state;
-   assert_non_null(mkdtemp(dir));
+   assert_true(tmpdir_make(dir, sizeof dir, "dotenv"));
    snprintf(path, sizeof path, "%s/.env", dir);
    {
       static const char text[] =
           "# settings\nexport BACKUP_DIR=/var/backups\nTIMEZONE=\"Europe/Berlin\"\n";
-      write_file(path, text, sizeof text - 1);
+      file_put(path, text, sizeof text - 1);
    }
    assert_true(mb_dotenv_load(path, &e, &err));
    assert_int_equal(e->n, 2);
@@ -318,14 +309,14 @@ static void test_load(void **state)
    mb_dotenv_destroy(e);
 
    /* messages name the file */
-   write_file(path, "A=1\nB='x\n", 9);
+   file_put(path, "A=1\nB='x\n", 9);
    assert_false(mb_dotenv_load(path, &e, &err));
    assert_null(e);
    snprintf(want, sizeof want, "%s:2: unterminated single-quoted value", path);
    assert_error(&err, MB_EXIT_USAGE, want);
 
    /* an empty file is an empty set */
-   write_file(path, "", 0);
+   file_put(path, "", 0);
    assert_true(mb_dotenv_load(path, &e, &err));
    assert_int_equal(e->n, 0);
    mb_dotenv_destroy(e);
@@ -342,11 +333,11 @@ static void test_load(void **state)
    big = malloc((1u << 20) + 1);
    assert_non_null(big);
    memset(big, '#', (1u << 20) + 1);
-   write_file(big_path, big, 1u << 20);
+   file_put(big_path, big, 1u << 20);
    assert_true(mb_dotenv_load(big_path, &e, &err));
    assert_int_equal(e->n, 0);
    mb_dotenv_destroy(e);
-   write_file(big_path, big, (1u << 20) + 1);
+   file_put(big_path, big, (1u << 20) + 1);
    assert_false(mb_dotenv_load(big_path, &e, &err));
    snprintf(want, sizeof want, "%s: larger than 1048576 bytes; is this a .env file?", big_path);
    assert_error(&err, MB_EXIT_USAGE, want);

@@ -1676,31 +1676,6 @@ static void test_max_document_in_small_reads(void **state)
 }
 
 /* Read errors from the source come through unchanged. */
-typedef struct {
-   mb_source_t base;
-   const uint8_t *p;
-   size_t len, pos;
-} failing_source_t;
-
-static bool failing_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
-{
-   failing_source_t *f = (failing_source_t *) s;
-   size_t n = f->len - f->pos < cap ? f->len - f->pos : cap;
-   if (n == 0) {
-      mb_error_set(err, MB_EXIT_IO, "cannot read 'x.archive': Input/output error");
-      return false;
-   }
-   memcpy(buf, f->p + f->pos, n);
-   f->pos += n;
-   *got = n;
-   return true;
-}
-
-static void failing_destroy(mb_source_t *s)
-{
-   (void) s;
-}
-
 static void test_source_error_propagates(void **state)
 {
    bytes_t b = {0};
@@ -1709,7 +1684,8 @@ static void test_source_error_propagates(void **state)
 
    vector_508(&b);
    for (size_t cut = 0; cut < b.len; cut += 50) {
-      failing_source_t src = {{failing_read, failing_destroy, 0}, b.data, cut, 0};
+      failing_source_t src;
+      failing_source_init(&src, b.data, cut, "cannot read 'x.archive': Input/output error");
       assert_false(read_source(&src.base, true, NULL, &err));
       assert_error(&err, MB_EXIT_IO, "cannot read 'x.archive': Input/output error");
    }
