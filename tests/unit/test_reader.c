@@ -9,7 +9,6 @@
 
 #include "testutil.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -405,33 +404,29 @@ static void test_truncation_at_every_offset(void **state)
 
 static void test_truncation_messages(void **state)
 {
+   /* vector_508 cut to len bytes fails at byte at */
+   static const struct {
+      size_t len, at;
+      const char *detail;
+   } cases[] = {
+       {4, 4, "archive is truncated: the stream ends inside the prelude"},
+       {10, 4, "archive is truncated: the stream ends inside a document inside the prelude"},
+       {0x16a, 0x16a, "archive is truncated: it ended before all collections were seen (test.c)"},
+       {0x16c, 0x16a, "archive is truncated: the stream ends where a block header should start"},
+       {0x1a1, 0x1a1, "archive is truncated: the stream ends inside a segment of 'test.c'"},
+       {0x1a5, 0x1a1,
+        "archive is truncated: the stream ends inside a document inside a segment of 'test.c'"},
+       {0x1c1, 0x1c1, "archive is truncated: it ended but namespaces were unfinished (test.c)"},
+       {0x1f8, 0x1f8, "archive is truncated: the stream ends after the EOF header of 'test.c'"},
+   };
    bytes_t b = {0};
    (void) state;
 
    vector_508(&b);
-   b.len = 4;
-   expect_corrupt(&b, 4, "archive is truncated: the stream ends inside the prelude");
-   b.len = 10;
-   expect_corrupt(&b, 4,
-                  "archive is truncated: the stream ends inside a document inside the prelude");
-   b.len = 0x16a;
-   expect_corrupt(&b, 0x16a,
-                  "archive is truncated: it ended before all collections were seen (test.c)");
-   b.len = 0x16c;
-   expect_corrupt(&b, 0x16a,
-                  "archive is truncated: the stream ends where a block header should start");
-   b.len = 0x1a1;
-   expect_corrupt(&b, 0x1a1, "archive is truncated: the stream ends inside a segment of 'test.c'");
-   b.len = 0x1a5;
-   expect_corrupt(&b, 0x1a1,
-                  "archive is truncated: the stream ends inside a document inside a segment of "
-                  "'test.c'");
-   b.len = 0x1c1;
-   expect_corrupt(&b, 0x1c1,
-                  "archive is truncated: it ended but namespaces were unfinished (test.c)");
-   b.len = 0x1f8;
-   expect_corrupt(&b, 0x1f8,
-                  "archive is truncated: the stream ends after the EOF header of 'test.c'");
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      b.len = cases[i].len;
+      expect_corrupt(&b, cases[i].at, cases[i].detail);
+   }
    bytes_free(&b);
 }
 
@@ -482,91 +477,57 @@ static void test_prelude_without_header(void **state)
    bytes_free(&b);
 }
 
-static void check_header_field(const char *key, void (*add)(bson_t *h), const char *detail)
+/* A document from canonical Extended JSON (every BSON type spelled out), for the tables. */
+static bson_t *doc_from_json(const char *json)
 {
-   bytes_t b = {0};
-   bson_t h = BSON_INITIALIZER;
-   (void) key;
+   bson_error_t e;
+   bson_t *d = bson_new_from_json((const uint8_t *) json, -1, &e);
 
-   bytes_put_hex(&b, V_MAGIC);
-   add(&h);
-   put_bson(&b, &h);
-   put_term(&b);
-   expect_corrupt(&b, 4, detail);
-   bson_destroy(&h);
-   bytes_free(&b);
+   if (!d) {
+      fail_msg("bad test JSON %s: %s", json, e.message);
+   }
+   return d;
 }
 
-static void hdr_cc_string(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "concurrent_collections", "4");
-}
-
-static void hdr_cc_fraction(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", 4.5);
-}
-
-static void hdr_cc_negative(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "concurrent_collections", -1);
-}
-
-static void hdr_cc_huge(bson_t *h)
-{
-   BSON_APPEND_INT64(h, "concurrent_collections", 1ll << 40);
-}
-
-static void hdr_cc_huge_double(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", 1e300);
-}
-
-static void hdr_cc_nan(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", NAN);
-}
-
-static void hdr_version_int(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "concurrent_collections", 4);
-   BSON_APPEND_INT32(h, "server_version", 7);
-}
-
-static void hdr_tool_version_doc(bson_t *h)
-{
-   bson_t sub;
-   BSON_APPEND_DOCUMENT_BEGIN(h, "tool_version", &sub);
-   bson_append_document_end(h, &sub);
-}
-
-static void hdr_version_array(bson_t *h)
-{
-   bson_t sub;
-   BSON_APPEND_ARRAY_BEGIN(h, "version", &sub);
-   bson_append_array_end(h, &sub);
-}
+typedef struct {
+   const char *json; /* the document */
+   const char *detail;
+} doc_case_t;
 
 static void test_prelude_header_field_types(void **state)
 {
+   static const doc_case_t cases[] = {
+       {"{\"concurrent_collections\": \"4\"}",
+        "prelude header field 'concurrent_collections' has type string"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"4.5\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberInt\": \"-1\"}}",
+        "prelude header field 'concurrent_collections' has type int32"},
+       {"{\"concurrent_collections\": {\"$numberLong\": \"1099511627776\"}}",
+        "prelude header field 'concurrent_collections' has type int64"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"1e300\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"NaN\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberInt\": \"4\"}, \"server_version\": "
+        "{\"$numberInt\": "
+        "\"7\"}}",
+        "prelude header field 'server_version' has type int32"},
+       {"{\"tool_version\": {}}", "prelude header field 'tool_version' has type document"},
+       {"{\"version\": []}", "prelude header field 'version' has type array"},
+   };
    (void) state;
-   check_header_field("cc", hdr_cc_string,
-                      "prelude header field 'concurrent_collections' has type string");
-   check_header_field("cc", hdr_cc_fraction,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("cc", hdr_cc_negative,
-                      "prelude header field 'concurrent_collections' has type int32");
-   check_header_field("cc", hdr_cc_huge,
-                      "prelude header field 'concurrent_collections' has type int64");
-   check_header_field("cc", hdr_cc_huge_double,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("cc", hdr_cc_nan,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("sv", hdr_version_int,
-                      "prelude header field 'server_version' has type int32");
-   check_header_field("tv", hdr_tool_version_doc,
-                      "prelude header field 'tool_version' has type document");
-   check_header_field("v", hdr_version_array, "prelude header field 'version' has type array");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *h = doc_from_json(cases[i].json);
+      bytes_put_hex(&b, V_MAGIC);
+      put_bson(&b, h);
+      put_term(&b);
+      expect_corrupt(&b, 4, cases[i].detail);
+      bson_destroy(h);
+      bytes_free(&b);
+   }
 }
 
 /* What Go's decoder accepts: integers as int64/double/bool/null, strings as symbol/null,
@@ -641,73 +602,37 @@ static void test_prelude_header_lenient(void **state)
    bytes_free(&b);
 }
 
-static void check_entry(void (*add)(bson_t *m), const char *detail)
-{
-   bytes_t b = {0};
-   bson_t m = BSON_INITIALIZER;
-   size_t at;
-
-   bytes_put_hex(&b, V_MAGIC V_HEADER);
-   put_entry(&b, "test.ok", "collection");
-   at = b.len;
-   add(&m);
-   put_bson(&b, &m);
-   put_term(&b);
-   expect_corrupt(&b, at, detail);
-   bson_destroy(&m);
-   bytes_free(&b);
-}
-
-static void entry_db_int(bson_t *m)
-{
-   BSON_APPEND_INT32(m, "db", 1);
-   BSON_APPEND_UTF8(m, "collection", "c");
-}
-
-static void entry_coll_bool(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_BOOL(m, "collection", true);
-}
-
-static void entry_metadata_doc(bson_t *m)
-{
-   bson_t sub;
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_DOCUMENT_BEGIN(m, "metadata", &sub);
-   bson_append_document_end(m, &sub);
-}
-
-static void entry_size_string(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_UTF8(m, "size", "0");
-}
-
-static void entry_type_int(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_INT32(m, "type", 1);
-}
-
-static void entry_no_collection(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "metadata", "");
-}
-
 static void test_prelude_entry_field_types(void **state)
 {
+   static const doc_case_t cases[] = {
+       {"{\"db\": {\"$numberInt\": \"1\"}, \"collection\": \"c\"}",
+        "prelude entry field 'db' has type int32"},
+       {"{\"db\": \"test\", \"collection\": true}",
+        "prelude entry field 'collection' has type bool"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"metadata\": {}}",
+        "prelude entry field 'metadata' has type document"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"size\": \"0\"}",
+        "prelude entry field 'size' has type string"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"type\": {\"$numberInt\": \"1\"}}",
+        "prelude entry field 'type' has type int32"},
+       {"{\"db\": \"test\", \"metadata\": \"\"}",
+        "a prelude entry of database 'test' has no collection name"},
+   };
    (void) state;
-   check_entry(entry_db_int, "prelude entry field 'db' has type int32");
-   check_entry(entry_coll_bool, "prelude entry field 'collection' has type bool");
-   check_entry(entry_metadata_doc, "prelude entry field 'metadata' has type document");
-   check_entry(entry_size_string, "prelude entry field 'size' has type string");
-   check_entry(entry_type_int, "prelude entry field 'type' has type int32");
-   check_entry(entry_no_collection, "a prelude entry of database 'test' has no collection name");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *m = doc_from_json(cases[i].json);
+      size_t at;
+      bytes_put_hex(&b, V_MAGIC V_HEADER);
+      put_entry(&b, "test.ok", "collection");
+      at = b.len;
+      put_bson(&b, m);
+      put_term(&b);
+      expect_corrupt(&b, at, cases[i].detail);
+      bson_destroy(m);
+      bytes_free(&b);
+   }
 }
 
 /* Old tools: no type key, size as int64; any prelude order; timeseries bucket names. */
@@ -881,83 +806,42 @@ static void test_missing_trailing_nul(void **state)
 
 /* ---- namespace headers ---- */
 
-static void check_ns_header(void (*add)(bson_t *h), const char *detail)
-{
-   static const char *const names[] = {"test.c"};
-   bytes_t b = {0};
-   bson_t h = BSON_INITIALIZER;
-   size_t at;
-
-   put_prelude(&b, 4, names, 1);
-   at = b.len;
-   add(&h);
-   put_bson(&b, &h);
-   put_term(&b);
-   put_eof(&b, "test.c", 0);
-   expect_corrupt(&b, at, detail);
-   bson_destroy(&h);
-   bytes_free(&b);
-}
-
-static void nsh_crc_int32(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT32(h, "CRC", 0);
-}
-
-static void nsh_unknown_key(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT64(h, "CRC", 0);
-   BSON_APPEND_INT32(h, "x", 1);
-}
-
-static void nsh_db_int(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "db", 1);
-   BSON_APPEND_UTF8(h, "collection", "c");
-}
-
-static void nsh_coll_symbol(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_SYMBOL(h, "collection", "c");
-}
-
-static void nsh_eof_int(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_INT32(h, "EOF", 0);
-}
-
-static void nsh_no_collection(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT64(h, "CRC", 0);
-}
-
-static void nsh_empty(bson_t *h)
-{
-   (void) h;
-}
-
 static void test_namespace_header_strictness(void **state)
 {
+   static const char *const names[] = {"test.c"};
+   static const doc_case_t cases[] = {
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": false, \"CRC\": {\"$numberInt\": "
+        "\"0\"}}",
+        "namespace header field 'CRC' must be int64, not int32"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": false, \"CRC\": {\"$numberLong\": "
+        "\"0\"}, "
+        "\"x\": {\"$numberInt\": \"1\"}}",
+        "namespace header has unknown field 'x'"},
+       {"{\"db\": {\"$numberInt\": \"1\"}, \"collection\": \"c\"}",
+        "namespace header field 'db' must be string, not int32"},
+       {"{\"db\": \"test\", \"collection\": {\"$symbol\": \"c\"}}",
+        "namespace header field 'collection' must be string, not other"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": {\"$numberInt\": \"0\"}}",
+        "namespace header field 'EOF' must be bool, not int32"},
+       {"{\"db\": \"test\", \"EOF\": false, \"CRC\": {\"$numberLong\": \"0\"}}",
+        "collection header is missing a collection name"},
+       {"{}", "collection header is missing a collection name"},
+   };
    (void) state;
-   check_ns_header(nsh_crc_int32, "namespace header field 'CRC' must be int64, not int32");
-   check_ns_header(nsh_unknown_key, "namespace header has unknown field 'x'");
-   check_ns_header(nsh_db_int, "namespace header field 'db' must be string, not int32");
-   check_ns_header(nsh_coll_symbol,
-                   "namespace header field 'collection' must be string, not other");
-   check_ns_header(nsh_eof_int, "namespace header field 'EOF' must be bool, not int32");
-   check_ns_header(nsh_no_collection, "collection header is missing a collection name");
-   check_ns_header(nsh_empty, "collection header is missing a collection name");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *h = doc_from_json(cases[i].json);
+      size_t at;
+      put_prelude(&b, 4, names, 1);
+      at = b.len;
+      put_bson(&b, h);
+      put_term(&b);
+      put_eof(&b, "test.c", 0);
+      expect_corrupt(&b, at, cases[i].detail);
+      bson_destroy(h);
+      bytes_free(&b);
+   }
 }
 
 /* Header documents are decoded fully: damage after the last known key is not skipped. */
