@@ -152,7 +152,7 @@ static void collection_size(mongoc_database_t *db, const char *coll, mb_plan_ns_
    bson_destroy(&cmd);
 }
 
-static bool selected(const mb_plan_opts_t *o, const char *db, const char *coll)
+bool mb_plan_selected(const mb_plan_opts_t *o, const char *db, const char *coll)
 {
    char ns[1024];
 
@@ -174,8 +174,7 @@ static bool selected(const mb_plan_opts_t *o, const char *db, const char *coll)
    return true;
 }
 
-/* mongodump's default filter for names found by enumeration (no --collection). */
-static bool enumerable(const char *db, const char *coll, bool db_given)
+bool mb_plan_enumerable(const char *db, const char *coll, bool db_given)
 {
    if (strcmp(db, "config") == 0 && !db_given) {
       return in_list(coll, config_kept);
@@ -265,10 +264,11 @@ static bool plan_database(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_client_t
          ci.type = bson_iter_utf8(&it, NULL);
       }
       special = strcmp(dbname, "admin") == 0 && in_list(ci.name, admin_special);
-      if (specials_only ? !special
-                        : (!o->collection && (special || !enumerable(dbname, ci.name, o->db))) ||
-                              !selected(o, dbname, ci.name) ||
-                              (o->views_as_collections && strcmp(ci.type, "view") != 0)) {
+      if (specials_only
+              ? !special
+              : (!o->collection && (special || !mb_plan_enumerable(dbname, ci.name, o->db))) ||
+                    !mb_plan_selected(o, dbname, ci.name) ||
+                    (o->views_as_collections && strcmp(ci.type, "view") != 0)) {
          continue;
       }
       if (bson_iter_init_find(&it, info, "options") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
@@ -318,7 +318,7 @@ static bool plan_users_and_roles(mb_plan_t *p, const char *dbname, mb_error_t *e
    return true;
 }
 
-static int order(const void *a, const void *b)
+int mb_plan_ns_order(const void *a, const void *b)
 {
    const mb_plan_ns_t *x = a, *y = b;
    int rank_x = x->kind == MB_NS_SPECIAL ? 0 : !x->read_data ? 1 : 2;
@@ -336,7 +336,7 @@ static int order(const void *a, const void *b)
    return x->count != y->count ? (x->count > y->count ? -1 : 1) : 0;
 }
 
-static bool splittable(const mb_plan_ns_t *n, const mb_plan_opts_t *o)
+bool mb_plan_splittable(const mb_plan_ns_t *n, const mb_plan_opts_t *o)
 {
    return o->split_threshold > 0 && o->split_ranges > 1 && n->read_data &&
           n->kind == MB_NS_REGULAR && strcmp(n->type, "collection") == 0 && !n->capped &&
@@ -367,7 +367,7 @@ static bool make_tasks(mb_plan_t *p, const mb_plan_opts_t *o, mongoc_client_t *c
       mb_plan_ns_t *n = &p->ns[i];
       mb_split_t s = {0};
       bool ok = true;
-      if (splittable(n, o)) {
+      if (mb_plan_splittable(n, o)) {
          mb_split_find(client, n->source_db, n->source_collection, n->size_bytes, o->split_ranges,
                        &s);
          n->split_how = s.how;
@@ -446,7 +446,7 @@ bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *o, mb_plan_t *
       return false;
    }
    if (p->nns > 1) {
-      qsort(p->ns, (size_t) p->nns, sizeof *p->ns, order);
+      qsort(p->ns, (size_t) p->nns, sizeof *p->ns, mb_plan_ns_order);
    }
    if (!make_tasks(p, o, client)) {
       mb_plan_destroy(p);

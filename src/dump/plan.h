@@ -70,4 +70,17 @@ char *mb_plan_metadata_json(const bson_t *options, const bson_t *indexes_array,
 /* Remove the whitespace libbson puts between JSON tokens (not inside strings), in place. */
 void mb_plan_compact_json(char *json);
 
+/* The pure decisions of the planner, exposed for tests. */
+/* Whether db.coll passes the include patterns (none: every name) and no exclude pattern. */
+bool mb_plan_selected(const mb_plan_opts_t *o, const char *db, const char *coll);
+/* mongodump's default filter for names found by enumeration (no --collection): config keeps
+ * its cluster collections only (unless --db config), system.* only system.js, no '$' names. */
+bool mb_plan_enumerable(const char *db, const char *coll, bool db_given);
+/* qsort order of the namespaces: special ones first (equal among themselves), then views (no
+ * data), then largest first by size, then by count. */
+int mb_plan_ns_order(const void *a, const void *b);
+/* Whether n is split into _id ranges: a regular, non-capped collection with data at least
+ * split_threshold bytes, when splitting is on (threshold > 0, more than one range). */
+bool mb_plan_splittable(const mb_plan_ns_t *n, const mb_plan_opts_t *o);
+
 #endif

@@ -29,6 +29,12 @@ expect_grep() { # expect_grep PATTERN FILE WHAT
   pass "$3"
 }
 
+# one_error_line FILE WHAT: FILE (stderr of a failed command) holds exactly one non-empty line.
+one_error_line() {
+  [ "$(grep -c . "$1")" -eq 1 ] || { cat "$1" >&2; fail "$2: not exactly one line on stderr"; }
+  pass "$2: one error line"
+}
+
 expect_no_file() { [ ! -e "$1" ] || fail "$2: $1 exists"; pass "$2: no $1"; }
 
 # expect_no_partial PATH WHAT: no temporary file of PATH (PATH.XXXXXX.partial, or the old PATH.partial)

@@ -45,6 +45,12 @@ for f in "$MB_SHARED/testdata/mongodump-alltypes.archive" "$MB_SHARED/testdata/m
   expect_rc 0 "$rc" "verify $(basename "$f")"
   expect_grep '^db0.alltypes +22 +1670 ' "$T/v.out" "alltypes: 22 documents, 1670 bytes"
 done
+# our own every-type archives (tests/data, tools/every-type-archive.sh), in every clone
+for f in "$MB_SOURCE_DIR/tests/data/every_type.archive" "$MB_SOURCE_DIR/tests/data/every_type.archive.gz"; do
+  run_cmd "$T/v.out" "$T/v.err" rc -- "$MB_BIN" verify "$f"
+  expect_rc 0 "$rc" "verify $(basename "$f")"
+  expect_grep '^db0.alltypes +4 +6639 ' "$T/v.out" "every_type: 4 documents, 6639 bytes"
+done
 
 # verify --json is one JSON object with the figures
 "$MB_BIN" verify --json "$T/md.archive" > "$T/v.json"

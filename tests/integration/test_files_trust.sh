@@ -12,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 py=/usr/bin/python3
 mb() { (cd "$T" && exec "$MB_BIN" "$@"); } # no stray .env
-one_line() { [ "$(grep -c . "$1")" = 1 ] || { cat "$1" >&2; fail "$2: not exactly one line on stderr"; }; }
 untouched() { [ "$(cat "$1")" = precious ] || fail "$2: the link's target $1 was written through"; pass "$2: $1 untouched"; }
 json() { $py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 backup_path() { sed -n 's/^backup \(.*\): [0-9]* documents.*/\1/p' "$1"; }
@@ -56,7 +55,7 @@ echo "an earlier backup" > "$T/x.archive"
 run_cmd "$T/o" "$T/e" rc -- "$MB_BIN" dump --uri "$MB_URI_SRC" --db "${dbs[0]}" --archive "$T/x.archive"
 expect_rc 13 "$rc" "an existing --archive"
 expect_grep "^mongobak dump: error: '$T/x.archive' already exists; refusing to replace it \(give --overwrite to replace it, or choose another name\)$" "$T/e" "says why and what to do"
-one_line "$T/e" "an existing --archive"
+one_error_line "$T/e" "an existing --archive"
 [ "$(cat "$T/x.archive")" = "an earlier backup" ] || fail "the existing --archive was changed"
 expect_no_partial "$T/x.archive" "an existing --archive"
 echo precious > "$T/victim.final"
@@ -88,14 +87,14 @@ ln -s "$T/victim.lock" "$dir/.mongobak.lock"
 run_cmd "$T/o" "$T/e" rc -- mb backup
 expect_rc 5 "$rc" "a symlink at the lock file"
 expect_grep "^mongobak backup: error: refusing to use the lock file '$dir/.mongobak.lock': it is a symbolic link; remove it and check who can write to the backup directory$" "$T/e" "lock symlink: says why"
-one_line "$T/e" "lock symlink"
+one_error_line "$T/e" "lock symlink"
 untouched "$T/victim.lock" "lock symlink"
 rm "$dir/.mongobak.lock"
 ln "$T/victim.lock" "$dir/.mongobak.lock"
 run_cmd "$T/o" "$T/e" rc -- mb prune
 expect_rc 5 "$rc" "a hard link at the lock file"
 expect_grep "^mongobak prune: error: refusing to use the lock file '$dir/.mongobak.lock': it is not a regular file of its own" "$T/e" "lock hard link: says why"
-one_line "$T/e" "lock hard link"
+one_error_line "$T/e" "lock hard link"
 untouched "$T/victim.lock" "lock hard link"
 rm "$dir/.mongobak.lock"
 ls "$dir" | grep -q archive && fail "a refused run wrote an archive"
@@ -187,7 +186,7 @@ mb list > "$T/l.txt"
 run_cmd "$T/o" "$T/e" rc -- mb list --verify --json
 expect_rc 3 "$rc" "list --verify with a flipped bit and a wrong SHA-256"
 expect_grep "^mongobak list: error: 2 of 2 backups in '$dir' did not verify \(see the STATUS column\)$" "$T/e" "list --verify: says so"
-one_line "$T/e" "list --verify"
+one_error_line "$T/e" "list --verify"
 $py - "$T/o" "$(basename "$b1")" "$(basename "$b2")" <<'PY' || fail "list --verify --json"
 import json, sys
 s = {b["name"]: b for b in json.load(open(sys.argv[1]))["backups"]}

@@ -165,3 +165,11 @@ for f in mongodump-alltypes.archive mongodump-alltypes.archive.gz; do
     'ns["db0.c0"]["documents_read"], ns["db0.c0"]["bytes_read"], ns["db0.c0"]["status"], ns["db0.alltypes"]["documents_read"], ns["db0.alltypes"]["bytes_read"], ns["db0.alltypes"]["status"], r["totals"]["documents_read"]')" \
     "$f: counts"
 done
+# ... and our own every-type archives (tests/data), in every clone
+for f in every_type.archive every_type.archive.gz; do
+  run_cmd "$T/r.json" "$T/r.err" rc -- "$MB_BIN" restore -a "$MB_SOURCE_DIR/tests/data/$f" --dry-run --json
+  expect_rc 0 "$rc" "$f --dry-run"
+  expect_eq "6 788 checked 4 6639 checked 10" "$(json_get "$T/r.json" \
+    'ns["db0.c0"]["documents_read"], ns["db0.c0"]["bytes_read"], ns["db0.c0"]["status"], ns["db0.alltypes"]["documents_read"], ns["db0.alltypes"]["bytes_read"], ns["db0.alltypes"]["status"], r["totals"]["documents_read"]')" \
+    "$f: counts"
+done

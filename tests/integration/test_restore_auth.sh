@@ -15,10 +15,6 @@ ADMIN="mongodb://admin:rightpw@$hp/?authSource=admin"
 
 py() { /usr/bin/python3 -c "import sys, pymongo
 $1" "${@:2}"; }
-one_error_line() {
-  [ "$(grep -c . "$1")" -eq 1 ] || { cat "$1" >&2; fail "$2: not exactly one line on stderr"; }
-  pass "$2: one error line"
-}
 
 # a user of appdb with its own password, and some data
 py 'c = pymongo.MongoClient(sys.argv[1])

@@ -31,10 +31,6 @@ for n in r["namespaces"]:
     print("  %-28s %-11s %5d documents" % (src, st, have))
 EOF
 }
-one_error_line() { # one_error_line FILE WHAT
-  [ "$(grep -c . "$1")" -eq 1 ] || { cat "$1" >&2; fail "$2: not exactly one line on stderr"; }
-  pass "$2: one error line"
-}
 restore_json() { # restore_json RC -- args: mongobak restore --json, report in $T/r.json, stderr in $T/r.err
   local rcv=$1; shift 2
   run_cmd "$T/r.json" "$T/r.err" "$rcv" -- "$MB_BIN" restore --json "$@"

@@ -15,16 +15,13 @@ static char g_dir[64];
 static int setup(void **state)
 {
    (void) state;
-   snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-compress-XXXXXX");
-   return mkdtemp(g_dir) ? 0 : -1;
+   return tmpdir_make(g_dir, sizeof g_dir, "compress") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-   char cmd[128];
    (void) state;
-   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-   return system(cmd) == 0 ? 0 : -1;
+   return tmpdir_remove(g_dir);
 }
 
 /* Deterministic data that compresses somewhat: runs of text between random bytes. */
@@ -160,33 +157,6 @@ static int gzip_members(const uint8_t *z, size_t zlen, const uint8_t *want, size
    return members;
 }
 
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-   FILE *f = fopen(path, "wb");
-   assert_non_null(f);
-   assert_int_equal(fwrite(p, 1, n, f), n);
-   assert_int_equal(fclose(f), 0);
-}
-
-static uint8_t *read_file(const char *path, size_t *n)
-{
-   FILE *f = fopen(path, "rb");
-   bytes_t b = {0};
-   uint8_t buf[65536];
-   size_t k;
-
-   assert_non_null(f);
-   while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
-      bytes_put(&b, buf, k);
-   }
-   fclose(f);
-   *n = b.len;
-   if (!b.data) {
-      b.data = malloc(1);
-   }
-   return b.data;
-}
-
 /* zlib's gzip file reader (gzread) reads every member. */
 static void check_gzread(const uint8_t *z, size_t zlen, const uint8_t *want, size_t want_len)
 {
@@ -198,7 +168,7 @@ static void check_gzread(const uint8_t *z, size_t zlen, const uint8_t *want, siz
 
    assert_non_null(out);
    snprintf(path, sizeof path, "%s/gzread.gz", g_dir);
-   write_file(path, z, zlen);
+   file_put(path, z, zlen);
    g = gzopen(path, "rb");
    assert_non_null(g);
    while ((n = gzread(g, out + total, (unsigned) (want_len + 16 - total))) > 0) {
@@ -224,12 +194,12 @@ static void check_tool(const char *tool, const char *ext, const uint8_t *z, size
 
    snprintf(in, sizeof in, "%s/tool%s", g_dir, ext);
    snprintf(out, sizeof out, "%s/tool.out", g_dir);
-   write_file(in, z, zlen);
+   file_put(in, z, zlen);
    snprintf(cmd, sizeof cmd, "%s -dc '%s' > '%s'", tool, in, out);
    if (system(cmd) != 0) {
       fail_msg("'%s' failed", cmd);
    }
-   got = read_file(out, &got_len);
+   got = file_get(out, &got_len);
    assert_int_equal(got_len, want_len);
    if (want_len) {
       assert_memory_equal(got, want, want_len);
@@ -335,11 +305,11 @@ static void test_foreign_streams(void **state)
    (void) state;
 
    snprintf(in, sizeof in, "%s/named", g_dir);
-   write_file(in, data, n);
+   file_put(in, data, n);
    snprintf(cmd, sizeof cmd, "gzip -k -9 '%s' && zstd -q -k '%s'", in, in);
    assert_int_equal(system(cmd), 0);
    snprintf(in, sizeof in, "%s/named.gz", g_dir);
-   z = read_file(in, &zlen);
+   z = file_get(in, &zlen);
    assert_true(z[3] & 0x08); /* FNAME set */
    assert_true(decompress_mem(z, zlen, 65536, &kind, &out, &err));
    assert_int_equal(kind, MB_COMPRESS_GZIP);
@@ -348,7 +318,7 @@ static void test_foreign_streams(void **state)
    free(z);
 
    snprintf(in, sizeof in, "%s/named.zst", g_dir);
-   z = read_file(in, &zlen);
+   z = file_get(in, &zlen);
    bytes_put(&cat, z, zlen);
    bytes_put(&cat, z, zlen);
    free(z);
@@ -431,14 +401,14 @@ static void test_other_compressors_real(void **state)
 
    for (int i = 0; i < 2; i++) {
       snprintf(in, sizeof in, "%s/plain", g_dir);
-      write_file(in, data, 1000);
+      file_put(in, data, 1000);
       snprintf(cmd, sizeof cmd, "command -v %s >/dev/null && %s -f '%s'", tools[i][0], tools[i][0],
                in);
       if (system(cmd) != 0) {
          continue; /* tool not installed */
       }
       snprintf(in, sizeof in, "%s/plain%s", g_dir, tools[i][1]);
-      z = read_file(in, &zlen);
+      z = file_get(in, &zlen);
       snprintf(want, sizeof want,
                "the input is compressed with %s, which mongobak does not read; decompress it "
                "first (%s -dc FILE | mongobak ... -)",
@@ -584,38 +554,6 @@ static void test_damaged_streams(void **state)
 }
 
 /* A failing downstream sink: the error comes through, and the filter still frees it. */
-typedef struct {
-   mb_sink_t base;
-   size_t left;
-   int *destroyed;
-} failing_sink_t;
-
-static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err)
-{
-   failing_sink_t *f = (failing_sink_t *) s;
-   (void) data;
-   if (len > f->left) {
-      mb_error_set(err, MB_EXIT_IO, "injected: disk full");
-      return false;
-   }
-   f->left -= len;
-   return true;
-}
-
-static bool failing_close(mb_sink_t *s, mb_error_t *err)
-{
-   (void) s;
-   (void) err;
-   return true;
-}
-
-static void failing_destroy(mb_sink_t *s)
-{
-   failing_sink_t *f = (failing_sink_t *) s;
-   (*f->destroyed)++;
-   free(f);
-}
-
 static void test_downstream_failure(void **state)
 {
    size_t n = 9 * MIB;
@@ -625,17 +563,11 @@ static void test_downstream_failure(void **state)
    for (int c = MB_COMPRESS_GZIP; c <= MB_COMPRESS_ZSTD; c++) {
       for (int threads = 1; threads <= 3; threads += 2) {
          int destroyed = 0;
-         failing_sink_t *f = calloc(1, sizeof *f);
+         mb_sink_t *f = failing_sink_new(1000, "injected: disk full", &destroyed);
          mb_sink_t *s = NULL;
          mb_error_t err;
          bool ok;
-         assert_non_null(f);
-         f->base.write = failing_write;
-         f->base.close = failing_close;
-         f->base.destroy = failing_destroy;
-         f->left = 1000;
-         f->destroyed = &destroyed;
-         assert_true(mb_compress_sink_new((mb_compress_t) c, 1, threads, &f->base, &s, &err));
+         assert_true(mb_compress_sink_new((mb_compress_t) c, 1, threads, f, &s, &err));
          ok = mb_sink_write(s, data, n, &err) && mb_sink_close(s, &err);
          assert_false(ok);
          assert_error(&err, MB_EXIT_IO, "injected: disk full");

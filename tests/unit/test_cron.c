@@ -90,6 +90,25 @@ static void expect_runs_from(const char *expr, time_t after, const char *const *
       expect_runs_from((expr), (after), want_, (int) (sizeof want_ / sizeof want_[0]));            \
    } while (0)
 
+#define MAX_RUNS_CASE 13
+
+/* expr's runs after `after` (UTC), one by one: want[] up to its first NULL (local times). */
+typedef struct {
+   const char *expr, *after;
+   const char *want[MAX_RUNS_CASE];
+} runs_case_t;
+
+static void expect_runs_table(const runs_case_t *cases, size_t n)
+{
+   for (size_t i = 0; i < n; i++) {
+      int k = 0;
+      while (k < MAX_RUNS_CASE && cases[i].want[k]) {
+         k++;
+      }
+      expect_runs_from(cases[i].expr, utc(cases[i].after), cases[i].want, k);
+   }
+}
+
 static void expect_parse_error(const char *expr, const char *msg)
 {
    mb_cron_t *c = (mb_cron_t *) 1;
@@ -104,141 +123,188 @@ static void expect_parse_error(const char *expr, const char *msg)
 
 static void test_steps_ranges_lists(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"*/15 * * * *",
+        "2026-05-10 10:07:13",
+        {"2026-05-10 10:15:00 UTC", "2026-05-10 10:30:00 UTC", "2026-05-10 10:45:00 UTC",
+         "2026-05-10 11:00:00 UTC"}},
+       {"5-10/2 * * * *",
+        "2026-05-10 10:07:00",
+        {"2026-05-10 10:09:00 UTC", "2026-05-10 11:05:00 UTC", "2026-05-10 11:07:00 UTC"}},
+       {"10/20 * * * *",
+        "2026-05-10 10:00:00",
+        {"2026-05-10 10:10:00 UTC", "2026-05-10 10:30:00 UTC", "2026-05-10 10:50:00 UTC",
+         "2026-05-10 11:10:00 UTC"}},
+       {"1,2,5-6,58 * * * *",
+        "2026-05-10 10:00:00",
+        {"2026-05-10 10:01:00 UTC", "2026-05-10 10:02:00 UTC", "2026-05-10 10:05:00 UTC",
+         "2026-05-10 10:06:00 UTC", "2026-05-10 10:58:00 UTC", "2026-05-10 11:01:00 UTC"}},
+       {"0 */6 * * *",
+        "2026-05-10 10:00:00",
+        {"2026-05-10 12:00:00 UTC", "2026-05-10 18:00:00 UTC", "2026-05-11 00:00:00 UTC"}},
+       {"0 9-17/4 * * *",
+        "2026-05-10 10:00:00",
+        {"2026-05-10 13:00:00 UTC", "2026-05-10 17:00:00 UTC", "2026-05-11 09:00:00 UTC"}},
+       /* a single value with a step runs to the end of the field */
+       {"0 0 25/3 * *",
+        "2026-05-10 10:00:00",
+        {"2026-05-25 00:00:00 UTC", "2026-05-28 00:00:00 UTC", "2026-05-31 00:00:00 UTC",
+         "2026-06-25 00:00:00 UTC"}},
+       /* the whole expression is matched: exact minute, hour, day and month */
+       {"30 4 1 7 *",
+        "2026-05-10 10:00:00",
+        {"2026-07-01 04:30:00 UTC", "2027-07-01 04:30:00 UTC"}},
+       /* tabs and surrounding blanks */
+       {" \t0\t12  * * *\n", "2026-05-10 10:00:00", {"2026-05-10 12:00:00 UTC"}},
+       {"* * * * *", "2026-05-10 10:00:00", {"2026-05-10 10:01:00 UTC", "2026-05-10 10:02:00 UTC"}},
+       /* a five-field expression runs at :00 even when `after` is in the middle of a minute */
+       {"* * * * *", "2026-05-10 10:00:59", {"2026-05-10 10:01:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("*/15 * * * *", utc("2026-05-10 10:07:13"), "2026-05-10 10:15:00 UTC",
-               "2026-05-10 10:30:00 UTC", "2026-05-10 10:45:00 UTC", "2026-05-10 11:00:00 UTC");
-   EXPECT_RUNS("5-10/2 * * * *", utc("2026-05-10 10:07:00"), "2026-05-10 10:09:00 UTC",
-               "2026-05-10 11:05:00 UTC", "2026-05-10 11:07:00 UTC");
-   EXPECT_RUNS("10/20 * * * *", utc("2026-05-10 10:00:00"), "2026-05-10 10:10:00 UTC",
-               "2026-05-10 10:30:00 UTC", "2026-05-10 10:50:00 UTC", "2026-05-10 11:10:00 UTC");
-   EXPECT_RUNS("1,2,5-6,58 * * * *", utc("2026-05-10 10:00:00"), "2026-05-10 10:01:00 UTC",
-               "2026-05-10 10:02:00 UTC", "2026-05-10 10:05:00 UTC", "2026-05-10 10:06:00 UTC",
-               "2026-05-10 10:58:00 UTC", "2026-05-10 11:01:00 UTC");
-   EXPECT_RUNS("0 */6 * * *", utc("2026-05-10 10:00:00"), "2026-05-10 12:00:00 UTC",
-               "2026-05-10 18:00:00 UTC", "2026-05-11 00:00:00 UTC");
-   EXPECT_RUNS("0 9-17/4 * * *", utc("2026-05-10 10:00:00"), "2026-05-10 13:00:00 UTC",
-               "2026-05-10 17:00:00 UTC", "2026-05-11 09:00:00 UTC");
-   /* a single value with a step runs to the end of the field */
-   EXPECT_RUNS("0 0 25/3 * *", utc("2026-05-10 10:00:00"), "2026-05-25 00:00:00 UTC",
-               "2026-05-28 00:00:00 UTC", "2026-05-31 00:00:00 UTC", "2026-06-25 00:00:00 UTC");
-   /* the whole expression is matched: exact minute, hour, day and month */
-   EXPECT_RUNS("30 4 1 7 *", utc("2026-05-10 10:00:00"), "2026-07-01 04:30:00 UTC",
-               "2027-07-01 04:30:00 UTC");
-   /* tabs and surrounding blanks */
-   EXPECT_RUNS(" \t0\t12  * * *\n", utc("2026-05-10 10:00:00"), "2026-05-10 12:00:00 UTC");
-   EXPECT_RUNS("* * * * *", utc("2026-05-10 10:00:00"), "2026-05-10 10:01:00 UTC",
-               "2026-05-10 10:02:00 UTC");
-   /* a five-field expression runs at :00 even when `after` is in the middle of a minute */
-   EXPECT_RUNS("* * * * *", utc("2026-05-10 10:00:59"), "2026-05-10 10:01:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_names(void **state)
 {
+   static const runs_case_t cases[] = {
+       /* 2026-05-10 is a Sunday */
+       {"0 0 1 JAN,jul,Oct *",
+        "2026-05-10 10:00:00",
+        {"2026-07-01 00:00:00 UTC", "2026-10-01 00:00:00 UTC", "2027-01-01 00:00:00 UTC"}},
+       {"0 0 1 feb-apr/2 *",
+        "2026-05-10 10:00:00",
+        {"2027-02-01 00:00:00 UTC", "2027-04-01 00:00:00 UTC", "2028-02-01 00:00:00 UTC"}},
+       {"0 8 * * MON-fri",
+        "2026-05-08 10:00:00",
+        {"2026-05-11 08:00:00 UTC", "2026-05-12 08:00:00 UTC", "2026-05-13 08:00:00 UTC",
+         "2026-05-14 08:00:00 UTC", "2026-05-15 08:00:00 UTC", "2026-05-18 08:00:00 UTC"}},
+       {"0 8 * * sun",
+        "2026-05-08 10:00:00",
+        {"2026-05-10 08:00:00 UTC", "2026-05-17 08:00:00 UTC"}},
+       /* 7 is Sunday too, alone and at the end of a range */
+       {"0 8 * * 7", "2026-05-08 10:00:00", {"2026-05-10 08:00:00 UTC", "2026-05-17 08:00:00 UTC"}},
+       {"0 8 * * 5-7",
+        "2026-05-10 10:00:00",
+        {"2026-05-15 08:00:00 UTC", "2026-05-16 08:00:00 UTC", "2026-05-17 08:00:00 UTC",
+         "2026-05-22 08:00:00 UTC"}},
+       /* '*' over the days of the week is 0-6: Sunday is not run twice */
+       {"0 8 * * */2",
+        "2026-05-09 10:00:00",
+        {"2026-05-10 08:00:00 UTC", "2026-05-12 08:00:00 UTC", "2026-05-14 08:00:00 UTC",
+         "2026-05-16 08:00:00 UTC", "2026-05-17 08:00:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   /* 2026-05-10 is a Sunday */
-   EXPECT_RUNS("0 0 1 JAN,jul,Oct *", utc("2026-05-10 10:00:00"), "2026-07-01 00:00:00 UTC",
-               "2026-10-01 00:00:00 UTC", "2027-01-01 00:00:00 UTC");
-   EXPECT_RUNS("0 0 1 feb-apr/2 *", utc("2026-05-10 10:00:00"), "2027-02-01 00:00:00 UTC",
-               "2027-04-01 00:00:00 UTC", "2028-02-01 00:00:00 UTC");
-   EXPECT_RUNS("0 8 * * MON-fri", utc("2026-05-08 10:00:00"), "2026-05-11 08:00:00 UTC",
-               "2026-05-12 08:00:00 UTC", "2026-05-13 08:00:00 UTC", "2026-05-14 08:00:00 UTC",
-               "2026-05-15 08:00:00 UTC", "2026-05-18 08:00:00 UTC");
-   EXPECT_RUNS("0 8 * * sun", utc("2026-05-08 10:00:00"), "2026-05-10 08:00:00 UTC",
-               "2026-05-17 08:00:00 UTC");
-   /* 7 is Sunday too, alone and at the end of a range */
-   EXPECT_RUNS("0 8 * * 7", utc("2026-05-08 10:00:00"), "2026-05-10 08:00:00 UTC",
-               "2026-05-17 08:00:00 UTC");
-   EXPECT_RUNS("0 8 * * 5-7", utc("2026-05-10 10:00:00"), "2026-05-15 08:00:00 UTC",
-               "2026-05-16 08:00:00 UTC", "2026-05-17 08:00:00 UTC", "2026-05-22 08:00:00 UTC");
-   /* '*' over the days of the week is 0-6: Sunday is not run twice */
-   EXPECT_RUNS("0 8 * * */2", utc("2026-05-09 10:00:00"), "2026-05-10 08:00:00 UTC",
-               "2026-05-12 08:00:00 UTC", "2026-05-14 08:00:00 UTC", "2026-05-16 08:00:00 UTC",
-               "2026-05-17 08:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_month_ends(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"0 12 31 * *",
+        "2026-01-01 00:00:00",
+        {"2026-01-31 12:00:00 UTC", "2026-03-31 12:00:00 UTC", "2026-05-31 12:00:00 UTC",
+         "2026-07-31 12:00:00 UTC", "2026-08-31 12:00:00 UTC", "2026-10-31 12:00:00 UTC",
+         "2026-12-31 12:00:00 UTC", "2027-01-31 12:00:00 UTC"}},
+       {"0 0 30 * *",
+        "2026-01-30 00:00:00",
+        {"2026-03-30 00:00:00 UTC", "2026-04-30 00:00:00 UTC"}},
+       {"59 23 * * *", "2026-04-30 23:59:00", {"2026-05-01 23:59:00 UTC"}},
+       {"0 0 * * *", "2026-02-28 12:00:00", {"2026-03-01 00:00:00 UTC"}},
+       {"0 0 * * *", "2028-02-28 12:00:00", {"2028-02-29 00:00:00 UTC", "2028-03-01 00:00:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("0 12 31 * *", utc("2026-01-01 00:00:00"), "2026-01-31 12:00:00 UTC",
-               "2026-03-31 12:00:00 UTC", "2026-05-31 12:00:00 UTC", "2026-07-31 12:00:00 UTC",
-               "2026-08-31 12:00:00 UTC", "2026-10-31 12:00:00 UTC", "2026-12-31 12:00:00 UTC",
-               "2027-01-31 12:00:00 UTC");
-   EXPECT_RUNS("0 0 30 * *", utc("2026-01-30 00:00:00"), "2026-03-30 00:00:00 UTC",
-               "2026-04-30 00:00:00 UTC");
-   EXPECT_RUNS("59 23 * * *", utc("2026-04-30 23:59:00"), "2026-05-01 23:59:00 UTC");
-   EXPECT_RUNS("0 0 * * *", utc("2026-02-28 12:00:00"), "2026-03-01 00:00:00 UTC");
-   EXPECT_RUNS("0 0 * * *", utc("2028-02-28 12:00:00"), "2028-02-29 00:00:00 UTC",
-               "2028-03-01 00:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_leap_years(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"0 0 29 2 *",
+        "2026-03-01 00:00:00",
+        {"2028-02-29 00:00:00 UTC", "2032-02-29 00:00:00 UTC", "2036-02-29 00:00:00 UTC"}},
+       {"0 0 29 2 *", "2028-02-29 00:00:00", {"2032-02-29 00:00:00 UTC"}},
+       /* 2100 is not a leap year */
+       {"0 0 29 2 *", "2096-03-01 00:00:00", {"2104-02-29 00:00:00 UTC"}},
+       {"0 0 29 feb *",
+        "2000-01-01 00:00:00",
+        {"2000-02-29 00:00:00 UTC", "2004-02-29 00:00:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("0 0 29 2 *", utc("2026-03-01 00:00:00"), "2028-02-29 00:00:00 UTC",
-               "2032-02-29 00:00:00 UTC", "2036-02-29 00:00:00 UTC");
-   EXPECT_RUNS("0 0 29 2 *", utc("2028-02-29 00:00:00"), "2032-02-29 00:00:00 UTC");
-   /* 2100 is not a leap year */
-   EXPECT_RUNS("0 0 29 2 *", utc("2096-03-01 00:00:00"), "2104-02-29 00:00:00 UTC");
-   EXPECT_RUNS("0 0 29 feb *", utc("2000-01-01 00:00:00"), "2000-02-29 00:00:00 UTC",
-               "2004-02-29 00:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_year_end(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"0 0 1 1 *", "2026-12-31 23:59:00", {"2027-01-01 00:00:00 UTC", "2028-01-01 00:00:00 UTC"}},
+       {"59 23 31 12 *", "2026-12-31 23:59:00", {"2027-12-31 23:59:00 UTC"}},
+       {"* * * * *", "2026-12-31 23:59:30", {"2027-01-01 00:00:00 UTC"}},
+       {"* * * * * *", "2026-12-31 23:59:59", {"2027-01-01 00:00:00 UTC"}},
+       {"0 0 * * mon", "2026-12-30 00:00:00", {"2027-01-04 00:00:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("0 0 1 1 *", utc("2026-12-31 23:59:00"), "2027-01-01 00:00:00 UTC",
-               "2028-01-01 00:00:00 UTC");
-   EXPECT_RUNS("59 23 31 12 *", utc("2026-12-31 23:59:00"), "2027-12-31 23:59:00 UTC");
-   EXPECT_RUNS("* * * * *", utc("2026-12-31 23:59:30"), "2027-01-01 00:00:00 UTC");
-   EXPECT_RUNS("* * * * * *", utc("2026-12-31 23:59:59"), "2027-01-01 00:00:00 UTC");
-   EXPECT_RUNS("0 0 * * mon", utc("2026-12-30 00:00:00"), "2027-01-04 00:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_day_or_rule(void **state)
 {
+   static const runs_case_t cases[] = {
+       /* every 13th and every Friday; 2026-02-13 and 2026-03-13 are both, and run once */
+       {"0 0 13 * 5",
+        "2026-02-01 00:00:00",
+        {"2026-02-06 00:00:00 UTC", "2026-02-13 00:00:00 UTC", "2026-02-20 00:00:00 UTC",
+         "2026-02-27 00:00:00 UTC", "2026-03-06 00:00:00 UTC", "2026-03-13 00:00:00 UTC",
+         "2026-03-20 00:00:00 UTC", "2026-03-27 00:00:00 UTC", "2026-04-03 00:00:00 UTC",
+         "2026-04-10 00:00:00 UTC", "2026-04-13 00:00:00 UTC", "2026-04-17 00:00:00 UTC"}},
+       {"0 0 13 * *",
+        "2026-02-01 00:00:00",
+        {"2026-02-13 00:00:00 UTC", "2026-03-13 00:00:00 UTC"}},
+       {"0 0 * * fri",
+        "2026-02-01 00:00:00",
+        {"2026-02-06 00:00:00 UTC", "2026-02-13 00:00:00 UTC", "2026-02-20 00:00:00 UTC"}},
+       /* '?' is unrestricted like '*' */
+       {"0 0 ? * 5", "2026-02-01 00:00:00", {"2026-02-06 00:00:00 UTC", "2026-02-13 00:00:00 UTC"}},
+       {"0 0 13 * ?",
+        "2026-02-01 00:00:00",
+        {"2026-02-13 00:00:00 UTC", "2026-03-13 00:00:00 UTC"}},
+       /* only a bare '*' is unrestricted: "*\/1" takes part in the OR, so every day matches */
+       {"0 0 */1 * 5",
+        "2026-02-01 00:00:00",
+        {"2026-02-02 00:00:00 UTC", "2026-02-03 00:00:00 UTC"}},
+       {"0 0 1-7 * mon",
+        "2026-02-08 00:00:00",
+        {"2026-02-09 00:00:00 UTC", "2026-02-16 00:00:00 UTC", "2026-02-23 00:00:00 UTC",
+         "2026-03-01 00:00:00 UTC", "2026-03-02 00:00:00 UTC", "2026-03-03 00:00:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   /* every 13th and every Friday; 2026-02-13 and 2026-03-13 are both, and run once */
-   EXPECT_RUNS("0 0 13 * 5", utc("2026-02-01 00:00:00"), "2026-02-06 00:00:00 UTC",
-               "2026-02-13 00:00:00 UTC", "2026-02-20 00:00:00 UTC", "2026-02-27 00:00:00 UTC",
-               "2026-03-06 00:00:00 UTC", "2026-03-13 00:00:00 UTC", "2026-03-20 00:00:00 UTC",
-               "2026-03-27 00:00:00 UTC", "2026-04-03 00:00:00 UTC", "2026-04-10 00:00:00 UTC",
-               "2026-04-13 00:00:00 UTC", "2026-04-17 00:00:00 UTC");
-   EXPECT_RUNS("0 0 13 * *", utc("2026-02-01 00:00:00"), "2026-02-13 00:00:00 UTC",
-               "2026-03-13 00:00:00 UTC");
-   EXPECT_RUNS("0 0 * * fri", utc("2026-02-01 00:00:00"), "2026-02-06 00:00:00 UTC",
-               "2026-02-13 00:00:00 UTC", "2026-02-20 00:00:00 UTC");
-   /* '?' is unrestricted like '*' */
-   EXPECT_RUNS("0 0 ? * 5", utc("2026-02-01 00:00:00"), "2026-02-06 00:00:00 UTC",
-               "2026-02-13 00:00:00 UTC");
-   EXPECT_RUNS("0 0 13 * ?", utc("2026-02-01 00:00:00"), "2026-02-13 00:00:00 UTC",
-               "2026-03-13 00:00:00 UTC");
-   /* only a bare '*' is unrestricted: "*\/1" takes part in the OR, so every day matches */
-   EXPECT_RUNS("0 0 */1 * 5", utc("2026-02-01 00:00:00"), "2026-02-02 00:00:00 UTC",
-               "2026-02-03 00:00:00 UTC");
-   EXPECT_RUNS("0 0 1-7 * mon", utc("2026-02-08 00:00:00"), "2026-02-09 00:00:00 UTC",
-               "2026-02-16 00:00:00 UTC", "2026-02-23 00:00:00 UTC", "2026-03-01 00:00:00 UTC",
-               "2026-03-02 00:00:00 UTC", "2026-03-03 00:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_seconds(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"*/20 * * * * *",
+        "2026-05-10 10:00:05",
+        {"2026-05-10 10:00:20 UTC", "2026-05-10 10:00:40 UTC", "2026-05-10 10:01:00 UTC"}},
+       {"* * * * * *",
+        "2026-05-10 10:00:05",
+        {"2026-05-10 10:00:06 UTC", "2026-05-10 10:00:07 UTC"}},
+       {"30 0 0 * * *", "2026-05-10 00:00:30", {"2026-05-11 00:00:30 UTC"}},
+       {"0,30 59 23 31 dec *",
+        "2026-12-31 23:59:00",
+        {"2026-12-31 23:59:30 UTC", "2027-12-31 23:59:00 UTC"}},
+   };
    mb_cron_t *c;
 
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("*/20 * * * * *", utc("2026-05-10 10:00:05"), "2026-05-10 10:00:20 UTC",
-               "2026-05-10 10:00:40 UTC", "2026-05-10 10:01:00 UTC");
-   EXPECT_RUNS("* * * * * *", utc("2026-05-10 10:00:05"), "2026-05-10 10:00:06 UTC",
-               "2026-05-10 10:00:07 UTC");
-   EXPECT_RUNS("30 0 0 * * *", utc("2026-05-10 00:00:30"), "2026-05-11 00:00:30 UTC");
-   EXPECT_RUNS("0,30 59 23 31 dec *", utc("2026-12-31 23:59:00"), "2026-12-31 23:59:30 UTC",
-               "2027-12-31 23:59:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
    c = parse_ok("*/5 * * * * *");
    assert_true(mb_cron_has_seconds(c));
    mb_cron_destroy(c);
@@ -249,22 +315,21 @@ static void test_seconds(void **state)
 
 static void test_macros(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"@yearly", "2026-05-10 10:00:00", {"2027-01-01 00:00:00 UTC", "2028-01-01 00:00:00 UTC"}},
+       {"@annually", "2026-05-10 10:00:00", {"2027-01-01 00:00:00 UTC"}},
+       {"@monthly", "2026-05-10 10:00:00", {"2026-06-01 00:00:00 UTC", "2026-07-01 00:00:00 UTC"}},
+       {"@weekly", "2026-05-10 10:00:00", {"2026-05-17 00:00:00 UTC", "2026-05-24 00:00:00 UTC"}},
+       {"@daily", "2026-05-10 10:00:00", {"2026-05-11 00:00:00 UTC"}},
+       {"@midnight", "2026-05-10 10:00:00", {"2026-05-11 00:00:00 UTC"}},
+       {"@hourly", "2026-05-10 10:00:00", {"2026-05-10 11:00:00 UTC", "2026-05-10 12:00:00 UTC"}},
+       {"  @HOURLY\t", "2026-05-10 10:00:00", {"2026-05-10 11:00:00 UTC"}},
+   };
    mb_cron_t *c;
 
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("@yearly", utc("2026-05-10 10:00:00"), "2027-01-01 00:00:00 UTC",
-               "2028-01-01 00:00:00 UTC");
-   EXPECT_RUNS("@annually", utc("2026-05-10 10:00:00"), "2027-01-01 00:00:00 UTC");
-   EXPECT_RUNS("@monthly", utc("2026-05-10 10:00:00"), "2026-06-01 00:00:00 UTC",
-               "2026-07-01 00:00:00 UTC");
-   EXPECT_RUNS("@weekly", utc("2026-05-10 10:00:00"), "2026-05-17 00:00:00 UTC",
-               "2026-05-24 00:00:00 UTC");
-   EXPECT_RUNS("@daily", utc("2026-05-10 10:00:00"), "2026-05-11 00:00:00 UTC");
-   EXPECT_RUNS("@midnight", utc("2026-05-10 10:00:00"), "2026-05-11 00:00:00 UTC");
-   EXPECT_RUNS("@hourly", utc("2026-05-10 10:00:00"), "2026-05-10 11:00:00 UTC",
-               "2026-05-10 12:00:00 UTC");
-   EXPECT_RUNS("  @HOURLY\t", utc("2026-05-10 10:00:00"), "2026-05-10 11:00:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
    c = parse_ok("@daily");
    assert_false(mb_cron_has_seconds(c));
    mb_cron_destroy(c);
@@ -391,13 +456,16 @@ static void test_dst_quarter_hours(void **state)
 
 static void test_utc(void **state)
 {
+   static const runs_case_t cases[] = {
+       {"0 0 * * *", "2026-03-07 12:00:00", {"2026-03-08 00:00:00 UTC", "2026-03-09 00:00:00 UTC"}},
+       {"30 2 * * *", "2026-03-08 00:00:00", {"2026-03-08 02:30:00 UTC"}},
+       {"30 1 * * *",
+        "2026-11-01 00:00:00",
+        {"2026-11-01 01:30:00 UTC", "2026-11-02 01:30:00 UTC"}},
+   };
    (void) state;
    set_tz("UTC");
-   EXPECT_RUNS("0 0 * * *", utc("2026-03-07 12:00:00"), "2026-03-08 00:00:00 UTC",
-               "2026-03-09 00:00:00 UTC");
-   EXPECT_RUNS("30 2 * * *", utc("2026-03-08 00:00:00"), "2026-03-08 02:30:00 UTC");
-   EXPECT_RUNS("30 1 * * *", utc("2026-11-01 00:00:00"), "2026-11-01 01:30:00 UTC",
-               "2026-11-02 01:30:00 UTC");
+   expect_runs_table(cases, sizeof cases / sizeof cases[0]);
 }
 
 static double now_ms(void)
@@ -464,119 +532,72 @@ static void test_never_matches(void **state)
 
 static void test_errors(void **state)
 {
+   /* each message is "cron expression 'EXPR': DETAIL", EXPR as shown (control characters as
+    * '?') */
+   static const struct {
+      const char *expr, *shown; /* shown: NULL when the same as expr */
+      const char *detail;
+   } cases[] = {
+       {"0 25 * * *", NULL, "hour field (column 3): 25 is out of range 0-23"},
+       {"0 0 * *", NULL, "expected 5 or 6 fields, found 4"},
+       {"", NULL, "expected 5 or 6 fields, found 0"},
+       {"  ", NULL, "expected 5 or 6 fields, found 0"},
+       {"0 0 0 * * * 2026", NULL, "expected 5 or 6 fields, found 7"},
+       {"60 * * * * *", NULL, "second field (column 1): 60 is out of range 0-59"},
+       {"0 60 * * * *", NULL, "minute field (column 3): 60 is out of range 0-59"},
+       {"0 0 0 * *", NULL, "day-of-month field (column 5): 0 is out of range 1-31"},
+       {"0 0 1-32 * *", NULL, "day-of-month field (column 7): 32 is out of range 1-31"},
+       {"0 0 * 13 *", NULL, "month field (column 7): 13 is out of range 1-12"},
+       {"0 0 * * 8", NULL, "day-of-week field (column 9): 8 is out of range 0-7"},
+       {"99999999999999999999 * * * *", NULL,
+        "minute field (column 1): 99999999999999999999 is out of range 0-59"},
+       {"0 0 * foo *", NULL, "month field (column 7): unknown name 'foo' (use jan-dec)"},
+       {"0 0 * * mon-funday", NULL,
+        "day-of-week field (column 13): unknown name 'funday' (use sun-sat)"},
+       {"0 0 * * jan", NULL, "day-of-week field (column 9): unknown name 'jan' (use sun-sat)"},
+       {"x * * * *", NULL, "minute field (column 1): 'x' is not a number"},
+       {"*/0 * * * *", NULL, "minute field (column 3): step 0 is out of range 1-60"},
+       {"0 0 * */13 *", NULL, "month field (column 9): step 13 is out of range 1-12"},
+       {"*/ * * * *", NULL, "minute field (column 3): missing step after '/'"},
+       {"*/x * * * *", NULL, "minute field (column 3): step 'x' is not a number"},
+       {"*/5x * * * *", NULL, "minute field (column 4): unexpected character 'x'"},
+       {"0 0 1,,2 * *", NULL, "day-of-month field (column 7): empty list item"},
+       {"0 0 ,1 * *", NULL, "day-of-month field (column 5): empty list item"},
+       {"0 0 1, * *", NULL, "day-of-month field (column 7): empty list item"},
+       {"0 0 * * 5-1", NULL, "day-of-week field (column 9): range 5-1 is reversed"},
+       {"0 0 * * sat-sun", NULL, "day-of-week field (column 9): range sat-sun is reversed"},
+       {"0 0 1,20-10/2 * *", NULL, "day-of-month field (column 7): range 20-10 is reversed"},
+       {"5- * * * *", NULL, "minute field (column 3): missing value after '-'"},
+       {"1-* * * * *", NULL, "minute field (column 3): unexpected character '*'"},
+       {"1-2-3 * * * *", NULL, "minute field (column 4): unexpected character '-'"},
+       {"*-5 * * * *", NULL, "minute field (column 2): unexpected character '-'"},
+       {"0 0 * * 1#2", NULL, "day-of-week field (column 10): unexpected character '#'"},
+       {"0 0 L * *", NULL, "day-of-month field (column 5): 'L' is not a number"},
+       {"? * * * *", NULL,
+        "minute field (column 1): '?' is only allowed alone, in day-of-month or day-of-week"},
+       {"0 0 ?/2 * *", NULL,
+        "day-of-month field (column 5): '?' is only allowed alone, in day-of-month or day-of-week"},
+       {"0 0 * * 1\x01", "0 0 * * 1?", "day-of-week field (column 10): unexpected character 0x01"},
+       {"@sometimes", NULL,
+        "unknown macro '@sometimes' (use @yearly, @annually, @monthly, @weekly, @daily, @midnight "
+        "or @hourly)"},
+       {"@daily 5", NULL,
+        "unknown macro '@daily 5' (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or "
+        "@hourly)"},
+       {"@reboot", NULL,
+        "unknown macro '@reboot' (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or "
+        "@hourly)"},
+       /* columns count from the first byte, leading blanks included */
+       {"  0 24 * * *", NULL, "hour field (column 5): 24 is out of range 0-23"},
+   };
    (void) state;
-   expect_parse_error("0 25 * * *",
-                      "cron expression '0 25 * * *': hour field (column 3): 25 is out of range "
-                      "0-23");
-   expect_parse_error("0 0 * *", "cron expression '0 0 * *': expected 5 or 6 fields, found 4");
-   expect_parse_error("", "cron expression '': expected 5 or 6 fields, found 0");
-   expect_parse_error("  ", "cron expression '  ': expected 5 or 6 fields, found 0");
-   expect_parse_error("0 0 0 * * * 2026",
-                      "cron expression '0 0 0 * * * 2026': expected 5 or 6 fields, found 7");
-   expect_parse_error("60 * * * * *",
-                      "cron expression '60 * * * * *': second field (column 1): 60 is out of "
-                      "range 0-59");
-   expect_parse_error("0 60 * * * *",
-                      "cron expression '0 60 * * * *': minute field (column 3): 60 is out of "
-                      "range 0-59");
-   expect_parse_error("0 0 0 * *",
-                      "cron expression '0 0 0 * *': day-of-month field (column 5): 0 is out of "
-                      "range 1-31");
-   expect_parse_error("0 0 1-32 * *",
-                      "cron expression '0 0 1-32 * *': day-of-month field (column 7): 32 is out "
-                      "of range 1-31");
-   expect_parse_error("0 0 * 13 *",
-                      "cron expression '0 0 * 13 *': month field (column 7): 13 is out of range "
-                      "1-12");
-   expect_parse_error("0 0 * * 8",
-                      "cron expression '0 0 * * 8': day-of-week field (column 9): 8 is out of "
-                      "range 0-7");
-   expect_parse_error("99999999999999999999 * * * *",
-                      "cron expression '99999999999999999999 * * * *': minute field (column 1): "
-                      "99999999999999999999 is out of range 0-59");
-   expect_parse_error("0 0 * foo *",
-                      "cron expression '0 0 * foo *': month field (column 7): unknown name 'foo' "
-                      "(use jan-dec)");
-   expect_parse_error("0 0 * * mon-funday",
-                      "cron expression '0 0 * * mon-funday': day-of-week field (column 13): "
-                      "unknown name 'funday' (use sun-sat)");
-   expect_parse_error("0 0 * * jan",
-                      "cron expression '0 0 * * jan': day-of-week field (column 9): unknown name "
-                      "'jan' (use sun-sat)");
-   expect_parse_error("x * * * *",
-                      "cron expression 'x * * * *': minute field (column 1): 'x' is not a number");
-   expect_parse_error("*/0 * * * *",
-                      "cron expression '*/0 * * * *': minute field (column 3): step 0 is out of "
-                      "range 1-60");
-   expect_parse_error("0 0 * */13 *",
-                      "cron expression '0 0 * */13 *': month field (column 9): step 13 is out of "
-                      "range 1-12");
-   expect_parse_error("*/ * * * *",
-                      "cron expression '*/ * * * *': minute field (column 3): missing step after "
-                      "'/'");
-   expect_parse_error("*/x * * * *",
-                      "cron expression '*/x * * * *': minute field (column 3): step 'x' is not a "
-                      "number");
-   expect_parse_error("*/5x * * * *",
-                      "cron expression '*/5x * * * *': minute field (column 4): unexpected "
-                      "character 'x'");
-   expect_parse_error("0 0 1,,2 * *",
-                      "cron expression '0 0 1,,2 * *': day-of-month field (column 7): empty list "
-                      "item");
-   expect_parse_error("0 0 ,1 * *",
-                      "cron expression '0 0 ,1 * *': day-of-month field (column 5): empty list "
-                      "item");
-   expect_parse_error("0 0 1, * *",
-                      "cron expression '0 0 1, * *': day-of-month field (column 7): empty list "
-                      "item");
-   expect_parse_error("0 0 * * 5-1",
-                      "cron expression '0 0 * * 5-1': day-of-week field (column 9): range 5-1 is "
-                      "reversed");
-   expect_parse_error("0 0 * * sat-sun",
-                      "cron expression '0 0 * * sat-sun': day-of-week field (column 9): range "
-                      "sat-sun is reversed");
-   expect_parse_error("0 0 1,20-10/2 * *",
-                      "cron expression '0 0 1,20-10/2 * *': day-of-month field (column 7): range "
-                      "20-10 is reversed");
-   expect_parse_error("5- * * * *",
-                      "cron expression '5- * * * *': minute field (column 3): missing value after "
-                      "'-'");
-   expect_parse_error("1-* * * * *",
-                      "cron expression '1-* * * * *': minute field (column 3): unexpected "
-                      "character '*'");
-   expect_parse_error("1-2-3 * * * *",
-                      "cron expression '1-2-3 * * * *': minute field (column 4): unexpected "
-                      "character '-'");
-   expect_parse_error("*-5 * * * *",
-                      "cron expression '*-5 * * * *': minute field (column 2): unexpected "
-                      "character '-'");
-   expect_parse_error("0 0 * * 1#2",
-                      "cron expression '0 0 * * 1#2': day-of-week field (column 10): unexpected "
-                      "character '#'");
-   expect_parse_error("0 0 L * *",
-                      "cron expression '0 0 L * *': day-of-month field (column 5): 'L' is not a "
-                      "number");
-   expect_parse_error("? * * * *",
-                      "cron expression '? * * * *': minute field (column 1): '?' is only allowed "
-                      "alone, in day-of-month or day-of-week");
-   expect_parse_error("0 0 ?/2 * *",
-                      "cron expression '0 0 ?/2 * *': day-of-month field (column 5): '?' is only "
-                      "allowed alone, in day-of-month or day-of-week");
-   expect_parse_error("0 0 * * 1\x01",
-                      "cron expression '0 0 * * 1?': day-of-week field (column 10): unexpected "
-                      "character 0x01");
-   expect_parse_error("@sometimes",
-                      "cron expression '@sometimes': unknown macro '@sometimes' (use @yearly, "
-                      "@annually, @monthly, @weekly, @daily, @midnight or @hourly)");
-   expect_parse_error("@daily 5",
-                      "cron expression '@daily 5': unknown macro '@daily 5' (use @yearly, "
-                      "@annually, @monthly, @weekly, @daily, @midnight or @hourly)");
-   expect_parse_error("@reboot", "cron expression '@reboot': unknown macro '@reboot' (use @yearly, "
-                                 "@annually, @monthly, @weekly, @daily, @midnight or @hourly)");
-   /* columns count from the first byte, leading blanks included */
-   expect_parse_error("  0 24 * * *",
-                      "cron expression '  0 24 * * *': hour field (column 5): 24 is out of range "
-                      "0-23");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char want[512];
+      snprintf(want, sizeof want, "cron expression '%s': %s",
+               cases[i].shown ? cases[i].shown : cases[i].expr, cases[i].detail);
+      expect_parse_error(cases[i].expr, want);
+   }
 }
 
 /* A long expression is cut in the message, which still says where the error is. */

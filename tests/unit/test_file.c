@@ -18,16 +18,13 @@ static char g_dir[64];
 static int setup(void **state)
 {
    (void) state;
-   snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-file-XXXXXX");
-   return mkdtemp(g_dir) ? 0 : -1;
+   return tmpdir_make(g_dir, sizeof g_dir, "file") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-   char cmd[128];
    (void) state;
-   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-   return system(cmd) == 0 ? 0 : -1;
+   return tmpdir_remove(g_dir);
 }
 
 static void path_in_dir(char *out, size_t size, const char *name)
@@ -64,25 +61,6 @@ static int temps_of(const char *name, char *out, size_t size)
    return found;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-   FILE *f = fopen(path, "rb");
-   char *data;
-   long n;
-
-   assert_non_null(f);
-   assert_int_equal(fseek(f, 0, SEEK_END), 0);
-   n = ftell(f);
-   rewind(f);
-   data = malloc((size_t) n + 1);
-   assert_non_null(data);
-   assert_int_equal(fread(data, 1, (size_t) n, f), (size_t) n);
-   data[n] = '\0';
-   fclose(f);
-   *len = (size_t) n;
-   return data;
-}
-
 static void test_partial_then_rename(void **state)
 {
    char path[128], partial[256];
@@ -100,7 +78,7 @@ static void test_partial_then_rename(void **state)
    assert_true(mb_sink_write(s, "hello ", 6, &err));
    assert_true(mb_sink_write(s, "world", 5, &err));
    assert_false(exists(path));
-   data = slurp(partial, &len);
+   data = file_get(partial, &len);
    assert_int_equal(len, 11);
    free(data);
    assert_true(mb_sink_close(s, &err));
@@ -109,7 +87,7 @@ static void test_partial_then_rename(void **state)
    mb_sink_destroy(s);
    /* destroy after a successful close keeps the file */
    assert_true(exists(path));
-   data = slurp(path, &len);
+   data = file_get(path, &len);
    assert_int_equal(len, 11);
    assert_memory_equal(data, "hello world", 11);
    free(data);
@@ -128,20 +106,20 @@ static void test_overwrite_existing_only_on_close(void **state)
    assert_true(mb_file_write_atomic(path, "old", 3, &err));
    assert_true(mb_file_sink_open(path, &s, &err));
    assert_true(mb_sink_write(s, "new contents", 12, &err));
-   data = slurp(path, &len);
+   data = file_get(path, &len);
    assert_int_equal(len, 3);
    assert_memory_equal(data, "old", 3);
    free(data);
    /* abandoned: the old file is untouched and the partial file is gone */
    mb_sink_destroy(s);
-   data = slurp(path, &len);
+   data = file_get(path, &len);
    assert_memory_equal(data, "old", 3);
    free(data);
    assert_true(mb_file_sink_open(path, &s, &err));
    assert_true(mb_sink_write(s, "new contents", 12, &err));
    assert_true(mb_sink_close(s, &err));
    mb_sink_destroy(s);
-   data = slurp(path, &len);
+   data = file_get(path, &len);
    assert_int_equal(len, 12);
    assert_memory_equal(data, "new contents", 12);
    free(data);
@@ -318,18 +296,10 @@ static void fill_a_then_b(uint8_t *buf, size_t len)
    memset(buf, g_calls++ == 0 ? 0 : 1, len);
 }
 
-static void write_file(const char *path, const char *text)
-{
-   FILE *f = fopen(path, "w");
-   assert_non_null(f);
-   fputs(text, f);
-   fclose(f);
-}
-
 static void assert_file_is(const char *path, const char *text)
 {
    size_t len;
-   char *data = slurp(path, &len);
+   char *data = file_get(path, &len);
    assert_int_equal(len, strlen(text));
    assert_memory_equal(data, text, len);
    free(data);
@@ -373,7 +343,7 @@ static void test_temp_retries_a_taken_name(void **state)
 
    path_in_dir(path, sizeof path, "retry");
    snprintf(taken, sizeof taken, "%s.AAAAAA.partial", path);
-   write_file(taken, "someone else's");
+   file_put_text(taken, "someone else's");
    g_calls = 0;
    mb_file_set_random(fill_a_then_b);
    assert_true(mb_file_create_temp(path, &name, &fd, &err));
@@ -386,7 +356,7 @@ static void test_temp_retries_a_taken_name(void **state)
    unlink(taken);
    bson_free(name);
    /* every name taken: a clear error after 100 tries */
-   write_file(taken, "someone else's");
+   file_put_text(taken, "someone else's");
    mb_file_set_random(fill_zero);
    assert_false(mb_file_create_temp(path, &name, &fd, &err));
    mb_file_set_random(NULL);
@@ -412,7 +382,7 @@ static void test_temp_symlink_refused(void **state)
 
    path_in_dir(path, sizeof path, "planted.json");
    path_in_dir(target, sizeof target, "victim");
-   write_file(target, "precious");
+   file_put_text(target, "precious");
    snprintf(link_at, sizeof link_at, "%s.AAAAAA.partial", path);
    assert_int_equal(symlink(target, link_at), 0);
    snprintf(want, sizeof want,
@@ -452,7 +422,7 @@ static void test_link_at_old_partial_name_ignored(void **state)
 
    path_in_dir(path, sizeof path, "metrics.prom");
    path_in_dir(target, sizeof target, "target");
-   write_file(target, "precious");
+   file_put_text(target, "precious");
    snprintf(link_at, sizeof link_at, "%s.partial", path);
    assert_int_equal(symlink(target, link_at), 0);
    assert_true(mb_file_write_atomic(path, "metrics", 7, &err));
@@ -470,7 +440,7 @@ static void test_symlink_at_final_name_replaced_not_followed(void **state)
 
    path_in_dir(path, sizeof path, "state.json");
    path_in_dir(target, sizeof target, "elsewhere");
-   write_file(target, "precious");
+   file_put_text(target, "precious");
    assert_int_equal(symlink(target, path), 0);
    assert_true(mb_file_write_atomic(path, "{}", 2, &err));
    assert_int_equal(lstat(path, &st), 0);
@@ -493,7 +463,7 @@ static void test_no_replace(void **state)
    (void) state;
 
    path_in_dir(path, sizeof path, "explicit.archive");
-   write_file(path, "an earlier backup");
+   file_put_text(path, "an earlier backup");
    snprintf(want, sizeof want,
             "'%s' already exists; refusing to replace it (give --overwrite to replace it, or "
             "choose another name)",
@@ -506,7 +476,7 @@ static void test_no_replace(void **state)
    unlink(path);
    assert_true(mb_file_sink_open_mode(path, MB_FILE_NO_REPLACE, &s, &err));
    assert_true(mb_sink_write(s, "mine", 4, &err));
-   write_file(path, "theirs");
+   file_put_text(path, "theirs");
    assert_false(mb_sink_close(s, &err));
    assert_error(&err, MB_EXIT_EXISTS, want);
    mb_sink_destroy(s);

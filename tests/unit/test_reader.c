@@ -3,11 +3,12 @@
 #include "archive/compress.h"
 #include "archive/crc64.h"
 #include "archive/reader.h"
+#include "archive/verify.h"
+#include "archive/writer.h"
 #include "common/file.h"
 
 #include "testutil.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -403,33 +404,29 @@ static void test_truncation_at_every_offset(void **state)
 
 static void test_truncation_messages(void **state)
 {
+   /* vector_508 cut to len bytes fails at byte at */
+   static const struct {
+      size_t len, at;
+      const char *detail;
+   } cases[] = {
+       {4, 4, "archive is truncated: the stream ends inside the prelude"},
+       {10, 4, "archive is truncated: the stream ends inside a document inside the prelude"},
+       {0x16a, 0x16a, "archive is truncated: it ended before all collections were seen (test.c)"},
+       {0x16c, 0x16a, "archive is truncated: the stream ends where a block header should start"},
+       {0x1a1, 0x1a1, "archive is truncated: the stream ends inside a segment of 'test.c'"},
+       {0x1a5, 0x1a1,
+        "archive is truncated: the stream ends inside a document inside a segment of 'test.c'"},
+       {0x1c1, 0x1c1, "archive is truncated: it ended but namespaces were unfinished (test.c)"},
+       {0x1f8, 0x1f8, "archive is truncated: the stream ends after the EOF header of 'test.c'"},
+   };
    bytes_t b = {0};
    (void) state;
 
    vector_508(&b);
-   b.len = 4;
-   expect_corrupt(&b, 4, "archive is truncated: the stream ends inside the prelude");
-   b.len = 10;
-   expect_corrupt(&b, 4,
-                  "archive is truncated: the stream ends inside a document inside the prelude");
-   b.len = 0x16a;
-   expect_corrupt(&b, 0x16a,
-                  "archive is truncated: it ended before all collections were seen (test.c)");
-   b.len = 0x16c;
-   expect_corrupt(&b, 0x16a,
-                  "archive is truncated: the stream ends where a block header should start");
-   b.len = 0x1a1;
-   expect_corrupt(&b, 0x1a1, "archive is truncated: the stream ends inside a segment of 'test.c'");
-   b.len = 0x1a5;
-   expect_corrupt(&b, 0x1a1,
-                  "archive is truncated: the stream ends inside a document inside a segment of "
-                  "'test.c'");
-   b.len = 0x1c1;
-   expect_corrupt(&b, 0x1c1,
-                  "archive is truncated: it ended but namespaces were unfinished (test.c)");
-   b.len = 0x1f8;
-   expect_corrupt(&b, 0x1f8,
-                  "archive is truncated: the stream ends after the EOF header of 'test.c'");
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      b.len = cases[i].len;
+      expect_corrupt(&b, cases[i].at, cases[i].detail);
+   }
    bytes_free(&b);
 }
 
@@ -480,91 +477,57 @@ static void test_prelude_without_header(void **state)
    bytes_free(&b);
 }
 
-static void check_header_field(const char *key, void (*add)(bson_t *h), const char *detail)
+/* A document from canonical Extended JSON (every BSON type spelled out), for the tables. */
+static bson_t *doc_from_json(const char *json)
 {
-   bytes_t b = {0};
-   bson_t h = BSON_INITIALIZER;
-   (void) key;
+   bson_error_t e;
+   bson_t *d = bson_new_from_json((const uint8_t *) json, -1, &e);
 
-   bytes_put_hex(&b, V_MAGIC);
-   add(&h);
-   put_bson(&b, &h);
-   put_term(&b);
-   expect_corrupt(&b, 4, detail);
-   bson_destroy(&h);
-   bytes_free(&b);
+   if (!d) {
+      fail_msg("bad test JSON %s: %s", json, e.message);
+   }
+   return d;
 }
 
-static void hdr_cc_string(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "concurrent_collections", "4");
-}
-
-static void hdr_cc_fraction(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", 4.5);
-}
-
-static void hdr_cc_negative(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "concurrent_collections", -1);
-}
-
-static void hdr_cc_huge(bson_t *h)
-{
-   BSON_APPEND_INT64(h, "concurrent_collections", 1ll << 40);
-}
-
-static void hdr_cc_huge_double(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", 1e300);
-}
-
-static void hdr_cc_nan(bson_t *h)
-{
-   BSON_APPEND_DOUBLE(h, "concurrent_collections", NAN);
-}
-
-static void hdr_version_int(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "concurrent_collections", 4);
-   BSON_APPEND_INT32(h, "server_version", 7);
-}
-
-static void hdr_tool_version_doc(bson_t *h)
-{
-   bson_t sub;
-   BSON_APPEND_DOCUMENT_BEGIN(h, "tool_version", &sub);
-   bson_append_document_end(h, &sub);
-}
-
-static void hdr_version_array(bson_t *h)
-{
-   bson_t sub;
-   BSON_APPEND_ARRAY_BEGIN(h, "version", &sub);
-   bson_append_array_end(h, &sub);
-}
+typedef struct {
+   const char *json; /* the document */
+   const char *detail;
+} doc_case_t;
 
 static void test_prelude_header_field_types(void **state)
 {
+   static const doc_case_t cases[] = {
+       {"{\"concurrent_collections\": \"4\"}",
+        "prelude header field 'concurrent_collections' has type string"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"4.5\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberInt\": \"-1\"}}",
+        "prelude header field 'concurrent_collections' has type int32"},
+       {"{\"concurrent_collections\": {\"$numberLong\": \"1099511627776\"}}",
+        "prelude header field 'concurrent_collections' has type int64"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"1e300\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberDouble\": \"NaN\"}}",
+        "prelude header field 'concurrent_collections' has type double"},
+       {"{\"concurrent_collections\": {\"$numberInt\": \"4\"}, \"server_version\": "
+        "{\"$numberInt\": "
+        "\"7\"}}",
+        "prelude header field 'server_version' has type int32"},
+       {"{\"tool_version\": {}}", "prelude header field 'tool_version' has type document"},
+       {"{\"version\": []}", "prelude header field 'version' has type array"},
+   };
    (void) state;
-   check_header_field("cc", hdr_cc_string,
-                      "prelude header field 'concurrent_collections' has type string");
-   check_header_field("cc", hdr_cc_fraction,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("cc", hdr_cc_negative,
-                      "prelude header field 'concurrent_collections' has type int32");
-   check_header_field("cc", hdr_cc_huge,
-                      "prelude header field 'concurrent_collections' has type int64");
-   check_header_field("cc", hdr_cc_huge_double,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("cc", hdr_cc_nan,
-                      "prelude header field 'concurrent_collections' has type double");
-   check_header_field("sv", hdr_version_int,
-                      "prelude header field 'server_version' has type int32");
-   check_header_field("tv", hdr_tool_version_doc,
-                      "prelude header field 'tool_version' has type document");
-   check_header_field("v", hdr_version_array, "prelude header field 'version' has type array");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *h = doc_from_json(cases[i].json);
+      bytes_put_hex(&b, V_MAGIC);
+      put_bson(&b, h);
+      put_term(&b);
+      expect_corrupt(&b, 4, cases[i].detail);
+      bson_destroy(h);
+      bytes_free(&b);
+   }
 }
 
 /* What Go's decoder accepts: integers as int64/double/bool/null, strings as symbol/null,
@@ -639,73 +602,37 @@ static void test_prelude_header_lenient(void **state)
    bytes_free(&b);
 }
 
-static void check_entry(void (*add)(bson_t *m), const char *detail)
-{
-   bytes_t b = {0};
-   bson_t m = BSON_INITIALIZER;
-   size_t at;
-
-   bytes_put_hex(&b, V_MAGIC V_HEADER);
-   put_entry(&b, "test.ok", "collection");
-   at = b.len;
-   add(&m);
-   put_bson(&b, &m);
-   put_term(&b);
-   expect_corrupt(&b, at, detail);
-   bson_destroy(&m);
-   bytes_free(&b);
-}
-
-static void entry_db_int(bson_t *m)
-{
-   BSON_APPEND_INT32(m, "db", 1);
-   BSON_APPEND_UTF8(m, "collection", "c");
-}
-
-static void entry_coll_bool(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_BOOL(m, "collection", true);
-}
-
-static void entry_metadata_doc(bson_t *m)
-{
-   bson_t sub;
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_DOCUMENT_BEGIN(m, "metadata", &sub);
-   bson_append_document_end(m, &sub);
-}
-
-static void entry_size_string(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_UTF8(m, "size", "0");
-}
-
-static void entry_type_int(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "collection", "c");
-   BSON_APPEND_INT32(m, "type", 1);
-}
-
-static void entry_no_collection(bson_t *m)
-{
-   BSON_APPEND_UTF8(m, "db", "test");
-   BSON_APPEND_UTF8(m, "metadata", "");
-}
-
 static void test_prelude_entry_field_types(void **state)
 {
+   static const doc_case_t cases[] = {
+       {"{\"db\": {\"$numberInt\": \"1\"}, \"collection\": \"c\"}",
+        "prelude entry field 'db' has type int32"},
+       {"{\"db\": \"test\", \"collection\": true}",
+        "prelude entry field 'collection' has type bool"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"metadata\": {}}",
+        "prelude entry field 'metadata' has type document"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"size\": \"0\"}",
+        "prelude entry field 'size' has type string"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"type\": {\"$numberInt\": \"1\"}}",
+        "prelude entry field 'type' has type int32"},
+       {"{\"db\": \"test\", \"metadata\": \"\"}",
+        "a prelude entry of database 'test' has no collection name"},
+   };
    (void) state;
-   check_entry(entry_db_int, "prelude entry field 'db' has type int32");
-   check_entry(entry_coll_bool, "prelude entry field 'collection' has type bool");
-   check_entry(entry_metadata_doc, "prelude entry field 'metadata' has type document");
-   check_entry(entry_size_string, "prelude entry field 'size' has type string");
-   check_entry(entry_type_int, "prelude entry field 'type' has type int32");
-   check_entry(entry_no_collection, "a prelude entry of database 'test' has no collection name");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *m = doc_from_json(cases[i].json);
+      size_t at;
+      bytes_put_hex(&b, V_MAGIC V_HEADER);
+      put_entry(&b, "test.ok", "collection");
+      at = b.len;
+      put_bson(&b, m);
+      put_term(&b);
+      expect_corrupt(&b, at, cases[i].detail);
+      bson_destroy(m);
+      bytes_free(&b);
+   }
 }
 
 /* Old tools: no type key, size as int64; any prelude order; timeseries bucket names. */
@@ -879,83 +806,42 @@ static void test_missing_trailing_nul(void **state)
 
 /* ---- namespace headers ---- */
 
-static void check_ns_header(void (*add)(bson_t *h), const char *detail)
-{
-   static const char *const names[] = {"test.c"};
-   bytes_t b = {0};
-   bson_t h = BSON_INITIALIZER;
-   size_t at;
-
-   put_prelude(&b, 4, names, 1);
-   at = b.len;
-   add(&h);
-   put_bson(&b, &h);
-   put_term(&b);
-   put_eof(&b, "test.c", 0);
-   expect_corrupt(&b, at, detail);
-   bson_destroy(&h);
-   bytes_free(&b);
-}
-
-static void nsh_crc_int32(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT32(h, "CRC", 0);
-}
-
-static void nsh_unknown_key(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT64(h, "CRC", 0);
-   BSON_APPEND_INT32(h, "x", 1);
-}
-
-static void nsh_db_int(bson_t *h)
-{
-   BSON_APPEND_INT32(h, "db", 1);
-   BSON_APPEND_UTF8(h, "collection", "c");
-}
-
-static void nsh_coll_symbol(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_SYMBOL(h, "collection", "c");
-}
-
-static void nsh_eof_int(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_UTF8(h, "collection", "c");
-   BSON_APPEND_INT32(h, "EOF", 0);
-}
-
-static void nsh_no_collection(bson_t *h)
-{
-   BSON_APPEND_UTF8(h, "db", "test");
-   BSON_APPEND_BOOL(h, "EOF", false);
-   BSON_APPEND_INT64(h, "CRC", 0);
-}
-
-static void nsh_empty(bson_t *h)
-{
-   (void) h;
-}
-
 static void test_namespace_header_strictness(void **state)
 {
+   static const char *const names[] = {"test.c"};
+   static const doc_case_t cases[] = {
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": false, \"CRC\": {\"$numberInt\": "
+        "\"0\"}}",
+        "namespace header field 'CRC' must be int64, not int32"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": false, \"CRC\": {\"$numberLong\": "
+        "\"0\"}, "
+        "\"x\": {\"$numberInt\": \"1\"}}",
+        "namespace header has unknown field 'x'"},
+       {"{\"db\": {\"$numberInt\": \"1\"}, \"collection\": \"c\"}",
+        "namespace header field 'db' must be string, not int32"},
+       {"{\"db\": \"test\", \"collection\": {\"$symbol\": \"c\"}}",
+        "namespace header field 'collection' must be string, not other"},
+       {"{\"db\": \"test\", \"collection\": \"c\", \"EOF\": {\"$numberInt\": \"0\"}}",
+        "namespace header field 'EOF' must be bool, not int32"},
+       {"{\"db\": \"test\", \"EOF\": false, \"CRC\": {\"$numberLong\": \"0\"}}",
+        "collection header is missing a collection name"},
+       {"{}", "collection header is missing a collection name"},
+   };
    (void) state;
-   check_ns_header(nsh_crc_int32, "namespace header field 'CRC' must be int64, not int32");
-   check_ns_header(nsh_unknown_key, "namespace header has unknown field 'x'");
-   check_ns_header(nsh_db_int, "namespace header field 'db' must be string, not int32");
-   check_ns_header(nsh_coll_symbol,
-                   "namespace header field 'collection' must be string, not other");
-   check_ns_header(nsh_eof_int, "namespace header field 'EOF' must be bool, not int32");
-   check_ns_header(nsh_no_collection, "collection header is missing a collection name");
-   check_ns_header(nsh_empty, "collection header is missing a collection name");
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bytes_t b = {0};
+      bson_t *h = doc_from_json(cases[i].json);
+      size_t at;
+      put_prelude(&b, 4, names, 1);
+      at = b.len;
+      put_bson(&b, h);
+      put_term(&b);
+      put_eof(&b, "test.c", 0);
+      expect_corrupt(&b, at, cases[i].detail);
+      bson_destroy(h);
+      bytes_free(&b);
+   }
 }
 
 /* Header documents are decoded fully: damage after the last known key is not skipped. */
@@ -1674,31 +1560,6 @@ static void test_max_document_in_small_reads(void **state)
 }
 
 /* Read errors from the source come through unchanged. */
-typedef struct {
-   mb_source_t base;
-   const uint8_t *p;
-   size_t len, pos;
-} failing_source_t;
-
-static bool failing_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
-{
-   failing_source_t *f = (failing_source_t *) s;
-   size_t n = f->len - f->pos < cap ? f->len - f->pos : cap;
-   if (n == 0) {
-      mb_error_set(err, MB_EXIT_IO, "cannot read 'x.archive': Input/output error");
-      return false;
-   }
-   memcpy(buf, f->p + f->pos, n);
-   f->pos += n;
-   *got = n;
-   return true;
-}
-
-static void failing_destroy(mb_source_t *s)
-{
-   (void) s;
-}
-
 static void test_source_error_propagates(void **state)
 {
    bytes_t b = {0};
@@ -1707,7 +1568,8 @@ static void test_source_error_propagates(void **state)
 
    vector_508(&b);
    for (size_t cut = 0; cut < b.len; cut += 50) {
-      failing_source_t src = {{failing_read, failing_destroy, 0}, b.data, cut, 0};
+      failing_source_t src;
+      failing_source_init(&src, b.data, cut, "cannot read 'x.archive': Input/output error");
       assert_false(read_source(&src.base, true, NULL, &err));
       assert_error(&err, MB_EXIT_IO, "cannot read 'x.archive': Input/output error");
    }
@@ -1913,6 +1775,242 @@ static void test_real_archive_bit_flips(void **state)
    bytes_free(&b);
 }
 
+/* ---- our own every-type archive (tests/data, rewritten by tools/every-type-archive.sh) ---- */
+
+#define EVERY_TYPE MB_TEST_DATA "/every_type.archive"
+
+typedef struct {
+   uint64_t docs[2], bytes[2], crc[2];
+   uint32_t types;      /* bit per BSON type below 32 found in db0.alltypes, at any depth */
+   uint32_t subtypes;   /* bit per binary subtype below 31, bit 31 for 128 (user) */
+   bool minkey, maxkey; /* 0xff and 0x7f do not fit the mask */
+   bytes_t stream;      /* every document, with its namespace, in stream order */
+} every_type_t;
+
+static void every_type_visit(bson_iter_t *it, every_type_t *e)
+{
+   while (bson_iter_next(it)) {
+      bson_type_t t = bson_iter_type(it);
+      bson_iter_t sub;
+      if ((unsigned) t < 32) {
+         e->types |= 1u << t;
+      }
+      e->minkey |= t == BSON_TYPE_MINKEY;
+      e->maxkey |= t == BSON_TYPE_MAXKEY;
+      if (t == BSON_TYPE_BINARY) {
+         bson_subtype_t st;
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_binary(it, &st, &len, &data);
+         e->subtypes |= st == BSON_SUBTYPE_USER ? 1u << 31 : (unsigned) st < 31 ? 1u << st : 0;
+      }
+      if ((t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) && bson_iter_recurse(it, &sub)) {
+         every_type_visit(&sub, e);
+      }
+   }
+}
+
+/* Read src completely with BSON validation and check what the every-type archive holds. */
+static void read_every_type(mb_source_t *src, every_type_t *e)
+{
+   mb_archive_reader_opts_t opts = {true};
+   mb_archive_reader_t *r = NULL;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   const mb_archive_prelude_t *p;
+
+   memset(e, 0, sizeof *e);
+   if (!mb_archive_reader_open(src, &opts, &r, &err)) {
+      fail_msg("%s", err.message);
+   }
+   p = mb_archive_reader_prelude(r);
+   assert_int_equal(p->concurrent_collections, 4);
+   assert_string_equal(p->version, "0.1");
+   assert_string_equal(p->server_version, "7.0.0");
+   assert_memory_equal(p->tool_version, "mongobak ", 9);
+   assert_null(mb_archive_reader_warnings(r)[0]);
+   assert_true(mb_archive_reader_check_metadata(r, &err));
+   assert_int_equal(mb_archive_reader_ns_count(r), 2);
+   assert_string_equal(mb_archive_reader_ns(r, 0)->collection, "alltypes");
+   assert_string_equal(mb_archive_reader_ns(r, 1)->collection, "c0");
+   do {
+      if (!mb_archive_reader_next(r, &ev, &err)) {
+         fail_msg("%s", err.message);
+      }
+      if (ev.kind == MB_ARCHIVE_EV_DOCUMENT) {
+         bson_t d;
+         bson_iter_t it;
+         uint8_t ns = (uint8_t) ev.ns;
+         assert_true(bson_init_static(&d, ev.data, ev.len));
+         if (ev.ns == 0 && bson_iter_init(&it, &d)) {
+            every_type_visit(&it, e);
+         }
+         bytes_put(&e->stream, &ns, 1);
+         bytes_put(&e->stream, ev.data, ev.len);
+      }
+   } while (ev.kind != MB_ARCHIVE_EV_END);
+   for (int i = 0; i < 2; i++) {
+      const mb_archive_ns_t *n = mb_archive_reader_ns(r, i);
+      assert_string_equal(n->db, "db0");
+      assert_string_equal(n->type, "collection");
+      assert_int_equal(n->kind, MB_NS_REGULAR);
+      assert_int_equal(n->state, MB_NS_STATE_CLOSED);
+      assert_true(n->crc == n->stored_crc);
+      e->docs[i] = n->docs;
+      e->bytes[i] = n->bytes;
+      e->crc[i] = n->crc;
+   }
+   mb_archive_reader_destroy(r);
+}
+
+static void check_every_type(const every_type_t *e)
+{
+   static const bson_type_t want[] = {
+       BSON_TYPE_DOUBLE,    BSON_TYPE_UTF8,      BSON_TYPE_DOCUMENT,   BSON_TYPE_ARRAY,
+       BSON_TYPE_BINARY,    BSON_TYPE_UNDEFINED, BSON_TYPE_OID,        BSON_TYPE_BOOL,
+       BSON_TYPE_DATE_TIME, BSON_TYPE_NULL,      BSON_TYPE_REGEX,      BSON_TYPE_DBPOINTER,
+       BSON_TYPE_CODE,      BSON_TYPE_SYMBOL,    BSON_TYPE_CODEWSCOPE, BSON_TYPE_INT32,
+       BSON_TYPE_TIMESTAMP, BSON_TYPE_INT64,     BSON_TYPE_DECIMAL128};
+
+   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+      if (!(e->types & (1u << want[i]))) {
+         fail_msg("no value of BSON type 0x%02x in db0.alltypes", want[i]);
+      }
+   }
+   assert_true(e->minkey);
+   assert_true(e->maxkey);
+   /* subtypes 0 (generic) to 7 and 128 (user defined) */
+   assert_int_equal(e->subtypes, 0x800000ffu);
+   assert_int_equal(e->docs[0], 4);
+   assert_int_equal(e->bytes[0], 6639);
+   assert_int_equal(e->docs[1], 6);
+   assert_int_equal(e->bytes[1], 788);
+}
+
+static void test_every_type_archive(void **state)
+{
+   mb_source_t *file = NULL, *src = NULL;
+   mb_compress_t kind;
+   mb_error_t err;
+   every_type_t plain, gz;
+   (void) state;
+
+   assert_true(mb_file_source_open(EVERY_TYPE, &src, &err));
+   read_every_type(src, &plain);
+   mb_source_destroy(src);
+   check_every_type(&plain);
+
+   assert_true(mb_file_source_open(EVERY_TYPE ".gz", &file, &err));
+   assert_true(mb_decompress_source_new(file, &src, &kind, &err));
+   assert_int_equal(kind, MB_COMPRESS_GZIP);
+   read_every_type(src, &gz);
+   mb_source_destroy(src);
+   check_every_type(&gz);
+   /* the same documents in the same order, and the same CRCs */
+   assert_int_equal(gz.stream.len, plain.stream.len);
+   assert_memory_equal(gz.stream.data, plain.stream.data, plain.stream.len);
+   assert_memory_equal(gz.crc, plain.crc, sizeof plain.crc);
+   bytes_free(&plain.stream);
+   bytes_free(&gz.stream);
+}
+
+/* verify (the scheduler's check of every backup) accepts both forms. */
+static void test_every_type_verifies(void **state)
+{
+   static const struct {
+      const char *path;
+      mb_compress_t kind;
+      uint64_t file_bytes;
+   } cases[] = {{EVERY_TYPE, MB_COMPRESS_NONE, 8306}, {EVERY_TYPE ".gz", MB_COMPRESS_GZIP, 2657}};
+   (void) state;
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      mb_archive_check_t c;
+      mb_error_t err;
+      if (!mb_archive_verify_file(cases[i].path, &c, &err)) {
+         fail_msg("%s: %s", cases[i].path, err.message);
+      }
+      assert_int_equal(c.compression, cases[i].kind);
+      assert_int_equal(c.file_bytes, cases[i].file_bytes);
+      assert_int_equal(c.archive_bytes, 8306);
+      assert_int_equal(c.docs, 10);
+      assert_int_equal(c.namespaces, 2);
+      assert_int_equal(strlen(c.sha256), 64);
+   }
+}
+
+/* Read the archive and write what was read with the archive writer: the copy reads back with
+ * the same documents and CRCs, and is byte for byte the archive mongobak dump wrote. */
+static void test_every_type_round_trip(void **state)
+{
+   mb_source_t *src = NULL, *copy_src = NULL;
+   mb_sink_t *sink = NULL;
+   mb_archive_reader_t *r = NULL;
+   mb_archive_writer_t *w = NULL;
+   mb_archive_event_t ev;
+   mb_error_t err;
+   every_type_t orig, copy;
+   bytes_t file = {0};
+   const uint8_t *out;
+   size_t out_len, got;
+   uint8_t buf[4096];
+   int ids[2];
+   (void) state;
+
+   assert_true(mb_file_source_open(EVERY_TYPE, &src, &err));
+   do {
+      assert_true(mb_source_read(src, buf, sizeof buf, &got, &err));
+      bytes_put(&file, buf, got);
+   } while (got > 0);
+   mb_source_destroy(src);
+
+   assert_true(mb_mem_source_new(file.data, file.len, &src, &err));
+   assert_true(mb_archive_reader_open(src, NULL, &r, &err));
+   assert_true(mb_mem_sink_new(1 << 20, &sink, &err));
+   {
+      const mb_archive_prelude_t *p = mb_archive_reader_prelude(r);
+      mb_archive_header_t hdr = {p->concurrent_collections, p->server_version, p->tool_version};
+      assert_true(mb_archive_writer_new(sink, &hdr, &w, &err));
+   }
+   for (int i = 0; i < 2; i++) {
+      const mb_archive_ns_t *n = mb_archive_reader_ns(r, i);
+      assert_true(mb_archive_writer_add_namespace(w, n->db, n->collection, n->metadata, n->type,
+                                                  &ids[i], &err));
+   }
+   assert_true(mb_archive_writer_begin(w, &err));
+   do {
+      assert_true(mb_archive_reader_next(r, &ev, &err));
+      if (ev.kind == MB_ARCHIVE_EV_DOCUMENT) {
+         assert_true(mb_archive_writer_write(w, ids[ev.ns], ev.data, ev.len, &err));
+      } else if (ev.kind == MB_ARCHIVE_EV_NS_END) {
+         assert_true(mb_archive_writer_end_namespace(w, ids[ev.ns], &err));
+      }
+   } while (ev.kind != MB_ARCHIVE_EV_END);
+   assert_true(mb_archive_writer_finish(w, &err));
+   out = mb_mem_sink_data(sink, &out_len);
+
+   mb_source_destroy(src);
+   assert_true(mb_mem_source_new(file.data, file.len, &src, &err));
+   read_every_type(src, &orig);
+   assert_true(mb_mem_source_new(out, out_len, &copy_src, &err));
+   read_every_type(copy_src, &copy);
+   check_every_type(&copy);
+   assert_int_equal(copy.stream.len, orig.stream.len);
+   assert_memory_equal(copy.stream.data, orig.stream.data, orig.stream.len);
+   assert_memory_equal(copy.crc, orig.crc, sizeof orig.crc);
+   assert_int_equal(out_len, file.len);
+   assert_memory_equal(out, file.data, file.len);
+
+   bytes_free(&orig.stream);
+   bytes_free(&copy.stream);
+   mb_source_destroy(copy_src);
+   mb_source_destroy(src);
+   mb_archive_writer_destroy(w);
+   mb_sink_destroy(sink);
+   mb_archive_reader_destroy(r);
+   bytes_free(&file);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
@@ -1953,6 +2051,9 @@ int main(void)
        cmocka_unit_test(test_real_mongodump_archive),
        cmocka_unit_test(test_real_mongodump_archive_gzip),
        cmocka_unit_test(test_real_archive_bit_flips),
+       cmocka_unit_test(test_every_type_archive),
+       cmocka_unit_test(test_every_type_verifies),
+       cmocka_unit_test(test_every_type_round_trip),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,16 +6,7 @@
 
 #include <unistd.h>
 
-static char g_dir[] = "/tmp/mb-test-textfile-XXXXXX";
-
-static void write_bytes(const char *path, const char *data, size_t n)
-{
-   FILE *f = fopen(path, "wb");
-
-   assert_non_null(f);
-   assert_int_equal(fwrite(data, 1, n, f), n);
-   assert_int_equal(fclose(f), 0);
-}
+static char g_dir[64];
 
 /* A file of n bytes: a URI whose last option comes after byte 8,191. */
 static char *long_uri(size_t n)
@@ -38,7 +29,7 @@ static void test_read_whole(void **state)
    (void) state;
 
    snprintf(path, sizeof path, "%s/uri", g_dir);
-   write_bytes(path, uri, 10000);
+   file_put(path, uri, 10000);
    assert_true(mb_textfile_read(path, MB_TEXTFILE_SECRET_MAX, &got, &len, &err));
    assert_int_equal(len, 10000);
    assert_string_equal(got, uri);
@@ -55,12 +46,12 @@ static void test_limit(void **state)
 
    snprintf(path, sizeof path, "%s/big", g_dir);
    /* exactly at the limit: read */
-   write_bytes(path, data, MB_TEXTFILE_SECRET_MAX);
+   file_put(path, data, MB_TEXTFILE_SECRET_MAX);
    assert_true(mb_textfile_read(path, MB_TEXTFILE_SECRET_MAX, &got, NULL, &err));
    assert_int_equal(strlen(got), MB_TEXTFILE_SECRET_MAX);
    bson_free(got);
    /* one byte more: refused, nothing returned */
-   write_bytes(path, data, MB_TEXTFILE_SECRET_MAX + 1);
+   file_put(path, data, MB_TEXTFILE_SECRET_MAX + 1);
    got = (char *) "untouched";
    assert_false(mb_textfile_read(path, MB_TEXTFILE_SECRET_MAX, &got, NULL, &err));
    assert_null(got);
@@ -86,12 +77,12 @@ static void test_errors(void **state)
    snprintf(want, sizeof want, "cannot read '%s': Is a directory", g_dir);
    assert_string_equal(err.message, want);
    snprintf(path, sizeof path, "%s/nul", g_dir);
-   write_bytes(path, "abc\0def", 7);
+   file_put(path, "abc\0def", 7);
    assert_false(mb_textfile_read(path, 100, &got, NULL, &err));
    snprintf(want, sizeof want, "'%s' holds a NUL byte; is it a text file?", path);
    assert_string_equal(err.message, want);
    snprintf(path, sizeof path, "%s/empty", g_dir);
-   write_bytes(path, "", 0);
+   file_put(path, "", 0);
    assert_true(mb_textfile_read(path, 100, &got, &len, &err));
    assert_string_equal(got, "");
    assert_int_equal(len, 0);
@@ -101,15 +92,13 @@ static void test_errors(void **state)
 static int setup(void **state)
 {
    (void) state;
-   return mkdtemp(g_dir) ? 0 : -1;
+   return tmpdir_make(g_dir, sizeof g_dir, "textfile") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-   char cmd[300];
    (void) state;
-   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-   return system(cmd);
+   return tmpdir_remove(g_dir);
 }
 
 int main(void)

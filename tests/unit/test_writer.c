@@ -565,38 +565,9 @@ static void test_max_document(void **state)
 }
 
 /* A sink that fails after a given number of bytes: the writer passes its error on unchanged. */
-typedef struct {
-   mb_sink_t base;
-   size_t left;
-} failing_sink_t;
-
-static bool failing_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err)
-{
-   failing_sink_t *f = (failing_sink_t *) s;
-   (void) data;
-   if (len > f->left) {
-      mb_error_set(err, MB_EXIT_IO, "injected: no space left on device");
-      return false;
-   }
-   f->left -= len;
-   return true;
-}
-
-static bool failing_close(mb_sink_t *s, mb_error_t *err)
-{
-   (void) s;
-   (void) err;
-   return true;
-}
-
-static void failing_destroy(mb_sink_t *s)
-{
-   (void) s;
-}
-
 static void test_sink_failure_propagates(void **state)
 {
-   failing_sink_t sink = {{failing_write, failing_close, failing_destroy, 0}, 1000};
+   failing_sink_t sink;
    mb_archive_header_t hdr = {4, "7.0.14", "t"};
    mb_archive_writer_t *w = NULL;
    mb_error_t err;
@@ -610,6 +581,7 @@ static void test_sink_failure_propagates(void **state)
    docs[0] = (uint8_t) n;
    docs[1] = (uint8_t) (n >> 8);
    docs[2] = (uint8_t) (n >> 16); /* only the framing of documents is checked */
+   failing_sink_init(&sink, 1000, "injected: no space left on device");
    assert_true(mb_archive_writer_new(&sink.base, &hdr, &w, &err));
    assert_true(mb_archive_writer_add_namespace(w, "test", "c", "", "", &id, &err));
    assert_true(mb_archive_writer_begin(w, &err));

@@ -1,12 +1,16 @@
 /* Small helpers shared by the unit tests: a growable byte string, hex decoding, error
- * assertions and the test vectors of archive-format.md §9. Header-only (static inline) so that
- * each test stays one program. */
+ * assertions, temporary directories and whole files, failing sinks and sources, and the test
+ * vectors of archive-format.md §9. Header-only (static inline) so that each test stays one
+ * program. */
 #ifndef MB_TESTS_TESTUTIL_H
 #define MB_TESTS_TESTUTIL_H
 
 #include "common/error.h"
+#include "common/stream.h"
 
 #include <bson/bson.h>
+
+#include <ftw.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,18 +50,25 @@ static inline void bytes_put_u32(bytes_t *b, uint32_t v)
    bytes_put(b, le, 4);
 }
 
-/* A prelude entry {db, collection, metadata, size: 0, type: "collection"} appended to b. */
-static inline void bytes_put_prelude_entry(bytes_t *b, const char *db, const char *coll,
-                                           const char *metadata)
+/* A prelude entry {db, collection, metadata, size: 0, type} appended to b. */
+static inline void bytes_put_prelude_entry_typed(bytes_t *b, const char *db, const char *coll,
+                                                 const char *metadata, const char *type)
 {
    bson_t m = BSON_INITIALIZER;
    BSON_APPEND_UTF8(&m, "db", db);
    BSON_APPEND_UTF8(&m, "collection", coll);
    BSON_APPEND_UTF8(&m, "metadata", metadata);
    BSON_APPEND_INT32(&m, "size", 0);
-   BSON_APPEND_UTF8(&m, "type", "collection");
+   BSON_APPEND_UTF8(&m, "type", type);
    bytes_put(b, bson_get_data(&m), m.len);
    bson_destroy(&m);
+}
+
+/* A prelude entry {db, collection, metadata, size: 0, type: "collection"} appended to b. */
+static inline void bytes_put_prelude_entry(bytes_t *b, const char *db, const char *coll,
+                                           const char *metadata)
+{
+   bytes_put_prelude_entry_typed(b, db, coll, metadata, "collection");
 }
 
 static inline void bytes_free(bytes_t *b)
@@ -104,6 +115,169 @@ static inline void to_hex(const uint8_t *p, size_t n, char *out)
       snprintf(out + 2 * i, 3, "%02x", p[i]);
    }
    out[2 * n] = '\0';
+}
+
+/* ---- temporary directories and whole files ---- */
+
+/* Make a fresh directory /tmp/mb-test-NAME-XXXXXX; its path goes to dir (size bytes). */
+static inline bool tmpdir_make(char *dir, size_t size, const char *name)
+{
+   int n = snprintf(dir, size, "/tmp/mb-test-%s-XXXXXX", name);
+   return n > 0 && (size_t) n < size && mkdtemp(dir) != NULL;
+}
+
+static inline int tmpdir_remove_one(const char *path, const struct stat *st, int flag,
+                                    struct FTW *ftw)
+{
+   (void) st;
+   (void) flag;
+   (void) ftw;
+   return remove(path);
+}
+
+/* Remove dir and everything in it (symbolic links are removed, never followed); 0 on success. */
+static inline int tmpdir_remove(const char *dir)
+{
+   return nftw(dir, tmpdir_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write len bytes to path (created or truncated), or fail the test. */
+static inline void file_put(const char *path, const void *data, size_t len)
+{
+   FILE *f = fopen(path, "wb");
+
+   assert_non_null(f);
+   assert_int_equal(fwrite(data, 1, len, f), len);
+   assert_int_equal(fclose(f), 0);
+}
+
+/* Write the string text to path (created or truncated), or fail the test. */
+static inline void file_put_text(const char *path, const char *text)
+{
+   file_put(path, text, strlen(text));
+}
+
+/* The whole content of path (malloc'd, with a NUL after the *len bytes), or fail the test. */
+static inline void *file_get(const char *path, size_t *len)
+{
+   FILE *f = fopen(path, "rb");
+   bytes_t b = {0};
+   uint8_t buf[65536];
+   size_t k;
+
+   assert_non_null(f);
+   while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+      bytes_put(&b, buf, k);
+   }
+   assert_int_equal(ferror(f), 0);
+   fclose(f);
+   *len = b.len;
+   bytes_put(&b, "", 1);
+   return b.data;
+}
+
+/* ---- streams that fail on purpose ---- */
+
+/* A sink that takes `left` bytes, then fails every write with MB_EXIT_IO and `message`; close
+ * succeeds. Made on the heap by failing_sink_new (destroy frees it and counts in *destroyed),
+ * or on the stack by failing_sink_init (destroy only counts). */
+typedef struct {
+   mb_sink_t base;
+   size_t left;
+   const char *message;
+   int *destroyed; /* NULL: not counted */
+   bool on_heap;
+} failing_sink_t;
+
+static inline bool failing_sink_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err)
+{
+   failing_sink_t *f = (failing_sink_t *) s;
+   (void) data;
+   if (len > f->left) {
+      mb_error_set(err, MB_EXIT_IO, "%s", f->message);
+      return false;
+   }
+   f->left -= len;
+   return true;
+}
+
+static inline bool failing_sink_close(mb_sink_t *s, mb_error_t *err)
+{
+   (void) s;
+   (void) err;
+   return true;
+}
+
+static inline void failing_sink_destroy(mb_sink_t *s)
+{
+   failing_sink_t *f = (failing_sink_t *) s;
+   if (f->destroyed) {
+      (*f->destroyed)++;
+   }
+   if (f->on_heap) {
+      free(f);
+   }
+}
+
+static inline void failing_sink_init(failing_sink_t *f, size_t left, const char *message)
+{
+   memset(f, 0, sizeof *f);
+   f->base.write = failing_sink_write;
+   f->base.close = failing_sink_close;
+   f->base.destroy = failing_sink_destroy;
+   f->left = left;
+   f->message = message;
+}
+
+static inline mb_sink_t *failing_sink_new(size_t left, const char *message, int *destroyed)
+{
+   failing_sink_t *f = malloc(sizeof *f);
+
+   assert_non_null(f);
+   failing_sink_init(f, left, message);
+   f->destroyed = destroyed;
+   f->on_heap = true;
+   return &f->base;
+}
+
+/* A source that hands out len bytes of p, then fails with MB_EXIT_IO and `message` instead of
+ * reporting the end of the stream. On the stack; destroy does nothing. */
+typedef struct {
+   mb_source_t base;
+   const uint8_t *p;
+   size_t len, pos;
+   const char *message;
+} failing_source_t;
+
+static inline bool failing_source_read(mb_source_t *s, void *buf, size_t cap, size_t *got,
+                                       mb_error_t *err)
+{
+   failing_source_t *f = (failing_source_t *) s;
+   size_t n = f->len - f->pos < cap ? f->len - f->pos : cap;
+   if (n == 0) {
+      mb_error_set(err, MB_EXIT_IO, "%s", f->message);
+      return false;
+   }
+   memcpy(buf, f->p + f->pos, n);
+   f->pos += n;
+   *got = n;
+   return true;
+}
+
+static inline void failing_source_destroy(mb_source_t *s)
+{
+   (void) s;
+}
+
+static inline void failing_source_init(failing_source_t *f, const uint8_t *p, size_t len,
+                                       const char *message)
+{
+   memset(f, 0, sizeof *f);
+   f->base.read = failing_source_read;
+   f->base.destroy = failing_source_destroy;
+   f->p = p;
+   f->len = len;
+   f->message = message;
 }
 
 /* An error of our domain with this exit code and exactly this message. */
