@@ -1,8 +1,10 @@
 #include "cli/config.h"
 #include "common/dotenv.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/redact.h"
 #include "common/textfile.h"
+#include "common/tz.h"
 #include "sched/cron.h"
 
 #include <mongoc/mongoc.h>
@@ -314,13 +316,12 @@ static void problem(check_t *k, const char *name, const char *what)
 static long check_int(check_t *k, const char *name, long min, long max)
 {
    const char *v = mb_config_get(k->c, name);
-   char *end, what[120];
+   char what[120], form[100];
    long n;
 
-   errno = 0;
-   n = v ? strtol(v, &end, 10) : 0;
-   if (!v || errno || end == v || *end || n < min || n > max) {
-      snprintf(what, sizeof what, "must be a whole number from %ld to %ld", min, max);
+   if (!v || !mb_parse_long(v, 10, min, max, &n)) {
+      mb_parse_int_form(NULL, min, max, form, sizeof form);
+      snprintf(what, sizeof what, "must be %s", form);
       problem(k, name, what);
       return min;
    }
@@ -349,43 +350,14 @@ static bool check_bool(check_t *k, const char *name)
    return false;
 }
 
-/* A compiled zone starts with "TZif"; /usr/share/zoneinfo also holds tables (zone.tab,
- * iso3166.tab, tzdata.zi) that the C library would silently take as UTC. */
-static bool is_zone_file(const char *path)
-{
-   struct stat st;
-   char magic[4];
-   FILE *f;
-   bool ok;
-
-   if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb"))) {
-      return false;
-   }
-   ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
-   fclose(f);
-   return ok;
-}
-
 static void check_zone(check_t *k, mb_backup_settings_t *s)
 {
-   char path[512];
-
    s->timezone = mb_config_get(k->c, "TIMEZONE");
-   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", s->timezone ? s->timezone : "");
-   if (!s->timezone || !*s->timezone || strstr(s->timezone, "..") || s->timezone[0] == '/' ||
-       !is_zone_file(path)) {
-      if (s->timezone && strcmp(s->timezone, "UTC") == 0) {
-         setenv("TZ", "UTC", 1); /* no tzdata needed for UTC */
-         tzset();
-         return;
-      }
+   if (!mb_tz_set_default(s->timezone)) {
       problem(k, "TIMEZONE",
               "is not a known time zone; use an IANA name such as Europe/Berlin "
               "or America/New_York (package tzdata)");
-      return;
    }
-   setenv("TZ", s->timezone, 1);
-   tzset();
 }
 
 static void check_uri(check_t *k, bool need, mb_backup_settings_t *s)

@@ -1,5 +1,7 @@
 #include "cli/options.h"
 
+#include "common/parse.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,49 +320,27 @@ bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long 
                  mb_error_t *err)
 {
    const char *s = mb_args_get(a, name);
-   char *end;
-   long v;
+   char flag[64];
 
    if (!s) {
       *out = def;
       return true;
    }
-   errno = 0;
-   v = strtol(s, &end, 10);
-   if (errno || end == s || *end || v < min || v > max) {
-      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a whole number from %ld to %ld, not '%s'",
-                   name, min, max, s);
-      return false;
-   }
-   *out = v;
-   return true;
+   snprintf(flag, sizeof flag, "--%s", name);
+   return mb_parse_int(flag, s, NULL, min, max, out, err);
 }
 
 bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out, mb_error_t *err)
 {
    const char *s = mb_args_get(a, name);
-   char *end;
-   double v;
-   double mult = 1;
+   char flag[64];
 
    if (!s) {
       *out = def;
       return true;
    }
-   errno = 0;
-   v = strtod(s, &end);
-   if (*end && strchr("kKmMgGtT", *end) &&
-       (end[1] == '\0' || strcmp(end + 1, "iB") == 0 || strcmp(end + 1, "B") == 0)) {
-      const char *units = "kmgt";
-      mult = (double) (1ull << (10 * (1 + (strchr(units, end[0] | 0x20) - units))));
-      end += strlen(end);
-   }
-   if (errno || end == s || *end || v < 0 || v * mult > 9.0e18) {
-      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a size like 512M or 2G, not '%s'", name, s);
-      return false;
-   }
-   *out = (int64_t) (v * mult);
-   return true;
+   snprintf(flag, sizeof flag, "--%s", name);
+   return mb_parse_size(flag, s, out, err);
 }
 
 static void print_option(FILE *f, const mb_option_t *o)

@@ -1,6 +1,7 @@
 #include "notify/notify.h"
 
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/redact.h"
 #include "common/textfile.h"
 #include "notify/discord.h"
@@ -122,34 +123,30 @@ static bool get_bool(loader_t *l, const char *name, bool def)
 static long get_seconds(loader_t *l, const char *name, long def_ms, double min, double max)
 {
    const char *v = get(l, name);
-   char *end;
-   double s;
+   mb_error_t e;
+   long ms;
 
    if (!v) {
       return def_ms;
    }
-   errno = 0;
-   s = strtod(v, &end);
-   if (errno || end == v || *end || !(s >= min && s <= max)) {
-      problem(l, "%s must be a number of seconds from %g to %g, not '%s'", name, min, max, v);
+   if (!mb_parse_seconds(name, v, min, max, &ms, &e)) {
+      problem(l, "%s", e.message);
       return def_ms;
    }
-   return (long) (s * 1000.0 + 0.5);
+   return ms;
 }
 
 static long get_long(loader_t *l, const char *name, long def, long min, long max, const char *what)
 {
    const char *v = get(l, name);
-   char *end;
+   mb_error_t e;
    long n;
 
    if (!v) {
       return def;
    }
-   errno = 0;
-   n = strtol(v, &end, 10);
-   if (errno || end == v || *end || n < min || n > max) {
-      problem(l, "%s must be %s from %ld to %ld, not '%s'", name, what, min, max, v);
+   if (!mb_parse_int(name, v, what, min, max, &n, &e)) {
+      problem(l, "%s", e.message);
       return def;
    }
    return n;

@@ -3,6 +3,8 @@
  * the carries) and only a matching tuple is mapped to an instant in the local zone. */
 #include "sched/cron.h"
 
+#include "common/tz.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -479,7 +481,7 @@ static bool wall_of(time_t t, time_t *w)
 {
    struct tm tm;
 
-   if (!localtime_r(&t, &tm)) {
+   if (!mb_tz_localtime(NULL, t, &tm)) {
       return false;
    }
    *w = timegm(&tm);
@@ -526,10 +528,10 @@ static bool tuple_instant(time_t n, time_t after, time_t *out)
       struct tm tm = want, got;
       time_t x;
       tm.tm_isdst = isdst;
-      x = mktime(&tm);
-      if (localtime_r(&x, &got) && got.tm_year == want.tm_year && got.tm_mon == want.tm_mon &&
-          got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour && got.tm_min == want.tm_min &&
-          got.tm_sec == want.tm_sec && (!valid || x < first)) {
+      if (mb_tz_mktime(NULL, &tm, &x) && mb_tz_localtime(NULL, x, &got) &&
+          got.tm_year == want.tm_year && got.tm_mon == want.tm_mon && got.tm_mday == want.tm_mday &&
+          got.tm_hour == want.tm_hour && got.tm_min == want.tm_min && got.tm_sec == want.tm_sec &&
+          (!valid || x < first)) {
          first = x;
          valid = true;
       }
@@ -546,7 +548,7 @@ bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *er
    struct tm tm;
    time_t w, limit, n;
 
-   if (!localtime_r(&after, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
+   if (!mb_tz_localtime(NULL, after, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
       mb_error_set(err, MB_EXIT_USAGE, "cron: time %lld is outside the years 1-9999",
                    (long long) after);
       return false;
