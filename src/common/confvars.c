@@ -8,87 +8,102 @@
 
 /* clang-format off */
 const mb_confvar_t mb_confvars[] = {
-    {"MONGODB_URI", MB_CONFVAR_URI, 0, 0, NULL, NULL, NULL, "uri", true, V,
-     "connection string of the deployment to back up; its password and secret options are never "
-     "printed"},
-    {"BACKUP_DIR", MB_CONFVAR_PATH, 0, 0, NULL, NULL, "./backups", "backup-dir", false, V,
-     "directory of the backups (created 0700; files 0600)"},
-    {"MAX_BACKUPS", MB_CONFVAR_INT, 1, 100000, NULL, NULL, "7", "max-backups", false, V,
-     "complete backups kept by retention (the newest one is never deleted)"},
-    {"CRON_SCHEDULE", MB_CONFVAR_CRON, 0, 0, NULL, NULL, "0 0 * * *", "schedule", false, V,
-     "cron expression, 5 fields or 6 with seconds first; ranges, steps, lists, names, @daily etc."},
-    {"TIMEZONE", MB_CONFVAR_ZONE, 0, 0, NULL, NULL, "UTC", "timezone", false, V,
-     "IANA time zone of the schedule (e.g. Europe/Berlin); an unknown zone is an error"},
-    {"BACKUP_TIMEOUT", MB_CONFVAR_INT, 0, 7.0 * 24 * 3600 * 1000, NULL, NULL, "1800000", NULL,
-     false, V,
-     "milliseconds after which the dump is killed, whatever the server does (no archive is left; "
-     "counted as a failure; 0: none)"},
-    {"ENABLE_COMPRESSION", MB_CONFVAR_BOOL, 0, 0, NULL, NULL, "false", NULL, false, V,
-     "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
-    {"COMPRESSION", MB_CONFVAR_ENUM, 0, 0, NULL, "none, gzip or zstd", NULL, "compress", false, V,
-     "compression of the archives (zstd recommended); overrides ENABLE_COMPRESSION"},
-    {"COMPRESSION_LEVEL", MB_CONFVAR_INT, 1, 19, NULL, NULL, NULL, NULL, false, V,
-     "compression level (zstd 1-19, default 3; gzip 1-9, default 6)"},
-    {"BACKUP_JOBS", MB_CONFVAR_INT, 1, 64, NULL, NULL, "4", "jobs", false, V,
-     "collections dumped in parallel"},
-    {"KEEP_DAILY", MB_CONFVAR_INT, 0, 100000, NULL, NULL, "0", NULL, false, V,
-     "also keep the newest backup of this many recent days"},
-    {"KEEP_WEEKLY", MB_CONFVAR_INT, 0, 100000, NULL, NULL, "0", NULL, false, V,
-     "also keep the newest backup of this many recent ISO weeks"},
-    {"KEEP_MONTHLY", MB_CONFVAR_INT, 0, 100000, NULL, NULL, "0", NULL, false, V,
-     "also keep the newest backup of this many recent months"},
-    {"STATUS_INTERVAL", MB_CONFVAR_INT, 0, 7 * 24 * 3600, NULL, NULL, "3600", NULL, false, V,
-     "seconds between the daemon's status lines"},
-    {"METRICS_FILE", MB_CONFVAR_PATH, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "Prometheus text file written after every run (node_exporter textfile collector)"},
-    {"METRICS_ADDR", MB_CONFVAR_ADDR, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216); at most "
-     "64 connections and an eighth of the descriptor limit, a quarter of that per client "
-     "address, idle ones closed after 10 s"},
-    {"LOG_LEVEL", MB_CONFVAR_ENUM, 0, 0, NULL, "error, warn, info or debug", "info", NULL, false,
-     V, "the least severe messages logged"},
-    {"LOG_FORMAT", MB_CONFVAR_ENUM, 0, 0, NULL, "text or json", "text", NULL, false, V,
-     "json for one JSON object per log line"},
-    {"ENABLE_EMAIL_NOTIFICATIONS", MB_CONFVAR_BOOL, 0, 0, NULL, NULL, "false", NULL, false, V,
-     "send an email after every run"},
-    {"SMTP_HOST", MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "SMTP server (required for email)"},
-    {"SMTP_PORT", MB_CONFVAR_INT, 1, 65535, "a port number", NULL, NULL, NULL, false, V,
-     "SMTP port (default 587, or 465 with SMTP_SECURE=true)"},
-    {"SMTP_SECURE", MB_CONFVAR_BOOL, 0, 0, NULL, NULL, "false", NULL, false, V,
-     "true: implicit TLS; false: STARTTLS when offered"},
-    {"SMTP_USER", MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, false, V, "SMTP user name"},
-    {"SMTP_PASS", MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, true, V,
-     "SMTP password (required with SMTP_USER)"},
-    {"SMTP_FROM", MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "sender address (default SMTP_USER)"},
-    {"SMTP_ALLOW_INSECURE", MB_CONFVAR_BOOL, 0, 0, NULL, NULL, "false", NULL, false, V,
-     "allow credentials without TLS"},
-    {"SMTP_CA_FILE", MB_CONFVAR_PATH, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "CA certificates for a private SMTP server"},
-    {"NOTIFICATION_EMAILS", MB_CONFVAR_EMAILS, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "comma-separated recipients (required for email)"},
-    {"EMAIL_TEMPLATE_TEXT", MB_CONFVAR_PATH, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "file overriding the plain-text email template"},
-    {"EMAIL_TEMPLATE_HTML", MB_CONFVAR_PATH, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "file overriding the HTML email template"},
-    {"EMAIL_SUBJECT", MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, false, V,
-     "template of the email subject ({{placeholders}})"},
-    {"ENABLE_DISCORD_NOTIFICATIONS", MB_CONFVAR_BOOL, 0, 0, NULL, NULL, "false", NULL, false, V,
-     "post to Discord after every run"},
-    {"DISCORD_WEBHOOK_URL", MB_CONFVAR_URL, 0, 0, NULL, NULL, NULL, NULL, true, V,
-     "Discord webhook URL (required for Discord)"},
-    {"WEBHOOK_URL", MB_CONFVAR_URL, 0, 0, NULL, NULL, NULL, NULL, true, V,
-     "generic webhook receiving the report as JSON (enabled when set)"},
-    {"HEALTHCHECK_URL", MB_CONFVAR_URL, 0, 0, NULL, NULL, NULL, NULL, true, V,
-     "healthchecks.io-style ping URL: start, success, fail (enabled when set)"},
-    {"NOTIFY_TIMEOUT", MB_CONFVAR_SECONDS, 0.1, 3600, NULL, NULL, "60", NULL, false, V,
-     "seconds one notification channel may take, retries included"},
-    {"NOTIFY_CONNECT_TIMEOUT", MB_CONFVAR_SECONDS, 0.1, 300, NULL, NULL, "10", NULL, false, V,
-     "seconds to connect to a notification server"},
-    {"NOTIFY_RETRIES", MB_CONFVAR_INT, 0, 10, NULL, NULL, "3", NULL, false, V,
-     "retries of a webhook after 429, 5xx or network errors"},
-    {NULL, MB_CONFVAR_STRING, 0, 0, NULL, NULL, NULL, NULL, false, NULL, NULL},
+    {.name = "MONGODB_URI", .type = MB_CONFVAR_URI, .flag = "uri", .secret = true, .since = V,
+     .help = "connection string of the deployment to back up; its password and secret options "
+             "are never printed"},
+    {.name = "BACKUP_DIR", .type = MB_CONFVAR_PATH, .def = "./backups", .flag = "backup-dir",
+     .since = V,
+     .help = "directory of the backups (created 0700; files 0600)"},
+    {.name = "MAX_BACKUPS", .type = MB_CONFVAR_INT, .min = 1, .max = 100000, .def = "7",
+     .flag = "max-backups", .since = V,
+     .help = "complete backups kept by retention (the newest one is never deleted)"},
+    {.name = "CRON_SCHEDULE", .type = MB_CONFVAR_CRON, .def = "0 0 * * *", .flag = "schedule",
+     .since = V,
+     .help = "cron expression, 5 fields or 6 with seconds first; ranges, steps, lists, names, "
+             "@daily etc."},
+    {.name = "TIMEZONE", .type = MB_CONFVAR_ZONE, .def = "UTC", .flag = "timezone", .since = V,
+     .help = "IANA time zone of the schedule (e.g. Europe/Berlin); an unknown zone is an error"},
+    {.name = "BACKUP_TIMEOUT", .type = MB_CONFVAR_INT, .min = 0, .max = 7.0 * 24 * 3600 * 1000,
+     .def = "1800000", .since = V,
+     .help = "milliseconds after which the dump is killed, whatever the server does (no archive "
+             "is left; counted as a failure; 0: none)"},
+    {.name = "ENABLE_COMPRESSION", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
+    {.name = "COMPRESSION", .type = MB_CONFVAR_ENUM, .choices = "none, gzip or zstd",
+     .flag = "compress", .since = V,
+     .help = "compression of the archives (zstd recommended); overrides ENABLE_COMPRESSION"},
+    {.name = "COMPRESSION_LEVEL", .type = MB_CONFVAR_INT, .min = 1, .max = 19, .since = V,
+     .help = "compression level (zstd 1-19, default 3; gzip 1-9, default 6)"},
+    {.name = "BACKUP_JOBS", .type = MB_CONFVAR_INT, .min = 1, .max = 64, .def = "4", .flag = "jobs",
+     .since = V,
+     .help = "collections dumped in parallel"},
+    {.name = "KEEP_DAILY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0", .since = V,
+     .help = "also keep the newest backup of this many recent days"},
+    {.name = "KEEP_WEEKLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",
+     .since = V,
+     .help = "also keep the newest backup of this many recent ISO weeks"},
+    {.name = "KEEP_MONTHLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",
+     .since = V,
+     .help = "also keep the newest backup of this many recent months"},
+    {.name = "STATUS_INTERVAL", .type = MB_CONFVAR_INT, .min = 0, .max = 7 * 24 * 3600,
+     .def = "3600", .since = V,
+     .help = "seconds between the daemon's status lines"},
+    {.name = "METRICS_FILE", .type = MB_CONFVAR_PATH, .since = V,
+     .help = "Prometheus text file written after every run (node_exporter textfile collector)"},
+    {.name = "METRICS_ADDR", .type = MB_CONFVAR_ADDR, .since = V,
+     .help = "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216); "
+             "at most 64 connections and an eighth of the descriptor limit, a quarter of that "
+             "per client address, idle ones closed after 10 s"},
+    {.name = "LOG_LEVEL", .type = MB_CONFVAR_ENUM, .choices = "error, warn, info or debug",
+     .def = "info", .since = V,
+     .help = "the least severe messages logged"},
+    {.name = "LOG_FORMAT", .type = MB_CONFVAR_ENUM, .choices = "text or json", .def = "text",
+     .since = V,
+     .help = "json for one JSON object per log line"},
+    {.name = "ENABLE_EMAIL_NOTIFICATIONS", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "send an email after every run"},
+    {.name = "SMTP_HOST", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "SMTP server (required for email)"},
+    {.name = "SMTP_PORT", .type = MB_CONFVAR_INT, .min = 1, .max = 65535, .noun = "a port number",
+     .since = V,
+     .help = "SMTP port (default 587, or 465 with SMTP_SECURE=true)"},
+    {.name = "SMTP_SECURE", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "true: implicit TLS; false: STARTTLS when offered"},
+    {.name = "SMTP_USER", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "SMTP user name"},
+    {.name = "SMTP_PASS", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
+     .help = "SMTP password (required with SMTP_USER)"},
+    {.name = "SMTP_FROM", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "sender address (default SMTP_USER)"},
+    {.name = "SMTP_ALLOW_INSECURE", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "allow credentials without TLS"},
+    {.name = "SMTP_CA_FILE", .type = MB_CONFVAR_PATH, .since = V,
+     .help = "CA certificates for a private SMTP server"},
+    {.name = "NOTIFICATION_EMAILS", .type = MB_CONFVAR_EMAILS, .since = V,
+     .help = "comma-separated recipients (required for email)"},
+    {.name = "EMAIL_TEMPLATE_TEXT", .type = MB_CONFVAR_PATH, .since = V,
+     .help = "file overriding the plain-text email template"},
+    {.name = "EMAIL_TEMPLATE_HTML", .type = MB_CONFVAR_PATH, .since = V,
+     .help = "file overriding the HTML email template"},
+    {.name = "EMAIL_SUBJECT", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "template of the email subject ({{placeholders}})"},
+    {.name = "ENABLE_DISCORD_NOTIFICATIONS", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "post to Discord after every run"},
+    {.name = "DISCORD_WEBHOOK_URL", .type = MB_CONFVAR_URL, .secret = true, .since = V,
+     .help = "Discord webhook URL (required for Discord)"},
+    {.name = "WEBHOOK_URL", .type = MB_CONFVAR_URL, .secret = true, .since = V,
+     .help = "generic webhook receiving the report as JSON (enabled when set)"},
+    {.name = "HEALTHCHECK_URL", .type = MB_CONFVAR_URL, .secret = true, .since = V,
+     .help = "healthchecks.io-style ping URL: start, success, fail (enabled when set)"},
+    {.name = "NOTIFY_TIMEOUT", .type = MB_CONFVAR_SECONDS, .min = 0.1, .max = 3600, .def = "60",
+     .since = V,
+     .help = "seconds one notification channel may take, retries included"},
+    {.name = "NOTIFY_CONNECT_TIMEOUT", .type = MB_CONFVAR_SECONDS, .min = 0.1, .max = 300,
+     .def = "10", .since = V,
+     .help = "seconds to connect to a notification server"},
+    {.name = "NOTIFY_RETRIES", .type = MB_CONFVAR_INT, .min = 0, .max = 10, .def = "3", .since = V,
+     .help = "retries of a webhook after 429, 5xx or network errors"},
+    {.name = NULL},
 };
 /* clang-format on */
 
@@ -193,69 +208,55 @@ static const char *raw(mb_confvar_get_fn get, void *user_data, const mb_confvar_
    return s && *s ? s : v->def;
 }
 
-static const mb_confvar_t *typed(const char *name, mb_confvar_type_t type)
+/* Parse s by v's type into out (a long, or a bool for BOOL); out is written only on success. */
+static bool parse(const mb_confvar_t *v, const char *s, void *out, mb_error_t *err)
+{
+   switch (v->type) {
+   case MB_CONFVAR_INT:
+      return mb_parse_int(v->name, s, v->noun, (long) v->min, (long) v->max, out, err);
+   case MB_CONFVAR_SECONDS:
+      return mb_parse_seconds(v->name, s, v->min, v->max, out, err);
+   case MB_CONFVAR_BOOL:
+      return mb_parse_bool(v->name, s, out, err);
+   default:
+      BSON_ASSERT(false && "not a typed variable");
+      return false;
+   }
+}
+
+/* The value of name, which must have this type (the table is the contract: a programming
+ * error otherwise), else its default; on a bad value *out keeps the default. */
+static bool typed(mb_confvar_get_fn get, void *user_data, const char *name, mb_confvar_type_t type,
+                  void *out, mb_error_t *err)
 {
    const mb_confvar_t *v = mb_confvar_find(name);
+   const char *s;
 
-   BSON_ASSERT(v && v->type == type); /* a programming error: the table is the contract */
-   return v;
+   BSON_ASSERT(v && v->type == type);
+   s = raw(get, user_data, v);
+   BSON_ASSERT(!v->def || parse(v, v->def, out, err));
+   return !s || s == v->def || parse(v, s, out, err);
 }
 
 bool mb_confvar_int(mb_confvar_get_fn get, void *user_data, const char *name, long *out,
                     mb_error_t *err)
 {
-   const mb_confvar_t *v = typed(name, MB_CONFVAR_INT);
-   const char *s = raw(get, user_data, v);
-   long def = 0;
-
-   BSON_ASSERT(!v->def || mb_parse_long(v->def, 10, (long) v->min, (long) v->max, &def));
-   *out = def;
-   if (!s || s == v->def) {
-      return true;
-   }
-   if (!mb_parse_int(name, s, v->noun, (long) v->min, (long) v->max, out, err)) {
-      *out = def;
-      return false;
-   }
-   return true;
+   *out = 0;
+   return typed(get, user_data, name, MB_CONFVAR_INT, out, err);
 }
 
 bool mb_confvar_bool(mb_confvar_get_fn get, void *user_data, const char *name, bool *out,
                      mb_error_t *err)
 {
-   const mb_confvar_t *v = typed(name, MB_CONFVAR_BOOL);
-   const char *s = raw(get, user_data, v);
-   bool def = false;
-
-   BSON_ASSERT(!v->def || mb_parse_bool(name, v->def, &def, err));
-   *out = def;
-   if (!s || s == v->def) {
-      return true;
-   }
-   if (!mb_parse_bool(name, s, out, err)) {
-      *out = def;
-      return false;
-   }
-   return true;
+   *out = false;
+   return typed(get, user_data, name, MB_CONFVAR_BOOL, out, err);
 }
 
 bool mb_confvar_ms(mb_confvar_get_fn get, void *user_data, const char *name, long *out,
                    mb_error_t *err)
 {
-   const mb_confvar_t *v = typed(name, MB_CONFVAR_SECONDS);
-   const char *s = raw(get, user_data, v);
-   long def = 0;
-
-   BSON_ASSERT(!v->def || mb_parse_seconds(name, v->def, v->min, v->max, &def, err));
-   *out = def;
-   if (!s || s == v->def) {
-      return true;
-   }
-   if (!mb_parse_seconds(name, s, v->min, v->max, out, err)) {
-      *out = def;
-      return false;
-   }
-   return true;
+   *out = 0;
+   return typed(get, user_data, name, MB_CONFVAR_SECONDS, out, err);
 }
 
 const char *mb_confvar_str(mb_confvar_get_fn get, void *user_data, const char *name)

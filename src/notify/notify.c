@@ -103,14 +103,19 @@ static char *get_copy(const loader_t *l, const char *name)
 }
 
 /* Typed values, parsed by the table's rules; a problem names the variable and its form. */
+static void note(loader_t *l, bool ok, const mb_error_t *e)
+{
+   if (!ok) {
+      problem(l, "%s", e->message);
+   }
+}
+
 static bool get_bool(loader_t *l, const char *name)
 {
    mb_error_t e;
    bool b;
 
-   if (!mb_confvar_bool(l->get, l->user_data, name, &b, &e)) {
-      problem(l, "%s", e.message);
-   }
+   note(l, mb_confvar_bool(l->get, l->user_data, name, &b, &e), &e);
    return b;
 }
 
@@ -119,22 +124,18 @@ static long get_ms(loader_t *l, const char *name)
    mb_error_t e;
    long ms;
 
-   if (!mb_confvar_ms(l->get, l->user_data, name, &ms, &e)) {
-      problem(l, "%s", e.message);
-   }
+   note(l, mb_confvar_ms(l->get, l->user_data, name, &ms, &e), &e);
    return ms;
 }
 
-static long get_long(loader_t *l, const char *name, long def_when_unset)
+/* A whole number; unset_value when it is unset and has no default. */
+static long get_long(loader_t *l, const char *name, long unset_value)
 {
    mb_error_t e;
    long n;
 
-   if (!mb_confvar_int(l->get, l->user_data, name, &n, &e)) {
-      problem(l, "%s", e.message);
-      return def_when_unset;
-   }
-   return get(l, name) ? n : def_when_unset;
+   note(l, mb_confvar_int(l->get, l->user_data, name, &n, &e), &e);
+   return get(l, name) ? n : unset_value;
 }
 
 /* Register the parts of a URL that grant access (mb_redact_add_uri: user-info, query values,
