@@ -112,13 +112,14 @@ static bool resolve(mb_config_t *c, int i, const mb_args_t *args, const mb_doten
    if (envv || envf) {
       return take(s, v->name, envv, envf, "environment", err);
    }
-   for (int k = 0; env && k < env->n; k++) {
+   for (int k = 0; env && k < env->n; k++) { /* a key given twice: the last wins */
       const mb_dotenv_entry_t *e = &env->entries[k];
-      bool is_v = strcmp(e->key, v->name) == 0, is_f = strcmp(e->key, fname) == 0;
-      if ((is_v || is_f) && given(e->value)) {
-         dv = is_v ? e->value : dv;
-         df = is_f ? e->value : df;
-         line = e->line;
+      if (strcmp(e->key, v->name) == 0) {
+         dv = given(e->value);
+         line = dv || df ? e->line : line;
+      } else if (strcmp(e->key, fname) == 0) {
+         df = given(e->value);
+         line = dv || df ? e->line : line;
       }
    }
    if (dv || df) {
