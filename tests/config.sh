@@ -22,6 +22,20 @@ grep -q topsecret out err && fail "the URI password is printed"
 grep -q smtp-password out err && fail "the SMTP password is printed"
 echo "ok: precedence, *_FILE, masking"
 
+# unknown .env keys: one warning each (a repeated key once), with the nearest known name; the
+# environment is not checked; an empty value is unset (the default applies); config still exits 0
+printf 'MONGODB_URI=mongodb://h/\nMAX_BACKUP=3\nMAX_BACKUP=4\nSMTP_PAS_FILE=/x\nFOO_BAR_BAZ=1\nBACKUP_JOBS=\n' > .env
+run MAX_BACKUPZ=1 "$bin" config
+[ $rc = 0 ] || { cat err; fail "config with unknown .env keys: exit $rc"; }
+cat > want <<'EOT'
+warning: .env line 2: unknown variable MAX_BACKUP (did you mean MAX_BACKUPS?)
+warning: .env line 4: unknown variable SMTP_PAS_FILE (did you mean SMTP_PASS_FILE?)
+warning: .env line 5: unknown variable FOO_BAR_BAZ
+EOT
+diff want err || fail "unknown-key warnings differ"
+grep -qE '^BACKUP_JOBS +4 +default$' out || fail "empty value is not unset: $(grep BACKUP_JOBS out)"
+echo "ok: unknown .env keys, empty values"
+
 printf 'MONGODB_URI=mongodb://h/\nMAX_BACKUPS=0\nBACKUP_TIMEOUT=soon\nCOMPRESSION=lzma\nTIMEZONE=Mars/Olympus\nCRON_SCHEDULE="61 * * * *"\nENABLE_COMPRESSION=maybe\nBACKUP_JOBS=100\n' > .env
 run "$bin" backup
 [ $rc = 2 ] || fail "invalid configuration: exit $rc"

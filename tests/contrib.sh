@@ -11,6 +11,12 @@ for v in $(/usr/bin/python3 -c 'import json,sys; print(" ".join(json.load(open(s
   grep -qE "^(# )?$v=" "$src/.env.example" || fail ".env.example lacks $v"
 done
 echo "ok: .env.example lists and validates every variable"
+# .env.example and the README's table are generated from the configuration table (tools/gen-docs.sh)
+"$bin" help --env-example | diff -u "$src/.env.example" - || fail ".env.example is out of date: run tools/gen-docs.sh"
+"$bin" help --config-table > "$tmp/table.md"
+sed -n '/<!-- config-table:begin/,/<!-- config-table:end/p' "$src/README.md" | sed '1d;$d' |
+  diff -u - "$tmp/table.md" || fail "the README's configuration table is out of date: run tools/gen-docs.sh"
+echo "ok: .env.example and the README's table match the configuration table"
 if command -v systemd-analyze >/dev/null 2>&1; then
   sed "s|/usr/local/bin/mongobak|$bin|" "$src/contrib/mongobak.service" > "$tmp/mongobak.service"
   systemd-analyze verify --man=no "$tmp/mongobak.service" 2>"$tmp/sa.err" || { cat "$tmp/sa.err"; fail "systemd-analyze verify"; }

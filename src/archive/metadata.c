@@ -1,5 +1,7 @@
 #include "archive/metadata.h"
 
+#include "common/parse.h"
+
 #include <string.h>
 
 /* Decode the JSON string starting at s (after its opening quote) into out (up to size-1
@@ -13,8 +15,8 @@ static const char *json_string(const char *s, char *out, size_t size)
       char c = *s++;
       if (c == '\\' && *s == 'u' && strspn(s + 1, "0123456789abcdefABCDEF") >= 4) {
          char hex[5] = {s[1], s[2], s[3], s[4], '\0'};
-         unsigned long v = strtoul(hex, NULL, 16);
-         c = v < 0x80 ? (char) v : '?';
+         long v;
+         c = mb_parse_long(hex, 16, 0, 0xffff, &v) && v < 0x80 ? (char) v : '?';
          s += 5;
       } else if (c == '\\' && *s) {
          c = *s++;

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 #include "common/text.h"
 #include "common/client.h"
+#include "common/confvars.h"
 #include "common/file.h"
 #include "common/log.h"
 
@@ -108,7 +109,8 @@ static const mb_command_t commands[] = {
      mb_cmd_notify},
     {"help", "[COMMAND]", "show help for a command",
      "Without a command, lists the commands and exit codes. 'mongobak help --man' prints the man "
-     "page.",
+     "page, 'mongobak help --env-example' a .env file listing every configuration variable with "
+     "its default, 'mongobak help --config-table' the same variables as a Markdown table.",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -123,13 +125,22 @@ static const mb_command_t *find_command(const char *name)
    return NULL;
 }
 
-/* "help" takes a command name or "--man" as a word, so it is not parsed like the others. */
+/* "help" takes a command name, "--man", "--env-example" or "--config-table" as a word, so it
+ * is not parsed like the others. */
 static int run_help(int argc, char **argv)
 {
    const mb_command_t *c = argc > 2 ? find_command(argv[2]) : NULL;
 
    if (argc > 2 && strcmp(argv[2], "--man") == 0) {
       mb_man_print(stdout, commands);
+      return MB_EXIT_OK;
+   }
+   if (argc > 2 && strcmp(argv[2], "--env-example") == 0) {
+      mb_confvar_print_env_example(stdout);
+      return MB_EXIT_OK;
+   }
+   if (argc > 2 && strcmp(argv[2], "--config-table") == 0) {
+      mb_confvar_print_markdown(stdout);
       return MB_EXIT_OK;
    }
    if (argc > 2 && !c) {

@@ -1,8 +1,10 @@
 #include "cli/config.h"
 #include "common/dotenv.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/redact.h"
 #include "common/textfile.h"
+#include "common/tz.h"
 #include "sched/cron.h"
 
 #include <mongoc/mongoc.h>
@@ -14,69 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const mb_config_var_t mb_config_vars[] = {
-    {"MONGODB_URI", NULL, "uri", true, "connection string of the deployment to back up"},
-    {"BACKUP_DIR", "./backups", "backup-dir", false, "directory of the backups (created 0700)"},
-    {"MAX_BACKUPS", "7", "max-backups", false, "complete backups kept by retention (>= 1)"},
-    {"CRON_SCHEDULE", "0 0 * * *", "schedule", false,
-     "cron expression, 5 fields or 6 with seconds first"},
-    {"TIMEZONE", "UTC", "timezone", false, "IANA time zone of the schedule (e.g. Europe/Berlin)"},
-    {"BACKUP_TIMEOUT", "1800000", NULL, false,
-     "milliseconds after which the dump is killed, whatever the server does (0: none)"},
-    {"ENABLE_COMPRESSION", "false", NULL, false,
-     "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
-    {"COMPRESSION", NULL, "compress", false, "none, gzip or zstd (recommended)"},
-    {"COMPRESSION_LEVEL", NULL, NULL, false, "compression level (zstd 1-19, gzip 1-9)"},
-    {"BACKUP_JOBS", "4", "jobs", false, "collections dumped in parallel"},
-    {"KEEP_DAILY", "0", NULL, false, "also keep the newest backup of this many recent days"},
-    {"KEEP_WEEKLY", "0", NULL, false, "also keep the newest backup of this many recent weeks"},
-    {"KEEP_MONTHLY", "0", NULL, false, "also keep the newest backup of this many recent months"},
-    {"STATUS_INTERVAL", "3600", NULL, false, "seconds between the daemon's status lines"},
-    {"METRICS_FILE", NULL, NULL, false,
-     "Prometheus text file written after every run (node_exporter textfile collector)"},
-    {"METRICS_ADDR", NULL, NULL, false,
-     "daemon: serve /metrics and /healthz over HTTP on HOST:PORT (e.g. 127.0.0.1:9216); at most "
-     "64 connections"},
-    {"LOG_LEVEL", "info", NULL, false, "error, warn, info or debug"},
-    {"LOG_FORMAT", "text", NULL, false, "text or json"},
-    {"ENABLE_EMAIL_NOTIFICATIONS", "false", NULL, false, "send an email after every run"},
-    {"SMTP_HOST", NULL, NULL, false, "SMTP server"},
-    {"SMTP_PORT", NULL, NULL, false, "SMTP port (default 587, or 465 with SMTP_SECURE=true)"},
-    {"SMTP_SECURE", "false", NULL, false, "true: implicit TLS; false: STARTTLS when offered"},
-    {"SMTP_USER", NULL, NULL, false, "SMTP user name"},
-    {"SMTP_PASS", NULL, NULL, true, "SMTP password"},
-    {"SMTP_FROM", NULL, NULL, false, "sender address (default SMTP_USER)"},
-    {"SMTP_ALLOW_INSECURE", "false", NULL, false, "allow credentials without TLS"},
-    {"SMTP_CA_FILE", NULL, NULL, false, "CA certificates for a private SMTP server"},
-    {"NOTIFICATION_EMAILS", NULL, NULL, false, "comma-separated recipients"},
-    {"EMAIL_TEMPLATE_TEXT", NULL, NULL, false, "file overriding the plain-text email template"},
-    {"EMAIL_TEMPLATE_HTML", NULL, NULL, false, "file overriding the HTML email template"},
-    {"EMAIL_SUBJECT", NULL, NULL, false, "template of the email subject ({{placeholders}})"},
-    {"ENABLE_DISCORD_NOTIFICATIONS", "false", NULL, false, "post to Discord after every run"},
-    {"DISCORD_WEBHOOK_URL", NULL, NULL, true, "Discord webhook URL"},
-    {"WEBHOOK_URL", NULL, NULL, true, "generic webhook receiving the report as JSON"},
-    {"HEALTHCHECK_URL", NULL, NULL, true, "healthchecks.io-style ping URL (start, success, fail)"},
-    {"NOTIFY_TIMEOUT", "60", NULL, false,
-     "seconds one notification channel may take, retries included"},
-    {"NOTIFY_CONNECT_TIMEOUT", "10", NULL, false, "seconds to connect to a notification server"},
-    {"NOTIFY_RETRIES", "3", NULL, false, "retries of a webhook after 429, 5xx or network errors"},
-    {NULL, NULL, NULL, false, NULL},
-};
-
 typedef struct {
    char *value;
    char *source;
 } slot_t;
 
 struct mb_config {
-   slot_t *slots; /* one per mb_config_vars entry */
+   slot_t *slots; /* one per mb_confvars entry */
    int n;
 };
 
 static int var_index(const char *name)
 {
-   for (int i = 0; mb_config_vars[i].name; i++) {
-      if (strcmp(mb_config_vars[i].name, name) == 0) {
+   for (int i = 0; mb_confvars[i].name; i++) {
+      if (strcmp(mb_confvars[i].name, name) == 0) {
          return i;
       }
    }
@@ -133,35 +86,45 @@ static bool load_dotenv(const mb_args_t *args, mb_dotenv_t **env, char **name, m
    return mb_dotenv_load(path, env, err);
 }
 
+/* A value given at one level: empty counts as not given (the next level applies). */
+static const char *given(const char *v)
+{
+   return v && *v ? v : NULL;
+}
+
 static bool resolve(mb_config_t *c, int i, const mb_args_t *args, const mb_dotenv_t *env,
                     const char *envname, mb_error_t *err)
 {
-   const mb_config_var_t *v = &mb_config_vars[i];
+   const mb_confvar_t *v = &mb_confvars[i];
    slot_t *s = &c->slots[i];
    char fname[128], src[160];
-   const char *flagv = v->flag ? mb_args_get(args, v->flag) : NULL;
-   const char *envv = getenv(v->name);
+   const char *flagv = given(v->flag ? mb_args_get(args, v->flag) : NULL);
+   const char *envv = given(getenv(v->name)), *envf;
+   const char *dv = NULL, *df = NULL;
    int line = 0;
 
    snprintf(fname, sizeof fname, "%s_FILE", v->name);
+   envf = given(getenv(fname));
    if (flagv && !(envv && strcmp(envv, flagv) == 0)) {
       snprintf(src, sizeof src, "flag --%s", v->flag);
       return take(s, v->name, flagv, NULL, src, err);
    }
-   if (envv || getenv(fname)) {
-      if (!take(s, v->name, envv, getenv(fname), "environment", err)) {
-         return false;
-      }
-      return true;
+   if (envv || envf) {
+      return take(s, v->name, envv, envf, "environment", err);
    }
-   if (env && (mb_dotenv_get(env, v->name) || mb_dotenv_get(env, fname))) {
-      for (int k = 0; k < env->n; k++) {
-         if (strcmp(env->entries[k].key, v->name) == 0 || strcmp(env->entries[k].key, fname) == 0) {
-            line = env->entries[k].line;
-         }
+   for (int k = 0; env && k < env->n; k++) { /* a key given twice: the last wins */
+      const mb_dotenv_entry_t *e = &env->entries[k];
+      if (strcmp(e->key, v->name) == 0) {
+         dv = given(e->value);
+         line = dv || df ? e->line : line;
+      } else if (strcmp(e->key, fname) == 0) {
+         df = given(e->value);
+         line = dv || df ? e->line : line;
       }
+   }
+   if (dv || df) {
       snprintf(src, sizeof src, "%s line %d", envname, line);
-      return take(s, v->name, mb_dotenv_get(env, v->name), mb_dotenv_get(env, fname), src, err);
+      return take(s, v->name, dv, df, src, err);
    }
    if (v->def) {
       s->value = bson_strdup(v->def);
@@ -170,9 +133,37 @@ static bool resolve(mb_config_t *c, int i, const mb_args_t *args, const mb_doten
    return true;
 }
 
+/* One warning per .env key that names no variable (NAME_FILE counts as NAME), with the nearest
+ * known name. Only the .env file: the environment holds many variables of other programs. */
+static void warn_unknown(const mb_dotenv_t *env, const char *envname)
+{
+   for (int k = 0; env && k < env->n; k++) {
+      const char *key = env->entries[k].key, *near;
+      size_t n = strlen(key);
+      char base[128];
+      bool dup = false;
+
+      snprintf(base, sizeof base, "%.*s",
+               (int) (n > 5 && strcmp(key + n - 5, "_FILE") == 0 ? n - 5 : n), key);
+      if (mb_confvar_find(base) || mb_confvar_find(key)) {
+         continue;
+      }
+      for (int j = 0; j < k && !dup; j++) {
+         dup = strcmp(env->entries[j].key, key) == 0;
+      }
+      if (dup) {
+         continue;
+      }
+      near = mb_confvar_nearest(base);
+      fprintf(stderr, "warning: %s line %d: unknown variable %s%s%s%s\n", envname,
+              env->entries[k].line, key, near ? " (did you mean " : "", near ? near : "",
+              near ? (strcmp(base, key) != 0 ? "_FILE?)" : "?)") : "");
+   }
+}
+
 /* Secrets are masked in every output from now on: the secrets of a URI or URL (found by
  * parsing, also when it is malformed), any other secret value whole. */
-static void register_secret(const mb_config_var_t *v, const char *value)
+static void register_secret(const mb_confvar_t *v, const char *value)
 {
    if (!v->secret || !value) {
       return;
@@ -191,7 +182,7 @@ bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err)
    char *envname = NULL;
    bool ok;
 
-   while (c && mb_config_vars[c->n].name) {
+   while (c && mb_confvars[c->n].name) {
       c->n++;
    }
    if (!c || !(c->slots = calloc((size_t) c->n, sizeof *c->slots))) {
@@ -200,11 +191,14 @@ bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err)
       return false;
    }
    ok = load_dotenv(args, &env, &envname, err);
+   if (ok) {
+      warn_unknown(env, envname);
+   }
    for (int i = 0; ok && i < c->n; i++) {
       ok = resolve(c, i, args, env, envname, err);
    }
    for (int i = 0; ok && i < c->n; i++) {
-      register_secret(&mb_config_vars[i], c->slots[i].value);
+      register_secret(&mb_confvars[i], c->slots[i].value);
    }
    mb_dotenv_destroy(env);
    bson_free(envname);
@@ -247,7 +241,7 @@ const char *mb_config_getter(const char *name, void *user_data)
 }
 
 /* How a value is shown: secrets masked (a URI keeps its user and host). */
-static void display(const mb_config_var_t *v, const char *value, char *out, size_t size)
+static void display(const mb_confvar_t *v, const char *value, char *out, size_t size)
 {
    if (!value) {
       snprintf(out, size, "(unset)");
@@ -266,7 +260,7 @@ void mb_config_print(const mb_config_t *c, FILE *f, bool json)
    char shown[2048];
 
    for (int i = 0; i < c->n; i++) {
-      const mb_config_var_t *v = &mb_config_vars[i];
+      const mb_confvar_t *v = &mb_confvars[i];
       display(v, c->slots[i].value, shown, sizeof shown);
       mb_redact_text(shown, sizeof shown); /* registered secrets in any value */
       if (json) {
@@ -303,7 +297,7 @@ static void problem(check_t *k, const char *name, const char *what)
    int i = var_index(name);
    char shown[600], line[1400];
 
-   display(&mb_config_vars[i], v, shown, sizeof shown);
+   display(&mb_confvars[i], v, shown, sizeof shown);
    snprintf(line, sizeof line, "config: %s = '%s' (%s): %s", name, shown,
             mb_config_source(k->c, name), what);
    mb_redact_text(line, sizeof line);
@@ -311,81 +305,49 @@ static void problem(check_t *k, const char *name, const char *what)
    k->problems++;
 }
 
-static long check_int(check_t *k, const char *name, long min, long max)
+static void problem_form(check_t *k, const char *name)
 {
-   const char *v = mb_config_get(k->c, name);
-   char *end, what[120];
+   char what[160], form[128];
+
+   mb_confvar_form(mb_confvar_find(name), form, sizeof form);
+   snprintf(what, sizeof what, "must be %s", form);
+   problem(k, name, what);
+}
+
+/* A whole number within the table's range; a problem (and the table's minimum) otherwise. */
+static long check_int(check_t *k, const char *name)
+{
+   const mb_confvar_t *v = mb_confvar_find(name);
+   mb_error_t e;
    long n;
 
-   errno = 0;
-   n = v ? strtol(v, &end, 10) : 0;
-   if (!v || errno || end == v || *end || n < min || n > max) {
-      snprintf(what, sizeof what, "must be a whole number from %ld to %ld", min, max);
-      problem(k, name, what);
-      return min;
+   if (!mb_config_get(k->c, name) ||
+       !mb_confvar_int(mb_config_getter, (void *) k->c, name, &n, &e)) {
+      problem_form(k, name);
+      return (long) v->min;
    }
    return n;
 }
 
 static bool check_bool(check_t *k, const char *name)
 {
-   const char *v = mb_config_get(k->c, name);
-   static const char *yes[] = {"true", "1", "yes", "on", NULL},
-                     *no[] = {"false", "0", "no", "off", "", NULL};
+   mb_error_t e;
+   bool b;
 
-   for (int i = 0; v && yes[i]; i++) {
-      if (strcasecmp(v, yes[i]) == 0) {
-         return true;
-      }
+   if (!mb_confvar_bool(mb_config_getter, (void *) k->c, name, &b, &e)) {
+      problem_form(k, name);
    }
-   for (int i = 0; v && no[i]; i++) {
-      if (strcasecmp(v, no[i]) == 0) {
-         return false;
-      }
-   }
-   if (v) {
-      problem(k, name, "must be true or false");
-   }
-   return false;
-}
-
-/* A compiled zone starts with "TZif"; /usr/share/zoneinfo also holds tables (zone.tab,
- * iso3166.tab, tzdata.zi) that the C library would silently take as UTC. */
-static bool is_zone_file(const char *path)
-{
-   struct stat st;
-   char magic[4];
-   FILE *f;
-   bool ok;
-
-   if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb"))) {
-      return false;
-   }
-   ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
-   fclose(f);
-   return ok;
+   return b;
 }
 
 static void check_zone(check_t *k, mb_backup_settings_t *s)
 {
-   char path[512];
-
    s->timezone = mb_config_get(k->c, "TIMEZONE");
-   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", s->timezone ? s->timezone : "");
-   if (!s->timezone || !*s->timezone || strstr(s->timezone, "..") || s->timezone[0] == '/' ||
-       !is_zone_file(path)) {
-      if (s->timezone && strcmp(s->timezone, "UTC") == 0) {
-         setenv("TZ", "UTC", 1); /* no tzdata needed for UTC */
-         tzset();
-         return;
-      }
+   if (!mb_tz_set_default(s->timezone)) {
       problem(k, "TIMEZONE",
               "is not a known time zone; use an IANA name such as Europe/Berlin "
               "or America/New_York (package tzdata)");
-      return;
    }
-   setenv("TZ", s->timezone, 1);
-   tzset();
 }
 
 static void check_uri(check_t *k, bool need, mb_backup_settings_t *s)
@@ -419,11 +381,15 @@ static void check_compression(check_t *k, mb_backup_settings_t *s)
 
    s->compress = check_bool(k, "ENABLE_COMPRESSION") ? MB_COMPRESS_GZIP : MB_COMPRESS_NONE;
    if (v && !mb_compress_parse(v, &s->compress)) {
-      problem(k, "COMPRESSION", "must be none, gzip or zstd");
+      problem_form(k, "COMPRESSION");
    }
    s->level = mb_compress_default_level(s->compress);
    if (mb_config_get(k->c, "COMPRESSION_LEVEL") && s->compress != MB_COMPRESS_NONE) {
-      level = check_int(k, "COMPRESSION_LEVEL", 1, s->compress == MB_COMPRESS_GZIP ? 9 : 19);
+      level = check_int(k, "COMPRESSION_LEVEL");
+      if (s->compress == MB_COMPRESS_GZIP && level > 9) { /* the table's range is zstd's */
+         problem(k, "COMPRESSION_LEVEL", "must be a whole number from 1 to 9");
+         level = 1;
+      }
       s->level = (int) level;
    }
 }
@@ -444,13 +410,13 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    if (!s->dir || !*s->dir) {
       problem(&k, "BACKUP_DIR", "must name a directory");
    }
-   s->retention.max_backups = (int) check_int(&k, "MAX_BACKUPS", 1, 100000);
-   s->retention.keep_daily = (int) check_int(&k, "KEEP_DAILY", 0, 100000);
-   s->retention.keep_weekly = (int) check_int(&k, "KEEP_WEEKLY", 0, 100000);
-   s->retention.keep_monthly = (int) check_int(&k, "KEEP_MONTHLY", 0, 100000);
-   s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT", 0, 7L * 24 * 3600 * 1000);
-   s->jobs = (int) check_int(&k, "BACKUP_JOBS", 1, 64);
-   s->status_interval = (int) check_int(&k, "STATUS_INTERVAL", 0, 7 * 24 * 3600);
+   s->retention.max_backups = (int) check_int(&k, "MAX_BACKUPS");
+   s->retention.keep_daily = (int) check_int(&k, "KEEP_DAILY");
+   s->retention.keep_weekly = (int) check_int(&k, "KEEP_WEEKLY");
+   s->retention.keep_monthly = (int) check_int(&k, "KEEP_MONTHLY");
+   s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT");
+   s->jobs = (int) check_int(&k, "BACKUP_JOBS");
+   s->status_interval = (int) check_int(&k, "STATUS_INTERVAL");
    check_compression(&k, s);
    check_zone(&k, s);
    s->cron = mb_config_get(c, "CRON_SCHEDULE");
@@ -462,11 +428,11 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    mb_cron_destroy(cron);
    v = mb_config_get(c, "LOG_LEVEL");
    if (v && !mb_log_level_parse(v, &lvl)) {
-      problem(&k, "LOG_LEVEL", "must be error, warn, info or debug");
+      problem_form(&k, "LOG_LEVEL");
    }
    v = mb_config_get(c, "LOG_FORMAT");
    if (v && strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-      problem(&k, "LOG_FORMAT", "must be text or json");
+      problem_form(&k, "LOG_FORMAT");
    }
    if (k.problems) {
       mb_error_set(err, MB_EXIT_USAGE,
@@ -490,7 +456,7 @@ bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_
    c.slots = bson_malloc0((size_t) c.n * sizeof *c.slots);
    ok = load_dotenv(args, &env, &envname, err) && resolve(&c, i, args, env, envname, err);
    if (ok) {
-      register_secret(&mb_config_vars[i], c.slots[i].value);
+      register_secret(&mb_confvars[i], c.slots[i].value);
       const char *v = c.slots[i].value;
       *uri = bson_strdup(v && *v ? v : def); /* MONGODB_URI= (empty) as before: the default */
    }

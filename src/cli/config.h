@@ -1,25 +1,18 @@
 /* Configuration of the scheduled-backup commands (backup, daemon, list, prune, schedule, config,
  * notify): the names of the service mongobak replaces (design.md §7). Sources, highest first:
  * command-line flags, the environment, a .env file (--env-file, default ./.env when present),
- * defaults. NAME_FILE reads a secret from a file (at the same precedence as NAME). */
+ * defaults. NAME_FILE reads a secret from a file (at the same precedence as NAME). The
+ * variables, their types and defaults are common/confvars' table; an empty value is unset at its
+ * level (the next source, else the default, applies). */
 #ifndef MB_CLI_CONFIG_H
 #define MB_CLI_CONFIG_H
 
 #include "archive/compress.h"
 #include "cli/options.h"
+#include "common/confvars.h"
 #include "sched/retention.h"
 
 #include <stdio.h>
-
-typedef struct {
-   const char *name;
-   const char *def;  /* NULL: unset */
-   const char *flag; /* command-line option that sets it, or NULL */
-   bool secret;
-   const char *help;
-} mb_config_var_t;
-
-extern const mb_config_var_t mb_config_vars[];
 
 typedef struct mb_config mb_config_t;
 

@@ -1,5 +1,8 @@
 #include "cli/options.h"
 
+#include "common/confvars.h"
+#include "common/parse.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,49 +321,27 @@ bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long 
                  mb_error_t *err)
 {
    const char *s = mb_args_get(a, name);
-   char *end;
-   long v;
+   char flag[64];
 
    if (!s) {
       *out = def;
       return true;
    }
-   errno = 0;
-   v = strtol(s, &end, 10);
-   if (errno || end == s || *end || v < min || v > max) {
-      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a whole number from %ld to %ld, not '%s'",
-                   name, min, max, s);
-      return false;
-   }
-   *out = v;
-   return true;
+   snprintf(flag, sizeof flag, "--%s", name);
+   return mb_parse_int(flag, s, NULL, min, max, out, err);
 }
 
 bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out, mb_error_t *err)
 {
    const char *s = mb_args_get(a, name);
-   char *end;
-   double v;
-   double mult = 1;
+   char flag[64];
 
    if (!s) {
       *out = def;
       return true;
    }
-   errno = 0;
-   v = strtod(s, &end);
-   if (*end && strchr("kKmMgGtT", *end) &&
-       (end[1] == '\0' || strcmp(end + 1, "iB") == 0 || strcmp(end + 1, "B") == 0)) {
-      const char *units = "kmgt";
-      mult = (double) (1ull << (10 * (1 + (strchr(units, end[0] | 0x20) - units))));
-      end += strlen(end);
-   }
-   if (errno || end == s || *end || v < 0 || v * mult > 9.0e18) {
-      mb_error_set(err, MB_EXIT_USAGE, "--%s must be a size like 512M or 2G, not '%s'", name, s);
-      return false;
-   }
-   *out = (int64_t) (v * mult);
-   return true;
+   snprintf(flag, sizeof flag, "--%s", name);
+   return mb_parse_size(flag, s, out, err);
 }
 
 static void print_option(FILE *f, const mb_option_t *o)
@@ -422,6 +403,44 @@ static void roff(FILE *f, const char *s)
          fputs("\\e", f);
       } else {
          fputc(*s, f);
+      }
+   }
+}
+
+/* Every configuration variable (common/confvars) with its type, default and help; which
+ * option sets it. An empty value is unset; NAME_FILE reads a value from a file. */
+static void man_environment(FILE *f)
+{
+   char type[128];
+
+   roff(f, "The scheduled-backup commands read these variables from the environment or a .env "
+           "file (precedence: command-line flags, environment, .env, defaults). An empty value "
+           "means unset. NAME_FILE=/path reads NAME from a file (for secrets). A .env key that "
+           "names no variable is reported with a warning.");
+   fputc('\n', f);
+   for (const mb_confvar_t *v = mb_confvars; v->name; v++) {
+      mb_confvar_type_name(v, type, sizeof type);
+      fprintf(f, ".TP\n.B %s\n", v->name);
+      roff(f, v->help);
+      fprintf(f, " (");
+      roff(f, type);
+      if (v->def) {
+         fprintf(f, "; default ");
+         roff(f, v->def);
+      }
+      if (v->flag) {
+         fprintf(f, "; set by \\fB\\-\\-");
+         roff(f, v->flag);
+         fprintf(f, "\\fR");
+      }
+      fprintf(f, "%s)\n",
+              v->secret && !strstr(v->help, "never printed") ? "; a secret, never printed" : "");
+   }
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      if (o->env && !mb_confvar_find(o->env)) {
+         fprintf(f, ".TP\n.B %s\ndefault for \\fB\\-\\-", o->env);
+         roff(f, o->name);
+         fprintf(f, "\\fR\n");
       }
    }
 }
@@ -490,13 +509,7 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
       fputc('\n', f);
    }
    fprintf(f, ".SH ENVIRONMENT\n");
-   for (const mb_option_t *o = mb_options; o->name; o++) {
-      if (o->env) {
-         fprintf(f, ".TP\n.B %s\ndefault for \\fB\\-\\-", o->env);
-         roff(f, o->name);
-         fprintf(f, "\\fR\n");
-      }
-   }
+   man_environment(f);
    fprintf(f, ".SH EXIT STATUS\n");
    for (const mb_exit_doc_t *e = mb_exit_docs; e->name; e++) {
       fprintf(f, ".TP\n.B %d\n", e->code);

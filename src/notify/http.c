@@ -2,6 +2,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/parse.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -75,11 +76,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *user_data)
    size_t len = size * n;
 
    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-      char val[64], *end;
+      char val[64], *s = val;
       double v;
       snprintf(val, sizeof val, "%.*s", (int) (len - 12 < 63 ? len - 12 : 63), p + 12);
-      v = strtod(val, &end);
-      if (end != val && v >= 0) {
+      s += strspn(s, " \t");
+      s[strcspn(s, " \t\r\n")] = '\0';
+      if (mb_parse_double(s, 0, 1e9, &v)) {
          r->retry_after = v;
       }
    }

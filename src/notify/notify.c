@@ -1,5 +1,6 @@
 #include "notify/notify.h"
 
+#include "common/confvars.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/textfile.h"
@@ -37,10 +38,15 @@ const char *mb_notify_channel_name(mb_notify_channel_t ch)
 
 void mb_notify_config_init(mb_notify_config_t *c)
 {
+   long retries = 0;
+   mb_error_t e;
+
    memset(c, 0, sizeof *c);
-   c->connect_timeout_ms = 10000;
-   c->timeout_ms = 60000;
-   c->retries = 3;
+   /* the defaults are the table's (common/confvars); a getter of nothing reads them */
+   (void) !mb_confvar_ms(NULL, NULL, "NOTIFY_CONNECT_TIMEOUT", &c->connect_timeout_ms, &e);
+   (void) !mb_confvar_ms(NULL, NULL, "NOTIFY_TIMEOUT", &c->timeout_ms, &e);
+   (void) !mb_confvar_int(NULL, NULL, "NOTIFY_RETRIES", &retries, &e);
+   c->retries = (int) retries;
    c->backoff_ms = 1000;
 }
 
@@ -86,9 +92,7 @@ static void problem(loader_t *l, const char *fmt, ...)
 /* The value of name, NULL when unset or empty. */
 static const char *get(const loader_t *l, const char *name)
 {
-   const char *v = l->get(name, l->user_data);
-
-   return v && *v ? v : NULL;
+   return mb_confvar_str(l->get, l->user_data, name);
 }
 
 static char *get_copy(const loader_t *l, const char *name)
@@ -98,61 +102,40 @@ static char *get_copy(const loader_t *l, const char *name)
    return v ? bson_strdup(v) : NULL;
 }
 
-static bool get_bool(loader_t *l, const char *name, bool def)
+/* Typed values, parsed by the table's rules; a problem names the variable and its form. */
+static void note(loader_t *l, bool ok, const mb_error_t *e)
 {
-   static const char *yes[] = {"true", "1", "yes", "on"}, *no[] = {"false", "0", "no", "off"};
-   const char *v = get(l, name);
-
-   if (!v) {
-      return def;
+   if (!ok) {
+      problem(l, "%s", e->message);
    }
-   for (int i = 0; i < 4; i++) {
-      if (strcasecmp(v, yes[i]) == 0) {
-         return true;
-      }
-      if (strcasecmp(v, no[i]) == 0) {
-         return false;
-      }
-   }
-   problem(l, "%s must be true or false, not '%s'", name, v);
-   return def;
 }
 
-/* A decimal number of seconds in [min, max], returned in milliseconds. */
-static long get_seconds(loader_t *l, const char *name, long def_ms, double min, double max)
+static bool get_bool(loader_t *l, const char *name)
 {
-   const char *v = get(l, name);
-   char *end;
-   double s;
+   mb_error_t e;
+   bool b;
 
-   if (!v) {
-      return def_ms;
-   }
-   errno = 0;
-   s = strtod(v, &end);
-   if (errno || end == v || *end || !(s >= min && s <= max)) {
-      problem(l, "%s must be a number of seconds from %g to %g, not '%s'", name, min, max, v);
-      return def_ms;
-   }
-   return (long) (s * 1000.0 + 0.5);
+   note(l, mb_confvar_bool(l->get, l->user_data, name, &b, &e), &e);
+   return b;
 }
 
-static long get_long(loader_t *l, const char *name, long def, long min, long max, const char *what)
+static long get_ms(loader_t *l, const char *name)
 {
-   const char *v = get(l, name);
-   char *end;
+   mb_error_t e;
+   long ms;
+
+   note(l, mb_confvar_ms(l->get, l->user_data, name, &ms, &e), &e);
+   return ms;
+}
+
+/* A whole number; unset_value when it is unset and has no default. */
+static long get_long(loader_t *l, const char *name, long unset_value)
+{
+   mb_error_t e;
    long n;
 
-   if (!v) {
-      return def;
-   }
-   errno = 0;
-   n = strtol(v, &end, 10);
-   if (errno || end == v || *end || n < min || n > max) {
-      problem(l, "%s must be %s from %ld to %ld, not '%s'", name, what, min, max, v);
-      return def;
-   }
-   return n;
+   note(l, mb_confvar_int(l->get, l->user_data, name, &n, &e), &e);
+   return get(l, name) ? n : unset_value;
 }
 
 /* Register the parts of a URL that grant access (mb_redact_add_uri: user-info, query values,
@@ -269,9 +252,9 @@ static void load_email(loader_t *l, mb_notify_config_t *c)
    const char *v;
 
    c->smtp_host = get_copy(l, "SMTP_HOST");
-   c->smtp_secure = get_bool(l, "SMTP_SECURE", false);
-   c->smtp_allow_insecure = get_bool(l, "SMTP_ALLOW_INSECURE", false);
-   c->smtp_port = get_long(l, "SMTP_PORT", c->smtp_secure ? 465 : 587, 1, 65535, "a port number");
+   c->smtp_secure = get_bool(l, "SMTP_SECURE");
+   c->smtp_allow_insecure = get_bool(l, "SMTP_ALLOW_INSECURE");
+   c->smtp_port = get_long(l, "SMTP_PORT", c->smtp_secure ? 465 : 587);
    c->smtp_user = get_copy(l, "SMTP_USER");
    c->smtp_ca_file = get_copy(l, "SMTP_CA_FILE");
    if (!c->email) {
@@ -309,8 +292,8 @@ bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void 
    /* secrets first, so that no later message can show them */
    c->smtp_pass = get_copy(&l, "SMTP_PASS");
    mb_log_add_secret(c->smtp_pass);
-   c->email = get_bool(&l, "ENABLE_EMAIL_NOTIFICATIONS", false);
-   c->discord = get_bool(&l, "ENABLE_DISCORD_NOTIFICATIONS", false);
+   c->email = get_bool(&l, "ENABLE_EMAIL_NOTIFICATIONS");
+   c->discord = get_bool(&l, "ENABLE_DISCORD_NOTIFICATIONS");
    c->discord_url = get_url(&l, "DISCORD_WEBHOOK_URL", true);
    c->webhook_url = get_url(&l, "WEBHOOK_URL", false);
    c->healthcheck_url = get_url(&l, "HEALTHCHECK_URL", false);
@@ -318,9 +301,9 @@ bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void 
    if (c->discord && !c->discord_url && !get(&l, "DISCORD_WEBHOOK_URL")) {
       problem(&l, "DISCORD_WEBHOOK_URL is required when ENABLE_DISCORD_NOTIFICATIONS=true");
    }
-   c->connect_timeout_ms = get_seconds(&l, "NOTIFY_CONNECT_TIMEOUT", 10000, 0.1, 300);
-   c->timeout_ms = get_seconds(&l, "NOTIFY_TIMEOUT", 60000, 0.1, 3600);
-   c->retries = (int) get_long(&l, "NOTIFY_RETRIES", 3, 0, 10, "a whole number");
+   c->connect_timeout_ms = get_ms(&l, "NOTIFY_CONNECT_TIMEOUT");
+   c->timeout_ms = get_ms(&l, "NOTIFY_TIMEOUT");
+   c->retries = (int) get_long(&l, "NOTIFY_RETRIES", 0);
    if (l.problems[0]) {
       mb_error_set(err, MB_EXIT_USAGE, "%s", l.problems);
       return false;

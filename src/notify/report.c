@@ -1,6 +1,7 @@
 #include "notify/report.h"
 
 #include "common/log.h"
+#include "common/tz.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -352,49 +353,16 @@ void mb_report_format_iso(int64_t t, char *buf, size_t size)
             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static pthread_mutex_t g_tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* True when tz names a zone file that exists (no path tricks). */
-static bool zone_exists(const char *tz)
-{
-   char path[512];
-
-   if (!tz || !*tz || tz[0] == '/' || strstr(tz, "..")) {
-      return false;
-   }
-   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-   return access(path, R_OK) == 0;
-}
-
 void mb_report_format_local(int64_t t, const char *tz, char *buf, size_t size)
 {
-   time_t tt = (time_t) t;
-   char *saved = NULL;
-   const char *old;
-   struct tm tm;
+   char local[96];
 
-   if (!tz || strcmp(tz, "UTC") == 0 || !zone_exists(tz)) {
+   if (!tz || strcmp(tz, "UTC") == 0 || !mb_tz_valid(tz)) {
       mb_report_format_utc(t, buf, size);
       return;
    }
-   /* localtime_r follows TZ; nothing else in mongobak reads TZ, and the lock keeps two
-    * reports from racing each other. */
-   pthread_mutex_lock(&g_tz_lock);
-   old = getenv("TZ");
-   saved = old ? bson_strdup(old) : NULL;
-   setenv("TZ", tz, 1);
-   tzset();
-   localtime_r(&tt, &tm);
-   if (saved) {
-      setenv("TZ", saved, 1);
-   } else {
-      unsetenv("TZ");
-   }
-   tzset();
-   pthread_mutex_unlock(&g_tz_lock);
-   bson_free(saved);
-   snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d %s (%s)", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_zone ? tm.tm_zone : "", tz);
+   mb_tz_format(tz, (time_t) t, "%Y-%m-%d %H:%M:%S %Z", local, sizeof local);
+   snprintf(buf, size, "%s (%s)", local, tz);
 }
 
 void mb_report_format_bytes(uint64_t bytes, char *buf, size_t size)

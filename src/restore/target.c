@@ -2,6 +2,7 @@
 #include "archive/format.h"
 #include "common/client.h"
 #include "common/log.h"
+#include "common/parse.h"
 
 #include <string.h>
 
@@ -89,7 +90,8 @@ static void wrap_apply_ops(const mb_rplan_ns_t *p, const bson_t *create, bson_t 
 
    for (int i = 0; i < 16; i++) {
       char hex[3] = {p->uuid[2 * i], p->uuid[2 * i + 1], '\0'};
-      uuid[i] = (uint8_t) strtoul(hex, NULL, 16);
+      long v;
+      uuid[i] = mb_parse_long(hex, 16, 0, 255, &v) ? (uint8_t) v : 0;
    }
    snprintf(ns, sizeof ns, "%s.$cmd", p->dst_db);
    BSON_APPEND_ARRAY_BEGIN(cmd, "applyOps", &ops);

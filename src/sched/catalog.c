@@ -2,6 +2,7 @@
 #include "archive/verify.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/redact.h"
 
 #include <dirent.h>
@@ -42,13 +43,14 @@ static bool parse_name(const char *name, time_t *t, int *seq)
    }
    rest = name + n;
    if (rest[0] == '-' && rest[1] >= '1' && rest[1] <= '9') {
-      char *end;
-      long v = strtol(rest + 1, &end, 10);
-      if (v > 999) {
+      size_t nd = strspn(rest + 1, "0123456789");
+      char digits[4] = "";
+      long v;
+      if (nd > 3 || !mb_parse_long(memcpy(digits, rest + 1, nd), 10, 1, 999, &v)) {
          return false;
       }
       *seq = (int) v;
-      rest = end;
+      rest += 1 + nd;
    }
    if (strncmp(rest, ".archive", 8) != 0) {
       return false;

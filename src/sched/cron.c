@@ -3,6 +3,8 @@
  * the carries) and only a matching tuple is mapped to an instant in the local zone. */
 #include "sched/cron.h"
 
+#include "common/tz.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -475,11 +477,11 @@ static bool find_tuple(const mb_cron_t *c, time_t t, time_t limit, time_t *found
 }
 
 /* The local wall clock of instant t as a naive time, or false when out of range. */
-static bool wall_of(time_t t, time_t *w)
+static bool wall_of(const char *zone, time_t t, time_t *w)
 {
    struct tm tm;
 
-   if (!localtime_r(&t, &tm)) {
+   if (!mb_tz_localtime(zone, t, &tm)) {
       return false;
    }
    *w = timegm(&tm);
@@ -490,16 +492,16 @@ static bool wall_of(time_t t, time_t *w)
  * clock is later than n. Any instant has its wall clock within a day of its UTC time, so
  * n - 48 h is before the gap and n + 48 h after it, and every place where the wall clock goes
  * from before n to after n is a jump over n, as n never shows on the clock. */
-static bool gap_end(time_t n, time_t *out)
+static bool gap_end(const char *zone, time_t n, time_t *out)
 {
    time_t lo = n - 48 * 3600, hi = n + 48 * 3600, w;
 
-   if (!wall_of(lo, &w) || w >= n || !wall_of(hi, &w) || w <= n) {
+   if (!wall_of(zone, lo, &w) || w >= n || !wall_of(zone, hi, &w) || w <= n) {
       return false;
    }
    while (hi - lo > 1) {
       time_t mid = lo + (hi - lo) / 2;
-      if (!wall_of(mid, &w)) {
+      if (!wall_of(zone, mid, &w)) {
          return false;
       }
       if (w > n) {
@@ -515,7 +517,7 @@ static bool gap_end(time_t n, time_t *out)
 /* The instant at which naive tuple n runs, if it is after `after`: its first occurrence in the
  * local zone (a repeated wall-clock time runs once, so none when that one is past), or the end
  * of the DST gap that swallows it. */
-static bool tuple_instant(time_t n, time_t after, time_t *out)
+static bool tuple_instant(const char *zone, time_t n, time_t after, time_t *out)
 {
    struct tm want;
    bool valid = false;
@@ -526,27 +528,28 @@ static bool tuple_instant(time_t n, time_t after, time_t *out)
       struct tm tm = want, got;
       time_t x;
       tm.tm_isdst = isdst;
-      x = mktime(&tm);
-      if (localtime_r(&x, &got) && got.tm_year == want.tm_year && got.tm_mon == want.tm_mon &&
-          got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour && got.tm_min == want.tm_min &&
-          got.tm_sec == want.tm_sec && (!valid || x < first)) {
+      if (mb_tz_mktime(zone, &tm, &x) && mb_tz_localtime(zone, x, &got) &&
+          got.tm_year == want.tm_year && got.tm_mon == want.tm_mon && got.tm_mday == want.tm_mday &&
+          got.tm_hour == want.tm_hour && got.tm_min == want.tm_min && got.tm_sec == want.tm_sec &&
+          (!valid || x < first)) {
          first = x;
          valid = true;
       }
    }
-   if (!valid && !gap_end(n, &first)) {
+   if (!valid && !gap_end(zone, n, &first)) {
       return false;
    }
    *out = first;
    return first > after;
 }
 
-bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *err)
+bool mb_cron_next_in(const mb_cron_t *c, const char *zone, time_t after, time_t *next,
+                     mb_error_t *err)
 {
    struct tm tm;
    time_t w, limit, n;
 
-   if (!localtime_r(&after, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
+   if (!mb_tz_localtime(zone, after, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
       mb_error_set(err, MB_EXIT_USAGE, "cron: time %lld is outside the years 1-9999",
                    (long long) after);
       return false;
@@ -555,7 +558,7 @@ bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *er
              c->has_seconds ? tm.tm_sec + 1 : 60);
    limit = naive(tm.tm_year + SEARCH_YEARS, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, 0);
    while (find_tuple(c, w, limit, &n)) {
-      if (tuple_instant(n, after, next)) {
+      if (tuple_instant(zone, n, after, next)) {
          return true;
       }
       w = n + 1;
@@ -566,4 +569,9 @@ bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *er
       fail_expr(err, c->expr, detail);
    }
    return false;
+}
+
+bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *err)
+{
+   return mb_cron_next_in(c, NULL, after, next, err);
 }

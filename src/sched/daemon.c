@@ -1,5 +1,6 @@
 #include "sched/daemon.h"
 #include "common/log.h"
+#include "common/tz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,9 +27,7 @@ static const mb_clock_t real_clock = {real_now, real_sleep_until, NULL};
 
 void mb_daemon_format_time(time_t t, char *buf, size_t size)
 {
-   struct tm tm;
-   localtime_r(&t, &tm);
-   strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm);
+   mb_tz_format(NULL, t, "%Y-%m-%d %H:%M:%S %Z", buf, size);
 }
 
 static void status_line(const mb_daemon_t *d, time_t next, long runs)

@@ -1,4 +1,5 @@
 #include "sched/httpd.h"
+#include "common/parse.h"
 #include "sched/metrics.h"
 
 #include <arpa/inet.h>
@@ -84,14 +85,12 @@ static bool parse_addr(const char *addr, struct sockaddr_storage *ss, mb_error_t
    const char *colon = strrchr(addr, ':');
    char host[128];
    long port;
-   char *end;
 
    memset(ss, 0, sizeof *ss);
    if (!colon || (size_t) (colon - addr) >= sizeof host) {
       goto bad;
    }
-   port = strtol(colon + 1, &end, 10);
-   if (*end || port < 1 || port > 65535) {
+   if (!mb_parse_long(colon + 1, 10, 1, 65535, &port)) {
       goto bad;
    }
    snprintf(host, sizeof host, "%.*s", (int) (colon - addr), addr);

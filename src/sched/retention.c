@@ -1,5 +1,8 @@
 #include "sched/retention.h"
 
+#include "common/parse.h"
+#include "common/tz.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,14 +13,17 @@ static long period_key(time_t t, period_t p)
 {
    struct tm tm;
    char buf[16];
+   long week;
 
-   localtime_r(&t, &tm);
+   if (!mb_tz_localtime(NULL, t, &tm)) {
+      return 0;
+   }
    switch (p) {
    case PERIOD_DAY:
       return (tm.tm_year + 1900L) * 1000 + tm.tm_yday;
    case PERIOD_WEEK:
       strftime(buf, sizeof buf, "%G%V", &tm);
-      return strtol(buf, NULL, 10);
+      return mb_parse_long(buf, 10, 0, 99999999, &week) ? week : 0;
    default:
       return (tm.tm_year + 1900L) * 100 + tm.tm_mon;
    }

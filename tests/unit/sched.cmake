@@ -23,3 +23,9 @@ target_link_libraries(fuzz_replay_dotenv PRIVATE mb_common)
 add_test(NAME fuzz_replay_dotenv
          COMMAND fuzz_replay_dotenv ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/dotenv)
 set_tests_properties(fuzz_replay_dotenv PROPERTIES LABELS unit TIMEOUT 600)
+
+# Cron in named zones from two threads (common/tz).
+add_executable(test_cron_zone ${PROJECT_SOURCE_DIR}/tests/unit/test_cron_zone.c)
+target_link_libraries(test_cron_zone PRIVATE mb_sched PkgConfig::CMOCKA)
+add_test(NAME test_cron_zone COMMAND test_cron_zone)
+set_tests_properties(test_cron_zone PROPERTIES LABELS unit TIMEOUT 600)
