@@ -154,16 +154,11 @@ int mb_cmd_inspect(const mb_args_t *args)
    p = mb_archive_reader_prelude(r);
    n = mb_archive_reader_ns_count(r);
    if (mb_args_flag(args, "json")) {
-      bson_t out = BSON_INITIALIZER, h, arr;
+      bson_t out = BSON_INITIALIZER, arr;
       char *json;
       BSON_APPEND_UTF8(&out, "file", pos[0]);
       BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
-      BSON_APPEND_DOCUMENT_BEGIN(&out, "header", &h);
-      BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
-      BSON_APPEND_UTF8(&h, "version", p->version);
-      BSON_APPEND_UTF8(&h, "server_version", p->server_version);
-      BSON_APPEND_UTF8(&h, "tool_version", p->tool_version);
-      bson_append_document_end(&out, &h);
+      mb_archive_prelude_append(p, "header", &out);
       BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
       for (int i = 0; i < n; i++) {
          append_ns_json(&arr, i, mb_archive_reader_ns(r, i));

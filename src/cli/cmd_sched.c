@@ -172,20 +172,13 @@ static const char *get_str(const bson_t *doc, const char *key)
               : "";
 }
 
-static double get_double(const bson_t *doc, const char *key)
-{
-   bson_iter_t it;
-   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
-              ? bson_iter_as_double(&it)
-              : 0;
-}
-
 /* The child's report -> run; or its error. */
 static bool job_dump_output(const mb_buf_t *out, int status, mb_run_t *run, mb_error_t *err)
 {
-   bson_t doc, ns;
-   bson_iter_t it, a;
+   bson_t doc;
+   bson_iter_t it;
    bson_error_t e;
+   size_t n = 0;
    bool ok = true;
 
    if (out->len == 0 ||
@@ -210,29 +203,8 @@ static bool job_dump_output(const mb_buf_t *out, int status, mb_run_t *run, mb_e
       run->docs = (uint64_t) get_int(&doc, "docs");
       run->bson_bytes = (uint64_t) get_int(&doc, "bytes_in");
       run->server_version = bson_strdup(get_str(&doc, "server_version"));
-      if (bson_iter_init_find(&it, &doc, "ns") && BSON_ITER_HOLDS_ARRAY(&it)) {
-         uint32_t n = 0;
-         bson_iter_recurse(&it, &a);
-         while (bson_iter_next(&a)) {
-            n++;
-         }
-         run->ns = bson_malloc0((size_t) (n + 1) * sizeof *run->ns);
-         bson_iter_recurse(&it, &a);
-         while (bson_iter_next(&a) && BSON_ITER_HOLDS_DOCUMENT(&a)) {
-            const uint8_t *data;
-            uint32_t len;
-            mb_run_ns_t *r = &run->ns[run->nns++];
-            bson_iter_document(&a, &len, &data);
-            bson_init_static(&ns, data, len);
-            r->db = bson_strdup(get_str(&ns, "db"));
-            r->collection = bson_strdup(get_str(&ns, "collection"));
-            r->type = bson_strdup(get_str(&ns, "type"));
-            r->docs = (uint64_t) get_int(&ns, "docs");
-            r->bytes = (uint64_t) get_int(&ns, "bytes");
-            r->crc = (uint64_t) get_int(&ns, "crc");
-            r->seconds = get_double(&ns, "seconds");
-         }
-      }
+      ok = mb_ns_stats_array_from_bson(&doc, "ns", &run->ns, &n, err);
+      run->nns = (int) n;
    }
    bson_destroy(&doc);
    return ok;
@@ -280,28 +252,12 @@ cleanup:
 
 static void child_report(const mb_dump_report_t *r, bson_t *out)
 {
-   bson_t arr, item;
-   char key[16];
-
    BSON_APPEND_BOOL(out, "ok", true);
    BSON_APPEND_INT64(out, "docs", (int64_t) r->docs);
    BSON_APPEND_INT64(out, "bytes_in", (int64_t) r->bytes_in);
    BSON_APPEND_UTF8(out, "server_version", r->server_version ? r->server_version : "");
-   BSON_APPEND_ARRAY_BEGIN(out, "ns", &arr);
-   for (int i = 0; i < r->nns; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
-      BSON_APPEND_UTF8(&item, "db", r->ns[i].db);
-      BSON_APPEND_UTF8(&item, "collection", r->ns[i].collection);
-      BSON_APPEND_UTF8(&item, "type", r->ns[i].type);
-      BSON_APPEND_INT64(&item, "docs", (int64_t) r->ns[i].docs);
-      BSON_APPEND_INT64(&item, "bytes", (int64_t) r->ns[i].bytes);
-      BSON_APPEND_INT64(&item, "crc", (int64_t) r->ns[i].crc);
-      BSON_APPEND_DOUBLE(&item, "seconds", r->ns[i].seconds);
-      bson_append_document_end(&arr, &item);
-   }
-   bson_append_array_end(out, &arr);
+   mb_ns_stats_append_array(out, "ns", r->ns, (size_t) r->nns,
+                            MB_NS_STATS_TYPE | MB_NS_STATS_CRC | MB_NS_STATS_SECONDS);
 }
 
 /* The child's side: settings on stdin, the dump, its report (or error) on stdout. */

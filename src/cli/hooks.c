@@ -31,10 +31,7 @@ static void report_of(const mb_run_t *run, const mb_stats_t *stats, mb_report_t 
    r->bytes_in = run->bson_bytes;
    r->bytes_out = run->ok ? run->archive_bytes : 0;
    r->documents = run->docs;
-   for (int i = 0; i < run->nns; i++) {
-      mb_report_add_ns(r, run->ns[i].db, run->ns[i].collection, run->ns[i].docs, run->ns[i].bytes,
-                       run->ns[i].seconds);
-   }
+   mb_report_set_namespaces(r, run->ns, (size_t) run->nns);
    r->stats.present = true;
    r->stats.total_backups = (uint64_t) stats->backups;
    r->stats.storage_bytes = stats->bytes_used;
