@@ -63,9 +63,7 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const
    }
    bson_append_array_end(&out, &arr);
    if (json) {
-      char *s = bson_as_relaxed_extended_json(&out, NULL);
-      printf("%s\n", s);
-      bson_free(s);
+      mb_cli_print_json(stdout, &out);
    }
    bson_destroy(&out);
 }
@@ -187,7 +185,6 @@ int mb_cmd_config(const mb_args_t *args)
 static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t next, bool gone)
 {
    bson_t out = BSON_INITIALIZER;
-   char *json;
 
    BSON_APPEND_UTF8(&out, "last_status", st->last_status ? st->last_status : "none");
    BSON_APPEND_UTF8(&out, "last_error", st->last_error ? st->last_error : "");
@@ -206,9 +203,7 @@ static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t ne
    BSON_APPEND_DOUBLE(&out, "success_rate", stats->success_rate);
    BSON_APPEND_DOUBLE(&out, "last_seconds", mb_ns_stats_round_seconds(stats->last_seconds));
    BSON_APPEND_DOUBLE(&out, "average_seconds", mb_ns_stats_round_seconds(stats->average_seconds));
-   json = mb_text_json(&out, NULL);
-   printf("%s\n", json);
-   bson_free(json);
+   mb_cli_print_json(stdout, &out);
    bson_destroy(&out);
 }
 

@@ -152,9 +152,7 @@ static void print_summary(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 
 static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 {
-   bson_t out = BSON_INITIALIZER, w;
-   char key[16];
-   char *json;
+   bson_t out = BSON_INITIALIZER;
 
    BSON_APPEND_UTF8(&out, "archive", r->output);
    BSON_APPEND_UTF8(&out, "compression", mb_compress_name(c));
@@ -168,16 +166,8 @@ static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
                       r->seconds > 0 ? (double) r->bytes_in / 1e6 / r->seconds : 0);
    mb_ns_stats_append_array(&out, "namespaces", r->ns, (size_t) r->nns,
                             MB_NS_STATS_TYPE | MB_NS_STATS_CRC | MB_NS_STATS_SECONDS);
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &w);
-   for (int i = 0; r->warnings[i]; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&w, k, r->warnings[i]);
-   }
-   bson_append_array_end(&out, &w);
-   json = mb_text_json(&out, NULL);
-   fprintf(f, "%s\n", json);
-   bson_free(json);
+   mb_text_append_strings(&out, "warnings", (const char *const *) r->warnings);
+   mb_cli_print_json(f, &out);
    bson_destroy(&out);
 }
 

@@ -72,11 +72,10 @@ static void print_text(const char *path, mb_compress_t kind, const mb_archive_re
 static void print_json(const char *path, mb_compress_t kind, const mb_archive_reader_t *r,
                        uint64_t raw_bytes, const mb_error_t *failure)
 {
-   bson_t out = BSON_INITIALIZER, arr, item, warns;
+   bson_t out = BSON_INITIALIZER, arr, item;
    uint64_t docs = 0, bytes = 0;
    int n = r ? mb_archive_reader_ns_count(r) : 0;
    char key[16];
-   char *json;
 
    BSON_APPEND_UTF8(&out, "file", path);
    BSON_APPEND_BOOL(&out, "sound", failure == NULL);
@@ -113,16 +112,8 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    bson_append_array_end(&out, &arr);
    BSON_APPEND_INT64(&out, "documents", (int64_t) docs);
    BSON_APPEND_INT64(&out, "bytes", (int64_t) bytes);
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &warns);
-   for (int i = 0; r && mb_archive_reader_warnings(r)[i]; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&warns, k, mb_archive_reader_warnings(r)[i]);
-   }
-   bson_append_array_end(&out, &warns);
-   json = mb_text_json(&out, NULL);
-   printf("%s\n", json);
-   bson_free(json);
+   mb_text_append_strings(&out, "warnings", r ? mb_archive_reader_warnings(r) : NULL);
+   mb_cli_print_json(stdout, &out);
    bson_destroy(&out);
 }
 

@@ -21,6 +21,9 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err);
 bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
                          mb_compress_t *kind, mb_error_t *err);
 
+/* Print doc as one line of JSON (mb_text_json) on f. */
+void mb_cli_print_json(FILE *f, const bson_t *doc);
+
 /* Print s as a JSON string literal (with quotes). */
 void mb_cli_json_string(FILE *f, const char *s);
 

@@ -256,3 +256,17 @@ char *mb_text_json(const bson_t *b, size_t *len)
    }
    return json;
 }
+
+void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs)
+{
+   bson_t arr;
+   char buf[16];
+
+   BSON_APPEND_ARRAY_BEGIN(doc, key, &arr);
+   for (uint32_t i = 0; strs && strs[i]; i++) {
+      const char *k;
+      bson_uint32_to_string(i, &k, buf, sizeof buf);
+      BSON_APPEND_UTF8(&arr, k, strs[i]);
+   }
+   bson_append_array_end(doc, &arr);
+}

@@ -31,4 +31,7 @@ char *mb_text_utf8_dup(const char *s);
  * (may be NULL) gets the length. */
 char *mb_text_json(const bson_t *b, size_t *len);
 
+/* Append the NULL-terminated list strs (NULL: none) to doc as an array of strings under key. */
+void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs);
+
 #endif

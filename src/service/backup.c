@@ -281,15 +281,17 @@ bool mb_backup_run(const mb_backup_service_t *b, mb_run_t *run)
    mb_catalog_t cat = {0};
    mb_stats_t stats;
 
-   step_begin(&s, run);
-   if (step_dump(&s, run) && step_verify(&s, run) && step_publish(&s, run)) {
-      step_retention(b, run);
+   step_begin(&s, run);         /* name, leftovers removed, start recorded and pinged */
+   if (step_dump(&s, run) &&    /* b->dump (a child process) under the watchdog */
+       step_verify(&s, run) &&  /* read back completely, hashed */
+       step_publish(&s, run)) { /* manifest, then the final name */
+      step_retention(b, run);   /* only after a success */
    }
    run->end = backup_now(b);
    run->seconds = elapsed(&s.started);
-   step_record(b, run, &st, &cat, &stats);
+   step_record(b, run, &st, &cat, &stats); /* state file, metrics, the log line */
    if (b->hooks) {
-      mb_hooks_finished(b->hooks, run, &stats);
+      mb_hooks_finished(b->hooks, run, &stats); /* notify */
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);
