@@ -176,6 +176,7 @@ static void append_repaired(bson_t *out, const bson_t *in, int depth)
 static size_t shorten_number(char *tok, size_t n)
 {
    char num[40], out[40];
+   int int_digits;
    double v;
 
    if (n >= sizeof num || !memchr(tok, '.', n)) {
@@ -184,7 +185,12 @@ static size_t shorten_number(char *tok, size_t n)
    memcpy(num, tok, n);
    num[n] = '\0';
    v = strtod(num, NULL);
-   for (int prec = 1; prec <= 17; prec++) {
+   /* at least as many digits as the integer part has: 1000.5, never 1e+03 */
+   int_digits = (int) strcspn(num, ".eE") - (num[0] == '-');
+   if (strpbrk(num, "eE")) {
+      int_digits = 1;
+   }
+   for (int prec = int_digits; prec <= 17; prec++) {
       int m = snprintf(out, sizeof out, "%.*g", prec, v);
       if (m > 0 && (size_t) m < sizeof out && strtod(out, NULL) == v) {
          if (!strpbrk(out, ".eEn") && (size_t) m + 2 < sizeof out) {

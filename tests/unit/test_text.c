@@ -136,11 +136,14 @@ static void test_ns_stats_json(void **state)
                             MB_NS_STATS_TYPE | MB_NS_STATS_CRC | MB_NS_STATS_SECONDS);
    BSON_APPEND_DOUBLE(&doc, "ratio", 0.1);
    BSON_APPEND_DOUBLE(&doc, "whole", 100.0);
+   BSON_APPEND_DOUBLE(&doc, "big", 1000.0);
+   BSON_APPEND_DOUBLE(&doc, "small", 1e-7);
    json = mb_text_json(&doc, NULL);
    assert_string_equal(json, "{ \"ns\" : [ { \"db\" : \"shop\", \"collection\" : \"orders\", "
                              "\"type\" : \"collection\", \"documents\" : 120000, \"bytes\" : "
                              "48000000, \"crc\" : \"0xfedcba9876543210\", \"seconds\" : 20.209 } "
-                             "], \"ratio\" : 0.1, \"whole\" : 100.0 }");
+                             "], \"ratio\" : 0.1, \"whole\" : 100.0, \"big\" : 1000.0, \"small\" : "
+                             "1e-07 }");
    assert_true(mb_ns_stats_array_from_bson(&doc, "ns", &back, &n, &err));
    assert_int_equal(n, 1);
    assert_string_equal(back[0].collection, "orders");
