@@ -55,8 +55,8 @@ typedef struct {
 /* Load and validate the configuration, set up logging, and with lock, prepare BACKUP_DIR (0700)
  * and take its lock (a failure there is reported to the channels when need_uri). On failure
  * the error is printed, *rc is the exit code and c is cleared. */
-bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, bool lock,
-                        mb_cli_sched_t *c, int *rc);
+MB_MUST_CHECK bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri,
+                                      bool lock, mb_cli_sched_t *c, int *rc);
 
 /* What backup and daemon refuse before they touch anything, and so what `config` refuses too:
  * every value, and with need_uri MONGODB_URI, the notification settings and METRICS_ADDR. */
