@@ -986,3 +986,15 @@ void mb_archive_reader_destroy(mb_archive_reader_t *r)
    mb_buf_destroy(&r->buf);
    free(r);
 }
+
+void mb_archive_prelude_append(const mb_archive_prelude_t *p, const char *key, bson_t *doc)
+{
+   bson_t h;
+
+   BSON_APPEND_DOCUMENT_BEGIN(doc, key, &h);
+   BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
+   BSON_APPEND_UTF8(&h, "version", p->version ? p->version : "");
+   BSON_APPEND_UTF8(&h, "server_version", p->server_version ? p->server_version : "");
+   BSON_APPEND_UTF8(&h, "tool_version", p->tool_version ? p->tool_version : "");
+   bson_append_document_end(doc, &h);
+}

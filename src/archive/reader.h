@@ -65,6 +65,10 @@ bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *op
                             mb_archive_reader_t **out, mb_error_t *err);
 
 const mb_archive_prelude_t *mb_archive_reader_prelude(const mb_archive_reader_t *r);
+
+/* Append the archive header p to doc as a document under key: "concurrent_collections",
+ * "version", "server_version", "tool_version" (what inspect and verify show). */
+void mb_archive_prelude_append(const mb_archive_prelude_t *p, const char *key, bson_t *doc);
 int mb_archive_reader_ns_count(const mb_archive_reader_t *r);
 const mb_archive_ns_t *mb_archive_reader_ns(const mb_archive_reader_t *r, int i);
 

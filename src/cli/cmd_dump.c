@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "dump/dump.h"
 
 #include <stdlib.h>
@@ -141,13 +142,7 @@ static void print_summary(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 {
    double mb = (double) r->bytes_in / 1e6;
 
-   fprintf(f, "%-40s %12s %14s %8s\n", "NAMESPACE", "DOCUMENTS", "BYTES", "SECONDS");
-   for (int i = 0; i < r->nns; i++) {
-      char name[512];
-      snprintf(name, sizeof name, "%s.%s", r->ns[i].db, r->ns[i].collection);
-      fprintf(f, "%-40s %12llu %14llu %8.2f\n", name, (unsigned long long) r->ns[i].docs,
-              (unsigned long long) r->ns[i].bytes, r->ns[i].seconds);
-   }
+   mb_ns_stats_print_table(f, r->ns, (size_t) r->nns);
    fprintf(f,
            "dumped %d collections, %llu documents, %.1f MB of BSON -> %.1f MB (%s) in %.2f s, "
            "%.1f MB/s: %s\n",
@@ -157,9 +152,7 @@ static void print_summary(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 
 static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 {
-   bson_t out = BSON_INITIALIZER, arr, item, w;
-   char key[16], crc[24];
-   char *json;
+   bson_t out = BSON_INITIALIZER;
 
    BSON_APPEND_UTF8(&out, "archive", r->output);
    BSON_APPEND_UTF8(&out, "compression", mb_compress_name(c));
@@ -168,35 +161,13 @@ static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
    BSON_APPEND_INT64(&out, "documents", (int64_t) r->docs);
    BSON_APPEND_INT64(&out, "bytes_in", (int64_t) r->bytes_in);
    BSON_APPEND_INT64(&out, "bytes_out", (int64_t) r->bytes_out);
-   BSON_APPEND_DOUBLE(&out, "seconds", r->seconds);
+   BSON_APPEND_DOUBLE(&out, "seconds", mb_ns_stats_round_seconds(r->seconds));
    BSON_APPEND_DOUBLE(&out, "mb_per_second",
                       r->seconds > 0 ? (double) r->bytes_in / 1e6 / r->seconds : 0);
-   BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
-   for (int i = 0; i < r->nns; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) r->ns[i].crc);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
-      BSON_APPEND_UTF8(&item, "db", r->ns[i].db);
-      BSON_APPEND_UTF8(&item, "collection", r->ns[i].collection);
-      BSON_APPEND_UTF8(&item, "type", r->ns[i].type);
-      BSON_APPEND_INT64(&item, "documents", (int64_t) r->ns[i].docs);
-      BSON_APPEND_INT64(&item, "bytes", (int64_t) r->ns[i].bytes);
-      BSON_APPEND_UTF8(&item, "crc", crc);
-      BSON_APPEND_DOUBLE(&item, "seconds", r->ns[i].seconds);
-      bson_append_document_end(&arr, &item);
-   }
-   bson_append_array_end(&out, &arr);
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &w);
-   for (int i = 0; r->warnings[i]; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&w, k, r->warnings[i]);
-   }
-   bson_append_array_end(&out, &w);
-   json = bson_as_relaxed_extended_json(&out, NULL);
-   fprintf(f, "%s\n", json);
-   bson_free(json);
+   mb_ns_stats_append_array(&out, "namespaces", r->ns, (size_t) r->nns,
+                            MB_NS_STATS_TYPE | MB_NS_STATS_CRC | MB_NS_STATS_SECONDS);
+   mb_text_append_strings(&out, "warnings", (const char *const *) r->warnings);
+   mb_cli_print_json(f, &out);
    bson_destroy(&out);
 }
 

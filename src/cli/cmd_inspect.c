@@ -154,32 +154,17 @@ int mb_cmd_inspect(const mb_args_t *args)
    p = mb_archive_reader_prelude(r);
    n = mb_archive_reader_ns_count(r);
    if (mb_args_flag(args, "json")) {
-      bson_t out = BSON_INITIALIZER, h, arr;
-      char *json;
+      bson_t out = BSON_INITIALIZER, arr;
       BSON_APPEND_UTF8(&out, "file", pos[0]);
       BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
-      BSON_APPEND_DOCUMENT_BEGIN(&out, "header", &h);
-      BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
-      BSON_APPEND_UTF8(&h, "version", p->version);
-      BSON_APPEND_UTF8(&h, "server_version", p->server_version);
-      BSON_APPEND_UTF8(&h, "tool_version", p->tool_version);
-      bson_append_document_end(&out, &h);
+      mb_archive_prelude_append(p, "header", &out);
       BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
       for (int i = 0; i < n; i++) {
          append_ns_json(&arr, i, mb_archive_reader_ns(r, i));
       }
       bson_append_array_end(&out, &arr);
-      BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &arr);
-      for (int i = 0; mb_archive_reader_warnings(r)[i]; i++) {
-         char key[16];
-         const char *k;
-         bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-         BSON_APPEND_UTF8(&arr, k, mb_archive_reader_warnings(r)[i]);
-      }
-      bson_append_array_end(&out, &arr);
-      json = mb_text_json(&out, NULL);
-      printf("%s\n", json);
-      bson_free(json);
+      mb_text_append_strings(&out, "warnings", mb_archive_reader_warnings(r));
+      mb_cli_print_json(stdout, &out);
       bson_destroy(&out);
    } else {
       char v[3][128];

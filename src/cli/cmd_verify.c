@@ -72,11 +72,10 @@ static void print_text(const char *path, mb_compress_t kind, const mb_archive_re
 static void print_json(const char *path, mb_compress_t kind, const mb_archive_reader_t *r,
                        uint64_t raw_bytes, const mb_error_t *failure)
 {
-   bson_t out = BSON_INITIALIZER, arr, item, warns;
+   bson_t out = BSON_INITIALIZER, arr, item;
    uint64_t docs = 0, bytes = 0;
    int n = r ? mb_archive_reader_ns_count(r) : 0;
-   char key[16], crc[24];
-   char *json;
+   char key[16];
 
    BSON_APPEND_UTF8(&out, "file", path);
    BSON_APPEND_BOOL(&out, "sound", failure == NULL);
@@ -90,28 +89,21 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    BSON_APPEND_INT64(&out, "compressed_bytes", (int64_t) raw_bytes);
    BSON_APPEND_INT64(&out, "archive_bytes", r ? (int64_t) mb_archive_reader_offset(r) : 0);
    if (r) {
-      const mb_archive_prelude_t *p = mb_archive_reader_prelude(r);
-      bson_t h;
-      BSON_APPEND_DOCUMENT_BEGIN(&out, "header", &h);
-      BSON_APPEND_INT32(&h, "concurrent_collections", p->concurrent_collections);
-      BSON_APPEND_UTF8(&h, "version", p->version);
-      BSON_APPEND_UTF8(&h, "server_version", p->server_version);
-      BSON_APPEND_UTF8(&h, "tool_version", p->tool_version);
-      bson_append_document_end(&out, &h);
+      mb_archive_prelude_append(mb_archive_reader_prelude(r), "header", &out);
    }
    BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
    for (int i = 0; i < n; i++) {
       const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
       const char *k;
+      mb_ns_stats_t stats = {.db = ns->db,
+                             .collection = ns->collection,
+                             .type = ns->type,
+                             .docs = ns->docs,
+                             .bytes = ns->bytes,
+                             .crc = ns->crc}; /* borrowed strings */
       bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) ns->crc);
       BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
-      BSON_APPEND_UTF8(&item, "db", ns->db);
-      BSON_APPEND_UTF8(&item, "collection", ns->collection);
-      BSON_APPEND_UTF8(&item, "type", ns->type);
-      BSON_APPEND_INT64(&item, "documents", (int64_t) ns->docs);
-      BSON_APPEND_INT64(&item, "bytes", (int64_t) ns->bytes);
-      BSON_APPEND_UTF8(&item, "crc", crc);
+      mb_ns_stats_append(&stats, MB_NS_STATS_TYPE | MB_NS_STATS_CRC, &item);
       BSON_APPEND_UTF8(&item, "status", ns_status(ns));
       bson_append_document_end(&arr, &item);
       docs += ns->docs;
@@ -120,16 +112,8 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    bson_append_array_end(&out, &arr);
    BSON_APPEND_INT64(&out, "documents", (int64_t) docs);
    BSON_APPEND_INT64(&out, "bytes", (int64_t) bytes);
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &warns);
-   for (int i = 0; r && mb_archive_reader_warnings(r)[i]; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&warns, k, mb_archive_reader_warnings(r)[i]);
-   }
-   bson_append_array_end(&out, &warns);
-   json = mb_text_json(&out, NULL);
-   printf("%s\n", json);
-   bson_free(json);
+   mb_text_append_strings(&out, "warnings", r ? mb_archive_reader_warnings(r) : NULL);
+   mb_cli_print_json(stdout, &out);
    bson_destroy(&out);
 }
 

@@ -177,6 +177,14 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
    return mb_decompress_source_new(file, src, kind, err);
 }
 
+void mb_cli_print_json(FILE *f, const bson_t *doc)
+{
+   char *json = mb_text_json(doc, NULL);
+
+   fprintf(f, "%s\n", json);
+   bson_free(json);
+}
+
 void mb_cli_json_string(FILE *f, const char *s)
 {
    bson_t b = BSON_INITIALIZER;

@@ -6,7 +6,9 @@
 #include "archive/reader.h"
 #include "cli/config.h"
 #include "cli/options.h"
-#include "sched/job.h"
+#include "common/log.h"
+#include "sched/lock.h"
+#include "service/child.h"
 
 /* Run mongobak with argv; returns the process exit code. */
 int mb_cli_main(int argc, char **argv);
@@ -18,6 +20,9 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err);
  * caller (mb_source_destroy); *raw is the underlying file source (borrowed, for byte counts). */
 bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
                          mb_compress_t *kind, mb_error_t *err);
+
+/* Print doc as one line of JSON (mb_text_json) on f. */
+void mb_cli_print_json(FILE *f, const bson_t *doc);
 
 /* Print s as a JSON string literal (with quotes). */
 void mb_cli_json_string(FILE *f, const char *s);
@@ -33,18 +38,32 @@ int mb_cmd_schedule(const mb_args_t *args);
 int mb_cmd_config(const mb_args_t *args);
 int mb_cmd_status(const mb_args_t *args);
 
-/* The internal command that runs a scheduled dump in a child process (not in --help): settings
- * as JSON on stdin, the report as JSON on stdout. */
-#define MB_DUMP_CHILD_COMMAND "__scheduled-dump"
+/* The internal command that runs a scheduled dump in a child process (MB_DUMP_CHILD_COMMAND,
+ * not in --help): settings as JSON on stdin, the report as JSON on stdout. */
 int mb_cmd_dump_child(void);
 
-/* Plug the configured notification channels into a scheduled job (report and pings). */
-bool mb_cli_notify_hooks(const mb_config_t *config, mb_job_t *job, mb_error_t *err);
-/* Check the notification settings as mb_cli_notify_hooks reads them (same errors). */
-bool mb_cli_notify_check(const mb_config_t *config, mb_error_t *err);
-/* Report a run that failed before it could start (BACKUP_DIR unusable, locked, server down at
- * the daemon's start) to every channel, with the healthcheck's fail ping. Never fails. */
-void mb_cli_notify_failure(const mb_config_t *config, const char *stage, const mb_error_t *err);
+/* What the scheduled-backup commands share: the configuration, its validated settings, the
+ * logging as configured (for the dump's child process) and, for commands that write, the lock. */
+typedef struct {
+   mb_config_t *config;
+   mb_backup_settings_t s;
+   mb_lock_t *lock;
+   mb_log_level_t log_level;
+   bool log_json;
+} mb_cli_sched_t;
+
+/* Load and validate the configuration, set up logging, and with lock, prepare BACKUP_DIR (0700)
+ * and take its lock (a failure there is reported to the channels when need_uri). On failure
+ * the error is printed, *rc is the exit code and c is cleared. */
+MB_MUST_CHECK bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri,
+                                      bool lock, mb_cli_sched_t *c, int *rc);
+
+/* What backup and daemon refuse before they touch anything, and so what `config` refuses too:
+ * every value, and with need_uri MONGODB_URI, the notification settings and METRICS_ADDR. */
+MB_MUST_CHECK bool mb_cli_sched_validate(const mb_config_t *config, bool need_uri,
+                                         mb_backup_settings_t *s, mb_error_t *err);
+
+void mb_cli_sched_clear(mb_cli_sched_t *c);
 int mb_cmd_inspect(const mb_args_t *args);
 int mb_cmd_notify(const mb_args_t *args);
 

@@ -1,6 +1,7 @@
 #include "common/text.h"
 
 #include <bson/bson.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when s does not start one. */
@@ -170,6 +171,76 @@ static void append_repaired(bson_t *out, const bson_t *in, int depth)
    }
 }
 
+/* libbson writes a double with 20 significant digits (0.1 as 0.10000000000000000555): write
+ * each such number as the shortest text that reads back as the same double. */
+static size_t shorten_number(char *tok, size_t n)
+{
+   char num[40], out[40];
+   int int_digits;
+   double v;
+
+   if (n >= sizeof num || !memchr(tok, '.', n)) {
+      return n;
+   }
+   memcpy(num, tok, n);
+   num[n] = '\0';
+   v = strtod(num, NULL);
+   /* at least as many digits as the integer part has: 1000.5, never 1e+03 */
+   int_digits = (int) strcspn(num, ".eE") - (num[0] == '-');
+   if (strpbrk(num, "eE")) {
+      int_digits = 1;
+   }
+   for (int prec = int_digits; prec <= 17; prec++) {
+      int m = snprintf(out, sizeof out, "%.*g", prec, v);
+      if (m > 0 && (size_t) m < sizeof out && strtod(out, NULL) == v) {
+         if (!strpbrk(out, ".eEn") && (size_t) m + 2 < sizeof out) {
+            memcpy(out + m, ".0", 3); /* still reads as a double */
+            m += 2;
+         }
+         if ((size_t) m < n) {
+            memcpy(tok, out, (size_t) m);
+            return (size_t) m;
+         }
+         break;
+      }
+   }
+   return n;
+}
+
+/* Shorten every number of json (outside strings) in place; returns the new length. */
+static size_t shorten_numbers(char *json, size_t len)
+{
+   size_t r = 0, w = 0;
+   bool in_str = false;
+
+   while (r < len) {
+      char c = json[r];
+      if (in_str) {
+         json[w++] = json[r++];
+         if (c == '\\' && r < len) {
+            json[w++] = json[r++];
+         } else if (c == '"') {
+            in_str = false;
+         }
+      } else if (c == '"') {
+         in_str = true;
+         json[w++] = json[r++];
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+         size_t start = r, n;
+         while (r < len && strchr("+-.0123456789eE", json[r])) {
+            r++;
+         }
+         memmove(json + w, json + start, r - start);
+         n = shorten_number(json + w, r - start);
+         w += n;
+      } else {
+         json[w++] = json[r++];
+      }
+   }
+   json[w] = '\0';
+   return w;
+}
+
 char *mb_text_json(const bson_t *b, size_t *len)
 {
    size_t n = 0;
@@ -185,8 +256,23 @@ char *mb_text_json(const bson_t *b, size_t *len)
       json = bson_strdup("{ \"error\" : \"this document holds text that is not UTF-8\" }");
       n = strlen(json);
    }
+   n = shorten_numbers(json, n);
    if (len) {
       *len = n;
    }
    return json;
+}
+
+void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs)
+{
+   bson_t arr;
+   char buf[16];
+
+   BSON_APPEND_ARRAY_BEGIN(doc, key, &arr);
+   for (uint32_t i = 0; strs && strs[i]; i++) {
+      const char *k;
+      bson_uint32_to_string(i, &k, buf, sizeof buf);
+      BSON_APPEND_UTF8(&arr, k, strs[i]);
+   }
+   bson_append_array_end(doc, &arr);
 }

@@ -26,8 +26,12 @@ char *mb_text_utf8_dup(const char *s);
 
 /* The relaxed Extended JSON of b, made for the caller (bson_free), never NULL: where b holds
  * strings or keys that are not valid UTF-8 (names from an archive), on which
- * bson_as_relaxed_extended_json fails, their bad bytes are written as \xHH. *len (may be
- * NULL) gets the length. */
+ * bson_as_relaxed_extended_json fails, their bad bytes are written as \xHH. Doubles are
+ * written as the shortest text that reads back the same (21.5, not 21.500000000000000000). *len
+ * (may be NULL) gets the length. */
 char *mb_text_json(const bson_t *b, size_t *len);
+
+/* Append the NULL-terminated list strs (NULL: none) to doc as an array of strings under key. */
+void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs);
 
 #endif

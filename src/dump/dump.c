@@ -590,7 +590,7 @@ static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_r
 {
    mb_dump_report_t *r = calloc(1, sizeof *r);
 
-   if (!r || !(r->ns = calloc((size_t) e->plan->nns + 1, sizeof *r->ns)) ||
+   if (!r || !(r->ns = bson_malloc0(((size_t) e->plan->nns + 1) * sizeof *r->ns)) ||
        !(r->warnings = calloc((size_t) e->plan->nwarnings + 1, sizeof *r->warnings))) {
       mb_dump_report_destroy(r);
       return false;
@@ -599,7 +599,7 @@ static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_r
    r->server_version = bson_strdup(mb_client_server_version(e->client));
    r->nns = e->plan->nns;
    for (int i = 0; i < e->plan->nns; i++) {
-      mb_dump_ns_report_t *n = &r->ns[i];
+      mb_ns_stats_t *n = &r->ns[i];
       n->db = bson_strdup(e->plan->ns[i].db);
       n->collection = bson_strdup(e->plan->ns[i].collection);
       n->type = bson_strdup(e->plan->ns[i].type);
@@ -709,16 +709,11 @@ void mb_dump_report_destroy(mb_dump_report_t *r)
    if (!r) {
       return;
    }
-   for (int i = 0; r->ns && i < r->nns; i++) {
-      bson_free(r->ns[i].db);
-      bson_free(r->ns[i].collection);
-      bson_free(r->ns[i].type);
-   }
    for (int i = 0; r->warnings && r->warnings[i]; i++) {
       bson_free(r->warnings[i]);
    }
    free(r->warnings);
-   free(r->ns);
+   mb_ns_stats_array_destroy(r->ns, (size_t) r->nns);
    bson_free(r->output);
    bson_free(r->server_version);
    free(r);

@@ -4,6 +4,7 @@
 #define MB_DUMP_DUMP_H
 
 #include "archive/compress.h"
+#include "common/nsstats.h"
 #include "dump/plan.h"
 
 #include <stdatomic.h>
@@ -22,15 +23,9 @@ typedef struct {
 } mb_dump_opts_t;
 
 typedef struct {
-   char *db, *collection, *type;
-   uint64_t docs, bytes, crc;
-   double seconds;
-} mb_dump_ns_report_t;
-
-typedef struct {
    char *output; /* the name the archive was published under (numbered with MB_FILE_UNIQUE) */
    char *server_version;
-   mb_dump_ns_report_t *ns;
+   mb_ns_stats_t *ns; /* in dump order */
    int nns;
    char **warnings; /* NULL-terminated */
    uint64_t docs, bytes_in, bytes_out;

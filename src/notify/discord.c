@@ -91,7 +91,7 @@ static void success_fields(fields_t *f, const mb_report_t *r)
    field(f, "Documents", v, true);
    v[0] = '\0';
    for (size_t i = 0; i < n && o < sizeof v; i++) {
-      const mb_report_ns_t *ns = &r->ns[idx[i]];
+      const mb_ns_stats_t *ns = &r->ns[idx[i]];
       mb_report_format_duration(ns->seconds, a, sizeof a);
       mb_report_format_bytes(ns->bytes, b, sizeof b);
       o += (size_t) snprintf(v + o, sizeof v - o, "%s%s.%s: %s (%s)", i ? "\n" : "", ns->db,

@@ -142,12 +142,12 @@ static void set_duration(mb_tpl_vars_t *v, const char *name, double s)
    mb_tpl_vars_set(v, name, buf);
 }
 
-static void set_ns(mb_tpl_vars_t *item, const mb_report_ns_t *n)
+static void set_ns(mb_tpl_vars_t *item, const mb_ns_stats_t *n)
 {
    mb_tpl_vars_set(item, "db", n->db);
    mb_tpl_vars_set(item, "collection", n->collection);
    mb_tpl_vars_setf(item, "namespace", "%s.%s", n->db, n->collection);
-   set_count(item, "documents", n->documents);
+   set_count(item, "documents", n->docs);
    set_bytes(item, "size", n->bytes);
    mb_tpl_vars_setf(item, "bytes", "%llu", (unsigned long long) n->bytes);
    set_duration(item, "duration", n->seconds);

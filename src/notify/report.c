@@ -1,6 +1,7 @@
 #include "notify/report.h"
 
 #include "common/log.h"
+#include "common/text.h"
 #include "common/tz.h"
 
 #include <pthread.h>
@@ -51,11 +52,7 @@ void mb_report_destroy(mb_report_t *r)
    if (!r) {
       return;
    }
-   for (size_t i = 0; i < r->nns; i++) {
-      bson_free(r->ns[i].db);
-      bson_free(r->ns[i].collection);
-   }
-   bson_free(r->ns);
+   mb_ns_stats_array_destroy(r->ns, r->nns);
    bson_free(r->stage);
    bson_free(r->error);
    bson_free(r->host);
@@ -92,15 +89,27 @@ void mb_report_set_timezone(mb_report_t *r, const char *tz)
 void mb_report_add_ns(mb_report_t *r, const char *db, const char *collection, uint64_t documents,
                       uint64_t bytes, double seconds)
 {
-   mb_report_ns_t *n;
+   mb_ns_stats_t *n;
 
    r->ns = bson_realloc(r->ns, (r->nns + 1) * sizeof *r->ns);
    n = &r->ns[r->nns++];
+   memset(n, 0, sizeof *n);
    n->db = masked_copy(db ? db : "");
    n->collection = masked_copy(collection ? collection : "");
-   n->documents = documents;
+   n->docs = documents;
    n->bytes = bytes;
    n->seconds = seconds;
+}
+
+void mb_report_set_namespaces(mb_report_t *r, const mb_ns_stats_t *ns, size_t n)
+{
+   mb_ns_stats_array_destroy(r->ns, r->nns);
+   r->ns = mb_ns_stats_array_copy(ns, n);
+   r->nns = n;
+   for (size_t i = 0; i < n; i++) { /* names are a server's: they may quote a secret */
+      replace(&r->ns[i].db, ns[i].db ? ns[i].db : "");
+      replace(&r->ns[i].collection, ns[i].collection ? ns[i].collection : "");
+   }
 }
 
 void mb_report_set_stats_range(mb_report_t *r, const char *oldest, int64_t oldest_time,
@@ -127,7 +136,7 @@ void mb_report_sample(bool failure, const char *tz, mb_report_t **out)
    mb_report_add_ns(r, "shop", "customers", 5300, 2120000, 3.25);
    mb_report_add_ns(r, "analytics", "events", 880000, 176000000, 16.0);
    for (size_t i = 0; i < r->nns; i++) {
-      r->documents += r->ns[i].documents;
+      r->documents += r->ns[i].docs;
       r->bytes_in += r->ns[i].bytes;
    }
    r->stats.present = true;
@@ -206,16 +215,12 @@ static void append_time(bson_t *b, const char *key, int64_t t)
    }
 }
 
-static void append_ns(bson_t *b, const char *key, const mb_report_ns_t *n)
+static void append_ns(bson_t *b, const char *key, const mb_ns_stats_t *n)
 {
    bson_t d;
 
    bson_append_document_begin(b, key, -1, &d);
-   BSON_APPEND_UTF8(&d, "db", n->db);
-   BSON_APPEND_UTF8(&d, "collection", n->collection);
-   BSON_APPEND_INT64(&d, "documents", (int64_t) n->documents);
-   BSON_APPEND_INT64(&d, "bytes", (int64_t) n->bytes);
-   BSON_APPEND_DOUBLE(&d, "seconds", n->seconds);
+   mb_ns_stats_append(n, MB_NS_STATS_SECONDS, &d);
    bson_append_document_end(b, &d);
 }
 
@@ -226,12 +231,7 @@ static void append_namespaces(const mb_report_t *r, bson_t *out)
    const char *k;
    size_t idx[5], n;
 
-   BSON_APPEND_ARRAY_BEGIN(out, "namespaces", &arr);
-   for (size_t i = 0; i < r->nns; i++) {
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      append_ns(&arr, k, &r->ns[i]);
-   }
-   bson_append_array_end(out, &arr);
+   mb_ns_stats_append_array(out, "namespaces", r->ns, r->nns, MB_NS_STATS_SECONDS);
    n = mb_report_slowest(r, idx, 5);
    BSON_APPEND_ARRAY_BEGIN(out, "slowest", &arr);
    for (size_t i = 0; i < n; i++) {
@@ -265,8 +265,9 @@ static void append_stats(const mb_report_t *r, bson_t *out)
    } else {
       BSON_APPEND_NULL(&d, "success_rate");
    }
-   BSON_APPEND_DOUBLE(&d, "last_duration_seconds", s->last_duration);
-   BSON_APPEND_DOUBLE(&d, "average_duration_seconds", s->average_duration);
+   BSON_APPEND_DOUBLE(&d, "last_duration_seconds", mb_ns_stats_round_seconds(s->last_duration));
+   BSON_APPEND_DOUBLE(&d, "average_duration_seconds",
+                      mb_ns_stats_round_seconds(s->average_duration));
    bson_append_document_end(out, &d);
 }
 
@@ -290,7 +291,7 @@ void mb_report_to_bson(const mb_report_t *r, bson_t *out)
    BSON_APPEND_UTF8(out, "timezone", r->timezone);
    mb_report_format_local(r->finished, r->timezone, local, sizeof local);
    BSON_APPEND_UTF8(out, "finished_local", local);
-   BSON_APPEND_DOUBLE(out, "duration_seconds", r->duration);
+   BSON_APPEND_DOUBLE(out, "duration_seconds", mb_ns_stats_round_seconds(r->duration));
    BSON_APPEND_DOCUMENT_BEGIN(out, "archive", &d);
    append_str_or_null(&d, "name", r->archive);
    BSON_APPEND_INT64(&d, "size", (int64_t) r->archive_bytes);
@@ -310,7 +311,7 @@ char *mb_report_to_json(const mb_report_t *r)
    char *json;
 
    mb_report_to_bson(r, &b);
-   json = bson_as_relaxed_extended_json(&b, NULL);
+   json = mb_text_json(&b, NULL);
    bson_destroy(&b);
    return json;
 }

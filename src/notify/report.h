@@ -6,6 +6,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/nsstats.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -13,15 +14,6 @@
 #include <stdint.h>
 
 typedef enum { MB_REPORT_SUCCESS = 0, MB_REPORT_FAILURE = 1 } mb_report_status_t;
-
-/* One dumped namespace. */
-typedef struct {
-   char *db;
-   char *collection;
-   uint64_t documents;
-   uint64_t bytes; /* BSON bytes */
-   double seconds; /* time spent reading it */
-} mb_report_ns_t;
 
 /* The state file's statistics, as they stand after this run. */
 typedef struct {
@@ -54,7 +46,7 @@ typedef struct {
    uint64_t bytes_out;     /* bytes written after compression (usually archive_bytes) */
    char *compression;      /* "zstd", "gzip" or "none" */
    uint64_t documents;
-   mb_report_ns_t *ns; /* in dump order */
+   mb_ns_stats_t *ns; /* in dump order */
    size_t nns;
    mb_report_stats_t stats;
 } mb_report_t;
@@ -78,6 +70,9 @@ void mb_report_set_timezone(mb_report_t *r, const char *tz);
 /* Add one namespace's figures (strings copied). */
 void mb_report_add_ns(mb_report_t *r, const char *db, const char *collection, uint64_t documents,
                       uint64_t bytes, double seconds);
+
+/* Set the namespaces (a copy of ns[0..n), names masked), replacing any added before. */
+void mb_report_set_namespaces(mb_report_t *r, const mb_ns_stats_t *ns, size_t n);
 
 /* Set the oldest and newest backups of the statistics (names copied; NULL for none). */
 void mb_report_set_stats_range(mb_report_t *r, const char *oldest, int64_t oldest_time,

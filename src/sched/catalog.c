@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/redact.h"
+#include "common/text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -175,30 +176,6 @@ static void iso_time(time_t t, char *buf, size_t size)
    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void append_namespaces(bson_t *doc, const mb_run_t *run)
-{
-   bson_t arr, item;
-   char key[16], crc[24];
-
-   BSON_APPEND_ARRAY_BEGIN(doc, "namespaces", &arr);
-   for (int i = 0; i < run->nns; i++) {
-      const char *k;
-      const mb_run_ns_t *n = &run->ns[i];
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      snprintf(crc, sizeof crc, "0x%016llx", (unsigned long long) n->crc);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
-      BSON_APPEND_UTF8(&item, "db", n->db);
-      BSON_APPEND_UTF8(&item, "collection", n->collection);
-      BSON_APPEND_UTF8(&item, "type", n->type);
-      BSON_APPEND_INT64(&item, "documents", (int64_t) n->docs);
-      BSON_APPEND_INT64(&item, "bytes", (int64_t) n->bytes);
-      BSON_APPEND_UTF8(&item, "crc64", crc);
-      BSON_APPEND_DOUBLE(&item, "seconds", n->seconds);
-      bson_append_document_end(&arr, &item);
-   }
-   bson_append_array_end(doc, &arr);
-}
-
 /* The manifest of run, beside run->path; never replaces an existing one (EXISTS). */
 static bool write_manifest(const mb_run_t *run, mb_error_t *err)
 {
@@ -217,16 +194,17 @@ static bool write_manifest(const mb_run_t *run, mb_error_t *err)
    BSON_APPEND_UTF8(&doc, "format", "mongodump archive 0.1");
    BSON_APPEND_UTF8(&doc, "started_at", start);
    BSON_APPEND_UTF8(&doc, "finished_at", end);
-   BSON_APPEND_DOUBLE(&doc, "seconds", run->seconds);
-   BSON_APPEND_DOUBLE(&doc, "dump_seconds", run->dump_seconds);
-   BSON_APPEND_DOUBLE(&doc, "verify_seconds", run->verify_seconds);
+   BSON_APPEND_DOUBLE(&doc, "seconds", mb_ns_stats_round_seconds(run->seconds));
+   BSON_APPEND_DOUBLE(&doc, "dump_seconds", mb_ns_stats_round_seconds(run->dump_seconds));
+   BSON_APPEND_DOUBLE(&doc, "verify_seconds", mb_ns_stats_round_seconds(run->verify_seconds));
    BSON_APPEND_INT64(&doc, "documents", (int64_t) run->docs);
    BSON_APPEND_INT64(&doc, "bson_bytes", (int64_t) run->bson_bytes);
    BSON_APPEND_UTF8(&doc, "server_version", run->server_version ? run->server_version : "");
    BSON_APPEND_UTF8(&doc, "mongobak_version", MONGOBAK_VERSION);
    BSON_APPEND_UTF8(&doc, "source", run->uri ? run->uri : "");
-   append_namespaces(&doc, run);
-   json = bson_as_relaxed_extended_json(&doc, &len);
+   mb_ns_stats_append_array(&doc, "namespaces", run->ns, (size_t) run->nns,
+                            MB_NS_STATS_TYPE | MB_NS_STATS_CRC64 | MB_NS_STATS_SECONDS);
+   json = mb_text_json(&doc, &len);
    masked = mb_redact_dup(json); /* "source" and any other string: no secret, in any form */
    path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
    ok = mb_file_write_atomic_mode(path, masked, strlen(masked),

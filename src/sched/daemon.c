@@ -38,10 +38,10 @@ static void status_line(const mb_daemon_t *d, time_t next, long runs)
    mb_error_t err;
    char when[64], line[600];
 
-   if (!mb_state_load(d->job->dir, &st, &err)) {
+   if (!mb_state_load(d->dir, &st, &err)) {
       memset(&st, 0, sizeof st);
    }
-   mb_catalog_scan(d->job->dir, &cat, &err);
+   mb_catalog_scan(d->dir, &cat, &err);
    mb_state_stats(&st, &cat, &stats);
    mb_daemon_format_time(next, when, sizeof when);
    snprintf(line, sizeof line,
@@ -87,9 +87,7 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          next_status += d->status_interval * ((now - next_status) / d->status_interval + 1);
       }
       if (now >= next) {
-         mb_run_t run;
-         mb_job_run(d->job, &run);
-         mb_run_clear(&run);
+         d->run(d->run_user_data);
          runs++;
          /* slots that passed during the run are skipped, not queued */
          if (!mb_cron_next(d->cron, clk->now(clk->user_data), &next, err)) {

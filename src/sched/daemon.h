@@ -1,4 +1,4 @@
-/* The daemon loop: run the job at every cron time (in the process's zone), never two at once
+/* The daemon loop: make a run at every cron time (in the process's zone), never two at once
  * (runs are sequential; a run that overlaps later slots makes them be skipped, not queued), log a
  * status line every status_interval seconds, and stop cleanly when *stop becomes non-zero. The
  * clock is injectable so that long horizons are tested without waiting. */
@@ -6,7 +6,9 @@
 #define MB_SCHED_DAEMON_H
 
 #include "sched/cron.h"
-#include "sched/job.h"
+#include "sched/state.h"
+
+#include <stdatomic.h>
 
 typedef struct {
    time_t (*now)(void *user_data);
@@ -17,7 +19,9 @@ typedef struct {
 
 typedef struct {
    const mb_cron_t *cron;
-   const mb_job_t *job;
+   const char *dir;              /* BACKUP_DIR, for the status line */
+   void (*run)(void *user_data); /* one backup run (the service's mb_backup_run_once) */
+   void *run_user_data;
    const mb_clock_t *clock; /* NULL: the real clock */
    int status_interval;     /* seconds; 0: never */
    const atomic_int *stop;

@@ -6,12 +6,7 @@
 
 void mb_run_clear(mb_run_t *r)
 {
-   for (int i = 0; i < r->nns; i++) {
-      bson_free(r->ns[i].db);
-      bson_free(r->ns[i].collection);
-      bson_free(r->ns[i].type);
-   }
-   bson_free(r->ns);
+   mb_ns_stats_array_destroy(r->ns, (size_t) r->nns);
    bson_free(r->stage);
    bson_free(r->error);
    bson_free(r->archive);

@@ -3,15 +3,11 @@
 #ifndef MB_SCHED_RUN_H
 #define MB_SCHED_RUN_H
 
+#include "common/nsstats.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
-
-typedef struct {
-   char *db, *collection, *type;
-   uint64_t docs, bytes, crc;
-   double seconds;
-} mb_run_ns_t;
 
 typedef struct {
    bool ok;
@@ -27,7 +23,7 @@ typedef struct {
    char *server_version;
    char *uri; /* masked */
    char sha256[65];
-   mb_run_ns_t *ns;
+   mb_ns_stats_t *ns; /* from the dump's report */
    int nns;
    int deleted; /* backups removed by retention after this run */
 } mb_run_t;

@@ -5,6 +5,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "sched/daemon.h"
+#include "service/backup.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,14 +96,19 @@ static void test_month_of_daily_runs(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_job_t job = {.dir = g_dir,
-                   .extension = "",
-                   .compression = "none",
-                   .dump = tiny_dump,
-                   .now = fake_now_job,
-                   .retention = {.max_backups = 7, .keep_weekly = 4}};
-   mb_daemon_t d = {
-       .job = &job, .clock = &clk, .status_interval = 3600, .max_runs = 31, .on_status = on_status};
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = tiny_dump,
+                              .now = fake_now_job,
+                              .retention = {.max_backups = 7, .keep_weekly = 4}};
+   mb_daemon_t d = {.dir = g_dir,
+                    .run = mb_backup_run_once,
+                    .run_user_data = &job,
+                    .clock = &clk,
+                    .status_interval = 3600,
+                    .max_runs = 31,
+                    .on_status = on_status};
    mb_catalog_t cat;
    mb_state_t st;
    struct tm tm;
@@ -207,12 +213,12 @@ static void test_retention_gfs(void **state)
 /* A run killed outright leaves its mark; the next run counts it as failed, exactly once. */
 static void test_killed_run_counted(void **state)
 {
-   mb_job_t job = {.dir = g_dir,
-                   .extension = "",
-                   .compression = "none",
-                   .dump = tiny_dump,
-                   .now = fake_now_job,
-                   .retention = {.max_backups = 7}};
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = tiny_dump,
+                              .now = fake_now_job,
+                              .retention = {.max_backups = 7}};
    mb_state_t st;
    mb_run_t run;
    mb_error_t err;
@@ -228,7 +234,7 @@ static void test_killed_run_counted(void **state)
    assert_int_equal(st.running, 1790000000);
    mb_state_clear(&st);
    g_now += 3600;
-   assert_true(mb_job_run(&job, &run));
+   assert_true(mb_backup_run(&job, &run));
    mb_run_clear(&run);
    assert_true(mb_state_load(g_dir, &st, &err));
    assert_int_equal(st.runs, 2);
@@ -239,7 +245,7 @@ static void test_killed_run_counted(void **state)
    assert_string_equal(st.last_status, "ok");
    mb_state_clear(&st);
    g_now += 3600;
-   assert_true(mb_job_run(&job, &run));
+   assert_true(mb_backup_run(&job, &run));
    mb_run_clear(&run);
    assert_true(mb_state_load(g_dir, &st, &err));
    assert_int_equal(st.runs, 3);

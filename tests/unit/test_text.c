@@ -1,5 +1,6 @@
 /* Escaping untrusted text for terminals: control characters, C1 controls, invalid UTF-8. */
 #include "common/log.h"
+#include "common/nsstats.h"
 #include "common/text.h"
 
 #include "testutil.h"
@@ -113,13 +114,53 @@ static void test_log_line(void **state)
    unlink(path);
 }
 
+/* Durations are rounded to the millisecond, numbers written in their shortest form, and a
+ * namespace's record reads back as it was written. */
+static void test_ns_stats_json(void **state)
+{
+   mb_ns_stats_t in = {.db = "shop",
+                       .collection = "orders",
+                       .type = "collection",
+                       .docs = 120000,
+                       .bytes = 48000000,
+                       .crc = 0xfedcba9876543210ULL,
+                       .seconds = 20.209049662};
+   mb_ns_stats_t *back = NULL;
+   mb_error_t err;
+   bson_t doc = BSON_INITIALIZER;
+   size_t n = 0;
+   char *json;
+   (void) state;
+
+   mb_ns_stats_append_array(&doc, "ns", &in, 1,
+                            MB_NS_STATS_TYPE | MB_NS_STATS_CRC | MB_NS_STATS_SECONDS);
+   BSON_APPEND_DOUBLE(&doc, "ratio", 0.1);
+   BSON_APPEND_DOUBLE(&doc, "whole", 100.0);
+   BSON_APPEND_DOUBLE(&doc, "big", 1000.0);
+   BSON_APPEND_DOUBLE(&doc, "small", 1e-7);
+   json = mb_text_json(&doc, NULL);
+   assert_string_equal(json, "{ \"ns\" : [ { \"db\" : \"shop\", \"collection\" : \"orders\", "
+                             "\"type\" : \"collection\", \"documents\" : 120000, \"bytes\" : "
+                             "48000000, \"crc\" : \"0xfedcba9876543210\", \"seconds\" : 20.209 } "
+                             "], \"ratio\" : 0.1, \"whole\" : 100.0, \"big\" : 1000.0, \"small\" : "
+                             "1e-07 }");
+   assert_true(mb_ns_stats_array_from_bson(&doc, "ns", &back, &n, &err));
+   assert_int_equal(n, 1);
+   assert_string_equal(back[0].collection, "orders");
+   assert_string_equal(back[0].type, "collection");
+   assert_true(back[0].docs == 120000 && back[0].bytes == 48000000);
+   assert_true(back[0].crc == 0xfedcba9876543210ULL && back[0].seconds == 20.209);
+   mb_ns_stats_array_destroy(back, n);
+   bson_free(json);
+   bson_destroy(&doc);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-       cmocka_unit_test(test_escapes),
-       cmocka_unit_test(test_truncation),
-       cmocka_unit_test(test_json),
-       cmocka_unit_test(test_log_line),
+       cmocka_unit_test(test_escapes),       cmocka_unit_test(test_truncation),
+       cmocka_unit_test(test_json),          cmocka_unit_test(test_log_line),
+       cmocka_unit_test(test_ns_stats_json),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

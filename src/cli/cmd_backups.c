@@ -1,0 +1,259 @@
+/* The scheduled-backup commands that look at BACKUP_DIR: list, prune, status, and schedule and
+ * config (the service layer gathers the data: src/service/inventory.h; this file prints). */
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "common/text.h"
+#include "sched/daemon.h"
+#include "service/backup.h"
+#include "service/inventory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Each backup's status: its problem, "delete" (prune), "ok" when verified now, else
+ * "unchecked" (only the size was compared with the manifest). */
+static const char *backup_status(const mb_backup_t *b, const bool *keep, char *const *verified)
+{
+   if (!b->complete) {
+      return b->problem;
+   }
+   if (keep && !keep[0]) {
+      return "delete";
+   }
+   if (!verified) {
+      return "unchecked";
+   }
+   return *verified ? *verified : "ok";
+}
+
+static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const *verified,
+                          bool json)
+{
+   bson_t out = BSON_INITIALIZER, arr, item;
+   char when[64], key[16];
+
+   if (!json) {
+      printf("%-42s %-25s %12s %12s %-5s %s\n", "BACKUP", "TIME", "BYTES", "DOCUMENTS", "COMP",
+             "STATUS");
+   }
+   BSON_APPEND_ARRAY_BEGIN(&out, "backups", &arr);
+   for (int i = 0; i < cat->n; i++) {
+      const mb_backup_t *b = &cat->items[i];
+      const char *status = backup_status(b, keep ? &keep[i] : NULL, verified ? &verified[i] : NULL);
+      const char *k;
+      mb_daemon_format_time(b->time, when, sizeof when);
+      if (!json) {
+         printf("%-42s %-25s %12llu %12llu %-5s %s\n", b->name, when, (unsigned long long) b->size,
+                (unsigned long long) b->docs, b->compression ? b->compression : "?", status);
+         continue;
+      }
+      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      BSON_APPEND_UTF8(&item, "name", b->name);
+      BSON_APPEND_UTF8(&item, "path", b->path);
+      BSON_APPEND_TIME_T(&item, "time", b->time);
+      BSON_APPEND_INT64(&item, "size", (int64_t) b->size);
+      BSON_APPEND_INT64(&item, "documents", (int64_t) b->docs);
+      BSON_APPEND_UTF8(&item, "compression", b->compression ? b->compression : "");
+      BSON_APPEND_UTF8(&item, "sha256", b->sha256 ? b->sha256 : "");
+      BSON_APPEND_BOOL(&item, "complete", b->complete);
+      BSON_APPEND_BOOL(&item, "verified", b->complete && verified && !verified[i]);
+      BSON_APPEND_UTF8(&item, "status", status);
+      bson_append_document_end(&arr, &item);
+   }
+   bson_append_array_end(&out, &arr);
+   if (json) {
+      mb_cli_print_json(stdout, &out);
+   }
+   bson_destroy(&out);
+}
+
+int mb_cmd_list(const mb_args_t *args)
+{
+   mb_cli_sched_t c;
+   mb_catalog_t cat;
+   char **verified = NULL;
+   mb_error_t err;
+   int rc, bad = 0;
+
+   if (!mb_cli_sched_setup("list", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_catalog_scan(c.s.dir, &cat, &err)) {
+      rc = mb_cli_fail("list", &err);
+   } else {
+      if (mb_args_flag(args, "verify")) {
+         bad = mb_inventory_verify(&cat, &verified);
+      }
+      print_backups(&cat, NULL, verified, mb_args_flag(args, "json"));
+      rc = MB_EXIT_OK;
+      if (bad > 0) {
+         mb_error_set(&err, MB_EXIT_CORRUPT,
+                      "%d of %d backup%s in '%s' did not verify (see the STATUS column)", bad,
+                      cat.n, cat.n == 1 ? "" : "s", c.s.dir);
+         rc = mb_cli_fail("list", &err);
+      }
+      mb_inventory_verified_free(verified, cat.n);
+      mb_catalog_clear(&cat);
+   }
+   mb_cli_sched_clear(&c);
+   return rc;
+}
+
+int mb_cmd_prune(const mb_args_t *args)
+{
+   mb_cli_sched_t c;
+   mb_catalog_t cat = {0};
+   bool *keep = NULL, dry = mb_args_flag(args, "dry-run");
+   mb_error_t err;
+   int rc, n;
+
+   if (!mb_cli_sched_setup("prune", args, false, !dry, &c, &rc)) {
+      return rc;
+   }
+   n = mb_backup_prune(c.s.dir, &c.s.retention, time(NULL), NULL, dry, &cat, &keep, &err);
+   if (n < 0) {
+      rc = mb_cli_fail("prune", &err);
+   } else {
+      print_backups(&cat, keep, NULL, mb_args_flag(args, "json"));
+      if (!mb_args_flag(args, "json")) {
+         printf("%s %d backup%s (MAX_BACKUPS %d)\n", dry ? "would delete" : "deleted", n,
+                n == 1 ? "" : "s", c.s.retention.max_backups);
+      }
+      rc = MB_EXIT_OK;
+   }
+   free(keep);
+   mb_catalog_clear(&cat);
+   mb_cli_sched_clear(&c);
+   return rc;
+}
+
+int mb_cmd_schedule(const mb_args_t *args)
+{
+   mb_cli_sched_t c;
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   time_t t = time(NULL);
+   long n;
+   int rc;
+
+   if (!mb_cli_sched_setup("schedule", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_args_int(args, "next", 5, 1, 1000, &n, &err) || !mb_cron_parse(c.s.cron, &cron, &err)) {
+      rc = mb_cli_fail("schedule", &err);
+      mb_cli_sched_clear(&c);
+      return rc;
+   }
+   printf("schedule '%s' in %s:\n", c.s.cron, c.s.timezone);
+   rc = MB_EXIT_OK;
+   for (long i = 0; i < n; i++) {
+      char local[64], utc[64];
+      struct tm tm;
+      if (!mb_cron_next(cron, t, &t, &err)) {
+         rc = mb_cli_fail("schedule", &err);
+         break;
+      }
+      mb_daemon_format_time(t, local, sizeof local);
+      gmtime_r(&t, &tm);
+      strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      printf("  %s  (%s)\n", local, utc);
+   }
+   mb_cron_destroy(cron);
+   mb_cli_sched_clear(&c);
+   return rc;
+}
+
+int mb_cmd_config(const mb_args_t *args)
+{
+   mb_cli_sched_t c;
+   mb_error_t err;
+   int rc = MB_EXIT_OK;
+
+   memset(&c, 0, sizeof c);
+   if (!mb_config_load(args, &c.config, &err)) {
+      return mb_cli_fail("config", &err);
+   }
+   mb_config_print(c.config, stdout, mb_args_flag(args, "json"));
+   if (!mb_cli_sched_validate(c.config, true, &c.s, &err)) {
+      rc = mb_cli_fail("config", &err);
+   }
+   mb_cli_sched_clear(&c);
+   return rc;
+}
+
+static void status_json(const mb_state_t *st, const mb_stats_t *stats, time_t next, bool gone)
+{
+   bson_t out = BSON_INITIALIZER;
+
+   BSON_APPEND_UTF8(&out, "last_status", st->last_status ? st->last_status : "none");
+   BSON_APPEND_UTF8(&out, "last_error", st->last_error ? st->last_error : "");
+   BSON_APPEND_UTF8(&out, "last_archive", st->last_archive ? st->last_archive : "");
+   BSON_APPEND_BOOL(&out, "last_archive_deleted", gone);
+   BSON_APPEND_INT64(&out, "last_run", (int64_t) st->last_run);
+   BSON_APPEND_INT64(&out, "last_success", (int64_t) st->last_success);
+   BSON_APPEND_INT64(&out, "next_run", (int64_t) next);
+   BSON_APPEND_INT32(&out, "backups", stats->backups);
+   BSON_APPEND_INT64(&out, "bytes_used", (int64_t) stats->bytes_used);
+   BSON_APPEND_UTF8(&out, "oldest", stats->oldest_name ? stats->oldest_name : "");
+   BSON_APPEND_UTF8(&out, "newest", stats->newest_name ? stats->newest_name : "");
+   BSON_APPEND_INT64(&out, "runs", (int64_t) stats->runs);
+   BSON_APPEND_INT64(&out, "successes", (int64_t) stats->successes);
+   BSON_APPEND_INT64(&out, "failures", (int64_t) stats->failures);
+   BSON_APPEND_DOUBLE(&out, "success_rate", stats->success_rate);
+   BSON_APPEND_DOUBLE(&out, "last_seconds", mb_ns_stats_round_seconds(stats->last_seconds));
+   BSON_APPEND_DOUBLE(&out, "average_seconds", mb_ns_stats_round_seconds(stats->average_seconds));
+   mb_cli_print_json(stdout, &out);
+   bson_destroy(&out);
+}
+
+static void status_text(const mb_state_t *st, const mb_stats_t *stats, time_t next, bool gone)
+{
+   char a[64] = "never", b[64] = "never", n[64];
+
+   if (st->last_run) {
+      mb_daemon_format_time(st->last_run, a, sizeof a);
+   }
+   if (st->last_success) {
+      mb_daemon_format_time(st->last_success, b, sizeof b);
+   }
+   mb_daemon_format_time(next, n, sizeof n);
+   printf("last run      %s (%s)%s%s\n", a, st->last_status ? st->last_status : "none",
+          st->last_error && *st->last_error ? ": " : "", st->last_error ? st->last_error : "");
+   printf("last success  %s %s\n", b,
+          gone ? "(its archive has been deleted since)"
+               : (st->last_archive ? st->last_archive : ""));
+   printf("next run      %s\n", n);
+   printf("backups       %d using %.1f MB, oldest %s, newest %s\n", stats->backups,
+          (double) stats->bytes_used / 1e6, stats->oldest_name ? stats->oldest_name : "-",
+          stats->newest_name ? stats->newest_name : "-");
+   printf(
+       "runs          %llu: %llu ok, %llu failed (%.1f%% success); last %.1f s, average %.1f s\n",
+       (unsigned long long) stats->runs, (unsigned long long) stats->successes,
+       (unsigned long long) stats->failures, stats->success_rate, stats->last_seconds,
+       stats->average_seconds);
+}
+
+int mb_cmd_status(const mb_args_t *args)
+{
+   mb_cli_sched_t c;
+   mb_inventory_status_t st;
+   mb_error_t err;
+   int rc;
+
+   if (!mb_cli_sched_setup("status", args, false, false, &c, &rc)) {
+      return rc;
+   }
+   if (!mb_inventory_status(c.s.dir, c.s.cron, &st, &err)) {
+      mb_cli_sched_clear(&c);
+      return mb_cli_fail("status", &err);
+   }
+   if (mb_args_flag(args, "json")) {
+      status_json(&st.state, &st.stats, st.next, st.gone);
+   } else {
+      status_text(&st.state, &st.stats, st.next, st.gone);
+   }
+   mb_inventory_status_clear(&st);
+   mb_cli_sched_clear(&c);
+   return MB_EXIT_OK;
+}

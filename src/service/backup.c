@@ -1,0 +1,308 @@
+#include "service/backup.h"
+#include "archive/verify.h"
+#include "common/client.h"
+#include "common/log.h"
+#include "sched/metrics.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the steps of one run share. */
+typedef struct {
+   const mb_backup_service_t *b;
+   char *tmp;         /* the archive until it is verified and has its manifest */
+   atomic_int cancel; /* 1: timeout, 2: stop */
+   atomic_int done;
+   struct timespec started, dump_started;
+} step_t;
+
+static double elapsed(const struct timespec *since)
+{
+   struct timespec now;
+   clock_gettime(CLOCK_MONOTONIC, &now);
+   return (double) (now.tv_sec - since->tv_sec) + (double) (now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static time_t backup_now(const mb_backup_service_t *b)
+{
+   return b->now ? b->now() : time(NULL);
+}
+
+bool mb_backup_prepare(const char *dir, mb_notify_get_fn get, void *user_data, mb_lock_t **lock,
+                       mb_error_t *err)
+{
+   *lock = NULL;
+   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+      mb_error_errno(err, errno, "cannot create the backup directory '%s'", dir);
+   } else if (mb_lock_acquire(dir, lock, err)) {
+      return true;
+   }
+   if (get) {
+      mb_hooks_failed_to_start(get, user_data, "lock", err);
+   }
+   return false;
+}
+
+bool mb_backup_connect(const char *uri, const char *context, mb_error_t *err)
+{
+   mb_client_t *probe = NULL;
+
+   if (!mb_client_connect(uri, "mongobak daemon", 1, &probe, err)) {
+      return false;
+   }
+   mb_log(MB_LOG_INFO, "connected to %s (server %s); %s", mb_client_display_uri(probe),
+          mb_client_server_version(probe), context);
+   mb_client_destroy(probe);
+   return true;
+}
+
+/* Mark the run as started in the statistics, so that it counts even if it is killed outright;
+ * a mark left by such a run is counted as a failure now. */
+static void mark_started(const mb_backup_service_t *b, const mb_run_t *run)
+{
+   mb_error_t err;
+   time_t killed;
+   char when[32];
+   struct tm tm;
+
+   if (!mb_state_begin(b->dir, run->start, &killed, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot save the statistics: %s", err.message);
+      return;
+   }
+   if (killed) {
+      gmtime_r(&killed, &tm);
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      mb_log(MB_LOG_WARN, "the run started at %s never finished (killed); counted as failed", when);
+   }
+}
+
+/* The run's name and files; the leftovers of an interrupted run removed; the start recorded
+ * and announced. */
+static void step_begin(step_t *s, mb_run_t *run)
+{
+   const mb_backup_service_t *b = s->b;
+
+   memset(run, 0, sizeof *run);
+   clock_gettime(CLOCK_MONOTONIC, &s->started);
+   run->ok = true;
+   run->start = backup_now(b);
+   run->compression = bson_strdup(b->compression);
+   run->archive = mb_catalog_name(run->start, b->extension);
+   run->path = bson_strdup_printf("%s/%s", b->dir, run->archive);
+   s->tmp = mb_catalog_temp_path(b->dir, run->archive);
+   mb_catalog_remove_partials(b->dir);
+   mark_started(b, run);
+   if (b->hooks) {
+      mb_hooks_started(b->hooks);
+   }
+}
+
+/* Sets cancel when the run exceeds its time limit or the service is told to stop. */
+static void *watchdog(void *arg)
+{
+   step_t *s = arg;
+
+   while (!atomic_load(&s->done)) {
+      if (s->b->stop && atomic_load(s->b->stop)) {
+         atomic_store(&s->cancel, 2);
+      } else if (s->b->timeout_ms > 0 &&
+                 elapsed(&s->dump_started) * 1000 > (double) s->b->timeout_ms) {
+         atomic_store(&s->cancel, 1);
+      }
+      usleep(50 * 1000);
+   }
+   return NULL;
+}
+
+static bool step_dump(step_t *s, mb_run_t *run)
+{
+   const mb_backup_service_t *b = s->b;
+   mb_error_t err;
+   pthread_t th;
+   bool ok;
+
+   clock_gettime(CLOCK_MONOTONIC, &s->dump_started);
+   pthread_create(&th, NULL, watchdog, s);
+   ok = b->dump(b->dump_user_data, s->tmp, &s->cancel, run, &err);
+   atomic_store(&s->done, 1);
+   pthread_join(th, NULL);
+   run->dump_seconds = elapsed(&s->dump_started);
+   if (ok) {
+      return true;
+   }
+   /* a stop signal may also have reached the dump process itself, before the watchdog saw it */
+   if (!atomic_load(&s->cancel) && b->stop && atomic_load(b->stop)) {
+      atomic_store(&s->cancel, 2);
+   }
+   if (atomic_load(&s->cancel) == 1) {
+      mb_error_set(&err, MB_EXIT_TIMEOUT,
+                   "the backup exceeded BACKUP_TIMEOUT (%ld ms) and was cancelled", b->timeout_ms);
+   } else if (atomic_load(&s->cancel) == 2) {
+      mb_error_set(&err, MB_EXIT_INTERRUPTED,
+                   "the backup was cancelled because mongobak is stopping");
+   }
+   mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
+   unlink(s->tmp);
+   mb_catalog_remove_partials(b->dir); /* a killed dump leaves its .partial file */
+   return false;
+}
+
+static bool step_verify(step_t *s, mb_run_t *run)
+{
+   mb_archive_check_t check;
+   struct timespec t0;
+   mb_error_t err;
+
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   if (!mb_archive_verify_file(s->tmp, &check, &err)) {
+      mb_error_prefix(&err, "the new archive '%s' does not verify", run->archive);
+      mb_run_fail(run, "verify", (int) mb_error_exit_code(&err), err.message);
+      unlink(s->tmp);
+      return false;
+   }
+   run->verify_seconds = elapsed(&t0);
+   memcpy(run->sha256, check.sha256, sizeof run->sha256);
+   run->archive_bytes = check.file_bytes;
+   return true;
+}
+
+/* The verified archive gets its manifest first, then its final name: a file under a final
+ * name is always complete (a crash in between leaves only files the next run removes). */
+static bool step_publish(step_t *s, mb_run_t *run)
+{
+   mb_error_t err;
+
+   run->end = backup_now(s->b); /* the manifest's times */
+   run->seconds = elapsed(&s->started);
+   if (!mb_catalog_publish(run, s->tmp, &err)) {
+      mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
+      unlink(s->tmp);
+      return false;
+   }
+   return true;
+}
+
+static void step_retention(const mb_backup_service_t *b, mb_run_t *run)
+{
+   mb_catalog_t cat;
+   bool *keep = NULL;
+   mb_error_t err;
+   /* the archive this run just published is never its own retention's victim */
+   int n = mb_backup_prune(b->dir, &b->retention, backup_now(b), run->archive, false, &cat, &keep,
+                           &err);
+
+   if (n < 0) {
+      mb_log(MB_LOG_ERROR, "retention: %s", err.message);
+      mb_run_fail(run, "retention", (int) mb_error_exit_code(&err), err.message);
+   } else {
+      run->deleted = n;
+   }
+   free(keep);
+   mb_catalog_clear(&cat);
+}
+
+int mb_backup_prune(const char *dir, const mb_retention_t *r, time_t now, const char *protect,
+                    bool dry_run, mb_catalog_t *cat, bool **keep, mb_error_t *err)
+{
+   int n, future = 0;
+
+   *keep = NULL;
+   if (!mb_catalog_scan(dir, cat, err)) {
+      return -1;
+   }
+   *keep = calloc((size_t) cat->n + 1, sizeof **keep);
+   if (!*keep) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return -1;
+   }
+   n = mb_retention_plan_at(r, cat, now, protect, *keep, &future);
+   for (int i = 0; future > 0 && i < cat->n; i++) {
+      if (cat->items[i].complete && cat->items[i].time > now) {
+         mb_log(MB_LOG_WARN,
+                "retention: %d complete backup%s dated in the future (newest %s): the clock was "
+                "ahead or %s copied in; kept, and not counted against MAX_BACKUPS",
+                future, future == 1 ? " is" : "s are", cat->items[i].name,
+                future == 1 ? "it was" : "they were");
+         break;
+      }
+   }
+   for (int i = 0; !dry_run && i < cat->n; i++) {
+      if (!(*keep)[i] && cat->items[i].complete) {
+         if (!mb_catalog_delete(&cat->items[i], err)) {
+            return -1;
+         }
+         mb_log(MB_LOG_INFO, "retention: deleted %s", cat->items[i].name);
+      }
+   }
+   return n;
+}
+
+/* The run in the state file and the metrics; stats are the statistics after it (with the
+ * catalog they were made from, for the caller to clear). */
+static void step_record(const mb_backup_service_t *b, mb_run_t *run, mb_state_t *st,
+                        mb_catalog_t *cat, mb_stats_t *stats)
+{
+   mb_error_t err;
+
+   if (!mb_state_load(b->dir, st, &err)) {
+      mb_log(MB_LOG_ERROR, "%s", err.message);
+      memset(st, 0, sizeof *st);
+   }
+   mb_state_record(st, run);
+   if (!mb_state_save(b->dir, st, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot save the statistics: %s", err.message);
+   }
+   if (!mb_catalog_scan(b->dir, cat, &err)) {
+      mb_log(MB_LOG_ERROR, "%s", err.message);
+   }
+   mb_state_stats(st, cat, stats);
+   if (b->metrics_file && !mb_metrics_write(b->metrics_file, st, stats, run, &err)) {
+      mb_log(MB_LOG_ERROR, "cannot write the metrics: %s", err.message);
+   }
+   if (run->ok) {
+      mb_log(MB_LOG_INFO,
+             "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
+             run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,
+             run->seconds, run->deleted);
+   } else {
+      mb_log(MB_LOG_ERROR, "backup failed at %s: %s", run->stage, run->error);
+   }
+}
+
+bool mb_backup_run(const mb_backup_service_t *b, mb_run_t *run)
+{
+   step_t s = {.b = b};
+   mb_state_t st;
+   mb_catalog_t cat = {0};
+   mb_stats_t stats;
+
+   step_begin(&s, run);         /* name, leftovers removed, start recorded and pinged */
+   if (step_dump(&s, run) &&    /* b->dump (a child process) under the watchdog */
+       step_verify(&s, run) &&  /* read back completely, hashed */
+       step_publish(&s, run)) { /* manifest, then the final name */
+      step_retention(b, run);   /* only after a success */
+   }
+   run->end = backup_now(b);
+   run->seconds = elapsed(&s.started);
+   step_record(b, run, &st, &cat, &stats); /* state file, metrics, the log line */
+   if (b->hooks) {
+      mb_hooks_finished(b->hooks, run, &stats); /* notify */
+   }
+   mb_catalog_clear(&cat);
+   mb_state_clear(&st);
+   bson_free(s.tmp);
+   return run->ok;
+}
+
+void mb_backup_run_once(void *user_data)
+{
+   mb_run_t run;
+
+   mb_backup_run(user_data, &run);
+   mb_run_clear(&run);
+}
