@@ -490,6 +490,11 @@ static void filesrc_destroy(mb_source_t *s)
 
 bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err)
 {
+   return mb_file_source_open_at(path, 0, out, err);
+}
+
+bool mb_file_source_open_at(const char *path, uint64_t offset, mb_source_t **out, mb_error_t *err)
+{
    file_source_t *f;
    struct stat st;
    int fd = STDIN_FILENO;
@@ -506,7 +511,17 @@ bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err)
                       path);
          return false;
       }
-      posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      if (offset > 0 && lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+         mb_error_errno(err, errno, "cannot seek '%s' to byte %llu", path,
+                        (unsigned long long) offset);
+         close(fd);
+         return false;
+      }
+      posix_fadvise(fd, (off_t) offset, 0, POSIX_FADV_SEQUENTIAL);
+   } else if (offset > 0) {
+      mb_error_set(err, MB_EXIT_IO, "cannot read <stdin> from byte %llu: it is a stream",
+                   (unsigned long long) offset);
+      return false;
    }
    f = calloc(1, sizeof *f);
    if (!f) {
