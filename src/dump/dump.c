@@ -2,8 +2,8 @@
 #include "archive/writer.h"
 #include "dump/batch.h"
 #include "common/client.h"
-#include "storage/repo.h"
 #include "common/log.h"
+#include "storage/repo.h"
 
 #include <errno.h>
 #include <pthread.h>

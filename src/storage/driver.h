@@ -14,8 +14,7 @@ typedef struct {
                 mb_error_t *err);
    /* A sink whose close commits atomically (a rename; a CompleteMultipartUpload) and whose
     * destroy before a successful close aborts (unlink the temporary; AbortMultipartUpload). */
-   bool (*create)(mb_repo_t *r, const char *name, unsigned flags, mb_sink_t **out,
-                  mb_error_t *err);
+   bool (*create)(mb_repo_t *r, const char *name, unsigned flags, mb_sink_t **out, mb_error_t *err);
    /* The committed name of a sink made by create (repository-relative, borrowed). */
    const char *(*sink_name)(const mb_repo_t *r, const mb_sink_t *s);
    /* A source from byte offset on (a ranged GET for an object store). */

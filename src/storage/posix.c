@@ -124,15 +124,15 @@ static void posix_destroy(mb_repo_t *r)
 }
 
 static const mb_repo_ops_t g_posix_ops = {
-   .scheme = "file",
-   .list = posix_list,
-   .create = posix_create,
-   .sink_name = posix_sink_name,
-   .open_read = posix_open_read,
-   .stat = posix_stat,
-   .remove = posix_remove,
-   .rename = posix_rename,
-   .destroy = posix_destroy,
+    .scheme = "file",
+    .list = posix_list,
+    .create = posix_create,
+    .sink_name = posix_sink_name,
+    .open_read = posix_open_read,
+    .stat = posix_stat,
+    .remove = posix_remove,
+    .rename = posix_rename,
+    .destroy = posix_destroy,
 };
 
 bool mb_repo_posix_open(const char *dir, unsigned flags, mb_repo_t **out, mb_error_t *err)

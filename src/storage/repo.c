@@ -171,8 +171,8 @@ cleanup:
    return ok;
 }
 
-bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags, const void *data,
-                       size_t len, mb_error_t *err)
+bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags, const void *data, size_t len,
+                       mb_error_t *err)
 {
    mb_sink_t *s = NULL;
    bool ok = mb_repo_create(r, name, flags, &s, err) && mb_sink_write(s, data, len, err) &&
@@ -180,4 +180,28 @@ bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags, const voi
 
    mb_sink_destroy(s);
    return ok;
+}
+
+bool mb_repo_read_json(mb_repo_t *r, const char *name, size_t max, bson_t *doc, bool *unreadable,
+                       mb_error_t *err)
+{
+   bson_json_reader_t *jr;
+   bson_error_t e = {0};
+   char *data = NULL;
+   size_t len = 0;
+   int rc;
+
+   *unreadable = !mb_repo_read_all(r, name, max, &data, &len, err);
+   if (*unreadable) {
+      return false;
+   }
+   jr = bson_json_data_reader_new(false, 0);
+   bson_json_data_reader_ingest(jr, (const uint8_t *) data, len);
+   rc = bson_json_reader_read(jr, doc, &e);
+   bson_json_reader_destroy(jr);
+   bson_free(data);
+   if (rc != 1) {
+      mb_error_set(err, MB_EXIT_IO, "%s", rc == 0 ? "no JSON document" : e.message);
+   }
+   return rc == 1;
 }

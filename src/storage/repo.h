@@ -75,8 +75,8 @@ MB_MUST_CHECK bool mb_repo_list(mb_repo_t *r, const char *prefix, mb_repo_list_f
 
 /* Start writing name (flags MB_REPO_*): commit with mb_sink_close, abort with mb_sink_destroy.
  * MB_REPO_NO_REPLACE fails at once (EXISTS) when name exists, and again atomically at commit. */
-MB_MUST_CHECK bool mb_repo_create(mb_repo_t *r, const char *name, unsigned flags,
-                                  mb_sink_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_repo_create(mb_repo_t *r, const char *name, unsigned flags, mb_sink_t **out,
+                                  mb_error_t *err);
 
 /* The final name of a sink made by mb_repo_create on r: after a successful close, the name it
  * was committed under (numbered with MB_REPO_UNIQUE). Borrowed, valid until the sink's destroy. */
@@ -88,8 +88,8 @@ MB_MUST_CHECK bool mb_repo_open_read(mb_repo_t *r, const char *name, uint64_t of
 
 /* Whether name exists (*exists) and, when it does, its entry (out may be NULL; out->name is
  * name). A missing name is not an error. */
-MB_MUST_CHECK bool mb_repo_stat(mb_repo_t *r, const char *name, mb_repo_entry_t *out,
-                                bool *exists, mb_error_t *err);
+MB_MUST_CHECK bool mb_repo_stat(mb_repo_t *r, const char *name, mb_repo_entry_t *out, bool *exists,
+                                mb_error_t *err);
 
 /* Remove name; a missing name is not an error (IO: "cannot delete '...'"). */
 MB_MUST_CHECK bool mb_repo_remove(mb_repo_t *r, const char *name, mb_error_t *err);
@@ -100,10 +100,16 @@ MB_MUST_CHECK bool mb_repo_remove(mb_repo_t *r, const char *name, mb_error_t *er
 MB_MUST_CHECK bool mb_repo_rename(mb_repo_t *r, const char *from, const char *to, unsigned flags,
                                   char **final, mb_error_t *err);
 
-/* Read the whole of a small object (at most max bytes, else IO) into *data (NUL-terminated,
+/* Read the whole of a small object (less than max bytes, else IO) into *data (NUL-terminated,
  * bson_free) and *len. */
 MB_MUST_CHECK bool mb_repo_read_all(mb_repo_t *r, const char *name, size_t max, char **data,
                                     size_t *len, mb_error_t *err);
+
+/* Read name (at most max bytes) and parse its first JSON document into doc (initialised by the
+ * caller). Fails with *unreadable set when name cannot be read (err says why), with it clear when
+ * it holds no JSON document (err: the parser's message, code IO). */
+MB_MUST_CHECK bool mb_repo_read_json(mb_repo_t *r, const char *name, size_t max, bson_t *doc,
+                                     bool *unreadable, mb_error_t *err);
 
 /* Write a whole small object atomically (create, write, commit). */
 MB_MUST_CHECK bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags,
