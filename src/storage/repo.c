@@ -143,6 +143,7 @@ bool mb_repo_read_all(mb_repo_t *r, const char *name, size_t max, char **data, s
    if (!mb_repo_open_read(r, name, 0, &src, err)) {
       return false;
    }
+   cap = cap < max ? cap : max;
    buf = bson_malloc(cap + 1);
    do {
       if (used == cap) {
