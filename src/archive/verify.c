@@ -70,18 +70,16 @@ bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out, mb_err
    bool ok;
 
    memset(out, 0, sizeof *out);
+   if (h) {
+      h->base.read = hash_read;
+      h->base.destroy = hash_destroy;
+      h->down = file;
+   }
    if (!h || !(h->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL)) {
-      if (h) {
-         EVP_MD_CTX_free(h->md);
-      }
-      free(h);
-      mb_source_destroy(file);
+      mb_source_destroy(h ? &h->base : file);
       mb_error_set(err, MB_EXIT_FAILURE, "cannot start SHA-256");
       return false;
    }
-   h->base.read = hash_read;
-   h->base.destroy = hash_destroy;
-   h->down = file;
    ok = mb_decompress_source_new(&h->base, &src, &out->compression, err) && drain(src, out, err);
    /* hash whatever follows the archive too: the digest is of the whole file */
    while (ok && (ok = mb_source_read(&h->base, buf, sizeof buf, &got, err)) && got > 0) {

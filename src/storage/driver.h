@@ -17,6 +17,10 @@ typedef struct {
    bool (*create)(mb_repo_t *r, const char *name, unsigned flags, mb_sink_t **out, mb_error_t *err);
    /* The committed name of a sink made by create (repository-relative, borrowed). */
    const char *(*sink_name)(const mb_repo_t *r, const mb_sink_t *s);
+   /* Write a small object whole and atomically (a temporary file and a rename; a single PUT,
+    * with If-None-Match for MB_REPO_NO_REPLACE): manifests, the state file. */
+   bool (*put)(mb_repo_t *r, const char *name, unsigned flags, const void *data, size_t len,
+               mb_error_t *err);
    /* A source from byte offset on (a ranged GET for an object store). */
    bool (*open_read)(mb_repo_t *r, const char *name, uint64_t offset, mb_source_t **out,
                      mb_error_t *err);

@@ -4,10 +4,27 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The file name of name in r, in path (PATH_MAX bytes): "<dir>/<name>", or name itself in the
+ * current directory's repository. IO when it does not fit. */
+static bool join(const mb_repo_t *r, const char *name, char *path, mb_error_t *err)
+{
+   int n = r->url[0] ? snprintf(path, PATH_MAX, "%s/%s", r->url, name)
+                     : snprintf(path, PATH_MAX, "%s", name);
+
+   if (n < 0 || n >= PATH_MAX) {
+      mb_error_set(err, MB_EXIT_IO, "cannot use '%s/%s': the path is longer than %d bytes", r->url,
+                   name, PATH_MAX - 1);
+      return false;
+   }
+   return true;
+}
 
 static bool posix_list(mb_repo_t *r, const char *prefix, mb_repo_list_fn fn, void *user_data,
                        mb_error_t *err)
@@ -43,11 +60,9 @@ static bool posix_list(mb_repo_t *r, const char *prefix, mb_repo_list_fn fn, voi
 static bool posix_create(mb_repo_t *r, const char *name, unsigned flags, mb_sink_t **out,
                          mb_error_t *err)
 {
-   char *path = mb_repo_path(r, name);
-   bool ok = mb_file_sink_open_mode(path, flags, out, err);
+   char path[PATH_MAX];
 
-   bson_free(path);
-   return ok;
+   return join(r, name, path, err) && mb_file_sink_open_mode(path, flags, out, err);
 }
 
 static const char *posix_sink_name(const mb_repo_t *r, const mb_sink_t *s)
@@ -58,63 +73,73 @@ static const char *posix_sink_name(const mb_repo_t *r, const mb_sink_t *s)
    return name ? name : path;
 }
 
+static bool posix_put(mb_repo_t *r, const char *name, unsigned flags, const void *data, size_t len,
+                      mb_error_t *err)
+{
+   char path[PATH_MAX];
+
+   return join(r, name, path, err) && mb_file_write_atomic_mode(path, data, len, flags, err);
+}
+
 static bool posix_open_read(mb_repo_t *r, const char *name, uint64_t offset, mb_source_t **out,
                             mb_error_t *err)
 {
-   char *path = mb_repo_path(r, name);
-   bool ok = mb_file_source_open_at(path, offset, out, err);
+   char path[PATH_MAX];
 
-   bson_free(path);
-   return ok;
+   return join(r, name, path, err) && mb_file_source_open_at(path, offset, out, err);
 }
 
 /* Follows symbolic links, as the callers' stat(2) and access(2) did. */
 static bool posix_stat(mb_repo_t *r, const char *name, mb_repo_entry_t *out, bool *exists,
                        mb_error_t *err)
 {
-   char *path = mb_repo_path(r, name);
+   char path[PATH_MAX];
    struct stat st;
-   bool ok = true;
 
-   if (stat(path, &st) == 0) {
-      *exists = true;
-      *out = (mb_repo_entry_t){.name = name,
-                               .size = (uint64_t) st.st_size,
-                               .mtime = st.st_mtime,
-                               .regular = S_ISREG(st.st_mode)};
-   } else if (errno != ENOENT && errno != ENOTDIR) {
-      mb_error_errno(err, errno, "cannot stat '%s'", path);
-      ok = false;
+   if (!join(r, name, path, err)) {
+      return false;
    }
-   bson_free(path);
-   return ok;
+   if (stat(path, &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+         return true;
+      }
+      mb_error_errno(err, errno, "cannot stat '%s'", path);
+      return false;
+   }
+   *exists = true;
+   *out = (mb_repo_entry_t){.name = name,
+                            .size = (uint64_t) st.st_size,
+                            .mtime = st.st_mtime,
+                            .regular = S_ISREG(st.st_mode)};
+   return true;
 }
 
 static bool posix_remove(mb_repo_t *r, const char *name, mb_error_t *err)
 {
-   char *path = mb_repo_path(r, name);
-   bool ok = unlink(path) == 0 || errno == ENOENT;
+   char path[PATH_MAX];
 
-   if (!ok) {
-      mb_error_errno(err, errno, "cannot delete '%s'", path);
+   if (!join(r, name, path, err)) {
+      return false;
    }
-   bson_free(path);
-   return ok;
+   if (unlink(path) != 0 && errno != ENOENT) {
+      mb_error_errno(err, errno, "cannot delete '%s'", path);
+      return false;
+   }
+   return true;
 }
 
 static bool posix_rename(mb_repo_t *r, const char *from, const char *to, unsigned flags,
                          char **final, mb_error_t *err)
 {
-   char *src = mb_repo_path(r, from), *dst = mb_repo_path(r, to), *used = NULL;
-   bool ok = mb_file_publish(src, dst, flags, final ? &used : NULL, err);
+   char src[PATH_MAX], dst[PATH_MAX], *used = NULL;
+   bool ok = join(r, from, src, err) && join(r, to, dst, err) &&
+             mb_file_publish(src, dst, flags, final ? &used : NULL, err);
 
    if (ok && final) {
       const char *name = mb_repo_name_of(r, used);
       *final = bson_strdup(name ? name : used);
    }
    bson_free(used);
-   bson_free(dst);
-   bson_free(src);
    return ok;
 }
 
@@ -128,6 +153,7 @@ static const mb_repo_ops_t g_posix_ops = {
     .list = posix_list,
     .create = posix_create,
     .sink_name = posix_sink_name,
+    .put = posix_put,
     .open_read = posix_open_read,
     .stat = posix_stat,
     .remove = posix_remove,

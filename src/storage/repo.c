@@ -175,12 +175,7 @@ cleanup:
 bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags, const void *data, size_t len,
                        mb_error_t *err)
 {
-   mb_sink_t *s = NULL;
-   bool ok = mb_repo_create(r, name, flags, &s, err) && mb_sink_write(s, data, len, err) &&
-             mb_sink_close(s, err);
-
-   mb_sink_destroy(s);
-   return ok;
+   return r->ops->put(r, name, flags, data, len, err);
 }
 
 bool mb_repo_read_json(mb_repo_t *r, const char *name, size_t max, bson_t *doc, bool *unreadable,

@@ -111,7 +111,7 @@ MB_MUST_CHECK bool mb_repo_read_all(mb_repo_t *r, const char *name, size_t max, 
 MB_MUST_CHECK bool mb_repo_read_json(mb_repo_t *r, const char *name, size_t max, bson_t *doc,
                                      bool *unreadable, mb_error_t *err);
 
-/* Write a whole small object atomically (create, write, commit). */
+/* Write a whole small object atomically, as one create-write-commit. */
 MB_MUST_CHECK bool mb_repo_write_all(mb_repo_t *r, const char *name, unsigned flags,
                                      const void *data, size_t len, mb_error_t *err);
 
