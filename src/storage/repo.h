@@ -8,7 +8,8 @@
  * ".mongobak-state.json"). Writing: mb_repo_create gives an mb_sink_t; mb_sink_close commits (the
  * object appears whole under its final name, or not at all), mb_sink_destroy before a successful
  * close aborts (nothing is left, not even a temporary). Reading: mb_repo_open_read gives an
- * mb_source_t from a byte offset (so a dropped connection can resume). */
+ * mb_source_t from a byte offset (so a dropped connection can resume). Sinks and sources hold
+ * what they need: they stay usable after mb_repo_destroy. */
 #ifndef MB_STORAGE_REPO_H
 #define MB_STORAGE_REPO_H
 
