@@ -37,7 +37,7 @@ typedef struct {
 
 struct mb_repo {
    const mb_repo_ops_t *ops;
-   char *url; /* as given; "" for the current directory of mb_repo_locate (names are paths) */
+   char *url; /* as given; "" in the repository of mb_repo_locate for a path (names are paths) */
 };
 
 #endif

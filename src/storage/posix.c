@@ -29,7 +29,7 @@ static bool join(const mb_repo_t *r, const char *name, char *path, mb_error_t *e
 static bool posix_list(mb_repo_t *r, const char *prefix, mb_repo_list_fn fn, void *user_data,
                        mb_error_t *err)
 {
-   DIR *d = opendir(r->url[0] ? r->url : ".");
+   DIR *d = opendir(r->url);
    struct dirent *de;
    size_t plen = strlen(prefix);
 

@@ -7,8 +7,8 @@
 
 #include "storage/repo.h"
 
-/* The directory dir as a repository; MB_REPO_CREATE makes it (mode 0700) when missing. dir ""
- * is the current directory with names taken as paths, exactly as typed. */
+/* The directory dir as a repository; MB_REPO_CREATE makes it (mode 0700) when missing. With dir
+ * "" names are paths, taken exactly as typed (mb_repo_locate); it cannot be listed. */
 MB_MUST_CHECK bool mb_repo_posix_open(const char *dir, unsigned flags, mb_repo_t **out,
                                       mb_error_t *err);
 

@@ -4,19 +4,31 @@
 
 #include <string.h>
 
-/* The driver of a URL: one line per scheme (an object store adds
- * `if (strncmp(url, "s3://", 5) == 0) return mb_repo_s3_open(url, flags, out, err);`).
- * Anything else, including unknown schemes, is a POSIX path as before. */
-static bool open_driver(const char *url, unsigned flags, mb_repo_t **out, mb_error_t *err)
+/* The drivers of URLs, by scheme: an object store adds its row ({"s3://", mb_repo_s3_open}).
+ * Anything else, unknown schemes included, is a POSIX path as before. */
+static const struct {
+   const char *prefix;
+   bool (*open)(const char *url, unsigned flags, mb_repo_t **out, mb_error_t *err);
+} g_url_drivers[] = {
+    {NULL, NULL},
+};
+
+static int url_driver(const char *location)
 {
-   return mb_repo_posix_open(url, flags, out, err);
+   for (int i = 0; g_url_drivers[i].prefix; i++) {
+      if (strncmp(location, g_url_drivers[i].prefix, strlen(g_url_drivers[i].prefix)) == 0) {
+         return i;
+      }
+   }
+   return -1;
 }
 
-/* Whether location names an object behind a URL driver (then it splits at its last '/'). */
-static bool is_url(const char *location)
+static bool open_driver(const char *url, unsigned flags, mb_repo_t **out, mb_error_t *err)
 {
-   (void) location;
-   return false;
+   int i = url_driver(url);
+
+   return i >= 0 ? g_url_drivers[i].open(url, flags, out, err)
+                 : mb_repo_posix_open(url, flags, out, err);
 }
 
 bool mb_repo_open(const char *url_or_path, unsigned flags, mb_repo_t **out, mb_error_t *err)
@@ -33,7 +45,8 @@ bool mb_repo_locate(const char *location, mb_repo_t **out, char **name, mb_error
 
    *out = NULL;
    *name = NULL;
-   if (!is_url(location) || !slash) {
+   /* a URL splits at its last '/': "s3://bucket/prefix/key" is "key" in "s3://bucket/prefix" */
+   if (url_driver(location) < 0 || !slash) {
       ok = mb_repo_posix_open("", 0, out, err);
       *name = ok ? bson_strdup(location) : NULL;
       return ok;
