@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A source filter that hashes everything read through it. */
 typedef struct {
@@ -52,8 +53,16 @@ static bool drain(mb_source_t *src, mb_archive_check_t *out, mb_error_t *err)
 
 bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_t *err)
 {
+   mb_source_t *file = NULL;
+
+   memset(out, 0, sizeof *out);
+   return mb_file_source_open(path, &file, err) && mb_archive_verify_source(file, out, err);
+}
+
+bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out, mb_error_t *err)
+{
    hash_source_t *h = calloc(1, sizeof *h);
-   mb_source_t *file = NULL, *src = NULL;
+   mb_source_t *src = NULL;
    unsigned char md[EVP_MAX_MD_SIZE];
    unsigned int mdlen = 0;
    char buf[64 * 1024];
@@ -61,22 +70,16 @@ bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_
    bool ok;
 
    memset(out, 0, sizeof *out);
+   if (h) {
+      h->base.read = hash_read;
+      h->base.destroy = hash_destroy;
+      h->down = file;
+   }
    if (!h || !(h->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL)) {
-      if (h) {
-         EVP_MD_CTX_free(h->md);
-      }
-      free(h);
+      mb_source_destroy(h ? &h->base : file);
       mb_error_set(err, MB_EXIT_FAILURE, "cannot start SHA-256");
       return false;
    }
-   if (!mb_file_source_open(path, &file, err)) {
-      EVP_MD_CTX_free(h->md);
-      free(h);
-      return false;
-   }
-   h->base.read = hash_read;
-   h->base.destroy = hash_destroy;
-   h->down = file;
    ok = mb_decompress_source_new(&h->base, &src, &out->compression, err) && drain(src, out, err);
    /* hash whatever follows the archive too: the digest is of the whole file */
    while (ok && (ok = mb_source_read(&h->base, buf, sizeof buf, &got, err)) && got > 0) {

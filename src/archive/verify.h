@@ -18,4 +18,8 @@ typedef struct {
  * checks it) and hash it. CORRUPT / NOT_ARCHIVE / IO errors as the reader reports them. */
 bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_t *err);
 
+/* The same on a source (a file, an object of a storage driver), which it takes over. */
+MB_MUST_CHECK bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out,
+                                            mb_error_t *err);
+
 #endif

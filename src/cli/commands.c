@@ -4,6 +4,7 @@
 #include "common/confvars.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "storage/repo.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +170,14 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
                          mb_compress_t *kind, mb_error_t *err)
 {
    mb_source_t *file = NULL;
+   mb_repo_t *repo = NULL;
+   char *name = NULL;
+   bool ok =
+       mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
 
-   if (!mb_file_source_open(path, &file, err)) {
+   bson_free(name);
+   mb_repo_destroy(repo);
+   if (!ok) {
       return false;
    }
    *raw = file;

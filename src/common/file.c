@@ -391,17 +391,14 @@ static bool is_directory(const char *path, direct_t direct, const struct stat *l
 static bool sink_open(const char *path, unsigned flags, direct_t direct, mb_sink_t **out,
                       mb_error_t *err)
 {
-   file_sink_t *f = calloc(1, sizeof *f);
+   static const mb_sink_t ops = {.write = file_write, .close = file_close, .destroy = file_destroy};
+   file_sink_t *f = mb_sink_alloc(sizeof *f, &ops, err);
    struct stat lst;
    bool have_l;
 
    if (!f) {
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return false;
    }
-   f->base.write = file_write;
-   f->base.close = file_close;
-   f->base.destroy = file_destroy;
    f->slot = -1;
    f->fd = -1;
    f->flags = flags;
@@ -488,7 +485,14 @@ static void filesrc_destroy(mb_source_t *s)
    free(f);
 }
 
+static const mb_source_t g_filesrc_ops = {.read = filesrc_read, .destroy = filesrc_destroy};
+
 bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err)
+{
+   return mb_file_source_open_at(path, 0, out, err);
+}
+
+bool mb_file_source_open_at(const char *path, uint64_t offset, mb_source_t **out, mb_error_t *err)
 {
    file_source_t *f;
    struct stat st;
@@ -506,18 +510,25 @@ bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err)
                       path);
          return false;
       }
-      posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      if (offset > 0 && lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+         mb_error_errno(err, errno, "cannot seek '%s' to byte %llu", path,
+                        (unsigned long long) offset);
+         close(fd);
+         return false;
+      }
+      posix_fadvise(fd, (off_t) offset, 0, POSIX_FADV_SEQUENTIAL);
+   } else if (offset > 0) {
+      mb_error_set(err, MB_EXIT_IO, "cannot read <stdin> from byte %llu: it is a stream",
+                   (unsigned long long) offset);
+      return false;
    }
-   f = calloc(1, sizeof *f);
+   f = mb_source_alloc(sizeof *f, &g_filesrc_ops, err);
    if (!f) {
       if (fd > STDERR_FILENO) {
          close(fd);
       }
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return false;
    }
-   f->base.read = filesrc_read;
-   f->base.destroy = filesrc_destroy;
    f->fd = fd;
    f->path = bson_strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
    *out = &f->base;

@@ -57,6 +57,10 @@ char *mb_file_numbered_name(const char *path, int n);
 /* Open path for reading; "-" is stdin. */
 bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err);
 
+/* The same from byte offset on (stdin only from 0). */
+MB_MUST_CHECK bool mb_file_source_open_at(const char *path, uint64_t offset, mb_source_t **out,
+                                          mb_error_t *err);
+
 /* Install SIGINT/SIGTERM/SIGHUP handlers that remove every open temporary file and exit with
  * MB_EXIT_INTERRUPTED (130). Call once at startup. */
 void mb_file_install_signal_cleanup(void);

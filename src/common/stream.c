@@ -60,6 +60,39 @@ void mb_source_destroy(mb_source_t *s)
    }
 }
 
+static void *alloc_or_fail(size_t size, mb_error_t *err)
+{
+   void *p = calloc(1, size);
+
+   if (!p) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+   }
+   return p;
+}
+
+void *mb_sink_alloc(size_t size, const mb_sink_t *ops, mb_error_t *err)
+{
+   mb_sink_t *s = alloc_or_fail(size, err);
+
+   if (s) {
+      s->write = ops->write;
+      s->close = ops->close;
+      s->destroy = ops->destroy;
+   }
+   return s;
+}
+
+void *mb_source_alloc(size_t size, const mb_source_t *ops, mb_error_t *err)
+{
+   mb_source_t *s = alloc_or_fail(size, err);
+
+   if (s) {
+      s->read = ops->read;
+      s->destroy = ops->destroy;
+   }
+   return s;
+}
+
 typedef struct {
    mb_sink_t base;
    mb_buf_t buf;
@@ -85,15 +118,12 @@ static void mem_destroy(mb_sink_t *s)
 
 bool mb_mem_sink_new(size_t max, mb_sink_t **out, mb_error_t *err)
 {
-   mem_sink_t *m = calloc(1, sizeof *m);
+   static const mb_sink_t ops = {.write = mem_write, .close = mem_close, .destroy = mem_destroy};
+   mem_sink_t *m = mb_sink_alloc(sizeof *m, &ops, err);
 
    if (!m) {
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return false;
    }
-   m->base.write = mem_write;
-   m->base.close = mem_close;
-   m->base.destroy = mem_destroy;
    mb_buf_init(&m->buf, max);
    *out = &m->base;
    return true;
@@ -133,14 +163,12 @@ static void memsrc_destroy(mb_source_t *s)
 
 bool mb_mem_source_new(const void *data, size_t len, mb_source_t **out, mb_error_t *err)
 {
-   mem_source_t *m = calloc(1, sizeof *m);
+   static const mb_source_t ops = {.read = memsrc_read, .destroy = memsrc_destroy};
+   mem_source_t *m = mb_source_alloc(sizeof *m, &ops, err);
 
    if (!m) {
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return false;
    }
-   m->base.read = memsrc_read;
-   m->base.destroy = memsrc_destroy;
    m->data = data;
    m->len = len;
    *out = &m->base;

@@ -38,6 +38,12 @@ bool mb_source_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error
 bool mb_source_read_full(mb_source_t *s, void *buf, size_t len, size_t *got, mb_error_t *err);
 void mb_source_destroy(mb_source_t *s);
 
+/* For implementations: a zeroed struct of size bytes (mb_sink_t / mb_source_t first) with the
+ * operations of ops; NULL with err set (FAILURE, "out of memory") when memory is short. Its
+ * destroy frees it with free(). */
+void *mb_sink_alloc(size_t size, const mb_sink_t *ops, mb_error_t *err);
+void *mb_source_alloc(size_t size, const mb_source_t *ops, mb_error_t *err);
+
 /* A sink that appends to a caller-owned mb_buf_t-like memory area (tests, small outputs).
  * Made for the caller; the memory (*data, *len) stays valid until mb_sink_destroy. */
 bool mb_mem_sink_new(size_t max, mb_sink_t **out, mb_error_t *err);

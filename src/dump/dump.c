@@ -2,8 +2,8 @@
 #include "archive/writer.h"
 #include "dump/batch.h"
 #include "common/client.h"
-#include "common/file.h"
 #include "common/log.h"
+#include "storage/repo.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -586,7 +586,8 @@ static bool pump(engine_t *e, mb_dump_progress_fn progress, void *user_data, uin
    return mb_archive_writer_finish(e->writer, err);
 }
 
-static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_report_t **out)
+static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, uint64_t start,
+                         mb_dump_report_t **out)
 {
    mb_dump_report_t *r = calloc(1, sizeof *r);
 
@@ -595,7 +596,7 @@ static bool build_report(engine_t *e, mb_sink_t *file, uint64_t start, mb_dump_r
       mb_dump_report_destroy(r);
       return false;
    }
-   r->output = bson_strdup(mb_file_sink_path(file));
+   r->output = bson_strdup(mb_repo_sink_name(repo, file));
    r->server_version = bson_strdup(mb_client_server_version(e->client));
    r->nns = e->plan->nns;
    for (int i = 0; i < e->plan->nns; i++) {
@@ -667,6 +668,8 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
                  mb_dump_report_t **report, mb_error_t *err)
 {
    engine_t e = {.o = o};
+   mb_repo_t *repo = NULL;
+   char *name = NULL;
    mb_sink_t *file = NULL, *sink = NULL;
    uint64_t start = now_ns();
    bool ok = false;
@@ -678,7 +681,8 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    pthread_cond_init(&e.full_blocks.cond, NULL);
    pthread_cond_init(&e.changed, NULL);
    /* the output first: a wrong directory fails before the server is asked anything */
-   if (!mb_file_sink_open_mode(o->output, o->output_flags, &file, err)) {
+   if (!mb_repo_locate(o->output, &repo, &name, err) ||
+       !mb_repo_create(repo, name, o->output_flags, &file, err)) {
       goto done;
    }
    sink = file; /* owned by the compressor from here on */
@@ -694,13 +698,15 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    hdr.server_version = mb_client_server_version(e.client);
    ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
         pump(&e, progress, user_data, start, err) && mb_sink_close(sink, err);
-   if (ok && !build_report(&e, file, start, report)) {
+   if (ok && !build_report(&e, repo, file, start, report)) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
       ok = false;
    }
 done:
    mb_sink_destroy(sink);
    engine_destroy(&e);
+   mb_repo_destroy(repo);
+   bson_free(name);
    return ok;
 }
 

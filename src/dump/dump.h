@@ -12,8 +12,8 @@
 typedef struct {
    const char *uri;
    mb_plan_opts_t select;
-   const char *output;    /* file path, "-" for stdout; never NULL */
-   unsigned output_flags; /* MB_FILE_* (common/file.h): 0 replaces an existing file */
+   const char *output;    /* file path (or storage URL), "-" for stdout; never NULL */
+   unsigned output_flags; /* MB_REPO_* (storage/repo.h): 0 replaces an existing file */
    mb_compress_t compress;
    int level;
    int compress_threads;

@@ -3,7 +3,7 @@
 #ifndef MB_NOTIFY_DISCORD_H
 #define MB_NOTIFY_DISCORD_H
 
-#include "notify/http.h"
+#include "common/http.h"
 #include "notify/notify.h"
 
 #define MB_DISCORD_GREEN 0x2ECC71

@@ -3,7 +3,7 @@
 #ifndef MB_NOTIFY_WEBHOOK_H
 #define MB_NOTIFY_WEBHOOK_H
 
-#include "notify/http.h"
+#include "common/http.h"
 #include "notify/notify.h"
 
 /* Post the report's JSON to c->webhook_url. */

@@ -1,21 +1,17 @@
 #include "sched/catalog.h"
 #include "archive/verify.h"
-#include "common/file.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/redact.h"
 #include "common/text.h"
+#include "storage/repo.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MANIFEST_SUFFIX ".manifest.json"
+#define MANIFEST_MAX (256u << 20) /* namespaces x a few hundred bytes, with room to spare */
 
 char *mb_catalog_name(time_t t, const char *ext)
 {
@@ -66,19 +62,25 @@ static bool parse_name(const char *name, time_t *t, int *seq)
    return true;
 }
 
-static void read_manifest(mb_backup_t *b)
+/* Whether name exists in repo with size bytes. */
+static bool has_size(mb_repo_t *repo, const char *name, uint64_t size)
 {
-   char *mpath = bson_strdup_printf("%s%s", b->path, MANIFEST_SUFFIX);
-   bson_json_reader_t *jr;
-   bson_error_t e;
+   mb_repo_entry_t st;
+   mb_error_t err;
+   bool exists;
+
+   return mb_repo_stat(repo, name, &st, &exists, &err) && exists && st.size == size;
+}
+
+static void read_manifest(mb_repo_t *repo, mb_backup_t *b)
+{
+   char *mpath = bson_strdup_printf("%s%s", b->name, MANIFEST_SUFFIX);
+   mb_error_t e;
    bson_t doc = BSON_INITIALIZER;
    bson_iter_t it;
-   struct stat st;
-   int rc;
+   bool unreadable;
 
-   jr = bson_json_reader_new_from_file(mpath, &e);
-   rc = jr ? bson_json_reader_read(jr, &doc, &e) : -1;
-   if (rc != 1) {
+   if (!mb_repo_read_json(repo, mpath, MANIFEST_MAX, &doc, &unreadable, &e)) {
       b->problem = bson_strdup("no readable manifest (an interrupted or foreign run)");
       goto out;
    }
@@ -97,15 +99,12 @@ static void read_manifest(mb_backup_t *b)
    if (!bson_iter_init_find(&it, &doc, "status") || !BSON_ITER_HOLDS_UTF8(&it) ||
        strcmp(bson_iter_utf8(&it, NULL), "ok") != 0) {
       b->problem = bson_strdup("the manifest does not say ok");
-   } else if (stat(b->path, &st) != 0 || (uint64_t) st.st_size != b->size) {
+   } else if (!has_size(repo, b->name, b->size)) {
       b->problem = bson_strdup("the archive's size differs from its manifest");
    } else {
       b->complete = true;
    }
 out:
-   if (jr) {
-      bson_json_reader_destroy(jr);
-   }
    bson_destroy(&doc);
    bson_free(mpath);
 }
@@ -119,41 +118,50 @@ static int newest_first(const void *a, const void *b)
    return x->seq != y->seq ? (x->seq > y->seq ? -1 : 1) : strcmp(y->name, x->name);
 }
 
-bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
-{
-   DIR *d = opendir(dir);
-   struct dirent *de;
+typedef struct {
+   mb_repo_t *repo;
+   mb_catalog_t *cat;
+} scan_t;
 
-   memset(out, 0, sizeof *out);
-   if (!d) {
-      mb_error_errno(err, errno, "cannot read the backup directory '%s'", dir);
+static bool scan_entry(const mb_repo_entry_t *e, void *user_data)
+{
+   scan_t *s = user_data;
+   mb_backup_t *items, *b;
+   time_t t;
+   int seq;
+
+   if (!parse_name(e->name, &t, &seq)) {
+      return true;
+   }
+   items = realloc(s->cat->items, (size_t) (s->cat->n + 1) * sizeof *items);
+   if (!items) {
       return false;
    }
-   while ((de = readdir(d)) != NULL) {
-      mb_backup_t *items, *b;
-      time_t t;
-      int seq;
-      if (!parse_name(de->d_name, &t, &seq)) {
-         continue;
-      }
-      items = realloc(out->items, (size_t) (out->n + 1) * sizeof *items);
-      if (!items) {
-         break;
-      }
-      out->items = items;
-      b = &items[out->n++];
-      memset(b, 0, sizeof *b);
-      b->name = bson_strdup(de->d_name);
-      b->path = bson_strdup_printf("%s/%s", dir, de->d_name);
-      b->time = t;
-      b->seq = seq;
-      read_manifest(b);
+   s->cat->items = items;
+   b = &items[s->cat->n++];
+   memset(b, 0, sizeof *b);
+   b->name = bson_strdup(e->name);
+   b->path = mb_repo_path(s->repo, e->name);
+   b->time = t;
+   b->seq = seq;
+   return true;
+}
+
+bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err)
+{
+   scan_t s = {.cat = out};
+   bool ok;
+
+   memset(out, 0, sizeof *out);
+   ok = mb_repo_open(dir, 0, &s.repo, err) && mb_repo_list(s.repo, "backup-", scan_entry, &s, err);
+   for (int i = 0; ok && i < out->n; i++) {
+      read_manifest(s.repo, &out->items[i]);
    }
-   closedir(d);
-   if (out->n > 1) {
+   if (ok && out->n > 1) {
       qsort(out->items, (size_t) out->n, sizeof *out->items, newest_first);
    }
-   return true;
+   mb_repo_destroy(s.repo);
+   return ok;
 }
 
 void mb_catalog_clear(mb_catalog_t *c)
@@ -176,11 +184,27 @@ static void iso_time(time_t t, char *buf, size_t size)
    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Write the manifest of the archive at path, never replacing an existing one (EXISTS). */
+static bool store_manifest(const char *path, const char *json, mb_error_t *err)
+{
+   mb_repo_t *repo = NULL;
+   char *name = NULL, *mname;
+   bool ok = mb_repo_locate(path, &repo, &name, err);
+
+   mname = ok ? bson_strdup_printf("%s%s", name, MANIFEST_SUFFIX) : NULL;
+   ok = ok && mb_repo_write_all(repo, mname, MB_REPO_NO_REPLACE | MB_REPO_OWN_NAME, json,
+                                strlen(json), err);
+   bson_free(mname);
+   bson_free(name);
+   mb_repo_destroy(repo);
+   return ok;
+}
+
 /* The manifest of run, beside run->path; never replaces an existing one (EXISTS). */
 static bool write_manifest(const mb_run_t *run, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
-   char start[32], end[32], *json, *path, *masked;
+   char start[32], end[32], *json, *masked;
    size_t len;
    bool ok;
 
@@ -206,10 +230,7 @@ static bool write_manifest(const mb_run_t *run, mb_error_t *err)
                             MB_NS_STATS_TYPE | MB_NS_STATS_CRC64 | MB_NS_STATS_SECONDS);
    json = mb_text_json(&doc, &len);
    masked = mb_redact_dup(json); /* "source" and any other string: no secret, in any form */
-   path = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-   ok = mb_file_write_atomic_mode(path, masked, strlen(masked),
-                                  MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME, err);
-   bson_free(path);
+   ok = store_manifest(run->path, masked, err);
    bson_free(masked);
    bson_free(json);
    bson_destroy(&doc);
@@ -218,19 +239,19 @@ static bool write_manifest(const mb_run_t *run, mb_error_t *err)
 
 bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err)
 {
-   char *mpath = bson_strdup_printf("%s%s", b->path, MANIFEST_SUFFIX);
-   bool ok = true;
+   mb_repo_t *repo = NULL;
+   char *name = NULL, *mname = NULL;
+   bool ok = mb_repo_locate(b->path, &repo, &name, err);
 
    /* the archive first: a crash in between leaves an orphan manifest, which the next run
     * removes, never an archive without its manifest */
-   if (unlink(b->path) != 0 && errno != ENOENT) {
-      mb_error_errno(err, errno, "cannot delete '%s'", b->path);
-      ok = false;
-   } else if (unlink(mpath) != 0 && errno != ENOENT) {
-      mb_error_errno(err, errno, "cannot delete '%s'", mpath);
-      ok = false;
+   if (ok) {
+      mname = bson_strdup_printf("%s%s", name, MANIFEST_SUFFIX);
+      ok = mb_repo_remove(repo, name, err) && mb_repo_remove(repo, mname, err);
    }
-   bson_free(mpath);
+   bson_free(mname);
+   bson_free(name);
+   mb_repo_destroy(repo);
    return ok;
 }
 
@@ -249,36 +270,61 @@ static void set_name(mb_run_t *run, char *path)
    run->archive = bson_strdup(slash ? slash + 1 : path);
 }
 
-bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err)
+/* Publish tmp (a name in repo) under base or its first free numbered name, manifest first. */
+static bool publish_in(mb_repo_t *repo, mb_run_t *run, const char *tmp, const char *base,
+                       mb_error_t *err)
 {
-   char *base = bson_strdup(run->path), *mpath;
    bool ok = false;
 
    for (int n = 0; n < 1000 && !ok; n++) {
-      set_name(run, n ? mb_file_numbered_name(base, n) : bson_strdup(base));
+      char *name = n ? mb_file_numbered_name(base, n) : bson_strdup(base), *mname;
+      set_name(run, mb_repo_path(repo, name));
       if (!write_manifest(run, err)) {
+         bson_free(name);
          if (mb_error_exit_code(err) == MB_EXIT_EXISTS) {
             continue; /* the name is taken (a backup of the same second, or a planted file) */
          }
          break;
       }
-      ok = mb_file_publish(tmp, run->path, MB_FILE_NO_REPLACE, NULL, err);
+      ok = mb_repo_rename(repo, tmp, name, MB_REPO_NO_REPLACE, NULL, err);
       if (!ok) {
-         mpath = bson_strdup_printf("%s%s", run->path, MANIFEST_SUFFIX);
-         unlink(mpath);
-         bson_free(mpath);
-         if (mb_error_exit_code(err) != MB_EXIT_EXISTS) {
-            break;
+         mb_error_t again;
+         mname = bson_strdup_printf("%s%s", name, MANIFEST_SUFFIX);
+         if (!mb_repo_remove(repo, mname, &again)) {
+            mb_log(MB_LOG_WARN, "%s (the next run removes it)", again.message);
          }
+         bson_free(mname);
+      }
+      bson_free(name);
+      if (!ok && mb_error_exit_code(err) != MB_EXIT_EXISTS) {
+         break;
       }
    }
+   return ok;
+}
+
+bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err)
+{
+   char *path = bson_strdup(run->path), *base = NULL;
+   mb_repo_t *repo = NULL;
+   const char *tmp_name;
+   bool ok = mb_repo_locate(path, &repo, &base, err);
+
+   tmp_name = ok ? mb_repo_name_of(repo, tmp) : NULL;
+   if (ok && !tmp_name) {
+      mb_error_set(err, MB_EXIT_FAILURE, "'%s' is not in the repository of '%s'", tmp, path);
+      ok = false;
+   }
+   ok = ok && publish_in(repo, run, tmp_name, base, err);
    if (!ok && mb_error_exit_code(err) == MB_EXIT_EXISTS) {
       mb_error_set(err, MB_EXIT_EXISTS,
                    "'%s' and its numbered names up to -999 already exist; clean up the backup "
                    "directory",
-                   base);
+                   path);
    }
+   mb_repo_destroy(repo);
    bson_free(base);
+   bson_free(path);
    return ok;
 }
 
@@ -288,7 +334,7 @@ bool mb_catalog_verify(const mb_backup_t *b, char **problem)
    mb_error_t err;
 
    *problem = NULL;
-   if (!mb_archive_verify_file(b->path, &check, &err)) {
+   if (!mb_catalog_check(b->path, &check, &err)) {
       *problem = bson_strdup_printf("corrupt: %s", err.message);
    } else if (!b->sha256 || strcmp(check.sha256, b->sha256) != 0) {
       *problem =
@@ -300,6 +346,30 @@ bool mb_catalog_verify(const mb_backup_t *b, char **problem)
    return *problem == NULL;
 }
 
+bool mb_catalog_check(const char *path, mb_archive_check_t *out, mb_error_t *err)
+{
+   mb_repo_t *repo = NULL;
+   mb_source_t *src = NULL;
+   char *name = NULL;
+   bool ok = mb_repo_locate(path, &repo, &name, err) &&
+             mb_repo_open_read(repo, name, 0, &src, err) && mb_archive_verify_source(src, out, err);
+
+   bson_free(name);
+   mb_repo_destroy(repo);
+   return ok;
+}
+
+bool mb_catalog_discard(const char *path, mb_error_t *err)
+{
+   mb_repo_t *repo = NULL;
+   char *name = NULL;
+   bool ok = mb_repo_locate(path, &repo, &name, err) && mb_repo_remove(repo, name, err);
+
+   bson_free(name);
+   mb_repo_destroy(repo);
+   return ok;
+}
+
 static bool has_suffix(const char *s, const char *suffix)
 {
    size_t a = strlen(s), b = strlen(suffix);
@@ -307,15 +377,14 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* A leftover of a crashed run: a partial or unverified file, or a manifest without archive. */
-static bool leftover(const char *dir, const char *name, bool orphans_only)
+static bool leftover(mb_repo_t *repo, const char *name, bool orphans_only)
 {
-   char path[4096];
-   struct stat st;
-
    if (has_suffix(name, MANIFEST_SUFFIX) && strncmp(name, "backup-", 7) == 0) {
-      snprintf(path, sizeof path, "%s/%.*s", dir, (int) (strlen(name) - strlen(MANIFEST_SUFFIX)),
-               name);
-      return stat(path, &st) != 0;
+      char *archive = bson_strndup(name, strlen(name) - strlen(MANIFEST_SUFFIX));
+      mb_error_t err;
+      bool exists = false, ok = mb_repo_stat(repo, archive, NULL, &exists, &err);
+      bson_free(archive);
+      return !ok || !exists;
    }
    if (orphans_only) {
       return false;
@@ -327,27 +396,37 @@ static bool leftover(const char *dir, const char *name, bool orphans_only)
           (strncmp(name, ".mongobak-state.json.", 21) == 0 && has_suffix(name, ".partial"));
 }
 
+typedef struct {
+   mb_repo_t *repo;
+   bool orphans_only;
+   int removed;
+} sweep_t;
+
+static bool sweep_entry(const mb_repo_entry_t *e, void *user_data)
+{
+   sweep_t *s = user_data;
+   mb_error_t err;
+
+   if (leftover(s->repo, e->name, s->orphans_only) && mb_repo_remove(s->repo, e->name, &err)) {
+      char *p = mb_repo_path(s->repo, e->name);
+      mb_log(MB_LOG_INFO, "removed '%s' left by an interrupted run", p);
+      bson_free(p);
+      s->removed++;
+   }
+   return true;
+}
+
 static int remove_leftovers(const char *dir, bool orphans_only)
 {
-   DIR *d = opendir(dir);
-   struct dirent *de;
-   int n = 0;
+   sweep_t s = {.orphans_only = orphans_only};
+   mb_error_t err;
 
-   if (!d) {
-      return 0;
+   /* a directory that cannot be read has nothing to sweep; the run says why when it writes */
+   if (mb_repo_open(dir, 0, &s.repo, &err) && !mb_repo_list(s.repo, "", sweep_entry, &s, &err)) {
+      mb_log(MB_LOG_DEBUG, "no leftovers removed: %s", err.message);
    }
-   while ((de = readdir(d)) != NULL) {
-      if (leftover(dir, de->d_name, orphans_only)) {
-         char *p = bson_strdup_printf("%s/%s", dir, de->d_name);
-         if (unlink(p) == 0) {
-            mb_log(MB_LOG_INFO, "removed '%s' left by an interrupted run", p);
-            n++;
-         }
-         bson_free(p);
-      }
-   }
-   closedir(d);
-   return n;
+   mb_repo_destroy(s.repo);
+   return s.removed;
 }
 
 int mb_catalog_remove_partials(const char *dir)

@@ -5,6 +5,7 @@
 #ifndef MB_SCHED_CATALOG_H
 #define MB_SCHED_CATALOG_H
 
+#include "archive/verify.h"
 #include "common/error.h"
 #include "sched/run.h"
 
@@ -42,6 +43,13 @@ bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err);
 /* Verify b's archive completely and compare its SHA-256 and size with the manifest. On a
  * mismatch or a corrupt archive, *problem says what (bson_free). */
 bool mb_catalog_verify(const mb_backup_t *b, char **problem);
+
+/* Verify the archive at path (a backup or a run's temporary archive) completely and hash it,
+ * reading through its repository (storage/repo.h). Errors as mb_archive_verify_file's. */
+MB_MUST_CHECK bool mb_catalog_check(const char *path, mb_archive_check_t *out, mb_error_t *err);
+
+/* Remove the file or object at path (a run's temporary archive); a missing one is no error. */
+MB_MUST_CHECK bool mb_catalog_discard(const char *path, mb_error_t *err);
 
 /* Delete a backup: the archive, then its manifest. */
 bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);

@@ -1,18 +1,12 @@
 #include "sched/state.h"
-#include "common/file.h"
 #include "common/redact.h"
+#include "storage/repo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define STATE_FILE ".mongobak-state.json"
-
-static char *state_path(const char *dir)
-{
-   return bson_strdup_printf("%s/%s", dir, STATE_FILE);
-}
+#define STATE_MAX (1u << 20)
 
 static void get_str(const bson_t *doc, const char *key, char **out)
 {
@@ -32,21 +26,22 @@ static double get_num(const bson_t *doc, const char *key)
 
 bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)
 {
-   char *path = state_path(dir);
-   bson_json_reader_t *jr;
-   bson_error_t e;
+   mb_repo_t *repo = NULL;
+   char *path = NULL;
+   mb_error_t e;
    bson_t doc = BSON_INITIALIZER;
-   bool ok = true;
+   bool ok, exists = false, unreadable;
 
    memset(s, 0, sizeof *s);
-   if (access(path, F_OK) != 0) {
-      goto out;
+   ok = mb_repo_open(dir, 0, &repo, err);
+   if (!ok || !mb_repo_stat(repo, STATE_FILE, NULL, &exists, &e) || !exists) {
+      goto out; /* as before: what cannot be seen is a fresh state */
    }
-   jr = bson_json_reader_new_from_file(path, &e);
-   if (!jr || bson_json_reader_read(jr, &doc, &e) != 1) {
+   path = mb_repo_path(repo, STATE_FILE);
+   if (!mb_repo_read_json(repo, STATE_FILE, STATE_MAX, &doc, &unreadable, &e)) {
       mb_error_set(err, MB_EXIT_IO,
                    "the state file '%s' is damaged (%s); move it away to start new statistics",
-                   path, jr ? e.message : "unreadable");
+                   path, unreadable ? "unreadable" : e.message);
       ok = false;
    } else {
       s->runs = (uint64_t) get_num(&doc, "runs");
@@ -67,19 +62,18 @@ bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err)
       }
       get_str(&doc, "last_archive", &s->last_archive);
    }
-   if (jr) {
-      bson_json_reader_destroy(jr);
-   }
 out:
    bson_destroy(&doc);
    bson_free(path);
+   mb_repo_destroy(repo);
    return ok;
 }
 
 bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
 {
    bson_t doc = BSON_INITIALIZER;
-   char *path = state_path(dir), *json, *masked;
+   mb_repo_t *repo = NULL;
+   char *json, *masked;
    size_t len;
    bool ok;
 
@@ -100,10 +94,11 @@ bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err)
    }
    json = bson_as_relaxed_extended_json(&doc, &len);
    masked = mb_redact_dup(json);
-   ok = mb_file_write_atomic_mode(path, masked, strlen(masked), MB_FILE_OWN_NAME, err);
+   ok = mb_repo_open(dir, 0, &repo, err) &&
+        mb_repo_write_all(repo, STATE_FILE, MB_REPO_OWN_NAME, masked, strlen(masked), err);
+   mb_repo_destroy(repo);
    bson_free(masked);
    bson_free(json);
-   bson_free(path);
    bson_destroy(&doc);
    return ok;
 }

@@ -3,6 +3,7 @@
 #include "common/client.h"
 #include "common/log.h"
 #include "sched/metrics.h"
+#include "storage/repo.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +29,17 @@ static double elapsed(const struct timespec *since)
    return (double) (now.tv_sec - since->tv_sec) + (double) (now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/* Remove a run's temporary archive (a failed step's leftover); a failure to do so is logged,
+ * the next run's sweep removes it. */
+static void discard(const char *tmp)
+{
+   mb_error_t err;
+
+   if (!mb_catalog_discard(tmp, &err)) {
+      mb_log(MB_LOG_WARN, "%s", err.message);
+   }
+}
+
 static time_t backup_now(const mb_backup_service_t *b)
 {
    return b->now ? b->now() : time(NULL);
@@ -37,10 +49,13 @@ bool mb_backup_prepare(const char *dir, mb_notify_get_fn get, void *user_data, m
                        mb_error_t *err)
 {
    *lock = NULL;
-   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-      mb_error_errno(err, errno, "cannot create the backup directory '%s'", dir);
-   } else if (mb_lock_acquire(dir, lock, err)) {
-      return true;
+   mb_repo_t *repo = NULL;
+
+   if (mb_repo_open(dir, MB_REPO_CREATE, &repo, err)) {
+      mb_repo_destroy(repo);
+      if (mb_lock_acquire(dir, lock, err)) {
+         return true;
+      }
    }
    if (get) {
       mb_hooks_failed_to_start(get, user_data, "lock", err);
@@ -147,7 +162,7 @@ static bool step_dump(step_t *s, mb_run_t *run)
                    "the backup was cancelled because mongobak is stopping");
    }
    mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
-   unlink(s->tmp);
+   discard(s->tmp);
    mb_catalog_remove_partials(b->dir); /* a killed dump leaves its .partial file */
    return false;
 }
@@ -159,10 +174,10 @@ static bool step_verify(step_t *s, mb_run_t *run)
    mb_error_t err;
 
    clock_gettime(CLOCK_MONOTONIC, &t0);
-   if (!mb_archive_verify_file(s->tmp, &check, &err)) {
+   if (!mb_catalog_check(s->tmp, &check, &err)) {
       mb_error_prefix(&err, "the new archive '%s' does not verify", run->archive);
       mb_run_fail(run, "verify", (int) mb_error_exit_code(&err), err.message);
-      unlink(s->tmp);
+      discard(s->tmp);
       return false;
    }
    run->verify_seconds = elapsed(&t0);
@@ -181,7 +196,7 @@ static bool step_publish(step_t *s, mb_run_t *run)
    run->seconds = elapsed(&s->started);
    if (!mb_catalog_publish(run, s->tmp, &err)) {
       mb_run_fail(run, "manifest", (int) mb_error_exit_code(&err), err.message);
-      unlink(s->tmp);
+      discard(s->tmp);
       return false;
    }
    return true;

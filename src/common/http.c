@@ -1,4 +1,4 @@
-#include "notify/http.h"
+#include "common/http.h"
 
 #include "common/buf.h"
 #include "common/log.h"

@@ -1,8 +1,9 @@
 /* HTTP POST with a bounded retry policy, shared by the Discord, webhook and healthcheck
- * channels: HTTP 429 waits for retry_after (JSON body) or Retry-After (header); 5xx and network
- * errors are retried with exponential backoff; everything fits in one deadline. */
-#ifndef MB_NOTIFY_HTTP_H
-#define MB_NOTIFY_HTTP_H
+ * channels (and by storage drivers that speak HTTP): HTTP 429 waits for retry_after (JSON body) or
+ * Retry-After (header); 5xx and network errors are retried with exponential backoff; everything
+ * fits in one deadline. */
+#ifndef MB_COMMON_HTTP_H
+#define MB_COMMON_HTTP_H
 
 #include "common/error.h"
 
