@@ -4,7 +4,7 @@
 #   tools/ferretdb.sh start DIR [ARGS...] start on a free 127.0.0.1 port with its data in DIR;
 #                                         writes DIR/port, DIR/pid, DIR/uri and prints the URI
 #   tools/ferretdb.sh stop DIR            stop the server started in DIR and remove its data
-# Recipe: ../shared/docs/design.md §8 (the module lacks build/version/version.txt, and the
+# Built from the Go module proxy (the module lacks build/version/version.txt, and the
 # one-line change makes createIndexes ignore mongorestore's "ns" index option as MongoDB does).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

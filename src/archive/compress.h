@@ -22,14 +22,14 @@ bool mb_compress_level_valid(mb_compress_t c, int level);
 /* A compressing filter in front of down. Takes ownership of down (closed by close, destroyed
  * by destroy) also on failure. threads: worker threads (zstd workers, parallel gzip members);
  * 0 or 1 compresses on the caller's thread. For NONE, *out is down itself. */
-bool mb_compress_sink_new(mb_compress_t c, int level, int threads, mb_sink_t *down, mb_sink_t **out,
-                          mb_error_t *err);
+MB_MUST_CHECK bool mb_compress_sink_new(mb_compress_t c, int level, int threads, mb_sink_t *down,
+                                        mb_sink_t **out, mb_error_t *err);
 
 /* A decompressing filter over down, detecting none/gzip/zstd from the first bytes. Takes
  * ownership of down also on failure. A stream compressed with another known tool (xz, bzip2,
  * lz4) fails with NOT_ARCHIVE and says how to decompress it; corrupt or truncated compressed
  * data fails later, on read, with CORRUPT. */
-bool mb_decompress_source_new(mb_source_t *down, mb_source_t **out, mb_compress_t *detected,
-                              mb_error_t *err);
+MB_MUST_CHECK bool mb_decompress_source_new(mb_source_t *down, mb_source_t **out,
+                                            mb_compress_t *detected, mb_error_t *err);
 
 #endif

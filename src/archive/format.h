@@ -1,5 +1,5 @@
 /* Constants and small rules of the mongodump archive format shared by the writer and the
- * reader (../shared/docs/archive-format.md §2). */
+ * reader (docs/archive-format.md §2). */
 #ifndef MB_ARCHIVE_FORMAT_H
 #define MB_ARCHIVE_FORMAT_H
 
@@ -33,7 +33,7 @@ mb_ns_kind_t mb_archive_ns_kind(const char *db, const char *collection);
 const char *mb_archive_skip_reason(const char *db, const char *collection);
 
 /* Whether db is a database name as mongorestore accepts it: at most 63 bytes, none of
- * / \ . space " $ (archive-format.md §2.4). The empty name (the oplog's) is accepted. */
+ * / \ . space " $ (docs/archive-format.md §2.4). The empty name (the oplog's) is accepted. */
 bool mb_archive_valid_db_name(const char *db);
 
 /* Parse "X.Y.Z" with an optional "-..." or "+..." suffix as mongorestore does; false otherwise. */

@@ -1,4 +1,4 @@
-/* The metadata of a prelude entry (../shared/docs/archive-format.md §3): Extended JSON that
+/* The metadata of a prelude entry (docs/archive-format.md §3): Extended JSON that
  * restore turns into collection options, index specs and a UUID. One parser, so that verify,
  * restore and restore --dry-run judge it alike, and alike with mongorestore where they can. */
 #ifndef MB_ARCHIVE_METADATA_H

@@ -1,5 +1,5 @@
 /* Archive reader: a streaming parser of the mongodump --archive format that makes every check
- * mongorestore makes (../shared/docs/archive-format.md §2, §4.2, §12) and reports the first
+ * mongorestore makes (docs/archive-format.md §2, §4) and reports the first
  * problem with its byte offset (in the uncompressed stream) and its namespace. */
 #ifndef MB_ARCHIVE_READER_H
 #define MB_ARCHIVE_READER_H
@@ -61,8 +61,8 @@ typedef struct {
  * entry (as mongorestore), with a warning. Errors: NOT_ARCHIVE for a stream that is not an
  * archive, CORRUPT for a damaged prelude or one of more than MB_ARCHIVE_MAX_NAMESPACES
  * namespaces, IO from the source. */
-bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *opts,
-                            mb_archive_reader_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_archive_reader_open(mb_source_t *src, const mb_archive_reader_opts_t *opts,
+                                          mb_archive_reader_t **out, mb_error_t *err);
 
 const mb_archive_prelude_t *mb_archive_reader_prelude(const mb_archive_reader_t *r);
 
@@ -75,14 +75,15 @@ const mb_archive_ns_t *mb_archive_reader_ns(const mb_archive_reader_t *r, int i)
 /* The first namespace that restore would restore by default (no filters) whose metadata it
  * cannot use, as a CORRUPT error (its meta_error); true when there is none. What verify
  * checks so that it refuses what restore refuses. */
-bool mb_archive_reader_check_metadata(const mb_archive_reader_t *r, mb_error_t *err);
+MB_MUST_CHECK bool mb_archive_reader_check_metadata(const mb_archive_reader_t *r, mb_error_t *err);
 
 /* Next event. After END, keeps returning END. Every document, of the prelude and of the data,
  * is first checked to nest at most MB_ARCHIVE_MAX_DEPTH levels (without recursion), so that no
  * recursive libbson function and no server ever sees a deeper one. Errors are CORRUPT
  * (framing, headers, CRC, order, nesting, truncation) or IO; the message names the offset
  * and, where known, the namespace. */
-bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev, mb_error_t *err);
+MB_MUST_CHECK bool mb_archive_reader_next(mb_archive_reader_t *r, mb_archive_event_t *ev,
+                                          mb_error_t *err);
 
 /* Bytes of the uncompressed stream consumed so far. */
 uint64_t mb_archive_reader_offset(const mb_archive_reader_t *r);

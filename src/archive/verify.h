@@ -16,7 +16,8 @@ typedef struct {
 
 /* Read path through the archive reader (BSON validation on, metadata checked as restore
  * checks it) and hash it. CORRUPT / NOT_ARCHIVE / IO errors as the reader reports them. */
-bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_t *err);
+MB_MUST_CHECK bool mb_archive_verify_file(const char *path, mb_archive_check_t *out,
+                                          mb_error_t *err);
 
 /* The same on a source (a file, an object of a storage driver), which it takes over. */
 MB_MUST_CHECK bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out,

@@ -18,8 +18,8 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err);
 
 /* Open an archive for reading (file or "-"), decompressing as detected. *src is made for the
  * caller (mb_source_destroy); *raw is the underlying file source (borrowed, for byte counts). */
-bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
-                         mb_compress_t *kind, mb_error_t *err);
+MB_MUST_CHECK bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
+                                       mb_compress_t *kind, mb_error_t *err);
 
 /* Print doc as one line of JSON (mb_text_json) on f. */
 void mb_cli_print_json(FILE *f, const bson_t *doc);

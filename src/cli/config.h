@@ -1,5 +1,5 @@
 /* Configuration of the scheduled-backup commands (backup, daemon, list, prune, schedule, config,
- * notify): the names of the service mongobak replaces (design.md §7). Sources, highest first:
+ * notify): the names of the service mongobak replaces. Sources, highest first:
  * command-line flags, the environment, a .env file (--env-file, default ./.env when present),
  * defaults. NAME_FILE reads a secret from a file (at the same precedence as NAME). The
  * variables, their types and defaults are common/confvars' table; an empty value is unset at its
@@ -18,7 +18,7 @@ typedef struct mb_config mb_config_t;
 
 /* Gather every variable from args, the environment and the .env file. Fails (USAGE) on a
  * malformed .env line or an unreadable *_FILE, naming the file and line. */
-bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err);
 void mb_config_destroy(mb_config_t *c);
 
 /* Effective value (NULL when unset) and where it came from ("default", "environment",
@@ -30,7 +30,8 @@ const char *mb_config_source(const mb_config_t *c, const char *name);
  * (MONGODB_URI, MONGODB_URI_FILE), the .env file (--env-file, default ./.env when present), else
  * def; its secrets registered for masking. *uri is made for the caller (bson_free). Fails like
  * mb_config_load. */
-bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_t *err);
+MB_MUST_CHECK bool mb_config_uri(const mb_args_t *args, const char *def, char **uri,
+                                 mb_error_t *err);
 
 /* A getter shaped for other modules' loaders: user_data is the mb_config_t. */
 const char *mb_config_getter(const char *name, void *user_data);
@@ -55,7 +56,7 @@ typedef struct {
 /* Validate every value; each problem is printed as one line on f ("config: ..."), and err says
  * how many there were (USAGE). need_uri: MONGODB_URI must be set. Also applies TIMEZONE to the
  * process (TZ) after checking that the zone exists. */
-bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_settings_t *s,
-                        mb_error_t *err);
+MB_MUST_CHECK bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f,
+                                      mb_backup_settings_t *s, mb_error_t *err);
 
 #endif

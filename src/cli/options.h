@@ -39,8 +39,8 @@ extern const mb_exit_doc_t mb_exit_docs[];
 
 /* Parse argv (after the command name) for cmd. Unknown options, missing values and misplaced
  * options fail with USAGE and a message naming the option. *out is made for the caller. */
-bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out,
-                   mb_error_t *err);
+MB_MUST_CHECK bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out,
+                                 mb_error_t *err);
 void mb_args_destroy(mb_args_t *a);
 
 /* The last value of an option (or its environment variable), else NULL. */
@@ -52,11 +52,12 @@ const char *mb_args_nth(const mb_args_t *a, const char *name, int i);
 /* Positional arguments. */
 int mb_args_positional(const mb_args_t *a, const char ***values);
 /* Integer option in [min, max]; def when absent; USAGE error naming the option otherwise. */
-bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long max, long *out,
-                 mb_error_t *err);
+MB_MUST_CHECK bool mb_args_int(const mb_args_t *a, const char *name, long def, long min, long max,
+                               long *out, mb_error_t *err);
 
 /* Size option: bytes, or a number with K, M, G or T (binary units); def when absent. */
-bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out, mb_error_t *err);
+MB_MUST_CHECK bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *out,
+                                mb_error_t *err);
 
 /* Help text for one command, or the overview when cmd is NULL. */
 void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cmd);

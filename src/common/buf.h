@@ -18,13 +18,14 @@ typedef struct {
 void mb_buf_init(mb_buf_t *b, size_t max);
 
 /* Make room for extra more bytes; fails (code FAILURE) past the ceiling or out of memory. */
-bool mb_buf_reserve(mb_buf_t *b, size_t extra, mb_error_t *err);
+MB_MUST_CHECK bool mb_buf_reserve(mb_buf_t *b, size_t extra, mb_error_t *err);
 
 /* Append len bytes; fails like mb_buf_reserve. */
-bool mb_buf_append(mb_buf_t *b, const void *data, size_t len, mb_error_t *err);
+MB_MUST_CHECK bool mb_buf_append(mb_buf_t *b, const void *data, size_t len, mb_error_t *err);
 
 /* Append a printf-formatted string (without its NUL). */
-bool mb_buf_printf(mb_buf_t *b, mb_error_t *err, const char *fmt, ...) BSON_GNUC_PRINTF(3, 4);
+MB_MUST_CHECK bool mb_buf_printf(mb_buf_t *b, mb_error_t *err, const char *fmt, ...)
+    BSON_GNUC_PRINTF(3, 4);
 
 /* Forget the contents, keep the memory. */
 void mb_buf_reset(mb_buf_t *b);

@@ -18,13 +18,13 @@ void mb_client_global_cleanup(void);
  * and says what is wrong, showing it masked),
  * make a pool of up to max_clients, and run "ping" and "buildInfo". Unreachable -> CONNECT,
  * bad credentials -> AUTH. appname is sent in the handshake. */
-bool mb_client_connect(const char *uri, const char *appname, int max_clients, mb_client_t **out,
-                       mb_error_t *err);
+MB_MUST_CHECK bool mb_client_connect(const char *uri, const char *appname, int max_clients,
+                                     mb_client_t **out, mb_error_t *err);
 
 /* As mb_client_connect; socket_timeout_ms > 0 sets socketTimeoutMS unless the URI has it (so
  * that a stalled server cannot hold a cancelled run forever). */
-bool mb_client_connect_ex(const char *uri, const char *appname, int max_clients,
-                          int socket_timeout_ms, mb_client_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_client_connect_ex(const char *uri, const char *appname, int max_clients,
+                                        int socket_timeout_ms, mb_client_t **out, mb_error_t *err);
 
 /* The pool (borrowed): pop one client per thread, push it back when done. */
 mongoc_client_pool_t *mb_client_pool(mb_client_t *c);

@@ -21,11 +21,11 @@ typedef struct {
 /* Parse text (len bytes, need not be NUL-terminated); name is the file name for messages.
  * A malformed line fails with USAGE: "<name>:<line>: <what is wrong>". *out is made for the
  * caller. */
-bool mb_dotenv_parse(const char *text, size_t len, const char *name, mb_dotenv_t **out,
-                     mb_error_t *err);
+MB_MUST_CHECK bool mb_dotenv_parse(const char *text, size_t len, const char *name,
+                                   mb_dotenv_t **out, mb_error_t *err);
 
 /* Read and parse a file (IO error when it cannot be read). */
-bool mb_dotenv_load(const char *path, mb_dotenv_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_dotenv_load(const char *path, mb_dotenv_t **out, mb_error_t *err);
 
 /* The last value given for key, or NULL. */
 const char *mb_dotenv_get(const mb_dotenv_t *e, const char *key);

@@ -25,12 +25,13 @@ enum {
  * exists and is not a regular file (/dev/null, a FIFO, also through a symlink such as
  * /dev/stdout) is written directly; "-" is stdout. Errors (code IO) name the path and say what
  * to do. */
-bool mb_file_sink_open(const char *path, mb_sink_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_file_sink_open(const char *path, mb_sink_t **out, mb_error_t *err);
 
 /* The same with flags (MB_FILE_*). Without MB_FILE_OWN_NAME an existing non-regular path is
  * written directly as above; with MB_FILE_NO_REPLACE an existing regular file (or symlink) fails
  * at once with EXISTS. */
-bool mb_file_sink_open_mode(const char *path, unsigned flags, mb_sink_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_file_sink_open_mode(const char *path, unsigned flags, mb_sink_t **out,
+                                          mb_error_t *err);
 
 /* The final name of a sink made by mb_file_sink_open*: after a successful close, the name it was
  * published under (numbered with MB_FILE_UNIQUE). Borrowed, valid until the sink is destroyed. */
@@ -40,22 +41,22 @@ const char *mb_file_sink_path(const mb_sink_t *s);
  * O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600, retrying with another name when a regular file
  * already has the name. A symlink or other non-regular file found at the name is refused (IO),
  * never written through. *temp (bson_free) and *fd (close) are made for the caller. */
-bool mb_file_create_temp(const char *path, char **temp, int *fd, mb_error_t *err);
+MB_MUST_CHECK bool mb_file_create_temp(const char *path, char **temp, int *fd, mb_error_t *err);
 
 /* Give the synced temporary file temp its final name path, then fsync the directory.
  * MB_FILE_REPLACE: rename. MB_FILE_NO_REPLACE: renameat2(RENAME_NOREPLACE) (or link+unlink where
  * the file system lacks it); an existing name fails with EXISTS and temp stays. MB_FILE_UNIQUE:
  * path, else path numbered 1, 2, ... up to 999. *final (may be NULL) gets the name used
  * (bson_free). */
-bool mb_file_publish(const char *temp, const char *path, unsigned flags, char **final,
-                     mb_error_t *err);
+MB_MUST_CHECK bool mb_file_publish(const char *temp, const char *path, unsigned flags, char **final,
+                                   mb_error_t *err);
 
 /* path with "-n" before the first '.' of its file name: "d/dump-X.archive.zst", 2 ->
  * "d/dump-X-2.archive.zst" (made for the caller). */
 char *mb_file_numbered_name(const char *path, int n);
 
 /* Open path for reading; "-" is stdin. */
-bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_file_source_open(const char *path, mb_source_t **out, mb_error_t *err);
 
 /* The same from byte offset on (stdin only from 0). */
 MB_MUST_CHECK bool mb_file_source_open_at(const char *path, uint64_t offset, mb_source_t **out,
@@ -67,11 +68,12 @@ void mb_file_install_signal_cleanup(void);
 
 /* Write a whole small file atomically (temporary file + fsync + rename). A symlink at path is
  * replaced, never followed; a FIFO or device that is itself at path is written directly. */
-bool mb_file_write_atomic(const char *path, const void *data, size_t len, mb_error_t *err);
+MB_MUST_CHECK bool mb_file_write_atomic(const char *path, const void *data, size_t len,
+                                        mb_error_t *err);
 
 /* The same with flags (MB_FILE_*): manifests use MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME. */
-bool mb_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned flags,
-                               mb_error_t *err);
+MB_MUST_CHECK bool mb_file_write_atomic_mode(const char *path, const void *data, size_t len,
+                                             unsigned flags, mb_error_t *err);
 
 /* Tests only: the source of the random letters of temporary names (NULL: the kernel's). */
 void mb_file_set_random(void (*fill)(uint8_t *buf, size_t len));

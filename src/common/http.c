@@ -66,7 +66,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *user_data)
    size_t len = size * n, room = r->body.max - r->body.len;
 
    /* keep what fits; the rest of a long answer is not needed */
-   mb_buf_append(&r->body, p, len < room ? len : room, NULL);
+   if (!mb_buf_append(&r->body, p, len < room ? len : room, NULL)) {
+      return 0; /* cannot happen (at most room bytes); stops the transfer if it did */
+   }
    return len;
 }
 

@@ -25,8 +25,9 @@ typedef struct {
  * ("discord"). True on a 2xx answer. Errors (code FAILURE) are one line without the URL:
  * "HTTP 500 Internal Server Error after 4 attempts: <start of body>", "cannot connect: ...",
  * "no answer within 5.0 s", "rate limited (HTTP 429) for 120.0 s, more than the 3.2 s left". */
-bool mb_http_post(const char *what, const char *url, const char *content_type, const char *body,
-                  size_t len, const mb_http_policy_t *p, mb_http_outcome_t *o, mb_error_t *err);
+MB_MUST_CHECK bool mb_http_post(const char *what, const char *url, const char *content_type,
+                                const char *body, size_t len, const mb_http_policy_t *p,
+                                mb_http_outcome_t *o, mb_error_t *err);
 
 /* The URL reduced to what may be logged (scheme and authority, then "/" and three asterisks; no
  * user-info). */

@@ -29,13 +29,15 @@ struct mb_source {
    uint64_t bytes_out; /* bytes handed out by read(), counted by mb_source_read */
 };
 
-bool mb_sink_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err);
-bool mb_sink_close(mb_sink_t *s, mb_error_t *err);
+MB_MUST_CHECK bool mb_sink_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err);
+MB_MUST_CHECK bool mb_sink_close(mb_sink_t *s, mb_error_t *err);
 void mb_sink_destroy(mb_sink_t *s);
 
-bool mb_source_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err);
+MB_MUST_CHECK bool mb_source_read(mb_source_t *s, void *buf, size_t cap, size_t *got,
+                                  mb_error_t *err);
 /* Read exactly len bytes unless the stream ends first; *got tells how many arrived. */
-bool mb_source_read_full(mb_source_t *s, void *buf, size_t len, size_t *got, mb_error_t *err);
+MB_MUST_CHECK bool mb_source_read_full(mb_source_t *s, void *buf, size_t len, size_t *got,
+                                       mb_error_t *err);
 void mb_source_destroy(mb_source_t *s);
 
 /* For implementations: a zeroed struct of size bytes (mb_sink_t / mb_source_t first) with the
@@ -46,10 +48,11 @@ void *mb_source_alloc(size_t size, const mb_source_t *ops, mb_error_t *err);
 
 /* A sink that appends to a caller-owned mb_buf_t-like memory area (tests, small outputs).
  * Made for the caller; the memory (*data, *len) stays valid until mb_sink_destroy. */
-bool mb_mem_sink_new(size_t max, mb_sink_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_mem_sink_new(size_t max, mb_sink_t **out, mb_error_t *err);
 const uint8_t *mb_mem_sink_data(mb_sink_t *s, size_t *len);
 
 /* A source over borrowed memory (data must outlive the source). */
-bool mb_mem_source_new(const void *data, size_t len, mb_source_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_mem_source_new(const void *data, size_t len, mb_source_t **out,
+                                     mb_error_t *err);
 
 #endif

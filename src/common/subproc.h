@@ -17,7 +17,8 @@
  * with SIGKILL and reaped; *status is then the SIGKILL status. Returns false (err set) when the
  * child could not be started or its output exceeded the ceiling (the child is killed then);
  * otherwise *status is the child's status as waitpid reports it. */
-bool mb_subproc_run(char *const argv[], const void *input, size_t input_len,
-                    const atomic_int *cancel, mb_buf_t *out, int *status, mb_error_t *err);
+MB_MUST_CHECK bool mb_subproc_run(char *const argv[], const void *input, size_t input_len,
+                                  const atomic_int *cancel, mb_buf_t *out, int *status,
+                                  mb_error_t *err);
 
 #endif

@@ -15,6 +15,7 @@
  * cannot be opened or read ("cannot read '<path>': <reason>"), with USAGE when it holds more than
  * max bytes ("'<path>' is larger than <max> bytes") or a NUL byte ("'<path>' holds a NUL byte; is
  * it a text file?"). */
-bool mb_textfile_read(const char *path, size_t max, char **out, size_t *len, mb_error_t *err);
+MB_MUST_CHECK bool mb_textfile_read(const char *path, size_t max, char **out, size_t *len,
+                                    mb_error_t *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* The dump engine: planner -> N readers -> bounded block queue -> one archive writer ->
- * compressor -> output file (design.md §3). Memory is bounded by block size x pool depth. */
+ * compressor -> output file (docs/architecture.md §2). Memory is bounded by block size x pool
+ * depth. */
 #ifndef MB_DUMP_DUMP_H
 #define MB_DUMP_DUMP_H
 
@@ -46,8 +47,8 @@ typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *user_data
  * is made for the caller. On failure nothing is left under the final name; the error says what
  * failed, on what (namespace, file), with the code of its class (CONNECT, AUTH, SERVER, IO...).
  * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. */
-bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress, void *user_data,
-                 mb_dump_report_t **report, mb_error_t *err);
+MB_MUST_CHECK bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress,
+                               void *user_data, mb_dump_report_t **report, mb_error_t *err);
 
 void mb_dump_report_destroy(mb_dump_report_t *r);
 

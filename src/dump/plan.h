@@ -57,8 +57,8 @@ typedef struct {
 } mb_plan_t;
 
 /* Build the plan with client. Driver errors are wrapped with what was being listed. */
-bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *opts, mb_plan_t **out,
-                   mb_error_t *err);
+MB_MUST_CHECK bool mb_plan_build(mongoc_client_t *client, const mb_plan_opts_t *opts,
+                                 mb_plan_t **out, mb_error_t *err);
 void mb_plan_destroy(mb_plan_t *p);
 
 /* The metadata text mongodump writes for a collection: compact canonical Extended JSON of

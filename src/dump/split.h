@@ -1,4 +1,4 @@
-/* Splitting one large collection into _id ranges read in parallel (design.md §3,
+/* Splitting one large collection into _id ranges read in parallel (docs/architecture.md §2,
  * performance.md). Boundaries come from splitVector where permitted, else from $sample +
  * $bucketAuto; both are read with min/max + hint {_id: 1}, which is exact for every _id type.
  * Where neither is available (FerretDB), a collection whose smallest and largest _id have the same

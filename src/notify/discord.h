@@ -14,7 +14,7 @@
 char *mb_discord_payload(const mb_report_t *r);
 
 /* Post r to c->discord_url. */
-bool mb_discord_send(const mb_notify_config_t *c, const mb_report_t *r, mb_http_outcome_t *o,
-                     mb_error_t *err);
+MB_MUST_CHECK bool mb_discord_send(const mb_notify_config_t *c, const mb_report_t *r,
+                                   mb_http_outcome_t *o, mb_error_t *err);
 
 #endif

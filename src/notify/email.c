@@ -171,7 +171,9 @@ static CURL *smtp_handle(const mb_notify_config_t *c, struct curl_slist *rcpt, r
    ehlo_name(ehlo, sizeof ehlo);
    snprintf(url, url_size, "%s://%s%s%s:%ld/%s", c->smtp_secure ? "smtps" : "smtp", v6 ? "[" : "",
             c->smtp_host, v6 ? "]" : "", c->smtp_port, ehlo);
-   mb_mime_parse_mailbox(c->smtp_from, name, sizeof name, addr, sizeof addr, NULL);
+   if (!mb_mime_parse_mailbox(c->smtp_from, name, sizeof name, addr, sizeof addr, NULL)) {
+      bson_strncpy(addr, c->smtp_from, sizeof addr); /* checked at load: cannot happen */
+   }
    snprintf(from, sizeof from, "<%s>", addr);
    curl_easy_setopt(h, CURLOPT_URL, url);
    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");

@@ -60,8 +60,8 @@ void mb_notify_config_init(mb_notify_config_t *c);
  * the sample reports. On error (code USAGE) the message lists every problem, separated by
  * "; ", each naming its variable: "SMTP_HOST is required when ENABLE_EMAIL_NOTIFICATIONS=true".
  * c is left initialised either way (cleanup it). */
-bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get, void *user_data,
-                           mb_error_t *err);
+MB_MUST_CHECK bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn get,
+                                         void *user_data, mb_error_t *err);
 
 /* Free what c holds; c may be NULL. */
 void mb_notify_config_clear(mb_notify_config_t *c);

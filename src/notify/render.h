@@ -18,11 +18,11 @@ void mb_render_vars(const mb_report_t *r, mb_tpl_vars_t **out);
 /* Render one template for r (strict: unknown placeholders are errors), NUL-terminated and
  * with every registered secret masked; *out is made for the caller (bson_free). A subject
  * (html false, one_line true) has its line breaks turned into spaces and is trimmed. */
-bool mb_render_template(const mb_report_t *r, const char *tpl, bool html, bool one_line, char **out,
-                        mb_error_t *err);
+MB_MUST_CHECK bool mb_render_template(const mb_report_t *r, const char *tpl, bool html,
+                                      bool one_line, char **out, mb_error_t *err);
 
 /* Check that a user template renders against the sample reports (success and failure) without
  * syntax errors or unknown placeholders; errors (USAGE) say the line and the problem. */
-bool mb_render_validate(const char *tpl, bool html, mb_error_t *err);
+MB_MUST_CHECK bool mb_render_validate(const char *tpl, bool html, mb_error_t *err);
 
 #endif

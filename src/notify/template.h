@@ -41,12 +41,12 @@ mb_tpl_vars_t *mb_tpl_vars_add_item(mb_tpl_vars_t *v, const char *name);
 
 /* Check the syntax of tpl: balanced sections and closed tags. Errors (code USAGE) name the
  * line: "line 3: {{#namespaces}} is never closed". */
-bool mb_tpl_check(const char *tpl, mb_error_t *err);
+MB_MUST_CHECK bool mb_tpl_check(const char *tpl, mb_error_t *err);
 
 /* Render tpl with v, appending to out. html: escape {{name}} values for HTML. strict: an
  * unknown name is an error ("line 2: unknown placeholder {{foo}}") instead of empty text.
  * Syntax errors are reported as by mb_tpl_check; buffer overflows with code FAILURE. */
-bool mb_tpl_render(const char *tpl, const mb_tpl_vars_t *v, bool html, bool strict, mb_buf_t *out,
-                   mb_error_t *err);
+MB_MUST_CHECK bool mb_tpl_render(const char *tpl, const mb_tpl_vars_t *v, bool html, bool strict,
+                                 mb_buf_t *out, mb_error_t *err);
 
 #endif

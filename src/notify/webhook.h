@@ -7,15 +7,15 @@
 #include "notify/notify.h"
 
 /* Post the report's JSON to c->webhook_url. */
-bool mb_webhook_send(const mb_notify_config_t *c, const mb_report_t *r, mb_http_outcome_t *o,
-                     mb_error_t *err);
+MB_MUST_CHECK bool mb_webhook_send(const mb_notify_config_t *c, const mb_report_t *r,
+                                   mb_http_outcome_t *o, mb_error_t *err);
 
 /* The URL of a ping: base for "success", base/start, base/fail (no doubled '/'), made for the
  * caller (bson_free); NULL for an unknown event. */
 char *mb_healthcheck_url(const char *base, const char *event);
 
 /* Ping c->healthcheck_url for event with body (may be NULL) as text/plain. */
-bool mb_healthcheck_ping(const mb_notify_config_t *c, const char *event, const char *body,
-                         mb_http_outcome_t *o, mb_error_t *err);
+MB_MUST_CHECK bool mb_healthcheck_ping(const mb_notify_config_t *c, const char *event,
+                                       const char *body, mb_http_outcome_t *o, mb_error_t *err);
 
 #endif

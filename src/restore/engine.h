@@ -55,7 +55,7 @@ void mb_rengine_fatal(mb_rengine_t *e, const mb_error_t *err);
 /* Read the whole archive and restore it: start the workers (unless a dry run), demultiplex,
  * wait for the workers, restore users and roles. On an archive error the namespaces read
  * completely are still finished. Fails with the first fatal error or the archive's error. */
-bool mb_rengine_stream(mb_rengine_t *e, mb_error_t *err);
+MB_MUST_CHECK bool mb_rengine_stream(mb_rengine_t *e, mb_error_t *err);
 
 /* The report of a run that got as far as its plan (report.c). Made for the caller. */
 mb_restore_report_t *mb_restore_report_build(const mb_rengine_t *e);

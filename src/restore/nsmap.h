@@ -12,9 +12,10 @@ typedef struct mb_rnsmap mb_rnsmap_t;
 /* Build a map from the option values (arrays borrowed for the call only). Errors (USAGE):
  * different numbers of --ns-from and --ns-to, an odd number of '$', a variable used twice in a
  * 'from' or unknown in its 'to', different numbers of '*' in a pair. */
-bool mb_rnsmap_new(const char *const *includes, int n_includes, const char *const *excludes,
-                   int n_excludes, const char *const *froms, const char *const *tos, int n_renames,
-                   mb_rnsmap_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_rnsmap_new(const char *const *includes, int n_includes,
+                                 const char *const *excludes, int n_excludes,
+                                 const char *const *froms, const char *const *tos, int n_renames,
+                                 mb_rnsmap_t **out, mb_error_t *err);
 
 /* Whether ns ("db.coll") is selected: it matches an include (or there are none) and no
  * exclude. *why is set to a borrowed reason when it is not. */

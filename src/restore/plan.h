@@ -41,8 +41,8 @@ typedef struct {
  * metadata that is not Extended JSON or has ill-typed options/indexes/uuid; USAGE when a rename
  * gives an invalid target name or maps two namespaces to the same target. *out is made for the
  * caller (mb_rplan_destroy). */
-bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map, mb_rplan_t **out,
-                    mb_error_t *err);
+MB_MUST_CHECK bool mb_rplan_build(const mb_archive_reader_t *r, const mb_rnsmap_t *map,
+                                  mb_rplan_t **out, mb_error_t *err);
 
 void mb_rplan_destroy(mb_rplan_t *p);
 

@@ -1,5 +1,5 @@
-/* The restore engine (design.md §4): reads an archive (ours or mongodump's), plans what to
- * restore (filters, renames, metadata), then, on one thread, demultiplexes the documents into
+/* The restore engine (docs/architecture.md §2): reads an archive (ours or mongodump's), plans what
+ * to restore (filters, renames, metadata), then, on one thread, demultiplexes the documents into
  * per-namespace queues served by a pool of insert workers (unordered bulk inserts, one pooled
  * client each); every namespace is created with its options before its data and gets its
  * indexes after it; users and roles come last. Memory is bounded by the queue cap, whatever the
@@ -80,8 +80,8 @@ typedef struct {
  * USAGE for bad options (renames, --preserve-uuid), CONNECT / AUTH at connection,
  * SERVER when the server goes away or fails during the restore, PARTIAL when it finished but
  * some documents, indexes, collections or users failed (or --stop-on-error stopped it). */
-bool mb_restore_run(const mb_restore_opts_t *o, mb_source_t *src, mb_restore_report_t **report,
-                    mb_error_t *err);
+MB_MUST_CHECK bool mb_restore_run(const mb_restore_opts_t *o, mb_source_t *src,
+                                  mb_restore_report_t **report, mb_error_t *err);
 
 void mb_restore_report_destroy(mb_restore_report_t *r);
 

@@ -26,21 +26,23 @@ typedef struct {
 
 /* Drop the target when o->drop (never a system.* collection, as mongorestore), then create it
  * with the archive's options (or as a view) unless it exists. *created tells which. */
-bool mb_rtarget_prepare(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
-                        bool *created, mb_error_t *err);
+MB_MUST_CHECK bool mb_rtarget_prepare(mongoc_client_t *cl, const mb_rplan_ns_t *p,
+                                      const mb_rtarget_opts_t *o, bool *created, mb_error_t *err);
 
 /* Insert ndocs raw BSON documents (len bytes, back to back) into the target's data collection
  * as one unordered bulk write, without client-side validation, so that every document is
  * restored exactly as stored. Duplicate keys and other per-document errors are counted in
  * *res; the call fails only when the batch as a whole failed. */
-bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p, const uint8_t *docs, size_t len,
-                       uint32_t ndocs, mb_rinsert_result_t *res, mb_error_t *err);
+MB_MUST_CHECK bool mb_rtarget_insert(mongoc_client_t *cl, const mb_rplan_ns_t *p,
+                                     const uint8_t *docs, size_t len, uint32_t ndocs,
+                                     mb_rinsert_result_t *res, mb_error_t *err);
 
 /* The same for any collection; with replace, each document replaces (upsert) the one with its
  * _id instead of being inserted. */
-bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll, bool replace,
-                            const uint8_t *docs, size_t len, uint32_t ndocs,
-                            mb_rinsert_result_t *res, mb_error_t *err);
+MB_MUST_CHECK bool mb_rtarget_insert_into(mongoc_client_t *cl, const char *db, const char *coll,
+                                          bool replace, const uint8_t *docs, size_t len,
+                                          uint32_t ndocs, mb_rinsert_result_t *res,
+                                          mb_error_t *err);
 
 /* Run a write command on db; false with e filled when it failed (refused or fatal). */
 bool mb_rtarget_command(mongoc_client_t *cl, const char *db, const bson_t *cmd, bson_error_t *e);
@@ -49,14 +51,14 @@ bool mb_rtarget_command(mongoc_client_t *cl, const char *db, const bson_t *cmd, 
  * tried alone so that the others are built. When the collection existed before (existed), an
  * index whose name it already has is left as it is (and counted as built). *built and *failed
  * count them; note gets the first refusal. Fails only on a fatal error. */
-bool mb_rtarget_indexes(mongoc_client_t *cl, const mb_rplan_ns_t *p, const mb_rtarget_opts_t *o,
-                        bool existed, int *built, int *failed, char *note, size_t note_size,
-                        mb_error_t *err);
+MB_MUST_CHECK bool mb_rtarget_indexes(mongoc_client_t *cl, const mb_rplan_ns_t *p,
+                                      const mb_rtarget_opts_t *o, bool existed, int *built,
+                                      int *failed, char *note, size_t note_size, mb_error_t *err);
 
 /* Whether the server supports applyOps (needed by --preserve-uuid). Fails on a fatal error. */
-bool mb_rtarget_has_apply_ops(mongoc_client_t *cl, bool *has, mb_error_t *err);
+MB_MUST_CHECK bool mb_rtarget_has_apply_ops(mongoc_client_t *cl, bool *has, mb_error_t *err);
 
 /* A fatal error: the connection is gone or we are not allowed; a refused operation is not. */
-bool mb_rtarget_error_is_fatal(const mb_error_t *e);
+MB_MUST_CHECK bool mb_rtarget_error_is_fatal(const mb_error_t *e);
 
 #endif

@@ -20,13 +20,13 @@ mb_rusers_t *mb_rusers_new(void);
 
 /* Buffer one document of plan namespace ns (an MB_RPLAN_USERS entry). Fails (FAILURE) past
  * 64 MiB of users and roles. */
-bool mb_rusers_add(mb_rusers_t *u, const mb_rplan_t *plan, int ns, const uint8_t *doc, uint32_t len,
-                   mb_error_t *err);
+MB_MUST_CHECK bool mb_rusers_add(mb_rusers_t *u, const mb_rplan_t *plan, int ns, const uint8_t *doc,
+                                 uint32_t len, mb_error_t *err);
 
 /* Restore every buffered namespace. Refused operations are reported through fn; the call fails
  * only on a fatal error (connection lost, not authorized). */
-bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop, mb_rusers_result_fn fn,
-                       void *user_data, mb_error_t *err);
+MB_MUST_CHECK bool mb_rusers_restore(mb_rusers_t *u, mongoc_client_t *cl, bool drop,
+                                     mb_rusers_result_fn fn, void *user_data, mb_error_t *err);
 
 void mb_rusers_destroy(mb_rusers_t *u);
 

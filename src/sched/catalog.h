@@ -31,14 +31,14 @@ typedef struct {
 char *mb_catalog_name(time_t t, const char *ext);
 
 /* Scan dir. Only names of our pattern are listed; others are ignored. */
-bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err);
+MB_MUST_CHECK bool mb_catalog_scan(const char *dir, mb_catalog_t *out, mb_error_t *err);
 void mb_catalog_clear(mb_catalog_t *c);
 
 /* Publish the verified archive tmp of a successful run: its manifest (0600) first, then the
  * archive under run->path, neither ever replacing an existing file. When the name is taken (a
  * backup of the same second, a planted file), the next numbered name is used and run->path and
  * run->archive are updated. EXISTS when 999 numbered names are taken; IO otherwise. */
-bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err);
+MB_MUST_CHECK bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err);
 
 /* Verify b's archive completely and compare its SHA-256 and size with the manifest. On a
  * mismatch or a corrupt archive, *problem says what (bson_free). */
@@ -52,7 +52,7 @@ MB_MUST_CHECK bool mb_catalog_check(const char *path, mb_archive_check_t *out, m
 MB_MUST_CHECK bool mb_catalog_discard(const char *path, mb_error_t *err);
 
 /* Delete a backup: the archive, then its manifest. */
-bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);
+MB_MUST_CHECK bool mb_catalog_delete(const mb_backup_t *b, mb_error_t *err);
 
 /* Where a run writes its archive until it is verified: "<dir>/.<name>.unverified" (made for
  * the caller). */

@@ -16,16 +16,16 @@ typedef struct mb_cron mb_cron_t;
 
 /* Parse expr. A bad expression fails with USAGE and a message that says where:
  * "cron expression '0 25 * * *': hour field (column 3): 25 is out of range 0-23". */
-bool mb_cron_parse(const char *expr, mb_cron_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_cron_parse(const char *expr, mb_cron_t **out, mb_error_t *err);
 
 /* The first run instant strictly after `after` (UTC seconds), in the process zone. False (with
  * USAGE "... never matches") when no time in the next 30 years matches (e.g. "0 0 30 2 *"). */
-bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *err);
+MB_MUST_CHECK bool mb_cron_next(const mb_cron_t *c, time_t after, time_t *next, mb_error_t *err);
 
 /* The same in a named zone (common/tz; NULL: the process zone, as mb_cron_next), safe to call
  * from any thread. */
-bool mb_cron_next_in(const mb_cron_t *c, const char *zone, time_t after, time_t *next,
-                     mb_error_t *err);
+MB_MUST_CHECK bool mb_cron_next_in(const mb_cron_t *c, const char *zone, time_t after, time_t *next,
+                                   mb_error_t *err);
 
 /* True when the expression has a seconds field. */
 bool mb_cron_has_seconds(const mb_cron_t *c);

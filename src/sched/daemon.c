@@ -41,7 +41,10 @@ static void status_line(const mb_daemon_t *d, time_t next, long runs)
    if (!mb_state_load(d->dir, &st, &err)) {
       memset(&st, 0, sizeof st);
    }
-   mb_catalog_scan(d->dir, &cat, &err);
+   if (!mb_catalog_scan(d->dir, &cat, &err)) {
+      mb_log(MB_LOG_WARN, "cannot list the backups: %s", err.message);
+      mb_catalog_clear(&cat);
+   }
    mb_state_stats(&st, &cat, &stats);
    mb_daemon_format_time(next, when, sizeof when);
    snprintf(line, sizeof line,

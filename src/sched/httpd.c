@@ -1,4 +1,5 @@
 #include "sched/httpd.h"
+#include "common/log.h"
 #include "common/parse.h"
 #include "sched/metrics.h"
 
@@ -27,7 +28,10 @@ static char *render_metrics(const mb_httpd_t *h)
    if (!mb_state_load(h->dir, &st, &err)) {
       memset(&st, 0, sizeof st);
    }
-   mb_catalog_scan(h->dir, &cat, &err);
+   if (!mb_catalog_scan(h->dir, &cat, &err)) {
+      mb_log(MB_LOG_WARN, "cannot list the backups: %s", err.message);
+      mb_catalog_clear(&cat);
+   }
    mb_state_stats(&st, &cat, &stats);
    memset(&last, 0, sizeof last);
    last.ok = st.last_status && strcmp(st.last_status, "ok") == 0;

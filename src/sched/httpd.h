@@ -16,11 +16,12 @@ typedef struct mb_httpd mb_httpd_t;
 /* Listen on addr ("127.0.0.1:9216", ":9216" for every address, "[::1]:9216"). next_run is read
  * on every request (the daemon updates it). USAGE for a malformed address, IO when the port
  * cannot be bound. */
-bool mb_httpd_start(const char *addr, const char *backup_dir, const _Atomic(time_t) *next_run,
-                    mb_httpd_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_httpd_start(const char *addr, const char *backup_dir,
+                                  const _Atomic(time_t) *next_run, mb_httpd_t **out,
+                                  mb_error_t *err);
 void mb_httpd_stop(mb_httpd_t *h);
 
 /* Check addr the way mb_httpd_start reads it (USAGE with the same message), without binding. */
-bool mb_httpd_check_addr(const char *addr, mb_error_t *err);
+MB_MUST_CHECK bool mb_httpd_check_addr(const char *addr, mb_error_t *err);
 
 #endif

@@ -8,7 +8,7 @@
 typedef struct mb_lock mb_lock_t;
 
 /* Take the lock of dir or fail with LOCKED, naming the holder's pid. */
-bool mb_lock_acquire(const char *dir, mb_lock_t **out, mb_error_t *err);
+MB_MUST_CHECK bool mb_lock_acquire(const char *dir, mb_lock_t **out, mb_error_t *err);
 void mb_lock_release(mb_lock_t *l);
 
 #endif

@@ -1,44 +1,38 @@
 #include "sched/metrics.h"
-#include "common/buf.h"
 #include "common/file.h"
 #include "common/redact.h"
 
-static void metric(mb_buf_t *b, const char *name, const char *type, const char *help, double v)
+static void metric(bson_string_t *b, const char *name, const char *type, const char *help, double v)
 {
-   mb_buf_printf(b, NULL, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name,
-                 v);
+   bson_string_append_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type,
+                             name, v);
 }
 
 char *mb_metrics_render(const mb_state_t *st, const mb_stats_t *stats, const mb_run_t *last)
 {
-   mb_buf_t b;
-   char *out;
+   bson_string_t *b = bson_string_new(NULL); /* grows as needed; cannot fail */
 
-   mb_buf_init(&b, 1 << 20);
-   metric(&b, "mongobak_last_run_timestamp_seconds", "gauge", "Start of the last run.",
+   metric(b, "mongobak_last_run_timestamp_seconds", "gauge", "Start of the last run.",
           (double) st->last_run);
-   metric(&b, "mongobak_last_success_timestamp_seconds", "gauge",
+   metric(b, "mongobak_last_success_timestamp_seconds", "gauge",
           "Start of the last successful run.", (double) st->last_success);
-   metric(&b, "mongobak_last_run_success", "gauge", "1 if the last run succeeded, else 0.",
+   metric(b, "mongobak_last_run_success", "gauge", "1 if the last run succeeded, else 0.",
           last && last->ok ? 1 : 0);
-   metric(&b, "mongobak_last_run_duration_seconds", "gauge", "Duration of the last run.",
+   metric(b, "mongobak_last_run_duration_seconds", "gauge", "Duration of the last run.",
           st->last_seconds);
-   metric(&b, "mongobak_last_backup_bytes", "gauge", "Size of the last run's archive.",
+   metric(b, "mongobak_last_backup_bytes", "gauge", "Size of the last run's archive.",
           last && last->ok ? (double) last->archive_bytes : 0);
-   metric(&b, "mongobak_last_backup_documents", "gauge", "Documents in the last run's archive.",
+   metric(b, "mongobak_last_backup_documents", "gauge", "Documents in the last run's archive.",
           last && last->ok ? (double) last->docs : 0);
-   metric(&b, "mongobak_runs_total", "counter", "Backup runs.", (double) st->runs);
-   metric(&b, "mongobak_successes_total", "counter", "Successful backup runs.",
+   metric(b, "mongobak_runs_total", "counter", "Backup runs.", (double) st->runs);
+   metric(b, "mongobak_successes_total", "counter", "Successful backup runs.",
           (double) st->successes);
-   metric(&b, "mongobak_failures_total", "counter", "Failed backup runs.", (double) st->failures);
-   metric(&b, "mongobak_backups", "gauge", "Complete backups in BACKUP_DIR.",
+   metric(b, "mongobak_failures_total", "counter", "Failed backup runs.", (double) st->failures);
+   metric(b, "mongobak_backups", "gauge", "Complete backups in BACKUP_DIR.",
           (double) stats->backups);
-   metric(&b, "mongobak_backups_bytes", "gauge", "Bytes used by the complete backups.",
+   metric(b, "mongobak_backups_bytes", "gauge", "Bytes used by the complete backups.",
           (double) stats->bytes_used);
-   mb_buf_append(&b, "", 1, NULL);
-   out = bson_strdup((const char *) b.data);
-   mb_buf_destroy(&b);
-   return out;
+   return bson_string_free(b, false);
 }
 
 bool mb_metrics_write(const char *path, const mb_state_t *st, const mb_stats_t *stats,

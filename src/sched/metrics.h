@@ -8,7 +8,7 @@
 /* Render into a new string (bson_free). */
 char *mb_metrics_render(const mb_state_t *st, const mb_stats_t *stats, const mb_run_t *last);
 
-bool mb_metrics_write(const char *path, const mb_state_t *st, const mb_stats_t *stats,
-                      const mb_run_t *last, mb_error_t *err);
+MB_MUST_CHECK bool mb_metrics_write(const char *path, const mb_state_t *st, const mb_stats_t *stats,
+                                    const mb_run_t *last, mb_error_t *err);
 
 #endif

@@ -26,14 +26,14 @@ typedef struct {
 } mb_stats_t;
 
 /* Load dir's state; a missing file is a fresh state. A damaged file is an error (IO). */
-bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err);
-bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err);
+MB_MUST_CHECK bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err);
+MB_MUST_CHECK bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err);
 /* Count a finished run (and clear the running mark). */
 void mb_state_record(mb_state_t *s, const mb_run_t *run);
 /* Mark a run as started at start: saved before it dumps, so that a run killed outright (SIGKILL,
  * power loss) is still counted. A mark left by such a run is first recorded as a failed run
  * (stage "interrupted"), once; *killed tells its start time (0 when there was none). */
-bool mb_state_begin(const char *dir, time_t start, time_t *killed, mb_error_t *err);
+MB_MUST_CHECK bool mb_state_begin(const char *dir, time_t start, time_t *killed, mb_error_t *err);
 void mb_state_clear(mb_state_t *s);
 
 /* Combine the counters with the catalog's complete backups. */

@@ -29,7 +29,9 @@ bool mb_inventory_status(const char *dir, const char *cron, mb_inventory_status_
       mb_state_clear(&out->state);
       return false;
    }
-   mb_catalog_scan(dir, &out->catalog, &ignored); /* a directory not created yet has none */
+   if (!mb_catalog_scan(dir, &out->catalog, &ignored)) {
+      mb_catalog_clear(&out->catalog); /* a directory not created yet has none */
+   }
    mb_state_stats(&out->state, &out->catalog, &out->stats);
    if (out->state.last_archive && *out->state.last_archive &&
        !in_catalog(&out->catalog, out->state.last_archive)) {

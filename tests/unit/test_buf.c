@@ -1,4 +1,4 @@
-/* Growable buffer with a ceiling (style.md rule 9). */
+/* Growable buffer with a ceiling. */
 #include "common/buf.h"
 
 #include "testutil.h"

@@ -1,4 +1,4 @@
-/* CRC-64/XZ as mongodump computes it (archive-format.md §2.7, §9.1). */
+/* CRC-64/XZ as mongodump computes it (docs/archive-format.md §2.6). */
 #include "archive/crc64.h"
 
 #include "testutil.h"

@@ -1,6 +1,6 @@
 /* Durable files: exclusive temporary files "<name>.<random>.partial", publishing on close
  * (replace, no-replace, numbered), removal without close and on signals, planted symlinks never
- * followed, direct writes to devices and FIFOs, error texts (style.md rule 10). */
+ * followed, direct writes to devices and FIFOs, error texts. */
 #include "common/file.h"
 
 #include "testutil.h"

@@ -1,4 +1,4 @@
-/* Logging: URI password masking, registered secrets, line formats (style.md rules 12, 14). */
+/* Logging: URI password masking, registered secrets, line formats. */
 #include "common/log.h"
 
 #include "testutil.h"

@@ -33,7 +33,7 @@ static void check(const char *tpl, bool html, const char *want)
    if (!mb_tpl_render(tpl, v, html, true, &b, &err)) {
       fail_msg("render of '%s' failed: %s", tpl, err.message);
    }
-   mb_buf_append(&b, "", 1, NULL);
+   assert_true(mb_buf_append(&b, "", 1, NULL));
    assert_string_equal((const char *) b.data, want);
    mb_buf_destroy(&b);
    mb_tpl_vars_destroy(v);

@@ -1,4 +1,4 @@
-/* Archive reader: every check mongorestore makes (archive-format.md §2, §4.2, §12), with the
+/* Archive reader: every check mongorestore makes (docs/archive-format.md §2, §4), with the
  * exact messages and exit codes, on hand-built archives and on real mongodump output. */
 #include "archive/compress.h"
 #include "archive/crc64.h"

@@ -1,4 +1,4 @@
-/* Masking by parsing (style.md rule 12): how hostile connection strings and URLs are shown,
+/* Masking by parsing: how hostile connection strings and URLs are shown,
  * which secrets they register and in which forms, and the masking of free text. */
 #include "common/redact.h"
 

@@ -1,4 +1,4 @@
-/* Archive writer: the byte vectors of archive-format.md §9 and the ordering rules of §4.3. */
+/* Archive writer: the byte vectors and the ordering rules of docs/archive-format.md §5, §2.7. */
 #include "archive/crc64.h"
 #include "archive/reader.h"
 #include "archive/writer.h"

@@ -1,6 +1,6 @@
 /* Small helpers shared by the unit tests: a growable byte string, hex decoding, error
  * assertions, temporary directories and whole files, failing sinks and sources, and the test
- * vectors of archive-format.md §9. Header-only (static inline) so that each test stays one
+ * vectors of docs/archive-format.md §5. Header-only (static inline) so that each test stays one
  * program. */
 #ifndef MB_TESTS_TESTUTIL_H
 #define MB_TESTS_TESTUTIL_H
@@ -298,7 +298,8 @@ static inline void failing_source_init(failing_source_t *f, const uint8_t *p, si
       }                                                                                            \
    } while (0)
 
-/* archive-format.md §9: the prelude header document of §9.2 and the pieces of §9.3. */
+/* docs/archive-format.md §5: the prelude header document of the empty archive and the pieces of the
+ * one-collection archive. */
 #define V_MAGIC "6de29981"
 #define V_TERM "ffffffff"
 #define V_HEADER                                                                                   \

@@ -1,5 +1,5 @@
 /* mongobak-seed: fills a database with a deterministic dataset of every BSON type FerretDB 1.24
- * accepts (design.md §8), for the dump/restore tests. Every value, ObjectIds and dates included,
+ * accepts, for the dump/restore tests. Every value, ObjectIds and dates included,
  * comes from a fixed-seed PRNG or a counter, so two runs write the same bytes.
  *
  *   mongobak-seed --uri URI --db DB [--big-mib N]
