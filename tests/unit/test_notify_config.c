@@ -201,26 +201,17 @@ static void test_value_problems(void **state)
               "must be an http:// or https:// URL without blanks");
 }
 
-static void write_file(const char *path, const char *text)
-{
-   FILE *f = fopen(path, "w");
-
-   assert_non_null(f);
-   fputs(text, f);
-   fclose(f);
-}
-
 static void test_templates(void **state)
 {
-   char dir[] = "/tmp/mbnotifyXXXXXX", good[64], bad[64], msg[512];
+   char dir[64], good[96], bad[96], msg[512];
    mb_notify_config_t c;
    (void) state;
 
-   assert_non_null(mkdtemp(dir));
+   assert_true(tmpdir_make(dir, sizeof dir, "notify"));
    snprintf(good, sizeof good, "%s/good.txt", dir);
    snprintf(bad, sizeof bad, "%s/bad.html", dir);
-   write_file(good, "{{title}}\n{{#namespaces}}{{namespace}} {{documents}}\n{{/namespaces}}");
-   write_file(bad, "<p>\n{{titel}}</p>");
+   file_put_text(good, "{{title}}\n{{#namespaces}}{{namespace}} {{documents}}\n{{/namespaces}}");
+   file_put_text(bad, "<p>\n{{titel}}</p>");
    load_ok((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "a@example.com", "SMTP_FROM",
                             "b@example.com", "EMAIL_TEMPLATE_TEXT", good, NULL},
            &c);
@@ -243,8 +234,7 @@ static void test_templates(void **state)
    load_fails((const char *[]){EMAIL_OK, "NOTIFICATION_EMAILS", "a@example.com", "SMTP_FROM",
                                "b@example.com", "EMAIL_SUBJECT", "{{#success}}ok", NULL},
               "EMAIL_SUBJECT: line 1: {{#success}} is never closed");
-   unlink(bad);
-   rmdir(dir);
+   assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

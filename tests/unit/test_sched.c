@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "sched/daemon.h"
 #include "service/backup.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,17 +79,14 @@ static void on_status(void *user_data, const char *line)
 static int setup_dir(void **state)
 {
    (void) state;
-   snprintf(g_dir, sizeof g_dir, "/tmp/mb-test-sched.XXXXXX");
-   assert_non_null(mkdtemp(g_dir));
+   assert_true(tmpdir_make(g_dir, sizeof g_dir, "sched"));
    return 0;
 }
 
 static int remove_dir(void **state)
 {
-   char cmd[300];
    (void) state;
-   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-   return system(cmd);
+   return tmpdir_remove(g_dir);
 }
 
 static void test_month_of_daily_runs(void **state)
