@@ -139,10 +139,7 @@ void mb_restore_report_destroy(mb_restore_report_t *r)
       bson_free(r->ns[i].type);
       bson_free(r->ns[i].note);
    }
-   for (int i = 0; r->warnings && r->warnings[i]; i++) {
-      bson_free(r->warnings[i]);
-   }
-   bson_free(r->warnings);
+   bson_strfreev(r->warnings);
    bson_free(r->ns);
    bson_free(r->archive_version);
    bson_free(r->archive_server_version);
@@ -314,7 +311,7 @@ static void json_head(bson_t *out, const mb_restore_report_t *r, const char *arc
 void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const char *archive,
                                   const char *compression, const mb_error_t *failure)
 {
-   bson_t out = BSON_INITIALIZER, arr, w;
+   bson_t out = BSON_INITIALIZER, arr;
    char *json, *masked;
 
    json_head(&out, r, archive, compression, failure);
@@ -326,14 +323,7 @@ void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const c
    if (r) {
       json_totals(&out, r);
    }
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &w);
-   for (int i = 0; r && r->warnings[i]; i++) {
-      char key[16];
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&w, k, r->warnings[i]);
-   }
-   bson_append_array_end(&out, &w);
+   mb_text_append_strings(&out, "warnings", r ? (const char *const *) r->warnings : NULL);
    BSON_APPEND_INT64(&out, "milliseconds", r ? (int64_t) (r->seconds * 1000.0) : 0);
    json = mb_text_json(&out, NULL);
    masked = mb_redact_dup(json); /* the target, the error: no secret in any form */
