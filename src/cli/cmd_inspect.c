@@ -112,11 +112,7 @@ static void append_ns_json(bson_t *arr, int i, const mb_archive_ns_t *ns)
    BSON_APPEND_UTF8(&item, "db", ns->db);
    BSON_APPEND_UTF8(&item, "collection", ns->collection);
    BSON_APPEND_UTF8(&item, "data_collection", ns->data_collection);
-   if (ns->has_type) {
-      BSON_APPEND_UTF8(&item, "type", ns->type);
-   } else {
-      BSON_APPEND_NULL(&item, "type");
-   }
+   mb_text_append_utf8_or_null(&item, "type", ns->has_type ? ns->type : NULL);
    BSON_APPEND_UTF8(&item, "metadata", ns->metadata);
    BSON_APPEND_BOOL(&item, "metadata_valid", !bad);
    if (meta && bson_iter_init_find(&it, meta, "uuid")) {

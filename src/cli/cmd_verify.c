@@ -80,11 +80,7 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    BSON_APPEND_UTF8(&out, "file", path);
    BSON_APPEND_BOOL(&out, "sound", failure == NULL);
    BSON_APPEND_INT32(&out, "exit_code", failure ? (int32_t) mb_error_exit_code(failure) : 0);
-   if (failure) {
-      BSON_APPEND_UTF8(&out, "error", failure->message);
-   } else {
-      BSON_APPEND_NULL(&out, "error");
-   }
+   mb_text_append_utf8_or_null(&out, "error", failure ? failure->message : NULL);
    BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
    BSON_APPEND_INT64(&out, "compressed_bytes", (int64_t) raw_bytes);
    BSON_APPEND_INT64(&out, "archive_bytes", r ? (int64_t) mb_archive_reader_offset(r) : 0);
