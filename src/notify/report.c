@@ -325,24 +325,25 @@ void mb_report_summary(const mb_report_t *r, char *buf, size_t size)
             docs, dur);
 }
 
-void mb_report_format_utc(int64_t t, char *buf, size_t size)
+/* t in UTC as date, sep, time and suffix: the two spellings below differ only there. */
+static void format_gmt(int64_t t, char sep, const char *suffix, char *buf, size_t size)
 {
    time_t tt = (time_t) t;
    struct tm tm;
 
    gmtime_r(&tt, &tm);
-   snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+   snprintf(buf, size, "%04d-%02d-%02d%c%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, suffix);
+}
+
+void mb_report_format_utc(int64_t t, char *buf, size_t size)
+{
+   format_gmt(t, ' ', " UTC", buf, size);
 }
 
 void mb_report_format_iso(int64_t t, char *buf, size_t size)
 {
-   time_t tt = (time_t) t;
-   struct tm tm;
-
-   gmtime_r(&tt, &tm);
-   snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+   format_gmt(t, 'T', "Z", buf, size);
 }
 
 void mb_report_format_local(int64_t t, const char *tz, char *buf, size_t size)
