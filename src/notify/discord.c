@@ -1,6 +1,6 @@
 #include "notify/discord.h"
 
-#include "common/log.h"
+#include "notify/webhook.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -171,13 +171,5 @@ char *mb_discord_payload(const mb_report_t *r)
 bool mb_discord_send(const mb_notify_config_t *c, const mb_report_t *r, mb_http_outcome_t *o,
                      mb_error_t *err)
 {
-   mb_http_policy_t p = {c->connect_timeout_ms, c->timeout_ms, c->retries, c->backoff_ms};
-   char *json = mb_discord_payload(r);
-   size_t len = strlen(json);
-   bool ok;
-
-   mb_log_mask_secrets(json, len + 1);
-   ok = mb_http_post("discord", c->discord_url, "application/json", json, strlen(json), &p, o, err);
-   bson_free(json);
-   return ok;
+   return mb_webhook_post_json(c, "discord", c->discord_url, mb_discord_payload(r), o, err);
 }
