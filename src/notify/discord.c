@@ -1,5 +1,6 @@
 #include "notify/discord.h"
 
+#include "common/text.h"
 #include "notify/webhook.h"
 
 #include <stdio.h>
@@ -41,15 +42,12 @@ static void append_cut(bson_t *b, const char *key, const char *s, size_t max)
 
 static void field(fields_t *f, const char *name, const char *value, bool inl)
 {
-   char key[16];
-   const char *k;
    bson_t d;
 
    if (f->n >= MAX_FIELDS || !value || !*value) {
       return;
    }
-   bson_uint32_to_string((uint32_t) f->n++, &k, key, sizeof key);
-   bson_append_document_begin(&f->fields, k, -1, &d);
+   mb_text_array_begin_document(&f->fields, (uint32_t) f->n++, &d);
    append_cut(&d, "name", name, MAX_FIELD_NAME);
    append_cut(&d, "value", value, MAX_FIELD_VALUE);
    BSON_APPEND_BOOL(&d, "inline", inl);

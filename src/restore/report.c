@@ -233,12 +233,9 @@ void mb_restore_report_print_text(FILE *f, const mb_restore_report_t *r)
 
 static void json_ns(bson_t *arr, int i, const mb_restore_ns_report_t *n)
 {
-   char key[16];
-   const char *k;
    bson_t d;
 
-   bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-   BSON_APPEND_DOCUMENT_BEGIN(arr, k, &d);
+   mb_text_array_begin_document(arr, (uint32_t) i, &d);
    BSON_APPEND_UTF8(&d, "source", n->src_ns);
    mb_text_append_utf8_or_null(&d, "target", n->dst_ns);
    BSON_APPEND_UTF8(&d, "type", n->type);
