@@ -109,15 +109,13 @@ static void zstd_destroy(mb_sink_t *s)
 
 static bool zstd_sink_new(int level, int threads, mb_sink_t *down, mb_sink_t **out, mb_error_t *err)
 {
-   zstd_sink_t *z = calloc(1, sizeof *z);
+   static const mb_sink_t ops = {.write = zstd_write, .close = zstd_close, .destroy = zstd_destroy};
+   zstd_sink_t *z = mb_sink_alloc(sizeof *z, &ops, err);
 
    if (!z) {
       mb_sink_destroy(down);
-      return oom(err);
+      return false;
    }
-   z->base.write = zstd_write;
-   z->base.close = zstd_close;
-   z->base.destroy = zstd_destroy;
    z->down = down;
    z->out_cap = ZSTD_CStreamOutSize();
    z->out = malloc(z->out_cap);
@@ -352,15 +350,13 @@ static void gz_destroy(mb_sink_t *s)
 
 static bool gz_sink_new(int level, int threads, mb_sink_t *down, mb_sink_t **out, mb_error_t *err)
 {
-   gz_sink_t *g = calloc(1, sizeof *g);
+   static const mb_sink_t ops = {.write = gz_write, .close = gz_close, .destroy = gz_destroy};
+   gz_sink_t *g = mb_sink_alloc(sizeof *g, &ops, err);
 
    if (!g) {
       mb_sink_destroy(down);
-      return oom(err);
+      return false;
    }
-   g->base.write = gz_write;
-   g->base.close = gz_close;
-   g->base.destroy = gz_destroy;
    g->down = down;
    g->level = level;
    g->nthreads = threads > 1 ? threads : 0;
@@ -594,17 +590,19 @@ static bool foreign(const uint8_t *p, size_t n, mb_error_t *err)
 bool mb_decompress_source_new(mb_source_t *down, mb_source_t **out, mb_compress_t *detected,
                               mb_error_t *err)
 {
-   dsrc_t *d = calloc(1, sizeof *d);
+   static const mb_source_t ops = {.read = dsrc_read, .destroy = dsrc_destroy};
+   dsrc_t *d = mb_source_alloc(sizeof *d, &ops, err);
    size_t got;
 
-   if (!d || !(d->in = malloc(IN_CHUNK))) {
-      free(d);
+   if (!d) {
       mb_source_destroy(down);
+      return false;
+   }
+   d->down = down;
+   if (!(d->in = malloc(IN_CHUNK))) {
+      dsrc_destroy(&d->base);
       return oom(err);
    }
-   d->base.read = dsrc_read;
-   d->base.destroy = dsrc_destroy;
-   d->down = down;
    if (!mb_source_read_full(down, d->in, 6, &got, err)) {
       dsrc_destroy(&d->base);
       return false;

@@ -30,7 +30,7 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const
                           bool json)
 {
    bson_t out = BSON_INITIALIZER, arr, item;
-   char when[64], key[16];
+   char when[64];
 
    if (!json) {
       printf("%-42s %-25s %12s %12s %-5s %s\n", "BACKUP", "TIME", "BYTES", "DOCUMENTS", "COMP",
@@ -40,15 +40,13 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const
    for (int i = 0; i < cat->n; i++) {
       const mb_backup_t *b = &cat->items[i];
       const char *status = backup_status(b, keep ? &keep[i] : NULL, verified ? &verified[i] : NULL);
-      const char *k;
       mb_daemon_format_time(b->time, when, sizeof when);
       if (!json) {
          printf("%-42s %-25s %12llu %12llu %-5s %s\n", b->name, when, (unsigned long long) b->size,
                 (unsigned long long) b->docs, b->compression ? b->compression : "?", status);
          continue;
       }
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      mb_text_array_begin_document(&arr, (uint32_t) i, &item);
       BSON_APPEND_UTF8(&item, "name", b->name);
       BSON_APPEND_UTF8(&item, "path", b->path);
       BSON_APPEND_TIME_T(&item, "time", b->time);

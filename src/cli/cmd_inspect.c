@@ -100,23 +100,16 @@ static void print_ns_text(const mb_archive_ns_t *ns)
 
 static void append_ns_json(bson_t *arr, int i, const mb_archive_ns_t *ns)
 {
-   char key[16];
-   const char *k;
    bson_t item;
    bool bad;
    bson_t *meta = parse_metadata(ns->metadata, &bad);
    bson_iter_t it;
 
-   bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-   BSON_APPEND_DOCUMENT_BEGIN(arr, k, &item);
+   mb_text_array_begin_document(arr, (uint32_t) i, &item);
    BSON_APPEND_UTF8(&item, "db", ns->db);
    BSON_APPEND_UTF8(&item, "collection", ns->collection);
    BSON_APPEND_UTF8(&item, "data_collection", ns->data_collection);
-   if (ns->has_type) {
-      BSON_APPEND_UTF8(&item, "type", ns->type);
-   } else {
-      BSON_APPEND_NULL(&item, "type");
-   }
+   mb_text_append_utf8_or_null(&item, "type", ns->has_type ? ns->type : NULL);
    BSON_APPEND_UTF8(&item, "metadata", ns->metadata);
    BSON_APPEND_BOOL(&item, "metadata_valid", !bad);
    if (meta && bson_iter_init_find(&it, meta, "uuid")) {

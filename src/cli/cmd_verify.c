@@ -75,16 +75,11 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    bson_t out = BSON_INITIALIZER, arr, item;
    uint64_t docs = 0, bytes = 0;
    int n = r ? mb_archive_reader_ns_count(r) : 0;
-   char key[16];
 
    BSON_APPEND_UTF8(&out, "file", path);
    BSON_APPEND_BOOL(&out, "sound", failure == NULL);
    BSON_APPEND_INT32(&out, "exit_code", failure ? (int32_t) mb_error_exit_code(failure) : 0);
-   if (failure) {
-      BSON_APPEND_UTF8(&out, "error", failure->message);
-   } else {
-      BSON_APPEND_NULL(&out, "error");
-   }
+   mb_text_append_utf8_or_null(&out, "error", failure ? failure->message : NULL);
    BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
    BSON_APPEND_INT64(&out, "compressed_bytes", (int64_t) raw_bytes);
    BSON_APPEND_INT64(&out, "archive_bytes", r ? (int64_t) mb_archive_reader_offset(r) : 0);
@@ -94,15 +89,13 @@ static void print_json(const char *path, mb_compress_t kind, const mb_archive_re
    BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
    for (int i = 0; i < n; i++) {
       const mb_archive_ns_t *ns = mb_archive_reader_ns(r, i);
-      const char *k;
       mb_ns_stats_t stats = {.db = ns->db,
                              .collection = ns->collection,
                              .type = ns->type,
                              .docs = ns->docs,
                              .bytes = ns->bytes,
                              .crc = ns->crc}; /* borrowed strings */
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      mb_text_array_begin_document(&arr, (uint32_t) i, &item);
       mb_ns_stats_append(&stats, MB_NS_STATS_TYPE | MB_NS_STATS_CRC, &item);
       BSON_APPEND_UTF8(&item, "status", ns_status(ns));
       bson_append_document_end(&arr, &item);

@@ -46,17 +46,15 @@ void mb_client_global_cleanup(void)
 
 void mb_client_error(mb_error_t *err, const bson_error_t *drv, const char *fmt, ...)
 {
-   char ctx[256];
    va_list ap;
 
    if (!err) {
       return;
    }
-   va_start(ap, fmt);
-   vsnprintf(ctx, sizeof ctx, fmt, ap);
-   va_end(ap);
    *err = *drv;
-   mb_error_prefix(err, "%s", ctx);
+   va_start(ap, fmt);
+   mb_error_vprefix(err, fmt, ap);
+   va_end(ap);
    mb_redact_text(err->message, sizeof err->message);
 }
 

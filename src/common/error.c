@@ -39,16 +39,22 @@ void mb_error_set(mb_error_t *err, mb_exit_t code, const char *fmt, ...)
 
 void mb_error_prefix(mb_error_t *err, const char *fmt, ...)
 {
+   va_list ap;
+
+   va_start(ap, fmt);
+   mb_error_vprefix(err, fmt, ap);
+   va_end(ap);
+}
+
+void mb_error_vprefix(mb_error_t *err, const char *fmt, va_list ap)
+{
    char prefix[256];
    char old[sizeof err->message];
-   va_list ap;
 
    if (!err) {
       return;
    }
-   va_start(ap, fmt);
    vsnprintf(prefix, sizeof prefix, fmt, ap);
-   va_end(ap);
    memcpy(old, err->message, sizeof old);
    {
       size_t n = strlen(prefix);

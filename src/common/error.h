@@ -4,6 +4,7 @@
 #define MB_COMMON_ERROR_H
 
 #include <bson/bson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 typedef bson_error_t mb_error_t;
@@ -39,6 +40,8 @@ void mb_error_set(mb_error_t *err, mb_exit_t code, const char *fmt, ...) BSON_GN
 
 /* Put context in front of an existing message: "<context>: <old message>". The code is kept. */
 void mb_error_prefix(mb_error_t *err, const char *fmt, ...) BSON_GNUC_PRINTF(2, 3);
+/* mb_error_prefix with its arguments as a va_list, for functions taking a format of their own. */
+void mb_error_vprefix(mb_error_t *err, const char *fmt, va_list ap) BSON_GNUC_PRINTF(2, 0);
 
 /* Replace the code of an error (used where a layer knows better, e.g. a read error that is
  * really a truncated archive). */

@@ -1,4 +1,5 @@
 #include "common/nsstats.h"
+#include "common/text.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -74,13 +75,10 @@ void mb_ns_stats_append_array(bson_t *doc, const char *key, const mb_ns_stats_t 
                               unsigned fields)
 {
    bson_t arr, item;
-   char buf[16];
 
    BSON_APPEND_ARRAY_BEGIN(doc, key, &arr);
    for (size_t i = 0; i < n; i++) {
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, buf, sizeof buf);
-      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+      mb_text_array_begin_document(&arr, (uint32_t) i, &item);
       mb_ns_stats_append(&ns[i], fields, &item);
       bson_append_document_end(&arr, &item);
    }

@@ -263,6 +263,24 @@ char *mb_text_json(const bson_t *b, size_t *len)
    return json;
 }
 
+void mb_text_array_begin_document(bson_t *arr, uint32_t i, bson_t *doc)
+{
+   char buf[16];
+   const char *k;
+
+   bson_uint32_to_string(i, &k, buf, sizeof buf);
+   BSON_APPEND_DOCUMENT_BEGIN(arr, k, doc);
+}
+
+void mb_text_append_utf8_or_null(bson_t *doc, const char *key, const char *v)
+{
+   if (v) {
+      BSON_APPEND_UTF8(doc, key, v);
+   } else {
+      BSON_APPEND_NULL(doc, key);
+   }
+}
+
 void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs)
 {
    bson_t arr;

@@ -31,6 +31,13 @@ char *mb_text_utf8_dup(const char *s);
  * (may be NULL) gets the length. */
 char *mb_text_json(const bson_t *b, size_t *len);
 
+/* Begin the document at index i of the array arr (its key is i in decimal); end it with
+ * bson_append_document_end(arr, doc). */
+void mb_text_array_begin_document(bson_t *arr, uint32_t i, bson_t *doc);
+
+/* Append v to doc under key as a string, or as null when v is NULL. */
+void mb_text_append_utf8_or_null(bson_t *doc, const char *key, const char *v);
+
 /* Append the NULL-terminated list strs (NULL: none) to doc as an array of strings under key. */
 void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs);
 

@@ -592,7 +592,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
    mb_dump_report_t *r = calloc(1, sizeof *r);
 
    if (!r || !(r->ns = bson_malloc0(((size_t) e->plan->nns + 1) * sizeof *r->ns)) ||
-       !(r->warnings = calloc((size_t) e->plan->nwarnings + 1, sizeof *r->warnings))) {
+       !(r->warnings = bson_malloc0(((size_t) e->plan->nwarnings + 1) * sizeof *r->warnings))) {
       mb_dump_report_destroy(r);
       return false;
    }
@@ -715,10 +715,7 @@ void mb_dump_report_destroy(mb_dump_report_t *r)
    if (!r) {
       return;
    }
-   for (int i = 0; r->warnings && r->warnings[i]; i++) {
-      bson_free(r->warnings[i]);
-   }
-   free(r->warnings);
+   bson_strfreev(r->warnings);
    mb_ns_stats_array_destroy(r->ns, (size_t) r->nns);
    bson_free(r->output);
    bson_free(r->server_version);

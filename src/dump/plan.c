@@ -80,13 +80,9 @@ char *mb_plan_metadata_json(const bson_t *options, const bson_t *indexes_array,
 
 static void plan_warn(mb_plan_t *p, const char *msg)
 {
-   char **w = realloc(p->warnings, (size_t) (p->nwarnings + 2) * sizeof *w);
-   if (!w) {
-      return;
-   }
-   p->warnings = w;
-   w[p->nwarnings++] = bson_strdup(msg);
-   w[p->nwarnings] = NULL;
+   p->warnings = bson_realloc(p->warnings, (size_t) (p->nwarnings + 2) * sizeof *p->warnings);
+   p->warnings[p->nwarnings++] = bson_strdup(msg);
+   p->warnings[p->nwarnings] = NULL;
 }
 
 static mb_plan_ns_t *plan_add(mb_plan_t *p)
@@ -478,9 +474,6 @@ void mb_plan_destroy(mb_plan_t *p)
       bson_destroy(p->tasks[i].hi);
    }
    free(p->tasks);
-   for (int i = 0; i < p->nwarnings; i++) {
-      bson_free(p->warnings[i]);
-   }
-   free(p->warnings);
+   bson_strfreev(p->warnings);
    free(p);
 }

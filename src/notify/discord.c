@@ -1,6 +1,7 @@
 #include "notify/discord.h"
 
-#include "common/log.h"
+#include "common/text.h"
+#include "notify/webhook.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,15 +42,12 @@ static void append_cut(bson_t *b, const char *key, const char *s, size_t max)
 
 static void field(fields_t *f, const char *name, const char *value, bool inl)
 {
-   char key[16];
-   const char *k;
    bson_t d;
 
    if (f->n >= MAX_FIELDS || !value || !*value) {
       return;
    }
-   bson_uint32_to_string((uint32_t) f->n++, &k, key, sizeof key);
-   bson_append_document_begin(&f->fields, k, -1, &d);
+   mb_text_array_begin_document(&f->fields, (uint32_t) f->n++, &d);
    append_cut(&d, "name", name, MAX_FIELD_NAME);
    append_cut(&d, "value", value, MAX_FIELD_VALUE);
    BSON_APPEND_BOOL(&d, "inline", inl);
@@ -171,13 +169,5 @@ char *mb_discord_payload(const mb_report_t *r)
 bool mb_discord_send(const mb_notify_config_t *c, const mb_report_t *r, mb_http_outcome_t *o,
                      mb_error_t *err)
 {
-   mb_http_policy_t p = {c->connect_timeout_ms, c->timeout_ms, c->retries, c->backoff_ms};
-   char *json = mb_discord_payload(r);
-   size_t len = strlen(json);
-   bool ok;
-
-   mb_log_mask_secrets(json, len + 1);
-   ok = mb_http_post("discord", c->discord_url, "application/json", json, strlen(json), &p, o, err);
-   bson_free(json);
-   return ok;
+   return mb_webhook_post_json(c, "discord", c->discord_url, mb_discord_payload(r), o, err);
 }

@@ -138,6 +138,24 @@ static bool is_plain_ascii(const char *s)
    return true;
 }
 
+/* Append the n bytes of unit at column *col, first ending the line with brk when wrap is set;
+ * *col follows. Header folding and quoted-printable soft breaks both write this way. */
+static bool append_wrapped(mb_buf_t *out, const char *unit, size_t n, bool wrap, const char *brk,
+                           size_t *col, mb_error_t *err)
+{
+   if (wrap) {
+      if (!put(out, brk, err)) {
+         return false;
+      }
+      *col = 0;
+   }
+   if (!mb_buf_append(out, unit, n, err)) {
+      return false;
+   }
+   *col += n;
+   return true;
+}
+
 /* Printable ASCII, folded before a blank when the line would pass 78 columns. */
 static bool append_folded(mb_buf_t *out, const char *s, size_t used, mb_error_t *err)
 {
@@ -145,16 +163,10 @@ static bool append_folded(mb_buf_t *out, const char *s, size_t used, mb_error_t 
 
    while (*s) {
       size_t word = strcspn(s + 1, " ") + 1; /* a blank and the word after it */
-      if (*s == ' ' && col + word > FOLD_AT && col > used) {
-         if (!put(out, "\r\n", err)) {
-            return false;
-         }
-         col = 0;
-      }
-      if (!mb_buf_append(out, s, word, err)) {
+      bool wrap = *s == ' ' && col + word > FOLD_AT && col > used;
+      if (!append_wrapped(out, s, word, wrap, "\r\n", &col, err)) {
          return false;
       }
-      col += word;
       s += word;
    }
    return true;
@@ -225,16 +237,9 @@ bool mb_mime_append_qp(mb_buf_t *out, const char *s, mb_error_t *err)
          n = 3;
       }
       /* a soft break keeps every line within 76 characters, the "=" included */
-      if (col + n > QP_LINE - (eol ? 0 : 1)) {
-         if (!put(out, "=\r\n", err)) {
-            return false;
-         }
-         col = 0;
-      }
-      if (!mb_buf_append(out, unit, n, err)) {
+      if (!append_wrapped(out, unit, n, col + n > QP_LINE - (eol ? 0 : 1), "=\r\n", &col, err)) {
          return false;
       }
-      col += n;
    }
    return true;
 }

@@ -194,15 +194,6 @@ double mb_report_ratio(const mb_report_t *r)
    return r->bytes_out ? (double) r->bytes_in / (double) r->bytes_out : 0.0;
 }
 
-static void append_str_or_null(bson_t *b, const char *key, const char *v)
-{
-   if (v) {
-      bson_append_utf8(b, key, -1, v, -1);
-   } else {
-      bson_append_null(b, key, -1);
-   }
-}
-
 static void append_time(bson_t *b, const char *key, int64_t t)
 {
    char buf[40];
@@ -254,9 +245,9 @@ static void append_stats(const mb_report_t *r, bson_t *out)
    BSON_APPEND_DOCUMENT_BEGIN(out, "statistics", &d);
    BSON_APPEND_INT64(&d, "total_backups", (int64_t) s->total_backups);
    BSON_APPEND_INT64(&d, "storage_bytes", (int64_t) s->storage_bytes);
-   append_str_or_null(&d, "oldest_backup", s->oldest_name);
+   mb_text_append_utf8_or_null(&d, "oldest_backup", s->oldest_name);
    append_time(&d, "oldest_time", s->oldest_name ? s->oldest_time : 0);
-   append_str_or_null(&d, "newest_backup", s->newest_name);
+   mb_text_append_utf8_or_null(&d, "newest_backup", s->newest_name);
    append_time(&d, "newest_time", s->newest_name ? s->newest_time : 0);
    BSON_APPEND_INT64(&d, "successes", (int64_t) s->successes);
    BSON_APPEND_INT64(&d, "failures", (int64_t) s->failures);
@@ -283,8 +274,8 @@ void mb_report_to_bson(const mb_report_t *r, bson_t *out)
    BSON_APPEND_UTF8(out, "version", MONGOBAK_VERSION);
    BSON_APPEND_BOOL(out, "test", r->test);
    BSON_APPEND_UTF8(out, "status", r->status == MB_REPORT_SUCCESS ? "success" : "failure");
-   append_str_or_null(out, "stage", r->status == MB_REPORT_FAILURE ? r->stage : NULL);
-   append_str_or_null(out, "error", r->status == MB_REPORT_FAILURE ? r->error : NULL);
+   mb_text_append_utf8_or_null(out, "stage", r->status == MB_REPORT_FAILURE ? r->stage : NULL);
+   mb_text_append_utf8_or_null(out, "error", r->status == MB_REPORT_FAILURE ? r->error : NULL);
    BSON_APPEND_UTF8(out, "host", r->host);
    append_time(out, "started_at", r->started);
    append_time(out, "finished_at", r->finished);
@@ -293,9 +284,9 @@ void mb_report_to_bson(const mb_report_t *r, bson_t *out)
    BSON_APPEND_UTF8(out, "finished_local", local);
    BSON_APPEND_DOUBLE(out, "duration_seconds", mb_ns_stats_round_seconds(r->duration));
    BSON_APPEND_DOCUMENT_BEGIN(out, "archive", &d);
-   append_str_or_null(&d, "name", r->archive);
+   mb_text_append_utf8_or_null(&d, "name", r->archive);
    BSON_APPEND_INT64(&d, "size", (int64_t) r->archive_bytes);
-   append_str_or_null(&d, "compression", r->compression);
+   mb_text_append_utf8_or_null(&d, "compression", r->compression);
    BSON_APPEND_INT64(&d, "bytes_in", (int64_t) r->bytes_in);
    BSON_APPEND_INT64(&d, "bytes_out", (int64_t) r->bytes_out);
    BSON_APPEND_DOUBLE(&d, "ratio", mb_report_ratio(r));
@@ -334,24 +325,25 @@ void mb_report_summary(const mb_report_t *r, char *buf, size_t size)
             docs, dur);
 }
 
-void mb_report_format_utc(int64_t t, char *buf, size_t size)
+/* t in UTC as date, sep, time and suffix: the two spellings below differ only there. */
+static void format_gmt(int64_t t, char sep, const char *suffix, char *buf, size_t size)
 {
    time_t tt = (time_t) t;
    struct tm tm;
 
    gmtime_r(&tt, &tm);
-   snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+   snprintf(buf, size, "%04d-%02d-%02d%c%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, suffix);
+}
+
+void mb_report_format_utc(int64_t t, char *buf, size_t size)
+{
+   format_gmt(t, ' ', " UTC", buf, size);
 }
 
 void mb_report_format_iso(int64_t t, char *buf, size_t size)
 {
-   time_t tt = (time_t) t;
-   struct tm tm;
-
-   gmtime_r(&tt, &tm);
-   snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+   format_gmt(t, 'T', "Z", buf, size);
 }
 
 void mb_report_format_local(int64_t t, const char *tz, char *buf, size_t size)

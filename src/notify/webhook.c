@@ -9,18 +9,22 @@ static mb_http_policy_t policy(const mb_notify_config_t *c)
    return (mb_http_policy_t){c->connect_timeout_ms, c->timeout_ms, c->retries, c->backoff_ms};
 }
 
+bool mb_webhook_post_json(const mb_notify_config_t *c, const char *channel, const char *url,
+                          char *json, mb_http_outcome_t *o, mb_error_t *err)
+{
+   mb_http_policy_t p = policy(c);
+   bool ok;
+
+   mb_log_mask_secrets(json, strlen(json) + 1);
+   ok = mb_http_post(channel, url, "application/json", json, strlen(json), &p, o, err);
+   bson_free(json);
+   return ok;
+}
+
 bool mb_webhook_send(const mb_notify_config_t *c, const mb_report_t *r, mb_http_outcome_t *o,
                      mb_error_t *err)
 {
-   mb_http_policy_t p = policy(c);
-   char *json = mb_report_to_json(r);
-   size_t len = strlen(json);
-   bool ok;
-
-   mb_log_mask_secrets(json, len + 1);
-   ok = mb_http_post("webhook", c->webhook_url, "application/json", json, strlen(json), &p, o, err);
-   bson_free(json);
-   return ok;
+   return mb_webhook_post_json(c, "webhook", c->webhook_url, mb_report_to_json(r), o, err);
 }
 
 char *mb_healthcheck_url(const char *base, const char *event)

@@ -6,6 +6,12 @@
 #include "common/http.h"
 #include "notify/notify.h"
 
+/* Post json (taken: masked in place, so that no secret leaves in a body, then freed) to url as
+ * application/json with c's timeouts and retries; channel names the service in errors. */
+MB_MUST_CHECK bool mb_webhook_post_json(const mb_notify_config_t *c, const char *channel,
+                                        const char *url, char *json, mb_http_outcome_t *o,
+                                        mb_error_t *err);
+
 /* Post the report's JSON to c->webhook_url. */
 MB_MUST_CHECK bool mb_webhook_send(const mb_notify_config_t *c, const mb_report_t *r,
                                    mb_http_outcome_t *o, mb_error_t *err);

@@ -1,5 +1,6 @@
 #include "restore/plan.h"
 #include "archive/metadata.h"
+#include "common/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,6 @@ static bool take_index(mb_rplan_ns_t *p, const bson_iter_t *el, bool simple, mb_
    uint32_t len;
    bson_t spec, clean;
    bson_iter_t name;
-   char key[16];
-   const char *k;
 
    if (!BSON_ITER_HOLDS_DOCUMENT(el)) {
       return bad_meta(err, p, "has an index that is not a document");
@@ -68,8 +67,7 @@ static bool take_index(mb_rplan_ns_t *p, const bson_iter_t *el, bool simple, mb_
       bson_copy_to(&spec, &p->id_index);
       return true;
    }
-   bson_uint32_to_string((uint32_t) p->nindexes++, &k, key, sizeof key);
-   BSON_APPEND_DOCUMENT_BEGIN(&p->indexes, k, &clean);
+   mb_text_array_begin_document(&p->indexes, (uint32_t) p->nindexes++, &clean);
    clean_index_spec(&spec, simple, &clean);
    bson_append_document_end(&p->indexes, &clean);
    return true;

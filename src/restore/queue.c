@@ -284,16 +284,6 @@ void mb_rqueue_done(mb_rqueue_t *q, const mb_rtask_t *t, bool ok)
    pthread_mutex_unlock(&q->mu);
 }
 
-size_t mb_rqueue_waiting(mb_rqueue_t *q)
-{
-   size_t w;
-
-   pthread_mutex_lock(&q->mu);
-   w = q->waiting;
-   pthread_mutex_unlock(&q->mu);
-   return w;
-}
-
 void mb_rqueue_destroy(mb_rqueue_t *q)
 {
    if (!q) {

@@ -57,9 +57,6 @@ bool mb_rqueue_cancelled(mb_rqueue_t *q);
 bool mb_rqueue_take(mb_rqueue_t *q, mb_rtask_t *t);
 void mb_rqueue_done(mb_rqueue_t *q, const mb_rtask_t *t, bool ok);
 
-/* Bytes waiting now (for progress and tests). */
-size_t mb_rqueue_waiting(mb_rqueue_t *q);
-
 void mb_rqueue_destroy(mb_rqueue_t *q);
 
 #endif

@@ -139,10 +139,7 @@ void mb_restore_report_destroy(mb_restore_report_t *r)
       bson_free(r->ns[i].type);
       bson_free(r->ns[i].note);
    }
-   for (int i = 0; r->warnings && r->warnings[i]; i++) {
-      bson_free(r->warnings[i]);
-   }
-   bson_free(r->warnings);
+   bson_strfreev(r->warnings);
    bson_free(r->ns);
    bson_free(r->archive_version);
    bson_free(r->archive_server_version);
@@ -234,28 +231,16 @@ void mb_restore_report_print_text(FILE *f, const mb_restore_report_t *r)
    print_totals(f, r, filtered);
 }
 
-static void append_str_or_null(bson_t *b, const char *key, const char *v)
-{
-   if (v) {
-      BSON_APPEND_UTF8(b, key, v);
-   } else {
-      BSON_APPEND_NULL(b, key);
-   }
-}
-
 static void json_ns(bson_t *arr, int i, const mb_restore_ns_report_t *n)
 {
-   char key[16];
-   const char *k;
    bson_t d;
 
-   bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-   BSON_APPEND_DOCUMENT_BEGIN(arr, k, &d);
+   mb_text_array_begin_document(arr, (uint32_t) i, &d);
    BSON_APPEND_UTF8(&d, "source", n->src_ns);
-   append_str_or_null(&d, "target", n->dst_ns);
+   mb_text_append_utf8_or_null(&d, "target", n->dst_ns);
    BSON_APPEND_UTF8(&d, "type", n->type);
    BSON_APPEND_UTF8(&d, "status", mb_restore_status_name(n->status));
-   append_str_or_null(&d, "note", n->note);
+   mb_text_append_utf8_or_null(&d, "note", n->note);
    BSON_APPEND_BOOL(&d, "created", n->created);
    BSON_APPEND_INT64(&d, "documents_read", (int64_t) n->docs_read);
    BSON_APPEND_INT64(&d, "bytes_read", (int64_t) n->bytes_read);
@@ -298,23 +283,23 @@ static void json_head(bson_t *out, const mb_restore_report_t *r, const char *arc
 
    BSON_APPEND_BOOL(out, "ok", failure == NULL);
    BSON_APPEND_INT32(out, "exit_code", failure ? (int32_t) mb_error_exit_code(failure) : 0);
-   append_str_or_null(out, "error", failure ? failure->message : NULL);
+   mb_text_append_utf8_or_null(out, "error", failure ? failure->message : NULL);
    BSON_APPEND_BOOL(out, "dry_run", r ? r->dry_run : false);
    BSON_APPEND_DOCUMENT_BEGIN(out, "archive", &a);
    BSON_APPEND_UTF8(&a, "path", archive);
    BSON_APPEND_UTF8(&a, "compression", compression);
-   append_str_or_null(&a, "format_version", r ? r->archive_version : NULL);
-   append_str_or_null(&a, "server_version", r ? r->archive_server_version : NULL);
-   append_str_or_null(&a, "tool_version", r ? r->archive_tool_version : NULL);
+   mb_text_append_utf8_or_null(&a, "format_version", r ? r->archive_version : NULL);
+   mb_text_append_utf8_or_null(&a, "server_version", r ? r->archive_server_version : NULL);
+   mb_text_append_utf8_or_null(&a, "tool_version", r ? r->archive_tool_version : NULL);
    bson_append_document_end(out, &a);
-   append_str_or_null(out, "target", r ? r->target : NULL);
-   append_str_or_null(out, "target_server_version", r ? r->target_server_version : NULL);
+   mb_text_append_utf8_or_null(out, "target", r ? r->target : NULL);
+   mb_text_append_utf8_or_null(out, "target_server_version", r ? r->target_server_version : NULL);
 }
 
 void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const char *archive,
                                   const char *compression, const mb_error_t *failure)
 {
-   bson_t out = BSON_INITIALIZER, arr, w;
+   bson_t out = BSON_INITIALIZER, arr;
    char *json, *masked;
 
    json_head(&out, r, archive, compression, failure);
@@ -326,14 +311,7 @@ void mb_restore_report_print_json(FILE *f, const mb_restore_report_t *r, const c
    if (r) {
       json_totals(&out, r);
    }
-   BSON_APPEND_ARRAY_BEGIN(&out, "warnings", &w);
-   for (int i = 0; r && r->warnings[i]; i++) {
-      char key[16];
-      const char *k;
-      bson_uint32_to_string((uint32_t) i, &k, key, sizeof key);
-      BSON_APPEND_UTF8(&w, k, r->warnings[i]);
-   }
-   bson_append_array_end(&out, &w);
+   mb_text_append_strings(&out, "warnings", r ? (const char *const *) r->warnings : NULL);
    BSON_APPEND_INT64(&out, "milliseconds", r ? (int64_t) (r->seconds * 1000.0) : 0);
    json = mb_text_json(&out, NULL);
    masked = mb_redact_dup(json); /* the target, the error: no secret in any form */

@@ -33,19 +33,11 @@ void mb_daemon_format_time(time_t t, char *buf, size_t size)
 static void status_line(const mb_daemon_t *d, time_t next, long runs)
 {
    mb_state_t st;
-   mb_catalog_t cat = {0};
+   mb_catalog_t cat;
    mb_stats_t stats;
-   mb_error_t err;
    char when[64], line[600];
 
-   if (!mb_state_load(d->dir, &st, &err)) {
-      memset(&st, 0, sizeof st);
-   }
-   if (!mb_catalog_scan(d->dir, &cat, &err)) {
-      mb_log(MB_LOG_WARN, "cannot list the backups: %s", err.message);
-      mb_catalog_clear(&cat);
-   }
-   mb_state_stats(&st, &cat, &stats);
+   mb_state_load_stats(d->dir, &st, &cat, &stats);
    mb_daemon_format_time(next, when, sizeof when);
    snprintf(line, sizeof line,
             "status: next run %s; last run %s; %d backups using %.1f MB; %llu runs, %llu ok, "

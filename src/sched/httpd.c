@@ -1,5 +1,4 @@
 #include "sched/httpd.h"
-#include "common/log.h"
 #include "common/parse.h"
 #include "sched/metrics.h"
 
@@ -19,20 +18,12 @@ struct mb_httpd {
 static char *render_metrics(const mb_httpd_t *h)
 {
    mb_state_t st;
-   mb_catalog_t cat = {0};
+   mb_catalog_t cat;
    mb_stats_t stats;
    mb_run_t last;
-   mb_error_t err;
    char *body, *out;
 
-   if (!mb_state_load(h->dir, &st, &err)) {
-      memset(&st, 0, sizeof st);
-   }
-   if (!mb_catalog_scan(h->dir, &cat, &err)) {
-      mb_log(MB_LOG_WARN, "cannot list the backups: %s", err.message);
-      mb_catalog_clear(&cat);
-   }
-   mb_state_stats(&st, &cat, &stats);
+   mb_state_load_stats(h->dir, &st, &cat, &stats);
    memset(&last, 0, sizeof last);
    last.ok = st.last_status && strcmp(st.last_status, "ok") == 0;
    if (last.ok && cat.n > 0 && cat.items[0].complete) {

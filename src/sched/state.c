@@ -1,4 +1,5 @@
 #include "sched/state.h"
+#include "common/log.h"
 #include "common/redact.h"
 #include "storage/repo.h"
 
@@ -191,4 +192,19 @@ void mb_state_stats(const mb_state_t *s, const mb_catalog_t *c, mb_stats_t *out)
    out->success_rate = s->runs ? 100.0 * (double) s->successes / (double) s->runs : 0;
    out->last_seconds = s->last_seconds;
    out->average_seconds = s->successes ? s->success_seconds / (double) s->successes : 0;
+}
+
+void mb_state_load_stats(const char *dir, mb_state_t *st, mb_catalog_t *cat, mb_stats_t *out)
+{
+   mb_error_t err;
+
+   memset(cat, 0, sizeof *cat);
+   if (!mb_state_load(dir, st, &err)) {
+      memset(st, 0, sizeof *st);
+   }
+   if (!mb_catalog_scan(dir, cat, &err)) {
+      mb_log(MB_LOG_WARN, "cannot list the backups: %s", err.message);
+      mb_catalog_clear(cat);
+   }
+   mb_state_stats(st, cat, out);
 }

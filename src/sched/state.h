@@ -39,4 +39,9 @@ void mb_state_clear(mb_state_t *s);
 /* Combine the counters with the catalog's complete backups. */
 void mb_state_stats(const mb_state_t *s, const mb_catalog_t *c, mb_stats_t *out);
 
+/* The figures of dir, for displays that never fail (the daemon's status line, /metrics): st is
+ * loaded (zeroed when it cannot be read), cat scanned (empty, with a warning logged, when the
+ * backups cannot be listed) and out combined from both. The caller clears st and cat. */
+void mb_state_load_stats(const char *dir, mb_state_t *st, mb_catalog_t *cat, mb_stats_t *out);
+
 #endif
