@@ -12,6 +12,8 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMONGOBAK_SANITIZE=ON 
 ninja -C "$build"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# see tests/integration/lib.sh: no libmongoc shared-memory counters in the tests' processes
+export MONGOC_DISABLE_SHM=${MONGOC_DISABLE_SHM:-1}
 ctest --test-dir "$build" --output-on-failure "$@"
 
 # Once per full run (no ctest arguments; MB_TSAN=0 skips it): the threaded integration tests

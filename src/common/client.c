@@ -33,6 +33,12 @@ static void driver_log(mongoc_log_level_t level, const char *domain, const char 
 
 void mb_client_global_init(void)
 {
+   /* libmongoc keeps its counters in /dev/shm/mongoc-<pid> (created when the library loads,
+    * removed by mongoc_cleanup). A process killed outright leaves its file behind, and a later
+    * process given the same pid prints "Falling back to malloc for counters." before main() can
+    * intervene. Our own children (the daemon's dump process, the one that is SIGKILLed on
+    * BACKUP_TIMEOUT) inherit this and so never create one; we need no counters. */
+   setenv("MONGOC_DISABLE_SHM", "1", 0);
    /* the handler first: mongoc_init itself may warn (e.g. about shared-memory counters) */
    mongoc_log_set_handler(driver_log, NULL);
    mongoc_init();

@@ -50,11 +50,15 @@ bpid=$(cat "$big/pid")
 # middle of the dump (reads never return). Both must end within max(1 s, 5 %) of 3 s.
 limit=3000
 slack=$((limit / 20 > 1000 ? limit / 20 : 1000))
+shm_files() { find /dev/shm -maxdepth 1 -name 'mongoc-*' -printf '%f\n' 2>/dev/null | sort; }
 for when in before during; do
   rm -rf "$dir"
   [ $when = before ] && kill -STOP "$bpid"
+  shm_files > "$T/shm.before"
   t0=$(now_ms)
-  (cd "$T/cwd" && BACKUP_DIR="$dir" MONGODB_URI="$buri" BACKUP_TIMEOUT=$limit exec "$MB_BIN" backup) >"$T/o" 2>"$T/e" &
+  # as a user runs it (the tests' MONGOC_DISABLE_SHM unset): the killed dump process must not
+  # leave libmongoc's shared-memory counters behind for a later process to trip over
+  (cd "$T/cwd" && BACKUP_DIR="$dir" MONGODB_URI="$buri" BACKUP_TIMEOUT=$limit exec env -u MONGOC_DISABLE_SHM "$MB_BIN" backup) >"$T/o" 2>"$T/e" &
   bk=$!
   PIDS+=("$bk")
   [ $when = during ] && { wait_partial "paused server"; kill -STOP "$bpid"; }
@@ -71,7 +75,9 @@ for when in before during; do
   pass "paused $when the dump: the run ended after $secs s (limit $((limit / 1000)) s + $((slack / 1000)) s), the process after $took ms"
   ls -A "$dir" | grep -qE 'partial|unverified|\.zst$' && fail "paused $when: files left: $(ls -A "$dir")"
   pgrep -f "$MB_BIN __scheduled-dump" > /dev/null && fail "paused $when: a dump process survived"
-  pass "paused $when: no file and no dump process left"
+  left=$(shm_files | comm -13 "$T/shm.before" -)
+  [ -z "$left" ] || fail "paused $when: the killed dump left /dev/shm/$left"
+  pass "paused $when: no file, no dump process and no shared-memory file left"
 done
 
 # 2. SIGKILL during a backup: the dump process dies with it, the next run counts it as failed.
