@@ -6,6 +6,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "${1:-$src/build-release}")
+# only mongobak is built: no tests, no test-bed tools (the install rules need nothing else)
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMONGOBAK_TESTS=OFF \
   -DMONGOBAK_SANITIZE=OFF -DMONGOBAK_TSAN=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
 ninja -C "$build" mongobak >&2
