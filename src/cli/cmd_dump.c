@@ -1,5 +1,6 @@
 /* mongobak dump: options -> mb_dump_run -> progress and summary. */
 #include "cli/commands.h"
+#include "cli/connect.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -185,11 +186,11 @@ int mb_cmd_dump(const mb_args_t *args)
 
    memset(&o, 0, sizeof o);
    if (mb_args_positional(args, &pos) > 0) {
-      mb_error_set(&err, MB_EXIT_USAGE, "unexpected argument '%s'; the server is given with --uri",
-                   pos[0]);
+      mb_error_set(&err, MB_EXIT_USAGE,
+                   "unexpected argument '%s'; the server is given with --uri or --host", pos[0]);
       return mb_cli_fail("dump", &err);
    }
-   if (!mb_config_uri(args, "mongodb://localhost:27017", &uri, &err) ||
+   if (!mb_connect_uri(args, "mongodb://localhost:27017", &uri, &err) ||
        !read_options(args, &o, &query, &err)) {
       rc = mb_cli_fail("dump", &err);
       goto done;

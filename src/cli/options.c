@@ -20,6 +20,26 @@ const mb_option_t mb_options[] = {
      "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
      "with mongodump; without --uri, MONGODB_URI or MONGODB_URI_FILE is read from the environment, "
      "then from the .env file; the password and secret options are never printed"},
+    {"host", 'h', "dump restore", "HOST[:PORT]", false, NULL, NULL,
+     "server to connect to, as in mongodump: HOST[:PORT], several separated by commas, or "
+     "SET/HOST1,HOST2 for a replica set; replaces MONGODB_URI from the environment or .env, and "
+     "cannot be combined with --uri"},
+    {"port", 0, "dump restore", "PORT", false, NULL, "27017",
+     "port of every --host given without one (cannot be combined with --uri)"},
+    {"username", 'u', "dump restore", "USER", false, NULL, NULL,
+     "user to authenticate as (added to the connection string)"},
+    {"password", 'p', "dump restore", "[PASSWORD]", false, NULL, NULL,
+     "password of --username; without a value it is asked for on the terminal without echo "
+     "(refused without a terminal: use MONGODB_URI_FILE); never printed"},
+    {"authentication-database", 0, "dump restore", "DB", false, NULL, NULL,
+     "database holding the user's credentials (authSource)"},
+    {"authentication-mechanism", 0, "dump restore", "MECH", false, NULL, NULL,
+     "SCRAM-SHA-1, SCRAM-SHA-256, MONGODB-X509, ... (authMechanism)"},
+    {"tls", 0, "dump restore", NULL, false, NULL, NULL, "connect with TLS (tls=true)"},
+    {"tls-ca-file", 0, "dump restore", "FILE", false, NULL, NULL,
+     "certificate authorities to trust, PEM (tlsCAFile)"},
+    {"tls-certificate-key-file", 0, "dump restore", "FILE", false, NULL, NULL,
+     "client certificate and key, PEM (tlsCertificateKeyFile)"},
     {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
      "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
      "current directory); restore: archive to read (- or absent for stdin)"},
@@ -122,6 +142,7 @@ const mb_exit_doc_t mb_exit_docs[] = {
 typedef struct {
    const mb_option_t *opt;
    const char *value; /* borrowed from argv or environ; "" for flags */
+   bool from_env;
 } pair_t;
 
 struct mb_args {
@@ -158,14 +179,21 @@ static const mb_option_t *find_long(const char *cmd, const char *name, size_t le
    return NULL;
 }
 
+/* A command's own options come before the global ones: -h is --host for dump and restore,
+ * --help elsewhere. */
 static const mb_option_t *find_short(const char *cmd, char c)
 {
+   const mb_option_t *global = NULL;
+
    for (const mb_option_t *o = mb_options; o->name; o++) {
       if (o->short_name == c && applies(o, cmd)) {
-         return o;
+         if (strcmp(o->commands, "*") != 0) {
+            return o;
+         }
+         global = global ? global : o;
       }
    }
-   return NULL;
+   return global;
 }
 
 static void add_pair(mb_args_t *a, const mb_option_t *o, const char *v)
@@ -183,6 +211,8 @@ static bool take(mb_args_t *a, const mb_command_t *cmd, const mb_option_t *o, co
    if (o->arg) {
       if (inl) {
          v = inl;
+      } else if (o->arg[0] == '[' && (*i + 1 >= argc || argv[*i + 1][0] == '-')) {
+         v = ""; /* an optional value left out */
       } else if (*i + 1 < argc) {
          v = argv[++*i];
       } else {
@@ -258,6 +288,7 @@ bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **o
       const char *v = o->env ? getenv(o->env) : NULL;
       if (v && *v && applies(o, cmd->name) && !mb_args_get(a, o->name)) {
          add_pair(a, o, v);
+         a->pairs[a->npairs - 1].from_env = true;
       }
    }
    *out = a;
@@ -284,6 +315,16 @@ const char *mb_args_get(const mb_args_t *a, const char *name)
       }
    }
    return NULL;
+}
+
+bool mb_args_given(const mb_args_t *a, const char *name)
+{
+   for (int k = 0; k < a->npairs; k++) {
+      if (strcmp(a->pairs[k].opt->name, name) == 0 && !a->pairs[k].from_env) {
+         return true;
+      }
+   }
+   return false;
 }
 
 bool mb_args_flag(const mb_args_t *a, const char *name)
@@ -344,11 +385,17 @@ bool mb_args_size(const mb_args_t *a, const char *name, int64_t def, int64_t *ou
    return mb_parse_size(flag, s, out, err);
 }
 
-static void print_option(FILE *f, const mb_option_t *o)
+/* The short name of o as cmd reads it ('\0' when another option of cmd takes it). */
+static char short_of(const char *cmd, const mb_option_t *o)
+{
+   return o->short_name && find_short(cmd, o->short_name) == o ? o->short_name : '\0';
+}
+
+static void print_option(FILE *f, const char *cmd, const mb_option_t *o)
 {
    char left[80];
 
-   if (o->short_name) {
+   if (short_of(cmd, o)) {
       snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
                o->arg ? o->arg : "");
    } else {
@@ -388,7 +435,7 @@ void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cm
            cmd->summary, cmd->description);
    for (const mb_option_t *o = mb_options; o->name; o++) {
       if (applies(o, cmd->name)) {
-         print_option(f, o);
+         print_option(f, cmd->name, o);
       }
    }
 }
@@ -469,7 +516,7 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
             continue;
          }
          fprintf(f, ".TP\n");
-         if (o->short_name) {
+         if (short_of(c->name, o)) {
             fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
          }
          fprintf(f, "\\fB\\-\\-");

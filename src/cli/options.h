@@ -13,7 +13,7 @@ typedef struct {
    const char *name;     /* long name, used as --name */
    char short_name;      /* 0 when none */
    const char *commands; /* space-separated commands it applies to; "*" = every command */
-   const char *arg;      /* metavariable ("FILE") or NULL for a flag */
+   const char *arg;      /* metavariable ("FILE"), "[FILE]" when optional, or NULL for a flag */
    bool repeatable;
    const char *env; /* environment variable giving the default, or NULL */
    const char *def; /* default as shown to users, or NULL */
@@ -46,6 +46,8 @@ void mb_args_destroy(mb_args_t *a);
 /* The last value of an option (or its environment variable), else NULL. */
 const char *mb_args_get(const mb_args_t *a, const char *name);
 bool mb_args_flag(const mb_args_t *a, const char *name);
+/* True when the option was on the command line (not only its environment variable). */
+bool mb_args_given(const mb_args_t *a, const char *name);
 /* How many times an option was given, and its i-th value (0-based, in command-line order). */
 int mb_args_count(const mb_args_t *a, const char *name);
 const char *mb_args_nth(const mb_args_t *a, const char *name, int i);

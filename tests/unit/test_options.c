@@ -1,7 +1,9 @@
 /* The option table's parser (mb_args_*): long and short forms, '=' and attached values,
  * repeated options, positionals and "--", environment defaults, and the exact usage errors
  * (exit code 2) for unknown options, missing values and numbers or sizes out of range. */
+#include "cli/connect.h"
 #include "cli/options.h"
+#include "common/redact.h"
 
 #include "testutil.h"
 
@@ -79,7 +81,18 @@ static void test_parse(void **state)
        /* flags */
        {"dump", {"--overwrite"}, "overwrite", "", 1, ""},
        {"dump", {NULL}, "overwrite", NULL, 0, ""},
-       {"dump", {"-h"}, "help", "", 1, ""},
+       {"inspect", {"-h"}, "help", "", 1, ""},
+       /* dump and restore: -h is --host, as in mongodump; --help stays */
+       {"dump", {"-h", "db.example.com"}, "host", "db.example.com", 1, ""},
+       {"dump", {"-hx"}, "host", "x", 1, ""},
+       {"restore", {"-h", "rs/a,b:2"}, "host", "rs/a,b:2", 1, ""},
+       {"dump", {"--help"}, "help", "", 1, ""},
+       /* --password: its value is optional (prompted for when left out) */
+       {"dump", {"-p"}, "password", "", 1, ""},
+       {"dump", {"-p", "--db", "x"}, "password", "", 1, ""},
+       {"dump", {"-p", "s3cret"}, "password", "s3cret", 1, ""},
+       {"restore", {"-ps3cret"}, "password", "s3cret", 1, ""},
+       {"restore", {"--password=-x"}, "password", "-x", 1, ""},
        {"inspect", {"--help", "a.archive"}, "help", "", 1, "a.archive"},
        /* options of every command */
        {"inspect", {"--log-level", "debug"}, "log-level", "debug", 1, ""},
@@ -177,7 +190,8 @@ static void test_parse_errors(void **state)
         "unknown option '--uri' for 'inspect'; see 'mongobak help inspect'"},
        /* short options */
        {"dump", {"-x"}, "unknown option '-x' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"-hx"}, "unknown option '-hx' for 'dump'; see 'mongobak help dump'"},
+       {"dump", {"-h"}, "option --host needs a value (HOST[:PORT]); see 'mongobak help dump'"},
+       {"inspect", {"-hx"}, "unknown option '-hx' for 'inspect'; see 'mongobak help inspect'"},
        {"dump", {"-A", "x"}, "unknown option '-A' for 'dump'; see 'mongobak help dump'"},
        /* missing values, in both forms */
        {"dump", {"--archive"}, "option --archive needs a value (PATH); see 'mongobak help dump'"},
@@ -245,6 +259,81 @@ static void test_environment(void **state)
    assert_true(parse("restore", none, argv, &a, &err));
    assert_null(mb_args_get(a, "uri"));
    mb_args_destroy(a);
+   clear_env();
+}
+
+typedef struct {
+   const char *argv[MAX_ARGV];
+   const char *want; /* the connection string, or the error */
+} connect_case_t;
+
+/* mongodump's connection options make the connection string of dump and restore. */
+static void test_connect_uri(void **state)
+{
+   static const connect_case_t ok[] = {
+       {{"-h", "db.example.com:27018"}, "mongodb://db.example.com:27018/"},
+       {{"--host", "rs0/a:1,b", "--port", "2"}, "mongodb://a:1,b:2/?replicaSet=rs0"},
+       {{"--port", "27999"}, "mongodb://localhost:27999/"},
+       {{NULL}, "mongodb://localhost:27017"},
+       {{"-h", "h", "-u", "me", "--password=p@ss:w"}, "mongodb://me:p%40ss%3Aw@h/"},
+       {{"--uri", "mongodb://me@h/db?retryWrites=false", "-p", "pw", "--authentication-database",
+         "admin"},
+        "mongodb://me:pw@h/db?retryWrites=false&authSource=admin"},
+       {{"--uri", "mongodb://h:1", "--tls", "--tls-ca-file", "/c a.pem"},
+        "mongodb://h:1/?tlsCAFile=%2Fc%20a.pem&tls=true"},
+       {{"--uri", "mongodb://u:p@h/?authSource=admin", "-u", "u", "--authentication-database",
+         "admin"},
+        "mongodb://u:p@h/?authSource=admin"},
+   };
+   static const connect_case_t bad[] = {
+       {{"--uri", "mongodb://h", "-h", "x"},
+        "--host cannot be combined with --uri (as in mongodump): put the hosts in the connection "
+        "string, or drop --uri"},
+       {{"--uri", "mongodb://h", "--port", "1"},
+        "--port cannot be combined with --uri (as in mongodump): put the hosts in the connection "
+        "string, or drop --uri"},
+       {{"--uri", "mongodb://a:b@h", "-u", "c"},
+        "--username contradicts the user in the connection string"},
+       {{"--uri", "mongodb://a:b@h", "-p", "c"},
+        "--password contradicts the password in the connection string"},
+       {{"-h", "h", "-p", "x"}, "--password needs --username (or a user in the URI)"},
+       {{"--uri", "mongodb://h/?authSource=x", "--authentication-database", "y"},
+        "--authentication-database 'y' contradicts authSource=x in the connection string"},
+       {{"--port", "1x"}, "--port must be a port number, not '1x'"},
+       {{"-h", "u@h"}, "--host must be HOST[:PORT][,HOST[:PORT]...] or SET/HOST,HOST, not 'u@h'"},
+   };
+   char *argv[MAX_ARGV + 1], *uri, text[64];
+   mb_args_t *a;
+   mb_error_t err;
+   (void) state;
+
+   clear_env();
+   setenv("MONGODB_URI", "mongodb://from-env", 1); /* --host and --port replace it */
+   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+      if (i == 3) {
+         unsetenv("MONGODB_URI");
+      }
+      assert_true(parse("dump", ok[i].argv, argv, &a, &err));
+      if (!mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err)) {
+         fail_msg("case %zu: %s", i, err.message);
+      }
+      assert_string_equal(uri, ok[i].want);
+      bson_free(uri);
+      mb_args_destroy(a);
+   }
+   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      assert_true(parse("restore", bad[i].argv, argv, &a, &err));
+      if (mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err)) {
+         fail_msg("case %zu: accepted as %s", i, uri);
+      }
+      assert_null(uri);
+      assert_error(&err, MB_EXIT_USAGE, bad[i].want);
+      mb_args_destroy(a);
+   }
+   /* a password given as an option is masked like one in a URI */
+   snprintf(text, sizeof text, "login failed for p@ss:w");
+   mb_redact_text(text, sizeof text);
+   assert_string_equal(text, "login failed for ***");
    clear_env();
 }
 
@@ -358,6 +447,7 @@ int main(void)
        cmocka_unit_test(test_parse),        cmocka_unit_test(test_repeated_values_in_order),
        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_environment),
        cmocka_unit_test(test_int_range),    cmocka_unit_test(test_size),
+       cmocka_unit_test(test_connect_uri),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
