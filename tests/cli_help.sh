@@ -46,5 +46,18 @@ set -e
 [ $rc -eq 2 ] || fail "-p without a terminal: exit $rc"
 grep -q "prompts on a terminal, and there is none" /tmp/mb-err.$$ || fail "-p message: $(cat /tmp/mb-err.$$)"
 [ "$(wc -l < /tmp/mb-err.$$)" -eq 1 ] && [ ! -s /tmp/mb-out.$$ ] || fail "-p: more than one line"
+# an unknown option names the nearest supported one; a mongorestore option mongobak lacks says why
+set +e
+"$bin" dump --ns-inclde 'a.*' 2>/tmp/mb-err.$$; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "misspelt option: exit $rc"
+grep -q "(did you mean --ns-include?)" /tmp/mb-err.$$ || fail "did you mean: $(cat /tmp/mb-err.$$)"
+set +e
+"$bin" restore --noOptionsRestore 2>/tmp/mb-err.$$; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "refused alias: exit $rc"
+grep -q "not supported by 'mongobak restore': " /tmp/mb-err.$$ || fail "refused alias message"
+[ "$(wc -l < /tmp/mb-err.$$)" -eq 1 ] || fail "refused alias: more than one line"
+"$bin" help restore | grep -- '--nsInclude  *--ns-include' >/dev/null || fail "help lists the aliases"
 rm -f /tmp/mb-err.$$ /tmp/mb-out.$$
 echo "1 passed, 0 failed"

@@ -4,6 +4,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/textfile.h"
 #include "dump/dump.h"
 
 #include <stdlib.h>
@@ -62,9 +63,47 @@ static const char **pattern_list(const mb_args_t *a, const char *name)
    return v;
 }
 
+/* --ns-exclude patterns, then --exclude-collection as "*.COLL" and
+ * --exclude-collections-with-prefix as "*.PREFIX*" (made for the caller, bson_strfreev). */
+static const char **exclusions(const mb_args_t *a)
+{
+   int ne = mb_args_count(a, "ns-exclude"), nc = mb_args_count(a, "exclude-collection");
+   int np = mb_args_count(a, "exclude-collections-with-prefix"), k = 0;
+   char **v = bson_malloc0((size_t) (ne + nc + np + 1) * sizeof *v);
+
+   for (int i = 0; i < ne; i++) {
+      v[k++] = bson_strdup(mb_args_nth(a, "ns-exclude", i));
+   }
+   for (int i = 0; i < nc; i++) {
+      v[k++] = bson_strdup_printf("*.%s", mb_args_nth(a, "exclude-collection", i));
+   }
+   for (int i = 0; i < np; i++) {
+      v[k++] = bson_strdup_printf("*.%s*", mb_args_nth(a, "exclude-collections-with-prefix", i));
+   }
+   return (const char **) v;
+}
+
+/* --query or the contents of --query-file (made for the caller, bson_free), NULL when none. */
+static bool query_text(const mb_args_t *a, char **text, mb_error_t *err)
+{
+   const char *q = mb_args_get(a, "query"), *file = mb_args_get(a, "query-file");
+
+   *text = NULL;
+   if (q && file) {
+      mb_error_set(err, MB_EXIT_USAGE, "--query and --query-file exclude each other");
+      return false;
+   }
+   if (file) {
+      return mb_textfile_read(file, (size_t) 16 << 20, text, NULL, err);
+   }
+   *text = q ? bson_strdup(q) : NULL;
+   return true;
+}
+
 static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, mb_error_t *err)
 {
    const char *s;
+   char *text;
    long v;
    bson_error_t je;
    struct stat st;
@@ -72,7 +111,7 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    o->select.db = mb_args_get(a, "db");
    o->select.collection = mb_args_get(a, "collection");
    o->select.include = pattern_list(a, "ns-include");
-   o->select.exclude = pattern_list(a, "ns-exclude");
+   o->select.exclude = exclusions(a);
    o->select.views_as_collections = mb_args_flag(a, "views-as-collections");
    o->select.dump_users_and_roles = mb_args_flag(a, "dump-users-and-roles");
    if (o->select.collection && !o->select.db) {
@@ -83,12 +122,17 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       mb_error_set(err, MB_EXIT_USAGE, "--dump-users-and-roles needs --db and no --collection");
       return false;
    }
-   if ((s = mb_args_get(a, "query")) != NULL) {
+   if (!query_text(a, &text, err)) {
+      return false;
+   }
+   if (text) {
       if (!o->select.collection) {
          mb_error_set(err, MB_EXIT_USAGE, "--query needs --collection");
+         bson_free(text);
          return false;
       }
-      *query = bson_new_from_json((const uint8_t *) s, -1, &je);
+      *query = bson_new_from_json((const uint8_t *) text, -1, &je);
+      bson_free(text);
       if (!*query) {
          mb_error_set(err, MB_EXIT_USAGE, "--query is not valid Extended JSON: %s", je.message);
          return false;
@@ -221,7 +265,7 @@ done:
    bson_destroy(query);
    bson_free((char *) o.output);
    bson_free((void *) o.select.include);
-   bson_free((void *) o.select.exclude);
+   bson_strfreev((char **) o.select.exclude);
    bson_free(uri);
    return rc;
 }

@@ -12,17 +12,21 @@
 #define MAX_PASSWORD 1024
 
 /* The options that become a key of the connection string, and where mongoc keeps them. */
-enum { AUTH_SOURCE, AUTH_MECHANISM, TLS_CA_FILE, TLS_KEY_FILE, N_KEYS };
+enum { AUTH_SOURCE, AUTH_MECHANISM, TLS_CA_FILE, TLS_KEY_FILE, READ_PREF, WRITE_CONCERN, N_KEYS };
 static const char *const keys[N_KEYS][2] = {
     {"authentication-database", "authSource"},
     {"authentication-mechanism", "authMechanism"},
     {"tls-ca-file", "tlsCAFile"},
     {"tls-certificate-key-file", "tlsCertificateKeyFile"},
+    {"read-preference", "readPreference"},
+    {"write-concern", "w"},
 };
 
-static const char *uri_value(const mongoc_uri_t *u, int k)
+/* The value of a key in uri (w: as written; buf holds it), or NULL when absent. */
+static const char *uri_value(const mongoc_uri_t *u, int k, char *buf, size_t size)
 {
    bson_iter_t it;
+   int32_t w;
 
    switch (k) {
    case AUTH_SOURCE: /* kept with the credentials, and "admin" when absent */
@@ -34,6 +38,15 @@ static const char *uri_value(const mongoc_uri_t *u, int k)
       return mongoc_uri_get_auth_mechanism(u);
    case TLS_CA_FILE:
       return mongoc_uri_get_option_as_utf8(u, MONGOC_URI_TLSCAFILE, NULL);
+   case READ_PREF:
+      return mongoc_uri_get_option_as_utf8(u, MONGOC_URI_READPREFERENCE, NULL);
+   case WRITE_CONCERN:
+      w = mongoc_write_concern_get_w(mongoc_uri_get_write_concern(u));
+      if (w == MONGOC_WRITE_CONCERN_W_DEFAULT) {
+         return NULL;
+      }
+      snprintf(buf, size, "%d", (int) w);
+      return w == MONGOC_WRITE_CONCERN_W_MAJORITY ? "majority" : buf;
    default:
       return mongoc_uri_get_option_as_utf8(u, MONGOC_URI_TLSCERTIFICATEKEYFILE, NULL);
    }
@@ -197,7 +210,8 @@ static bool add_options(const mb_args_t *args, const char *password, char **uri,
       replace(uri, with_userinfo(*uri, user ? user : have_user, password ? password : have_pw));
    }
    for (int k = 0; k < N_KEYS; k++) {
-      const char *v = mb_args_get(args, keys[k][0]), *have = uri_value(u, k);
+      char buf[16];
+      const char *v = mb_args_get(args, keys[k][0]), *have = uri_value(u, k, buf, sizeof buf);
       if (v && have && strcmp(v, have) != 0) {
          mb_error_set(err, MB_EXIT_USAGE, "--%s '%s' contradicts %s=%s in the connection string",
                       keys[k][0], v, keys[k][1], have);
@@ -214,6 +228,45 @@ static bool add_options(const mb_args_t *args, const char *password, char **uri,
 cleanup:
    mongoc_uri_destroy(u);
    return ok;
+}
+
+static bool any_key(const mb_args_t *args)
+{
+   for (int k = 0; k < N_KEYS; k++) {
+      if (mb_args_flag(args, keys[k][0])) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* --read-preference and --write-concern take the forms a connection string takes. */
+static bool valid_choices(const mb_args_t *args, mb_error_t *err)
+{
+   static const char *const modes[] = {"primary", "primaryPreferred", "secondary",
+                                       "secondaryPreferred", "nearest"};
+   const char *rp = mb_args_get(args, "read-preference"), *w = mb_args_get(args, "write-concern");
+   bool ok = !rp;
+
+   for (size_t k = 0; rp && k < sizeof modes / sizeof modes[0]; k++) {
+      ok = ok || strcmp(rp, modes[k]) == 0;
+   }
+   if (!ok) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--read-preference must be primary, primaryPreferred, secondary, "
+                   "secondaryPreferred or nearest, not '%s' (tags: readPreferenceTags in the "
+                   "connection string)",
+                   rp);
+      return false;
+   }
+   if (w && strcmp(w, "majority") != 0 && (!*w || strspn(w, "0123456789") != strlen(w))) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--write-concern must be majority or a number of members, not '%s' (journal "
+                   "and wtimeoutMS: in the connection string)",
+                   w);
+      return false;
+   }
+   return true;
 }
 
 bool mb_connect_uri(const mb_args_t *args, const char *def, char **uri, mb_error_t *err)
@@ -235,6 +288,9 @@ bool mb_connect_uri(const mb_args_t *args, const char *def, char **uri, mb_error
       mb_error_set(err, MB_EXIT_USAGE, "--port must be a port number, not '%s'", port);
       return false;
    }
+   if (!valid_choices(args, err)) {
+      return false;
+   }
    if (pw && !*pw) {
       if (!prompt_password(typed, sizeof typed, err)) {
          return false;
@@ -247,10 +303,7 @@ bool mb_connect_uri(const mb_args_t *args, const char *def, char **uri, mb_error
    } else {
       ok = mb_config_uri(args, def, uri, err);
    }
-   if (ok && (pw || mb_args_flag(args, "username") || mb_args_flag(args, "tls") ||
-              mb_args_flag(args, "authentication-database") ||
-              mb_args_flag(args, "authentication-mechanism") || mb_args_flag(args, "tls-ca-file") ||
-              mb_args_flag(args, "tls-certificate-key-file"))) {
+   if (ok && (pw || mb_args_flag(args, "username") || mb_args_flag(args, "tls") || any_key(args))) {
       ok = add_options(args, pw, uri, err);
    }
    if (ok) {

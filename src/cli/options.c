@@ -3,6 +3,7 @@
 #include "common/confvars.h"
 #include "common/parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,18 @@ const mb_option_t mb_options[] = {
      "nothing; prune: show what would be deleted"},
     {"stop-on-error", 0, "restore", NULL, false, NULL, NULL,
      "stop at the first document that fails to insert (duplicate key, validation)"},
+    {"query-file", 0, "dump", "FILE", false, NULL, NULL,
+     "like --query, the filter read from FILE (needs --collection)"},
+    {"exclude-collection", 0, "dump", "COLL", true, NULL, NULL,
+     "skip collections of this name (in every selected database)"},
+    {"exclude-collections-with-prefix", 0, "dump", "PREFIX", true, NULL, NULL,
+     "skip collections whose name starts with PREFIX"},
+    {"read-preference", 0, "dump", "MODE", false, NULL, "primary",
+     "read from primary, primaryPreferred, secondary, secondaryPreferred or nearest (tags: "
+     "readPreferenceTags in the connection string)"},
+    {"write-concern", 0, "restore", "W", false, NULL, "the connection string's",
+     "write concern of the inserts: majority or a number of members (journal and wtimeoutMS: in "
+     "the connection string)"},
     {"json", 0, "verify inspect dump restore list prune config status", NULL, false, NULL, NULL,
      "print the result as one JSON object on stdout instead of text"},
     {"quiet", 0, "verify dump restore", NULL, false, NULL, NULL,
@@ -112,6 +125,54 @@ const mb_option_t mb_options[] = {
     {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",
      "log format on stderr: text, or json for one JSON object per line"},
     {NULL, 0, NULL, NULL, false, NULL, NULL, NULL},
+};
+
+const mb_alias_t mb_aliases[] = {
+    {"gzip", 0, "dump", "compress", "gzip", false, NULL},
+    {"gzip", 0, "restore", NULL, NULL, false,
+     "the compression of an archive is detected from its first bytes"},
+    {"numParallelCollections", 0, "dump restore", "jobs", NULL, false, NULL},
+    {"nsInclude", 0, "dump restore", "ns-include", NULL, false, NULL},
+    {"nsExclude", 0, "dump restore", "ns-exclude", NULL, false, NULL},
+    {"nsFrom", 0, "restore", "ns-from", NULL, false, NULL},
+    {"nsTo", 0, "restore", "ns-to", NULL, false, NULL},
+    {"dryRun", 0, "restore", "dry-run", NULL, false, NULL},
+    {"queryFile", 0, "dump", "query-file", NULL, false, NULL},
+    {"excludeCollection", 0, "dump", "exclude-collection", NULL, false, NULL},
+    {"excludeCollectionsWithPrefix", 0, "dump", "exclude-collections-with-prefix", NULL, false,
+     NULL},
+    {"readPreference", 0, "dump", "read-preference", NULL, false, NULL},
+    {"writeConcern", 0, "restore", "write-concern", NULL, false, NULL},
+    {"authenticationDatabase", 0, "dump restore", "authentication-database", NULL, false, NULL},
+    {"authenticationMechanism", 0, "dump restore", "authentication-mechanism", NULL, false, NULL},
+    {"ssl", 0, "dump restore", "tls", NULL, false, NULL},
+    {"tlsCAFile", 0, "dump restore", "tls-ca-file", NULL, false, NULL},
+    {"sslCAFile", 0, "dump restore", "tls-ca-file", NULL, false, NULL},
+    {"tlsCertificateKeyFile", 0, "dump restore", "tls-certificate-key-file", NULL, false, NULL},
+    {"sslPEMKeyFile", 0, "dump restore", "tls-certificate-key-file", NULL, false, NULL},
+    {"viewsAsCollections", 0, "dump", "views-as-collections", NULL, false, NULL},
+    {"dumpDbUsersAndRoles", 0, "dump", "dump-users-and-roles", NULL, false, NULL},
+    {"noIndexRestore", 0, "restore", "no-index-restore", NULL, false, NULL},
+    {"preserveUUID", 0, "restore", "preserve-uuid", NULL, false, NULL},
+    {"stopOnError", 0, "restore", "stop-on-error", NULL, false, NULL},
+    {"verbose", 'v', "*", "log-level", "debug", false, NULL},
+    {"objcheck", 0, "restore", NULL, NULL, false,
+     "every document's BSON is always checked before it is inserted"},
+    {"db", 'd', "restore", NULL, NULL, true,
+     "use --ns-include 'DB.*' (mongorestore refuses --db with --archive too)"},
+    {"collection", 'c', "restore", NULL, NULL, true,
+     "use --ns-include 'DB.COLL' (mongorestore refuses --collection with --archive too)"},
+    {"noOptionsRestore", 0, "restore", NULL, NULL, true,
+     "mongobak always creates collections with the options recorded in the archive"},
+    {"maintainInsertionOrder", 0, "restore", NULL, NULL, true,
+     "documents are inserted by unordered bulk writes from several workers"},
+    {"numInsertionWorkersPerCollection", 0, "restore", NULL, NULL, true,
+     "--jobs sets how many collections are inserted in parallel; one worker inserts each"},
+    {"bypassDocumentValidation", 0, "restore", NULL, NULL, true,
+     "not implemented; documents are always validated by the server as they are inserted"},
+    {"oplog", 0, "dump", NULL, NULL, true, "point-in-time dumps with the oplog are not supported"},
+    {"oplogReplay", 0, "restore", NULL, NULL, true, "replaying an oplog is not supported"},
+    {NULL, 0, NULL, NULL, NULL, false, NULL},
 };
 
 const mb_exit_doc_t mb_exit_docs[] = {
@@ -152,21 +213,97 @@ struct mb_args {
    int npos;
 };
 
-static bool applies(const mb_option_t *o, const char *cmd)
+/* Whether a space-separated list of commands ("*": every one) holds cmd. */
+static bool applies_to(const char *commands, const char *cmd)
 {
    size_t n = strlen(cmd);
-   const char *p = o->commands;
+   const char *p = commands;
 
    if (strcmp(p, "*") == 0) {
       return true;
    }
    while ((p = strstr(p, cmd)) != NULL) {
-      if ((p == o->commands || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
+      if ((p == commands || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
          return true;
       }
       p += n;
    }
    return false;
+}
+
+static bool applies(const mb_option_t *o, const char *cmd)
+{
+   return applies_to(o->commands, cmd);
+}
+
+static const mb_alias_t *find_alias(const char *cmd, const char *name, size_t len, char c)
+{
+   for (const mb_alias_t *al = mb_aliases; al->name; al++) {
+      if (((name && strlen(al->name) == len && strncmp(al->name, name, len) == 0) ||
+           (!name && al->short_name == c)) &&
+          applies_to(al->commands, cmd)) {
+         return al;
+      }
+   }
+   return NULL;
+}
+
+/* Edit distance of two option names, ignoring case and '-' (nsinclude = ns-include). */
+static size_t name_distance(const char *a, size_t la, const char *b)
+{
+   char x[64], y[64];
+   size_t nx = 0, ny = 0, row[65];
+
+   for (size_t k = 0; k < la && nx < sizeof x; k++) {
+      if (a[k] != '-') {
+         x[nx++] = (char) tolower((unsigned char) a[k]);
+      }
+   }
+   for (; *b && ny < sizeof y; b++) {
+      if (*b != '-') {
+         y[ny++] = (char) tolower((unsigned char) *b);
+      }
+   }
+   for (size_t j = 0; j <= ny; j++) {
+      row[j] = j;
+   }
+   for (size_t k = 1; k <= nx; k++) {
+      size_t prev = row[0]++;
+      for (size_t j = 1; j <= ny; j++) {
+         size_t here = row[j], sub = prev + (x[k - 1] != y[j - 1]);
+         row[j] = sub < here + 1 ? sub : here + 1;
+         row[j] = row[j] < row[j - 1] + 1 ? row[j] : row[j - 1] + 1;
+         prev = here;
+      }
+   }
+   return row[ny];
+}
+
+/* The supported option of cmd nearest to an unknown name, or NULL when none is near. */
+static const char *nearest(const char *cmd, const char *name, size_t len)
+{
+   size_t best = (len / 3 > 2 ? len / 3 : 2) + 1;
+   const char *found = NULL;
+
+   if (len < 2) {
+      return NULL;
+   }
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      size_t d = applies(o, cmd) ? name_distance(name, len, o->name) : best;
+      if (d < best) {
+         best = d;
+         found = o->name;
+      }
+   }
+   for (const mb_alias_t *al = mb_aliases; al->name; al++) {
+      size_t d =
+          applies_to(al->commands, cmd) && !al->refused ? name_distance(name, len, al->name) : best;
+      if (d < best) {
+         best = d;
+         found = al->target ? al->target : al->name;
+      }
+   }
+   return found;
 }
 
 static const mb_option_t *find_long(const char *cmd, const char *name, size_t len)
@@ -236,6 +373,37 @@ static bool take(mb_args_t *a, const mb_command_t *cmd, const mb_option_t *o, co
    return true;
 }
 
+/* An alias as written (spelled: "--nsInclude", "-v"), inl its attached value or NULL. */
+static bool take_alias(mb_args_t *a, const mb_command_t *cmd, const mb_alias_t *al,
+                       const char *spelled, const char *inl, int argc, char **argv, int *i,
+                       mb_error_t *err)
+{
+   const mb_option_t *o = al->target ? find_long(cmd->name, al->target, strlen(al->target)) : NULL;
+
+   if (al->refused) {
+      mb_error_set(err, MB_EXIT_USAGE, "option '%s' is not supported by 'mongobak %s': %s", spelled,
+                   cmd->name, al->note);
+      return false;
+   }
+   if ((!o || al->value) && inl) {
+      mb_error_set(err, MB_EXIT_USAGE, "option %s takes no value", spelled);
+      return false;
+   }
+   if (!o) {
+      return true; /* what it asks for is always done (al->note) */
+   }
+   return take(a, cmd, o, al->value ? al->value : inl, argc, argv, i, err);
+}
+
+static void unknown_option(const mb_command_t *cmd, const char *s, size_t len, mb_error_t *err)
+{
+   const char *near = s[1] == '-' ? nearest(cmd->name, s + 2, len - 2) : NULL;
+
+   mb_error_set(err, MB_EXIT_USAGE, "unknown option '%.*s' for '%s'%s%s%s; see 'mongobak help %s'",
+                (int) len, s, cmd->name, near ? " (did you mean --" : "", near ? near : "",
+                near ? "?)" : "", cmd->name);
+}
+
 bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **out, mb_error_t *err)
 {
    mb_args_t *a = calloc(1, sizeof *a);
@@ -250,6 +418,7 @@ bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **o
    for (int i = 0; i < argc; i++) {
       const char *s = argv[i];
       const mb_option_t *o;
+      const mb_alias_t *al;
       if (only_pos || s[0] != '-' || strcmp(s, "-") == 0) {
          a->pos[a->npos++] = s;
          continue;
@@ -261,22 +430,30 @@ bool mb_args_parse(const mb_command_t *cmd, int argc, char **argv, mb_args_t **o
       if (s[1] == '-') {
          const char *eq = strchr(s + 2, '=');
          size_t len = eq ? (size_t) (eq - s - 2) : strlen(s + 2);
+         char spelled[80];
          o = find_long(cmd->name, s + 2, len);
-         if (!o) {
-            mb_error_set(err, MB_EXIT_USAGE,
-                         "unknown option '%.*s' for '%s'; see 'mongobak help %s'", (int) (len + 2),
-                         s, cmd->name, cmd->name);
+         al = o ? NULL : find_alias(cmd->name, s + 2, len, 0);
+         snprintf(spelled, sizeof spelled, "%.*s", (int) (len + 2), s);
+         if (!o && !al) {
+            unknown_option(cmd, s, len + 2, err);
             goto fail;
          }
-         if (!take(a, cmd, o, eq ? eq + 1 : NULL, argc, argv, &i, err)) {
+         if (o ? !take(a, cmd, o, eq ? eq + 1 : NULL, argc, argv, &i, err)
+               : !take_alias(a, cmd, al, spelled, eq ? eq + 1 : NULL, argc, argv, &i, err)) {
             goto fail;
          }
          continue;
       }
       o = find_short(cmd->name, s[1]);
+      al = o ? NULL : find_alias(cmd->name, NULL, 0, s[1]);
+      if (al && (!s[2] || al->refused)) {
+         if (!take_alias(a, cmd, al, s, NULL, argc, argv, &i, err)) {
+            goto fail;
+         }
+         continue;
+      }
       if (!o || (s[2] && !o->arg)) {
-         mb_error_set(err, MB_EXIT_USAGE, "unknown option '%s' for '%s'; see 'mongobak help %s'", s,
-                      cmd->name, cmd->name);
+         unknown_option(cmd, s, strlen(s), err);
          goto fail;
       }
       if (!take(a, cmd, o, s[2] ? s + 2 : NULL, argc, argv, &i, err)) {
@@ -414,6 +591,39 @@ static void print_option(FILE *f, const char *cmd, const mb_option_t *o)
    fputc('\n', f);
 }
 
+/* What an alias does, as help shows it. */
+static void alias_meaning(const mb_alias_t *al, char *buf, size_t size)
+{
+   if (al->target) {
+      snprintf(buf, size, "--%s%s%s", al->target, al->value ? " " : "", al->value ? al->value : "");
+   } else {
+      snprintf(buf, size, "%s: %s", al->refused ? "refused" : "accepted", al->note);
+   }
+}
+
+static void print_aliases(FILE *f, const char *cmd)
+{
+   char left[80], meaning[256];
+   bool first = true;
+
+   for (const mb_alias_t *al = mb_aliases; al->name; al++) {
+      if (!applies_to(al->commands, cmd)) {
+         continue;
+      }
+      if (first) {
+         fprintf(f, "\nmongodump's and mongorestore's spellings:\n");
+         first = false;
+      }
+      if (al->short_name) {
+         snprintf(left, sizeof left, "-%c, --%s", al->short_name, al->name);
+      } else {
+         snprintf(left, sizeof left, "    --%s", al->name);
+      }
+      alias_meaning(al, meaning, sizeof meaning);
+      fprintf(f, "  %-28s %s\n", left, meaning);
+   }
+}
+
 void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cmd)
 {
    if (!cmd) {
@@ -438,6 +648,7 @@ void mb_help_print(FILE *f, const mb_command_t *commands, const mb_command_t *cm
          print_option(f, cmd->name, o);
       }
    }
+   print_aliases(f, cmd->name);
 }
 
 /* roff needs '-' escaped and lines starting with '.' or '\'' protected. */
@@ -492,6 +703,26 @@ static void man_environment(FILE *f)
    }
 }
 
+static void man_aliases(FILE *f, const char *cmd)
+{
+   char meaning[256];
+
+   for (const mb_alias_t *al = mb_aliases; al->name; al++) {
+      if (!applies_to(al->commands, cmd) || strcmp(al->commands, "*") == 0) {
+         continue;
+      }
+      fprintf(f, ".TP\n");
+      if (al->short_name) {
+         fprintf(f, "\\fB\\-%c\\fR, ", al->short_name);
+      }
+      fprintf(f, "\\fB\\-\\-%s\\fR\n", al->name);
+      alias_meaning(al, meaning, sizeof meaning);
+      fprintf(f, "as in mongodump or mongorestore: ");
+      roff(f, meaning);
+      fputc('\n', f);
+   }
+}
+
 void mb_man_print(FILE *f, const mb_command_t *commands)
 {
    fprintf(f, ".\\\" Generated by 'mongobak help --man' from the option table; do not edit.\n");
@@ -534,6 +765,7 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
          }
          fputc('\n', f);
       }
+      man_aliases(f, c->name);
    }
    fprintf(f, ".SH GLOBAL OPTIONS\n.TP\n\\fB\\-\\-version\\fR\nprint the version and exit\n");
    for (const mb_option_t *o = mb_options; o->name; o++) {
@@ -555,6 +787,8 @@ void mb_man_print(FILE *f, const mb_command_t *commands)
       }
       fputc('\n', f);
    }
+   fprintf(f, ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nmongodump's spelling of "
+              "\\fB\\-\\-log\\-level debug\\fR\n");
    fprintf(f, ".SH ENVIRONMENT\n");
    man_environment(f);
    fprintf(f, ".SH EXIT STATUS\n");

@@ -34,7 +34,22 @@ typedef struct {
    const char *meaning;
 } mb_exit_doc_t;
 
+/* mongodump's and mongorestore's spellings of options. An alias stands for one option of the
+ * table (with a fixed value when it has one, e.g. --gzip is --compress gzip and takes no
+ * value), or for nothing: then it is accepted because mongobak always does what it asks
+ * (note says why), or refused with note as the reason. Never ignored silently. */
+typedef struct {
+   const char *name; /* as --name */
+   char short_name;  /* 0 when none */
+   const char *commands;
+   const char *target; /* option of mb_options, or NULL */
+   const char *value;  /* fixed value for target, or NULL */
+   bool refused;
+   const char *note; /* target NULL: why it is accepted, or why it is refused */
+} mb_alias_t;
+
 extern const mb_option_t mb_options[];
+extern const mb_alias_t mb_aliases[];
 extern const mb_exit_doc_t mb_exit_docs[];
 
 /* Parse argv (after the command name) for cmd. Unknown options, missing values and misplaced

@@ -94,6 +94,37 @@ static void test_parse(void **state)
        {"restore", {"-ps3cret"}, "password", "s3cret", 1, ""},
        {"restore", {"--password=-x"}, "password", "-x", 1, ""},
        {"inspect", {"--help", "a.archive"}, "help", "", 1, "a.archive"},
+       /* mongodump's and mongorestore's spellings */
+       {"dump", {"--gzip"}, "compress", "gzip", 1, ""},
+       {"dump", {"--compress", "zstd", "--gzip"}, "compress", "gzip", 1, ""},
+       {"restore", {"--gzip"}, "compress", NULL, 0, ""},
+       {"dump", {"--nsInclude", "a.*", "--ns-include=b.*"}, "ns-include", "b.*", 2, ""},
+       {"restore", {"--nsExclude=a.*"}, "ns-exclude", "a.*", 1, ""},
+       {"dump", {"--numParallelCollections=3"}, "jobs", "3", 1, ""},
+       {"restore", {"--nsFrom", "a.*", "--nsTo", "b.*"}, "ns-to", "b.*", 1, ""},
+       {"restore", {"--dryRun"}, "dry-run", "", 1, ""},
+       {"restore", {"--objcheck", "--stopOnError"}, "stop-on-error", "", 1, ""},
+       {"restore", {"--noIndexRestore"}, "no-index-restore", "", 1, ""},
+       {"restore", {"--writeConcern", "majority"}, "write-concern", "majority", 1, ""},
+       {"dump", {"-v"}, "log-level", "debug", 1, ""},
+       {"inspect", {"--verbose"}, "log-level", "debug", 1, ""},
+       {"dump",
+        {"--excludeCollection", "x", "--exclude-collection", "y"},
+        "exclude-collection",
+        "y",
+        2,
+        ""},
+       {"dump",
+        {"--excludeCollectionsWithPrefix=t"},
+        "exclude-collections-with-prefix",
+        "t",
+        1,
+        ""},
+       {"dump", {"--queryFile", "q.json"}, "query-file", "q.json", 1, ""},
+       {"dump", {"--readPreference", "secondary"}, "read-preference", "secondary", 1, ""},
+       {"dump", {"--ssl", "--tlsCAFile=/ca"}, "tls-ca-file", "/ca", 1, ""},
+       {"restore", {"--sslPEMKeyFile", "k.pem"}, "tls-certificate-key-file", "k.pem", 1, ""},
+       {"dump", {"--authenticationDatabase", "admin"}, "authentication-database", "admin", 1, ""},
        /* options of every command */
        {"inspect", {"--log-level", "debug"}, "log-level", "debug", 1, ""},
        {"restore", {"--log-format=json"}, "log-format", "json", 1, ""},
@@ -168,14 +199,46 @@ static void test_parse_errors(void **state)
    static const parse_error_t cases[] = {
        {"dump", {"--bogus"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
        {"dump", {"--bogus=1"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
+       /* the nearest supported option is named */
+       {"dump",
+        {"--ns-inclde", "a.*"},
+        "unknown option '--ns-inclde' for 'dump' (did you mean --ns-include?); see 'mongobak help "
+        "dump'"},
+       {"dump",
+        {"--nsinclude", "a.*"},
+        "unknown option '--nsinclude' for 'dump' (did you mean --ns-include?); see 'mongobak help "
+        "dump'"},
+       {"restore",
+        {"--numInsertionWorkers", "2"},
+        "unknown option '--numInsertionWorkers' for 'restore'; see 'mongobak help restore'"},
+       /* mongorestore's options that mongobak does not have: refused with the reason */
+       {"restore",
+        {"--noOptionsRestore"},
+        "option '--noOptionsRestore' is not supported by 'mongobak restore': mongobak always "
+        "creates collections with the options recorded in the archive"},
+       {"restore",
+        {"--maintainInsertionOrder"},
+        "option '--maintainInsertionOrder' is not supported by 'mongobak restore': documents are "
+        "inserted by unordered bulk writes from several workers"},
+       {"dump",
+        {"--oplog"},
+        "option '--oplog' is not supported by 'mongobak dump': point-in-time dumps with the oplog "
+        "are not supported"},
+       {"dump", {"--gzip=1"}, "option --gzip takes no value"},
+       {"restore", {"--objcheck=true"}, "option --objcheck takes no value"},
        {"dump", {"x", "--bogus"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
        /* no abbreviations, no prefixes, exact case */
        {"dump", {"--over"}, "unknown option '--over' for 'dump'; see 'mongobak help dump'"},
        {"dump",
         {"--overwritex"},
-        "unknown option '--overwritex' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"--DB", "x"}, "unknown option '--DB' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"---db", "x"}, "unknown option '---db' for 'dump'; see 'mongobak help dump'"},
+        "unknown option '--overwritex' for 'dump' (did you mean --overwrite?); see 'mongobak help "
+        "dump'"},
+       {"dump",
+        {"--DB", "x"},
+        "unknown option '--DB' for 'dump' (did you mean --db?); see 'mongobak help dump'"},
+       {"dump",
+        {"---db", "x"},
+        "unknown option '---db' for 'dump' (did you mean --db?); see 'mongobak help dump'"},
        {"dump", {"--=x"}, "unknown option '--' for 'dump'; see 'mongobak help dump'"},
        /* an option of another command */
        {"dump",
@@ -183,8 +246,12 @@ static void test_parse_errors(void **state)
         "unknown option '--ns-from' for 'dump'; see 'mongobak help dump'"},
        {"restore",
         {"--db", "x"},
-        "unknown option '--db' for 'restore'; see 'mongobak help restore'"},
-       {"restore", {"-d", "x"}, "unknown option '-d' for 'restore'; see 'mongobak help restore'"},
+        "option '--db' is not supported by 'mongobak restore': use --ns-include 'DB.*' "
+        "(mongorestore refuses --db with --archive too)"},
+       {"restore",
+        {"-d", "x"},
+        "option '-d' is not supported by 'mongobak restore': use --ns-include 'DB.*' "
+        "(mongorestore refuses --db with --archive too)"},
        {"inspect",
         {"--uri", "mongodb://x"},
         "unknown option '--uri' for 'inspect'; see 'mongobak help inspect'"},
@@ -284,6 +351,8 @@ static void test_connect_uri(void **state)
        {{"--uri", "mongodb://u:p@h/?authSource=admin", "-u", "u", "--authentication-database",
          "admin"},
         "mongodb://u:p@h/?authSource=admin"},
+       {{"--uri", "mongodb://h/?appname=x", "--readPreference", "secondary"},
+        "mongodb://h/?appname=x&readPreference=secondary"},
    };
    static const connect_case_t bad[] = {
        {{"--uri", "mongodb://h", "-h", "x"},
@@ -300,6 +369,11 @@ static void test_connect_uri(void **state)
        {{"--uri", "mongodb://h/?authSource=x", "--authentication-database", "y"},
         "--authentication-database 'y' contradicts authSource=x in the connection string"},
        {{"--port", "1x"}, "--port must be a port number, not '1x'"},
+       {{"--uri", "mongodb://h/?w=1", "--writeConcern", "majority"},
+        "--write-concern 'majority' contradicts w=1 in the connection string"},
+       {{"--write-concern", "{w: 1}"},
+        "--write-concern must be majority or a number of members, not '{w: 1}' (journal and "
+        "wtimeoutMS: in the connection string)"},
        {{"-h", "u@h"}, "--host must be HOST[:PORT][,HOST[:PORT]...] or SET/HOST,HOST, not 'u@h'"},
    };
    char *argv[MAX_ARGV + 1], *uri, text[64];
@@ -330,6 +404,12 @@ static void test_connect_uri(void **state)
       assert_error(&err, MB_EXIT_USAGE, bad[i].want);
       mb_args_destroy(a);
    }
+   static const char *const wc[] = {"--uri", "mongodb://h", "--writeConcern", "majority", NULL};
+   assert_true(parse("restore", wc, argv, &a, &err));
+   assert_true(mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err));
+   assert_string_equal(uri, "mongodb://h/?w=majority");
+   bson_free(uri);
+   mb_args_destroy(a);
    /* a password given as an option is masked like one in a URI */
    snprintf(text, sizeof text, "login failed for p@ss:w");
    mb_redact_text(text, sizeof text);
