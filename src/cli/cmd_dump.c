@@ -100,13 +100,67 @@ static bool query_text(const mb_args_t *a, char **text, mb_error_t *err)
    return true;
 }
 
+/* The compression an archive's name says: .gz gzip, .zst zstd; false when it says nothing. */
+static bool named_compression(const char *path, mb_compress_t *c)
+{
+   size_t n = strlen(path);
+
+   if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+      *c = MB_COMPRESS_GZIP;
+      return true;
+   }
+   if (n > 4 && strcmp(path + n - 4, ".zst") == 0) {
+      *c = MB_COMPRESS_ZSTD;
+      return true;
+   }
+   return false;
+}
+
+/* --archive and --compress. A file is what its name says: x.archive (and -) is written
+ * uncompressed, as mongodump writes it, unless --compress says otherwise; x.gz is gzip, x.zst
+ * zstd, and a --compress contradicting the name is refused. Without --archive (or with a
+ * directory) the generated name is zstd unless --compress says otherwise, with its suffix. */
+static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_error_t *err)
+{
+   const char *kind = mb_args_get(a, "compress"), *path = mb_args_get(a, "archive");
+   mb_compress_t given = MB_COMPRESS_ZSTD, named;
+   struct stat st;
+
+   if (kind && !mb_compress_parse(kind, &given)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", kind);
+      return false;
+   }
+   if (!path || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+      /* a generated name never replaces anything: a dump of the same second gets "-N" */
+      o->compress = given;
+      o->output = default_output(path, o->compress);
+      o->output_flags = MB_FILE_UNIQUE;
+      return true;
+   }
+   if (named_compression(path, &named) && kind && named != given) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--archive '%s' names a %s file but --compress is %s; rename it or drop "
+                   "--compress",
+                   path, mb_compress_name(named), mb_compress_name(given));
+      return false;
+   }
+   o->compress = kind ? given : named_compression(path, &named) ? named : MB_COMPRESS_NONE;
+   if (strcmp(path, "-") == 0 && isatty(STDOUT_FILENO)) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--archive - would write a binary archive to the terminal; redirect stdout "
+                   "(> FILE, or | mongorestore --archive)");
+      return false;
+   }
+   o->output = bson_strdup(path);
+   o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
+   return true;
+}
+
 static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, mb_error_t *err)
 {
-   const char *s;
    char *text;
    long v;
    bson_error_t je;
-   struct stat st;
 
    o->select.db = mb_args_get(a, "db");
    o->select.collection = mb_args_get(a, "collection");
@@ -139,13 +193,8 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       }
       o->select.query = *query;
    }
-   s = mb_args_get(a, "compress");
-   if (s && !mb_compress_parse(s, &o->compress)) {
-      mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", s);
+   if (!output_and_compression(a, o, err)) {
       return false;
-   }
-   if (!s) {
-      o->compress = MB_COMPRESS_ZSTD;
    }
    if (!mb_args_int(a, "level", mb_compress_default_level(o->compress), 0, 22, &v, err)) {
       return false;
@@ -171,15 +220,6 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    o->compress_threads = (int) v;
-   s = mb_args_get(a, "archive");
-   if (!s || (stat(s, &st) == 0 && S_ISDIR(st.st_mode))) {
-      /* a generated name never replaces anything: a dump of the same second gets "-N" */
-      o->output = default_output(s, o->compress);
-      o->output_flags = MB_FILE_UNIQUE;
-   } else {
-      o->output = bson_strdup(s);
-      o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
-   }
    return true;
 }
 

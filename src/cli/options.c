@@ -42,8 +42,12 @@ const mb_option_t mb_options[] = {
     {"tls-certificate-key-file", 0, "dump restore", "FILE", false, NULL, NULL,
      "client certificate and key, PEM (tlsCertificateKeyFile)"},
     {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
-     "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
-     "current directory); restore: archive to read (- or absent for stdin)"},
+     "dump: archive to write, whose name says its compression: NAME.gz gzip, NAME.zst zstd, any "
+     "other name uncompressed as mongodump writes it, unless --compress says otherwise (a "
+     "--compress contradicting .gz or .zst is exit code 2); - for stdout (uncompressed unless "
+     "--compress; refused with exit code 2 when stdout is a terminal); default "
+     "dump-<UTC time>.archive.zst (.gz with --compress gzip) in the current directory, or in "
+     "PATH when it is a directory; restore: archive to read (- or absent for stdin)"},
     {"overwrite", 0, "dump", NULL, false, NULL, NULL,
      "replace an existing --archive file (without it an existing file is refused with exit code "
      "13; a generated name that exists gets a -N suffix instead)"},
@@ -59,7 +63,8 @@ const mb_option_t mb_options[] = {
      "skip namespaces matching DB.COLL (* wildcards)"},
     {"query", 'q', "dump", "JSON", false, NULL, NULL,
      "only documents matching this filter, in Extended JSON (needs --collection)"},
-    {"compress", 'z', "dump", "KIND", false, NULL, "zstd",
+    {"compress", 'z', "dump", "KIND", false, NULL,
+     "what the --archive name says; zstd for a generated name",
      "compression of the archive: zstd, gzip (readable by mongorestore --gzip) or none"},
     {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 3",
      "compression level: zstd 1-19; gzip 1-3 fast (ISA-L igzip), 4-9 smaller (zlib)"},
