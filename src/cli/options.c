@@ -163,6 +163,8 @@ const mb_alias_t mb_aliases[] = {
     {"verbose", 'v', "*", "log-level", "debug", false, NULL},
     {"objcheck", 0, "restore", NULL, NULL, false,
      "every document's BSON is always checked before it is inserted"},
+    {"restoreDbUsersAndRoles", 0, "restore", NULL, NULL, false,
+     "the users and roles an archive holds are always restored, after the collections"},
     {"db", 'd', "restore", NULL, NULL, true,
      "use --ns-include 'DB.*' (mongorestore refuses --db with --archive too)"},
     {"collection", 'c', "restore", NULL, NULL, true,
