@@ -59,5 +59,27 @@ set -e
 grep -q "not supported by 'mongobak restore': " /tmp/mb-err.$$ || fail "refused alias message"
 [ "$(wc -l < /tmp/mb-err.$$)" -eq 1 ] || fail "refused alias: more than one line"
 "$bin" help restore | grep -- '--nsInclude  *--ns-include' >/dev/null || fail "help lists the aliases"
-rm -f /tmp/mb-err.$$ /tmp/mb-out.$$
+# per-command option texts, defaults from the code, exit codes where they happen
+"$bin" help restore | grep -- '--uri URI' | grep -q dump && fail "restore's --uri help talks about dumping"
+"$bin" help dump | grep -- '--quiet' | grep -q verify && fail "dump's --quiet help talks about verify"
+"$bin" help restore | grep -- '--archive PATH' | grep -q 'archive to write' && fail "restore's --archive help talks about writing"
+set +e
+"$bin" dump --uri http://x --archive /tmp/mb-none.$$ 2>/tmp/mb-err.$$; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "malformed --uri: exit $rc"
+"$bin" --help | grep -E '^ +2  .*malformed --uri' >/dev/null || fail "exit code 2 does not document a malformed --uri"
+"$bin" --help | grep -E '^ +6  .*malformed' >/dev/null && fail "exit code 6 documents a malformed URI"
+"$bin" help dump | grep -- 'Exit codes: .*2 a bad option' >/dev/null || fail "dump's help lists its exit codes"
+"$bin" help restore | grep -- 'Exit codes: .*9 some' >/dev/null || fail "restore's help lists its exit codes"
+# restore from a terminal says it is reading stdin (here ^D ends it: not an archive, exit 4)
+if command -v script >/dev/null; then
+  (sleep 1; printf '\004') | timeout 20 script -qec "'$bin' restore --uri 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500'; echo rc=\$?" /dev/null >/tmp/mb-out.$$ 2>&1 || true
+  grep -q "waiting for the archive on stdin (a terminal)" /tmp/mb-out.$$ || fail "restore on a terminal: $(cat /tmp/mb-out.$$)"
+  grep -q "rc=4" /tmp/mb-out.$$ || fail "restore of an empty stdin: $(cat /tmp/mb-out.$$)"
+  # --archive - never writes binary to a terminal
+  script -qec "'$bin' dump --uri 'mongodb://127.0.0.1:1/' --archive -; echo rc=\$?" /dev/null </dev/null >/tmp/mb-out.$$ 2>&1 || true
+  grep -q "would write a binary archive to the terminal" /tmp/mb-out.$$ && grep -q "rc=2" /tmp/mb-out.$$ ||
+    fail "--archive - on a terminal: $(cat /tmp/mb-out.$$)"
+fi
+rm -f /tmp/mb-err.$$ /tmp/mb-out.$$ /tmp/mb-none.$$
 echo "1 passed, 0 failed"

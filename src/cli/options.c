@@ -15,12 +15,18 @@ const mb_option_t mb_options[] = {
      false, NULL, "./.env",
      "read configuration variables from this .env file (./.env is read when present); dump and "
      "restore take only MONGODB_URI or MONGODB_URI_FILE from it"},
-    {"uri", 0, "dump restore backup daemon config", "URI", false, "MONGODB_URI",
+    {"uri", 0, "dump backup daemon config", "URI", false, "MONGODB_URI",
      "mongodb://localhost:27017",
-     "MongoDB connection string; TLS and authentication options work as in any libmongoc "
-     "program; a database in its path (mongodb://host/shop) selects that database for dump, as "
-     "with mongodump; without --uri, MONGODB_URI or MONGODB_URI_FILE is read from the environment, "
-     "then from the .env file; the password and secret options are never printed"},
+     "MongoDB connection string of the server to back up; TLS and authentication options work "
+     "as in any libmongoc program; a database in its path (mongodb://host/shop) selects that "
+     "database, as with mongodump; without --uri, MONGODB_URI or MONGODB_URI_FILE is read from "
+     "the environment, then from the .env file; a malformed one is exit code 2; the password and "
+     "secret options are never printed"},
+    {"uri", 0, "restore", "URI", false, "MONGODB_URI", "mongodb://localhost:27017",
+     "MongoDB connection string of the server to restore into; TLS and authentication options "
+     "work as in any libmongoc program; without --uri, MONGODB_URI or MONGODB_URI_FILE is read "
+     "from the environment, then from the .env file; a malformed one is exit code 2; the "
+     "password and secret options are never printed"},
     {"host", 'h', "dump restore", "HOST[:PORT]", false, NULL, NULL,
      "server to connect to, as in mongodump: HOST[:PORT], several separated by commas, or "
      "SET/HOST1,HOST2 for a replica set; replaces MONGODB_URI from the environment or .env, and "
@@ -41,13 +47,16 @@ const mb_option_t mb_options[] = {
      "certificate authorities to trust, PEM (tlsCAFile)"},
     {"tls-certificate-key-file", 0, "dump restore", "FILE", false, NULL, NULL,
      "client certificate and key, PEM (tlsCertificateKeyFile)"},
-    {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
-     "dump: archive to write, whose name says its compression: NAME.gz gzip, NAME.zst zstd, any "
+    {"archive", 'a', "dump", "PATH", false, NULL, NULL,
+     "archive to write, whose name says its compression: NAME.gz gzip, NAME.zst zstd, any "
      "other name uncompressed as mongodump writes it, unless --compress says otherwise (a "
      "--compress contradicting .gz or .zst is exit code 2); - for stdout (uncompressed unless "
      "--compress; refused with exit code 2 when stdout is a terminal); default "
      "dump-<UTC time>.archive.zst (.gz with --compress gzip) in the current directory, or in "
-     "PATH when it is a directory; restore: archive to read (- or absent for stdin)"},
+     "PATH when it is a directory"},
+    {"archive", 'a', "restore", "PATH", false, NULL, "-",
+     "archive to read, any compression (detected from its first bytes); - or absent: stdin "
+     "(from a terminal, a line says that stdin is being read)"},
     {"overwrite", 0, "dump", NULL, false, NULL, NULL,
      "replace an existing --archive file (without it an existing file is refused with exit code "
      "13; a generated name that exists gets a -N suffix instead)"},
@@ -66,12 +75,13 @@ const mb_option_t mb_options[] = {
     {"compress", 'z', "dump", "KIND", false, NULL,
      "what the --archive name says; zstd for a generated name",
      "compression of the archive: zstd, gzip (readable by mongorestore --gzip) or none"},
-    {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 3",
+    {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 6",
      "compression level: zstd 1-19; gzip 1-3 fast (ISA-L igzip), 4-9 smaller (zlib)"},
     {"compress-threads", 0, "dump", "N", false, NULL, "number of CPUs",
      "threads that compress (zstd workers or parallel gzip members)"},
-    {"jobs", 'j', "dump restore", "N", false, NULL, "4",
-     "collections read (dump) or restored (restore) in parallel"},
+    {"jobs", 'j', "dump", "N", false, NULL, "4", "collections read in parallel"},
+    {"jobs", 'j', "restore", "N", false, NULL, "4",
+     "insert workers: collections restored in parallel"},
     {"backup-dir", 0, "backup daemon list prune config status", "DIR", false, NULL, "./backups",
      "directory of the scheduled backups (sets BACKUP_DIR)"},
     {"max-backups", 0, "backup daemon prune config", "N", false, NULL, "7",
@@ -100,9 +110,9 @@ const mb_option_t mb_options[] = {
      "restore documents only, build no indexes except _id"},
     {"preserve-uuid", 0, "restore", NULL, false, NULL, NULL,
      "keep the collection UUIDs recorded in the archive (needs --drop)"},
-    {"dry-run", 0, "restore prune", NULL, false, NULL, NULL,
-     "restore: read and check the whole archive and print what would be restored, writing "
-     "nothing; prune: show what would be deleted"},
+    {"dry-run", 0, "restore", NULL, false, NULL, NULL,
+     "read and check the whole archive and print what would be restored, writing nothing"},
+    {"dry-run", 0, "prune", NULL, false, NULL, NULL, "show what would be deleted, delete nothing"},
     {"stop-on-error", 0, "restore", NULL, false, NULL, NULL,
      "stop at the first document that fails to insert (duplicate key, validation)"},
     {"query-file", 0, "dump", "FILE", false, NULL, NULL,
@@ -119,8 +129,9 @@ const mb_option_t mb_options[] = {
      "the connection string)"},
     {"json", 0, "verify inspect dump restore list prune config status", NULL, false, NULL, NULL,
      "print the result as one JSON object on stdout instead of text"},
-    {"quiet", 0, "verify dump restore", NULL, false, NULL, NULL,
-     "print nothing but errors (verify: only the verdict line)"},
+    {"quiet", 0, "dump restore", NULL, false, NULL, NULL,
+     "print nothing but errors (no progress, no summary)"},
+    {"quiet", 0, "verify", NULL, false, NULL, NULL, "print only the verdict line and errors"},
     {"test", 0, "notify", NULL, false, NULL, NULL,
      "send a sample report to every enabled channel and print which succeeded"},
     {"failure", 0, "notify", NULL, false, NULL, NULL,
@@ -174,7 +185,7 @@ const mb_alias_t mb_aliases[] = {
     {"maintainInsertionOrder", 0, "restore", NULL, NULL, true,
      "documents are inserted by unordered bulk writes from several workers"},
     {"numInsertionWorkersPerCollection", 0, "restore", NULL, NULL, true,
-     "--jobs sets how many collections are inserted in parallel; one worker inserts each"},
+     "--jobs sets how many insert workers run"},
     {"bypassDocumentValidation", 0, "restore", NULL, NULL, true,
      "not implemented; documents are always validated by the server as they are inserted"},
     {"oplog", 0, "dump", NULL, NULL, true, "point-in-time dumps with the oplog are not supported"},
@@ -185,13 +196,15 @@ const mb_alias_t mb_aliases[] = {
 const mb_exit_doc_t mb_exit_docs[] = {
     {MB_EXIT_OK, "ok", "success; for verify: the archive is sound"},
     {MB_EXIT_FAILURE, "failure", "an unexpected internal failure"},
-    {MB_EXIT_USAGE, "usage", "bad command line, option value or configuration"},
+    {MB_EXIT_USAGE, "usage",
+     "bad command line, option value or configuration (a malformed --uri or MONGODB_URI "
+     "included)"},
     {MB_EXIT_CORRUPT, "corrupt",
      "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
     {MB_EXIT_NOT_ARCHIVE, "not-archive",
      "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
     {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},
-    {MB_EXIT_CONNECT, "connect", "the server is unreachable or the URI is malformed"},
+    {MB_EXIT_CONNECT, "connect", "the server is unreachable (no server selected in time)"},
     {MB_EXIT_AUTH, "auth", "authentication or authorization failed"},
     {MB_EXIT_SERVER, "server", "the server failed or went away during the operation"},
     {MB_EXIT_PARTIAL, "partial", "the operation finished but some items failed"},

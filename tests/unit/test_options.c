@@ -1,6 +1,7 @@
 /* The option table's parser (mb_args_*): long and short forms, '=' and attached values,
  * repeated options, positionals and "--", environment defaults, and the exact usage errors
  * (exit code 2) for unknown options, missing values and numbers or sizes out of range. */
+#include "archive/compress.h"
 #include "cli/connect.h"
 #include "cli/options.h"
 #include "common/redact.h"
@@ -521,13 +522,29 @@ static void test_size(void **state)
    }
 }
 
+/* The defaults help shows are the code's: --level's default for each compression. */
+static void test_help_defaults(void **state)
+{
+   char want[64];
+   const mb_option_t *level = NULL;
+   (void) state;
+
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      level = strcmp(o->name, "level") == 0 ? o : level;
+   }
+   assert_non_null(level);
+   snprintf(want, sizeof want, "zstd %d, gzip %d", mb_compress_default_level(MB_COMPRESS_ZSTD),
+            mb_compress_default_level(MB_COMPRESS_GZIP));
+   assert_string_equal(level->def, want);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
        cmocka_unit_test(test_parse),        cmocka_unit_test(test_repeated_values_in_order),
        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_environment),
        cmocka_unit_test(test_int_range),    cmocka_unit_test(test_size),
-       cmocka_unit_test(test_connect_uri),
+       cmocka_unit_test(test_connect_uri),  cmocka_unit_test(test_help_defaults),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
