@@ -1,8 +1,10 @@
 /* mongobak dump: options -> mb_dump_run -> progress and summary. */
 #include "cli/commands.h"
+#include "cli/connect.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/textfile.h"
 #include "dump/dump.h"
 
 #include <stdlib.h>
@@ -61,17 +63,109 @@ static const char **pattern_list(const mb_args_t *a, const char *name)
    return v;
 }
 
+/* --ns-exclude patterns, then --exclude-collection as "*.COLL" and
+ * --exclude-collections-with-prefix as "*.PREFIX*" (made for the caller, bson_strfreev). */
+static const char **exclusions(const mb_args_t *a)
+{
+   int ne = mb_args_count(a, "ns-exclude"), nc = mb_args_count(a, "exclude-collection");
+   int np = mb_args_count(a, "exclude-collections-with-prefix"), k = 0;
+   char **v = bson_malloc0((size_t) (ne + nc + np + 1) * sizeof *v);
+
+   for (int i = 0; i < ne; i++) {
+      v[k++] = bson_strdup(mb_args_nth(a, "ns-exclude", i));
+   }
+   for (int i = 0; i < nc; i++) {
+      v[k++] = bson_strdup_printf("*.%s", mb_args_nth(a, "exclude-collection", i));
+   }
+   for (int i = 0; i < np; i++) {
+      v[k++] = bson_strdup_printf("*.%s*", mb_args_nth(a, "exclude-collections-with-prefix", i));
+   }
+   return (const char **) v;
+}
+
+/* --query or the contents of --query-file (made for the caller, bson_free), NULL when none. */
+static bool query_text(const mb_args_t *a, char **text, mb_error_t *err)
+{
+   const char *q = mb_args_get(a, "query"), *file = mb_args_get(a, "query-file");
+
+   *text = NULL;
+   if (q && file) {
+      mb_error_set(err, MB_EXIT_USAGE, "--query and --query-file exclude each other");
+      return false;
+   }
+   if (file) {
+      return mb_textfile_read(file, (size_t) 16 << 20, text, NULL, err);
+   }
+   *text = q ? bson_strdup(q) : NULL;
+   return true;
+}
+
+/* The compression an archive's name says: .gz gzip, .zst zstd; false when it says nothing. */
+static bool named_compression(const char *path, mb_compress_t *c)
+{
+   size_t n = strlen(path);
+
+   if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+      *c = MB_COMPRESS_GZIP;
+      return true;
+   }
+   if (n > 4 && strcmp(path + n - 4, ".zst") == 0) {
+      *c = MB_COMPRESS_ZSTD;
+      return true;
+   }
+   return false;
+}
+
+/* --archive and --compress. A file is what its name says: x.archive (and -) is written
+ * uncompressed, as mongodump writes it, unless --compress says otherwise; x.gz is gzip, x.zst
+ * zstd, and a --compress contradicting the name is refused. Without --archive (or with a
+ * directory) the generated name is zstd unless --compress says otherwise, with its suffix. */
+static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_error_t *err)
+{
+   const char *kind = mb_args_get(a, "compress"), *path = mb_args_get(a, "archive");
+   mb_compress_t given = MB_COMPRESS_ZSTD, named;
+   struct stat st;
+
+   if (kind && !mb_compress_parse(kind, &given)) {
+      mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", kind);
+      return false;
+   }
+   if (!path || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+      /* a generated name never replaces anything: a dump of the same second gets "-N" */
+      o->compress = given;
+      o->output = default_output(path, o->compress);
+      o->output_flags = MB_FILE_UNIQUE;
+      return true;
+   }
+   if (named_compression(path, &named) && kind && named != given) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--archive '%s' names a %s file but --compress is %s; rename it or drop "
+                   "--compress",
+                   path, mb_compress_name(named), mb_compress_name(given));
+      return false;
+   }
+   o->compress = kind ? given : named_compression(path, &named) ? named : MB_COMPRESS_NONE;
+   if (strcmp(path, "-") == 0 && isatty(STDOUT_FILENO)) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--archive - would write a binary archive to the terminal; redirect stdout "
+                   "(> FILE, or | mongorestore --archive)");
+      return false;
+   }
+   o->output = bson_strdup(path);
+   o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
+   return true;
+}
+
 static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, mb_error_t *err)
 {
-   const char *s;
+   char *text;
    long v;
    bson_error_t je;
-   struct stat st;
 
    o->select.db = mb_args_get(a, "db");
    o->select.collection = mb_args_get(a, "collection");
    o->select.include = pattern_list(a, "ns-include");
-   o->select.exclude = pattern_list(a, "ns-exclude");
+   o->select.exclude = exclusions(a);
    o->select.views_as_collections = mb_args_flag(a, "views-as-collections");
    o->select.dump_users_and_roles = mb_args_flag(a, "dump-users-and-roles");
    if (o->select.collection && !o->select.db) {
@@ -82,25 +176,25 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       mb_error_set(err, MB_EXIT_USAGE, "--dump-users-and-roles needs --db and no --collection");
       return false;
    }
-   if ((s = mb_args_get(a, "query")) != NULL) {
+   if (!query_text(a, &text, err)) {
+      return false;
+   }
+   if (text) {
       if (!o->select.collection) {
          mb_error_set(err, MB_EXIT_USAGE, "--query needs --collection");
+         bson_free(text);
          return false;
       }
-      *query = bson_new_from_json((const uint8_t *) s, -1, &je);
+      *query = bson_new_from_json((const uint8_t *) text, -1, &je);
+      bson_free(text);
       if (!*query) {
          mb_error_set(err, MB_EXIT_USAGE, "--query is not valid Extended JSON: %s", je.message);
          return false;
       }
       o->select.query = *query;
    }
-   s = mb_args_get(a, "compress");
-   if (s && !mb_compress_parse(s, &o->compress)) {
-      mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", s);
+   if (!output_and_compression(a, o, err)) {
       return false;
-   }
-   if (!s) {
-      o->compress = MB_COMPRESS_ZSTD;
    }
    if (!mb_args_int(a, "level", mb_compress_default_level(o->compress), 0, 22, &v, err)) {
       return false;
@@ -126,15 +220,6 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    o->compress_threads = (int) v;
-   s = mb_args_get(a, "archive");
-   if (!s || (stat(s, &st) == 0 && S_ISDIR(st.st_mode))) {
-      /* a generated name never replaces anything: a dump of the same second gets "-N" */
-      o->output = default_output(s, o->compress);
-      o->output_flags = MB_FILE_UNIQUE;
-   } else {
-      o->output = bson_strdup(s);
-      o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
-   }
    return true;
 }
 
@@ -185,11 +270,11 @@ int mb_cmd_dump(const mb_args_t *args)
 
    memset(&o, 0, sizeof o);
    if (mb_args_positional(args, &pos) > 0) {
-      mb_error_set(&err, MB_EXIT_USAGE, "unexpected argument '%s'; the server is given with --uri",
-                   pos[0]);
+      mb_error_set(&err, MB_EXIT_USAGE,
+                   "unexpected argument '%s'; the server is given with --uri or --host", pos[0]);
       return mb_cli_fail("dump", &err);
    }
-   if (!mb_config_uri(args, "mongodb://localhost:27017", &uri, &err) ||
+   if (!mb_connect_uri(args, "mongodb://localhost:27017", &uri, &err) ||
        !read_options(args, &o, &query, &err)) {
       rc = mb_cli_fail("dump", &err);
       goto done;
@@ -220,7 +305,7 @@ done:
    bson_destroy(query);
    bson_free((char *) o.output);
    bson_free((void *) o.select.include);
-   bson_free((void *) o.select.exclude);
+   bson_strfreev((char **) o.select.exclude);
    bson_free(uri);
    return rc;
 }

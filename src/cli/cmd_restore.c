@@ -1,5 +1,6 @@
 /* mongobak restore: options to the restore engine, progress on a terminal, the summary. */
 #include "cli/commands.h"
+#include "cli/connect.h"
 #include "restore/restore.h"
 
 #include <string.h>
@@ -107,8 +108,13 @@ int mb_cmd_restore(const mb_args_t *args)
    int rc = MB_EXIT_OK;
 
    memset(&o, 0, sizeof o);
-   ok = mb_config_uri(args, DEFAULT_URI, &uri, &err) && read_options(args, &o, &err) &&
-        mb_cli_open_archive(path, &src, &raw, &kind, &err);
+   ok = mb_connect_uri(args, DEFAULT_URI, &uri, &err) && read_options(args, &o, &err);
+   if (ok && strcmp(path, "-") == 0 && isatty(STDIN_FILENO) && !quiet) {
+      /* otherwise a forgotten --archive looks like a hang */
+      fprintf(stderr, "mongobak restore: waiting for the archive on stdin (a terminal); pipe one "
+                      "in or give --archive FILE\n");
+   }
+   ok = ok && mb_cli_open_archive(path, &src, &raw, &kind, &err);
    o.uri = uri;
    if (ok) {
       o.raw = raw;

@@ -14,12 +14,19 @@ static const mb_command_t commands[] = {
      "Reads every selected collection through libmongoc cursors (raw BSON, never decoded), "
      "several collections in parallel, and writes one archive in the mongodump --archive format "
      "that the real mongorestore --archive restores unchanged (with --gzip for gzip; through "
-     "'zstd -dc' for zstd). The archive is written as NAME.XXXXXX.partial (created exclusively), "
+     "'zstd -dc' for zstd): 'mongobak dump -h HOST --archive x.archive' writes what 'mongodump "
+     "-h HOST --archive=x.archive' writes. The archive is written as NAME.XXXXXX.partial (created "
+     "exclusively), "
      "synced and renamed to NAME only when complete; on any failure or signal the partial file "
      "is removed. An existing --archive file is never replaced without --overwrite (exit 13); a "
      "generated name that exists (a dump of the same second) gets a -N suffix. Skips what "
      "mongodump skips by default: the local database, config (but for its sharding "
-     "collections) and system.* collections other than system.js; views are stored as views.",
+     "collections) and system.* collections other than system.js; views are stored as views. "
+     "Exit codes: 0 done; 2 a bad option, a malformed connection string, an --archive name "
+     "contradicting --compress, or --archive - on a terminal; 5 the archive could not be "
+     "written; 6 the server is unreachable; 7 authentication failed; 8 the server failed during "
+     "the dump; 11 the selection matched nothing; 13 the --archive file exists; 130 "
+     "interrupted.",
      mb_cmd_dump},
     {"restore", "[OPTIONS] [--archive PATH|-]",
      "restore an archive written by mongobak or mongodump",
@@ -27,7 +34,12 @@ static const mb_command_t commands[] = {
      "it through libmongoc: creates each collection with its options and each view, inserts the "
      "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
      "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
-     "counted and reported per collection.",
+     "counted and reported per collection. Without --archive the archive is read from stdin. "
+     "Exit codes: 0 done; 2 a bad option or a malformed connection string; 3 the archive is "
+     "corrupt or truncated; 4 it is not an archive; 5 it could not be read; 6 the server is "
+     "unreachable; 7 authentication failed; 8 the server failed during the restore; 9 some "
+     "documents, indexes or collections failed (duplicate keys without --drop); 130 "
+     "interrupted.",
      mb_cmd_restore},
     {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
      "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "

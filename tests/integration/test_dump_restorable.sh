@@ -59,3 +59,44 @@ pass "--archive /dev/null written directly"
 import json,sys; ns=[(n["db"], n["collection"]) for n in json.load(sys.stdin)["namespaces"]]
 assert ns == [("mbtest_other", "things")], ns
 print("ok: the URI database mbtest_other selects only its collection")'
+
+# --- a drop-in for mongodump: `-h HOST:PORT --archive x.archive` writes what mongodump writes
+# (uncompressed), and the real `mongorestore --archive=x.archive` restores it
+hostport=${MB_URI_SRC#mongodb://}
+hostport=${hostport%%/*}
+run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump -h "$hostport" -d "$MB_SEED_DB" --archive "$T/x.archive" --quiet
+expect_rc 0 "$rc" "dump -h $hostport --archive x.archive"
+[ "$(head -c 4 "$T/x.archive" | od -An -tx1 | tr -d ' ')" = 6de29981 ] || fail "x.archive is not an uncompressed archive"
+pass "x.archive starts with the archive's magic number"
+db=$(fresh_db dropin)
+mongorestore --uri "$MB_URI_DST" --archive="$T/x.archive" --nsFrom "$MB_SEED_DB.*" --nsTo "$db.*" 2>"$T/r.log" ||
+  { tail -5 "$T/r.log"; fail "mongorestore --archive=x.archive"; }
+compare_db "$MB_URI_SRC" "$MB_SEED_DB" "$MB_URI_DST" "$db"
+
+# the name says the compression: .gz gzip, .zst zstd; --gzip and --compress may agree with it
+magic() { head -c 4 "$1" | od -An -tx1 | tr -d ' '; }
+"$MB_BIN" dump --uri "$MB_URI_SRC" --db mbtest_other --archive "$T/n.archive.gz" --quiet
+case $(magic "$T/n.archive.gz") in 1f8b*) pass ".gz is gzip" ;; *) fail ".gz is not gzip" ;; esac
+"$MB_BIN" dump --uri "$MB_URI_SRC" --db mbtest_other --archive "$T/n.archive.zst" --quiet
+[ "$(magic "$T/n.archive.zst")" = 28b52ffd ] || fail ".zst is not zstd"
+pass ".zst is zstd"
+"$MB_BIN" dump --uri "$MB_URI_SRC" --db mbtest_other --gzip --archive="$T/g.archive" --quiet
+case $(magic "$T/g.archive") in 1f8b*) pass "--gzip --archive=g.archive is gzip" ;; *) fail "--gzip ignored" ;; esac
+run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump --uri "$MB_URI_SRC" --db mbtest_other --archive "$T/c.gz" --compress zstd
+expect_rc 2 "$rc" "a name contradicting --compress"
+expect_grep "^mongobak dump: error: --archive '$T/c.gz' names a gzip file but --compress is zstd; rename it or drop --compress$" "$T/d.err" "says which"
+one_error_line "$T/d.err" "contradicting name"
+expect_no_file "$T/c.gz" "contradicting name"
+
+# mongodump's selection spellings
+"$MB_BIN" dump --uri "$MB_URI_SRC" --nsInclude "$MB_SEED_DB.*" --excludeCollection people \
+  --excludeCollectionsWithPrefix capped --archive "$T/s.archive" --quiet
+"$MB_BIN" inspect --json "$T/s.archive" | /usr/bin/python3 -c '
+import json,sys; cs={n["collection"] for n in json.load(sys.stdin)["namespaces"]}
+assert "people" not in cs and not any(c.startswith("capped") for c in cs) and "big" in cs, cs
+print("ok: --nsInclude, --excludeCollection, --excludeCollectionsWithPrefix")'
+
+# --archive - never writes binary to a terminal
+run_cmd "$T/d.out" "$T/d.err" rc -- script -qec "'$MB_BIN' dump --uri '$MB_URI_SRC' --db mbtest_other --archive - 2>'$T/tty.err'" /dev/null
+expect_rc 2 "$rc" "--archive - on a terminal"
+expect_grep "would write a binary archive to the terminal" "$T/tty.err" "says why"

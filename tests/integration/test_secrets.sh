@@ -105,6 +105,8 @@ mb() {
   local envs=(PATH="$PATH")
   [ -n "${ASAN_OPTIONS:-}" ] && envs+=(ASAN_OPTIONS="$ASAN_OPTIONS")
   [ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
+  # a stale /dev/shm/mongoc-<pid> of another process would add a driver warning line
+  [ -n "${MONGOC_DISABLE_SHM:-}" ] && envs+=(MONGOC_DISABLE_SHM="$MONGOC_DISABLE_SHM")
   while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
   shift
   set +e
@@ -226,6 +228,20 @@ for cmd in dump restore backup config; do
   [ "$(cat "$d/huge_$cmd.err")" = "$want" ] || { cat "$d/huge_$cmd.err" >&2; fail "$cmd: huge URI file message"; }
 done
 pass "a URI file above 64 KiB: one line, exit 2, for dump, restore, backup and config"
+
+# mongodump's connection options: -h, -u, -p and --authenticationDatabase build the login; a
+# password given with -p is masked like one in a URI (driver debug lines included)
+d="$OUT/flags"; mkdir -p "$d"
+mb "$d" flags_dump LOG_LEVEL=debug LOG_FORMAT=json -- dump -h "$HP" -u alice -p "$PA" \
+  --authenticationDatabase admin --db secretsdb --archive "$d/a7.archive" --quiet
+expect_rc 0 "$(rc_of "$d/flags_dump")" "dump -h HOST:PORT -u alice -p PASSWORD --authenticationDatabase admin"
+mb "$d" flags_restore -- restore -h "$HP" -u carol "--password=$PC" --authenticationDatabase admin \
+  --archive "$d/a7.archive" --nsFrom 'secretsdb.*' --nsTo 'flagsr.*' --quiet
+expect_rc 0 "$(rc_of "$d/flags_restore")" "restore -h -u --password= --authenticationDatabase --nsFrom --nsTo"
+mb "$d" flags_wrong LOG_LEVEL=debug -- dump -h "$HP" -u carol -p "${PC}Wx" --authenticationDatabase admin \
+  --db secretsdb --archive "$d/a8.archive"
+expect_rc 7 "$(rc_of "$d/flags_wrong")" "dump with a wrong -p: authentication failed"
+grep -q '^mongobak dump: error: ' "$d/flags_wrong.err" || fail "wrong -p: error line: $(cat "$d/flags_wrong.err")"
 
 # --- nothing printed or written holds a secret, in any form
 "$PY" - "$T/secrets" "$OUT" <<'PY'

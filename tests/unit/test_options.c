@@ -1,7 +1,10 @@
 /* The option table's parser (mb_args_*): long and short forms, '=' and attached values,
  * repeated options, positionals and "--", environment defaults, and the exact usage errors
  * (exit code 2) for unknown options, missing values and numbers or sizes out of range. */
+#include "archive/compress.h"
+#include "cli/connect.h"
 #include "cli/options.h"
+#include "common/redact.h"
 
 #include "testutil.h"
 
@@ -79,8 +82,50 @@ static void test_parse(void **state)
        /* flags */
        {"dump", {"--overwrite"}, "overwrite", "", 1, ""},
        {"dump", {NULL}, "overwrite", NULL, 0, ""},
-       {"dump", {"-h"}, "help", "", 1, ""},
+       {"inspect", {"-h"}, "help", "", 1, ""},
+       /* dump and restore: -h is --host, as in mongodump; --help stays */
+       {"dump", {"-h", "db.example.com"}, "host", "db.example.com", 1, ""},
+       {"dump", {"-hx"}, "host", "x", 1, ""},
+       {"restore", {"-h", "rs/a,b:2"}, "host", "rs/a,b:2", 1, ""},
+       {"dump", {"--help"}, "help", "", 1, ""},
+       /* --password: its value is optional (prompted for when left out) */
+       {"dump", {"-p"}, "password", "", 1, ""},
+       {"dump", {"-p", "--db", "x"}, "password", "", 1, ""},
+       {"dump", {"-p", "s3cret"}, "password", "s3cret", 1, ""},
+       {"restore", {"-ps3cret"}, "password", "s3cret", 1, ""},
+       {"restore", {"--password=-x"}, "password", "-x", 1, ""},
        {"inspect", {"--help", "a.archive"}, "help", "", 1, "a.archive"},
+       /* mongodump's and mongorestore's spellings */
+       {"dump", {"--gzip"}, "compress", "gzip", 1, ""},
+       {"dump", {"--compress", "zstd", "--gzip"}, "compress", "gzip", 1, ""},
+       {"restore", {"--gzip"}, "compress", NULL, 0, ""},
+       {"dump", {"--nsInclude", "a.*", "--ns-include=b.*"}, "ns-include", "b.*", 2, ""},
+       {"restore", {"--nsExclude=a.*"}, "ns-exclude", "a.*", 1, ""},
+       {"dump", {"--numParallelCollections=3"}, "jobs", "3", 1, ""},
+       {"restore", {"--nsFrom", "a.*", "--nsTo", "b.*"}, "ns-to", "b.*", 1, ""},
+       {"restore", {"--dryRun"}, "dry-run", "", 1, ""},
+       {"restore", {"--objcheck", "--stopOnError"}, "stop-on-error", "", 1, ""},
+       {"restore", {"--noIndexRestore"}, "no-index-restore", "", 1, ""},
+       {"restore", {"--writeConcern", "majority"}, "write-concern", "majority", 1, ""},
+       {"dump", {"-v"}, "log-level", "debug", 1, ""},
+       {"inspect", {"--verbose"}, "log-level", "debug", 1, ""},
+       {"dump",
+        {"--excludeCollection", "x", "--exclude-collection", "y"},
+        "exclude-collection",
+        "y",
+        2,
+        ""},
+       {"dump",
+        {"--excludeCollectionsWithPrefix=t"},
+        "exclude-collections-with-prefix",
+        "t",
+        1,
+        ""},
+       {"dump", {"--queryFile", "q.json"}, "query-file", "q.json", 1, ""},
+       {"dump", {"--readPreference", "secondary"}, "read-preference", "secondary", 1, ""},
+       {"dump", {"--ssl", "--tlsCAFile=/ca"}, "tls-ca-file", "/ca", 1, ""},
+       {"restore", {"--sslPEMKeyFile", "k.pem"}, "tls-certificate-key-file", "k.pem", 1, ""},
+       {"dump", {"--authenticationDatabase", "admin"}, "authentication-database", "admin", 1, ""},
        /* options of every command */
        {"inspect", {"--log-level", "debug"}, "log-level", "debug", 1, ""},
        {"restore", {"--log-format=json"}, "log-format", "json", 1, ""},
@@ -155,14 +200,46 @@ static void test_parse_errors(void **state)
    static const parse_error_t cases[] = {
        {"dump", {"--bogus"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
        {"dump", {"--bogus=1"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
+       /* the nearest supported option is named */
+       {"dump",
+        {"--ns-inclde", "a.*"},
+        "unknown option '--ns-inclde' for 'dump' (did you mean --ns-include?); see 'mongobak help "
+        "dump'"},
+       {"dump",
+        {"--nsinclude", "a.*"},
+        "unknown option '--nsinclude' for 'dump' (did you mean --ns-include?); see 'mongobak help "
+        "dump'"},
+       {"restore",
+        {"--numInsertionWorkers", "2"},
+        "unknown option '--numInsertionWorkers' for 'restore'; see 'mongobak help restore'"},
+       /* mongorestore's options that mongobak does not have: refused with the reason */
+       {"restore",
+        {"--noOptionsRestore"},
+        "option '--noOptionsRestore' is not supported by 'mongobak restore': mongobak always "
+        "creates collections with the options recorded in the archive"},
+       {"restore",
+        {"--maintainInsertionOrder"},
+        "option '--maintainInsertionOrder' is not supported by 'mongobak restore': documents are "
+        "inserted by unordered bulk writes from several workers"},
+       {"dump",
+        {"--oplog"},
+        "option '--oplog' is not supported by 'mongobak dump': point-in-time dumps with the oplog "
+        "are not supported"},
+       {"dump", {"--gzip=1"}, "option --gzip takes no value"},
+       {"restore", {"--objcheck=true"}, "option --objcheck takes no value"},
        {"dump", {"x", "--bogus"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},
        /* no abbreviations, no prefixes, exact case */
        {"dump", {"--over"}, "unknown option '--over' for 'dump'; see 'mongobak help dump'"},
        {"dump",
         {"--overwritex"},
-        "unknown option '--overwritex' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"--DB", "x"}, "unknown option '--DB' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"---db", "x"}, "unknown option '---db' for 'dump'; see 'mongobak help dump'"},
+        "unknown option '--overwritex' for 'dump' (did you mean --overwrite?); see 'mongobak help "
+        "dump'"},
+       {"dump",
+        {"--DB", "x"},
+        "unknown option '--DB' for 'dump' (did you mean --db?); see 'mongobak help dump'"},
+       {"dump",
+        {"---db", "x"},
+        "unknown option '---db' for 'dump' (did you mean --db?); see 'mongobak help dump'"},
        {"dump", {"--=x"}, "unknown option '--' for 'dump'; see 'mongobak help dump'"},
        /* an option of another command */
        {"dump",
@@ -170,14 +247,19 @@ static void test_parse_errors(void **state)
         "unknown option '--ns-from' for 'dump'; see 'mongobak help dump'"},
        {"restore",
         {"--db", "x"},
-        "unknown option '--db' for 'restore'; see 'mongobak help restore'"},
-       {"restore", {"-d", "x"}, "unknown option '-d' for 'restore'; see 'mongobak help restore'"},
+        "option '--db' is not supported by 'mongobak restore': use --ns-include 'DB.*' "
+        "(mongorestore refuses --db with --archive too)"},
+       {"restore",
+        {"-d", "x"},
+        "option '-d' is not supported by 'mongobak restore': use --ns-include 'DB.*' "
+        "(mongorestore refuses --db with --archive too)"},
        {"inspect",
         {"--uri", "mongodb://x"},
         "unknown option '--uri' for 'inspect'; see 'mongobak help inspect'"},
        /* short options */
        {"dump", {"-x"}, "unknown option '-x' for 'dump'; see 'mongobak help dump'"},
-       {"dump", {"-hx"}, "unknown option '-hx' for 'dump'; see 'mongobak help dump'"},
+       {"dump", {"-h"}, "option --host needs a value (HOST[:PORT]); see 'mongobak help dump'"},
+       {"inspect", {"-hx"}, "unknown option '-hx' for 'inspect'; see 'mongobak help inspect'"},
        {"dump", {"-A", "x"}, "unknown option '-A' for 'dump'; see 'mongobak help dump'"},
        /* missing values, in both forms */
        {"dump", {"--archive"}, "option --archive needs a value (PATH); see 'mongobak help dump'"},
@@ -245,6 +327,94 @@ static void test_environment(void **state)
    assert_true(parse("restore", none, argv, &a, &err));
    assert_null(mb_args_get(a, "uri"));
    mb_args_destroy(a);
+   clear_env();
+}
+
+typedef struct {
+   const char *argv[MAX_ARGV];
+   const char *want; /* the connection string, or the error */
+} connect_case_t;
+
+/* mongodump's connection options make the connection string of dump and restore. */
+static void test_connect_uri(void **state)
+{
+   static const connect_case_t ok[] = {
+       {{"-h", "db.example.com:27018"}, "mongodb://db.example.com:27018/"},
+       {{"--host", "rs0/a:1,b", "--port", "2"}, "mongodb://a:1,b:2/?replicaSet=rs0"},
+       {{"--port", "27999"}, "mongodb://localhost:27999/"},
+       {{NULL}, "mongodb://localhost:27017"},
+       {{"-h", "h", "-u", "me", "--password=p@ss:w"}, "mongodb://me:p%40ss%3Aw@h/"},
+       {{"--uri", "mongodb://me@h/db?retryWrites=false", "-p", "pw", "--authentication-database",
+         "admin"},
+        "mongodb://me:pw@h/db?retryWrites=false&authSource=admin"},
+       {{"--uri", "mongodb://h:1", "--tls", "--tls-ca-file", "/c a.pem"},
+        "mongodb://h:1/?tlsCAFile=%2Fc%20a.pem&tls=true"},
+       {{"--uri", "mongodb://u:p@h/?authSource=admin", "-u", "u", "--authentication-database",
+         "admin"},
+        "mongodb://u:p@h/?authSource=admin"},
+       {{"--uri", "mongodb://h/?appname=x", "--readPreference", "secondary"},
+        "mongodb://h/?appname=x&readPreference=secondary"},
+   };
+   static const connect_case_t bad[] = {
+       {{"--uri", "mongodb://h", "-h", "x"},
+        "--host cannot be combined with --uri (as in mongodump): put the hosts in the connection "
+        "string, or drop --uri"},
+       {{"--uri", "mongodb://h", "--port", "1"},
+        "--port cannot be combined with --uri (as in mongodump): put the hosts in the connection "
+        "string, or drop --uri"},
+       {{"--uri", "mongodb://a:b@h", "-u", "c"},
+        "--username contradicts the user in the connection string"},
+       {{"--uri", "mongodb://a:b@h", "-p", "c"},
+        "--password contradicts the password in the connection string"},
+       {{"-h", "h", "-p", "x"}, "--password needs --username (or a user in the URI)"},
+       {{"--uri", "mongodb://h/?authSource=x", "--authentication-database", "y"},
+        "--authentication-database 'y' contradicts authSource=x in the connection string"},
+       {{"--port", "1x"}, "--port must be a port number, not '1x'"},
+       {{"--uri", "mongodb://h/?w=1", "--writeConcern", "majority"},
+        "--write-concern 'majority' contradicts w=1 in the connection string"},
+       {{"--write-concern", "{w: 1}"},
+        "--write-concern must be majority or a number of members, not '{w: 1}' (journal and "
+        "wtimeoutMS: in the connection string)"},
+       {{"-h", "u@h"}, "--host must be HOST[:PORT][,HOST[:PORT]...] or SET/HOST,HOST, not 'u@h'"},
+   };
+   char *argv[MAX_ARGV + 1], *uri, text[64];
+   mb_args_t *a;
+   mb_error_t err;
+   (void) state;
+
+   clear_env();
+   setenv("MONGODB_URI", "mongodb://from-env", 1); /* --host and --port replace it */
+   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+      if (i == 3) {
+         unsetenv("MONGODB_URI");
+      }
+      assert_true(parse("dump", ok[i].argv, argv, &a, &err));
+      if (!mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err)) {
+         fail_msg("case %zu: %s", i, err.message);
+      }
+      assert_string_equal(uri, ok[i].want);
+      bson_free(uri);
+      mb_args_destroy(a);
+   }
+   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      assert_true(parse("restore", bad[i].argv, argv, &a, &err));
+      if (mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err)) {
+         fail_msg("case %zu: accepted as %s", i, uri);
+      }
+      assert_null(uri);
+      assert_error(&err, MB_EXIT_USAGE, bad[i].want);
+      mb_args_destroy(a);
+   }
+   static const char *const wc[] = {"--uri", "mongodb://h", "--writeConcern", "majority", NULL};
+   assert_true(parse("restore", wc, argv, &a, &err));
+   assert_true(mb_connect_uri(a, "mongodb://localhost:27017", &uri, &err));
+   assert_string_equal(uri, "mongodb://h/?w=majority");
+   bson_free(uri);
+   mb_args_destroy(a);
+   /* a password given as an option is masked like one in a URI */
+   snprintf(text, sizeof text, "login failed for p@ss:w");
+   mb_redact_text(text, sizeof text);
+   assert_string_equal(text, "login failed for ***");
    clear_env();
 }
 
@@ -352,12 +522,29 @@ static void test_size(void **state)
    }
 }
 
+/* The defaults help shows are the code's: --level's default for each compression. */
+static void test_help_defaults(void **state)
+{
+   char want[64];
+   const mb_option_t *level = NULL;
+   (void) state;
+
+   for (const mb_option_t *o = mb_options; o->name; o++) {
+      level = strcmp(o->name, "level") == 0 ? o : level;
+   }
+   assert_non_null(level);
+   snprintf(want, sizeof want, "zstd %d, gzip %d", mb_compress_default_level(MB_COMPRESS_ZSTD),
+            mb_compress_default_level(MB_COMPRESS_GZIP));
+   assert_string_equal(level->def, want);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
        cmocka_unit_test(test_parse),        cmocka_unit_test(test_repeated_values_in_order),
        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_environment),
        cmocka_unit_test(test_int_range),    cmocka_unit_test(test_size),
+       cmocka_unit_test(test_connect_uri),  cmocka_unit_test(test_help_defaults),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
