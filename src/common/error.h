@@ -24,7 +24,7 @@ typedef enum {
    MB_EXIT_CORRUPT = 3,      /* archive corrupt or truncated: framing, BSON, CRC */
    MB_EXIT_NOT_ARCHIVE = 4,  /* input is not an archive, or its compression is unknown */
    MB_EXIT_IO = 5,           /* a local file could not be opened, read or written (disk full) */
-   MB_EXIT_CONNECT = 6,      /* server unreachable or URI malformed */
+   MB_EXIT_CONNECT = 6,      /* server unreachable (a malformed URI is USAGE) */
    MB_EXIT_AUTH = 7,         /* authentication or authorization failed */
    MB_EXIT_SERVER = 8,       /* the server failed or went away during the operation */
    MB_EXIT_PARTIAL = 9,      /* the operation finished, but some items failed */
