@@ -100,7 +100,8 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    if (!s) {
-      o->compress = MB_COMPRESS_ZSTD;
+      /* a directory is mongodump's: plain unless told otherwise */
+      o->compress = mb_args_get(a, "out") ? MB_COMPRESS_NONE : MB_COMPRESS_ZSTD;
    }
    if (!mb_args_int(a, "level", mb_compress_default_level(o->compress), 0, 22, &v, err)) {
       return false;
@@ -126,6 +127,16 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       return false;
    }
    o->compress_threads = (int) v;
+   if ((s = mb_args_get(a, "out")) != NULL) {
+      if (mb_args_get(a, "archive")) {
+         mb_error_set(err, MB_EXIT_USAGE, "--out and --archive exclude each other");
+         return false;
+      }
+      o->output = bson_strdup(s);
+      o->output_dir = true;
+      o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
+      return true;
+   }
    s = mb_args_get(a, "archive");
    if (!s || (stat(s, &st) == 0 && S_ISDIR(st.st_mode))) {
       /* a generated name never replaces anything: a dump of the same second gets "-N" */

@@ -23,6 +23,11 @@ const mb_option_t mb_options[] = {
     {"archive", 'a', "dump restore", "PATH", false, NULL, NULL,
      "dump: archive to write (- for stdout; default dump-<UTC time>.archive[.zst|.gz] in the "
      "current directory); restore: archive to read (- or absent for stdin)"},
+    {"out", 'o', "dump", "DIR", false, NULL, NULL,
+     "write mongodump's directory layout instead of an archive: DIR/<db>/<coll>.bson and "
+     ".metadata.json, DIR/prelude.json (.gz each with --compress gzip, the only compression it "
+     "takes; plain by default), restorable with mongorestore DIR; written beside DIR and renamed "
+     "at the end; an existing non-empty DIR is refused (exit code 13) without --overwrite"},
     {"overwrite", 0, "dump", NULL, false, NULL, NULL,
      "replace an existing --archive file (without it an existing file is refused with exit code "
      "13; a generated name that exists gets a -N suffix instead)"},
