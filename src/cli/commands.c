@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "archive/dirsource.h"
 #include "common/text.h"
 #include "common/client.h"
 #include "common/confvars.h"
@@ -172,9 +173,15 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
    mb_source_t *file = NULL;
    mb_repo_t *repo = NULL;
    char *name = NULL;
-   bool ok =
-       mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
+   bool ok;
 
+   if (mb_dirsource_is_dir(path)) { /* mongodump's --out directory, read as the archive it holds */
+      *kind = MB_COMPRESS_NONE;
+      ok = mb_dirsource_open(path, src, err);
+      *raw = ok ? *src : NULL;
+      return ok;
+   }
+   ok = mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
    bson_free(name);
    mb_repo_destroy(repo);
    if (!ok) {
