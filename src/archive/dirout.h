@@ -1,4 +1,4 @@
-/* The directory output: mongodump's --out layout (docs/archive-format.md §7). DIR/<db>/<coll>.bson
+/* The directory output: mongodump's --out layout (docs/archive-format.md §6). DIR/<db>/<coll>.bson
  * holds the namespace's documents concatenated, DIR/<db>/<coll>.metadata.json the metadata JSON an
  * archive's prelude carries, DIR/prelude.json the server and tool versions; every file gets ".gz"
  * with gzip. The whole tree is written under a temporary name beside DIR and renamed to DIR by

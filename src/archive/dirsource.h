@@ -1,7 +1,7 @@
 /* A mongodump directory (mongodump --out, plain or --gzip) read as an archive: a source whose
  * bytes are the archive stream the directory stands for, so that the archive reader and
  * everything after it (restore's planner and engine, verify, inspect) take a directory as they
- * take an archive (docs/archive-format.md §7).
+ * take an archive (docs/archive-format.md §6).
  *
  * The stream: the prelude (server_version from prelude.json, "0.0.0" without one: dumps older than
  * mongodump 100.12; one namespace per <coll>.metadata.json or <coll>.bson in every database

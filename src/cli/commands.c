@@ -20,11 +20,15 @@ static const mb_command_t commands[] = {
      "is removed. An existing --archive file is never replaced without --overwrite (exit 13); a "
      "generated name that exists (a dump of the same second) gets a -N suffix. Skips what "
      "mongodump skips by default: the local database, config (but for its sharding "
-     "collections) and system.* collections other than system.js; views are stored as views.",
+     "collections) and system.* collections other than system.js; views are stored as views. "
+     "With --out DIR it writes mongodump's directory layout instead (plain or gzip), built "
+     "beside DIR and renamed to it when complete; mongorestore DIR restores it.",
      mb_cmd_dump},
-    {"restore", "[OPTIONS] [--archive PATH|-]",
-     "restore an archive written by mongobak or mongodump",
-     "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes) and restores "
+    {"restore", "[OPTIONS] [--archive PATH|-|DIR]",
+     "restore an archive or a dump directory written by mongobak or mongodump",
+     "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes), or a "
+     "directory written by mongodump --out or mongobak dump --out (given as DIR or --dir DIR, "
+     "plain or gzip), and restores "
      "it through libmongoc: creates each collection with its options and each view, inserts the "
      "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
      "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
