@@ -62,6 +62,8 @@ done
 
 # the whole server: users and roles as mongodump writes them, one prelude.json at the top
 "$MB_BIN" dump --uri "$SRC" --out "$T/all" --quiet || fail "dump --out of everything"
+mongodump --uri "$SRC" --out "$T/md-all" 2>"$T/md.log" || { cat "$T/md.log"; fail "mongodump --out of everything"; }
+diff <(listing "$T/md-all") <(listing "$T/all") || fail "full dump: the files differ from mongodump's"
 [ -f "$T/all/prelude.json" ] || fail "no prelude.json at the top"
 [ -f "$T/all/$DB/people.bson" ] && [ -f "$T/all/$DB/people.metadata.json" ] || fail "no $DB/people files"
 pass "full dump: DIR/prelude.json and DIR/<db>/<coll>.bson"
