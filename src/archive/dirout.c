@@ -28,6 +28,7 @@ typedef struct {
 struct mb_dirout {
    mb_dirout_opts_t o;
    char *path, *temp;
+   const char *server_version, *prelude_db;
    bool published;
    dir_ns_t *ns;
    int nns, cap;
@@ -208,9 +209,10 @@ bool mb_dirout_new(const mb_dirout_opts_t *o, mb_dirout_t **out, mb_error_t *err
    return true;
 }
 
-void mb_dirout_set_server_version(mb_dirout_t *d, const char *server_version)
+void mb_dirout_set_source(mb_dirout_t *d, const char *server_version, const char *db)
 {
-   d->o.server_version = server_version;
+   d->server_version = server_version;
+   d->prelude_db = db;
 }
 
 static char *sub(const mb_dirout_t *d, const char *rel)
@@ -282,7 +284,7 @@ bool mb_dirout_add_namespace(mb_dirout_t *d, const char *db, const char *collect
       return false;
    }
    if (strcmp(type, "view") != 0) {
-      char *dc = mb_archive_data_collection(collection, type, d->o.server_version);
+      char *dc = mb_archive_data_collection(collection, type, d->server_version);
       if (!mb_dirout_escape(dc, &data, err)) {
          bson_free(dc);
          goto done;
@@ -388,13 +390,13 @@ static bool write_prelude(mb_dirout_t *d, mb_error_t *err)
    size_t len;
    bool ok;
 
-   BSON_APPEND_UTF8(&doc, "ServerVersion", d->o.server_version ? d->o.server_version : "");
+   BSON_APPEND_UTF8(&doc, "ServerVersion", d->server_version ? d->server_version : "");
    BSON_APPEND_UTF8(&doc, "ToolVersion", d->o.tool_version ? d->o.tool_version : "");
    json = mb_text_json(&doc, &len);
-   rel = d->o.prelude_db ? bson_strdup_printf("%s/prelude.json", d->o.prelude_db)
-                         : bson_strdup("prelude.json");
-   ok = (!d->o.prelude_db || make_db_dir(d, d->o.prelude_db, err)) &&
-        write_file(d, rel, json, len, err);
+   rel = d->prelude_db ? bson_strdup_printf("%s/prelude.json", d->prelude_db)
+                       : bson_strdup("prelude.json");
+   ok =
+       (!d->prelude_db || make_db_dir(d, d->prelude_db, err)) && write_file(d, rel, json, len, err);
    bson_free(rel);
    bson_free(json);
    bson_destroy(&doc);

@@ -15,13 +15,11 @@
 typedef struct mb_dirout mb_dirout_t;
 
 typedef struct {
-   const char *path;           /* the final directory */
-   bool overwrite;             /* replace a non-empty DIR (else EXISTS) */
-   mb_compress_t compress;     /* NONE or GZIP (zstd is refused: USAGE) */
-   int level;                  /* gzip level */
-   const char *server_version; /* for prelude.json and the timeseries layout */
+   const char *path;       /* the final directory */
+   bool overwrite;         /* replace a non-empty DIR (else EXISTS) */
+   mb_compress_t compress; /* NONE or GZIP (zstd is refused: USAGE) */
+   int level;              /* gzip level */
    const char *tool_version;
-   const char *prelude_db; /* a --db dump: prelude.json goes to DIR/<db>/, as mongodump; or NULL */
 } mb_dirout_opts_t;
 
 /* The file name (without extension) mongodump gives collection: Go's url.QueryEscape of it
@@ -38,9 +36,10 @@ char *mb_dirout_unescape(const char *name);
  * make the temporary directory. */
 MB_MUST_CHECK bool mb_dirout_new(const mb_dirout_opts_t *opts, mb_dirout_t **out, mb_error_t *err);
 
-/* The source's version (borrowed), known once connected: prelude.json and the timeseries layout
- * use it. Call before the first namespace. */
-void mb_dirout_set_server_version(mb_dirout_t *d, const char *server_version);
+/* What is known once connected (borrowed): the source's version (prelude.json, the timeseries
+ * layout) and the one database dumped, if any (prelude.json then goes to DIR/<db>/, as
+ * mongodump). Call before the first namespace. */
+void mb_dirout_set_source(mb_dirout_t *d, const char *server_version, const char *db);
 
 /* Declare one namespace (as mb_archive_writer_add_namespace) and write its metadata file. */
 MB_MUST_CHECK bool mb_dirout_add_namespace(mb_dirout_t *d, const char *db, const char *collection,

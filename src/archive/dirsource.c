@@ -56,19 +56,14 @@ static bool ends_with(const char *s, const char *suffix, size_t *stem)
    return true;
 }
 
-/* Open path for reading, decompressing when its name ends in .gz. */
+/* Open path for reading, decompressing what its first bytes say is compressed (.gz files). */
 static bool open_file(const char *path, mb_source_t **out, mb_error_t *err)
 {
    mb_source_t *raw;
    mb_compress_t kind;
-   size_t stem;
 
    if (!mb_file_source_open(path, &raw, err)) {
       return false;
-   }
-   if (!ends_with(path, ".gz", &stem)) {
-      *out = raw;
-      return true;
    }
    if (!mb_decompress_source_new(raw, out, &kind, err)) {
       mb_error_prefix(err, "%s", path);

@@ -132,6 +132,12 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
          mb_error_set(err, MB_EXIT_USAGE, "--out and --archive exclude each other");
          return false;
       }
+      if (strcmp(s, "-") == 0) {
+         mb_error_set(err, MB_EXIT_USAGE,
+                      "--out - (BSON on stdout) is not supported; stream an archive with "
+                      "--archive -");
+         return false;
+      }
       o->output = bson_strdup(s);
       o->output_dir = true;
       o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;

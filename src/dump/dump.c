@@ -622,7 +622,7 @@ static bool pump(engine_t *e, mb_dump_progress_fn progress, void *user_data, uin
    return out_finish(e, err);
 }
 
-static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, uint64_t start,
+static bool build_report(engine_t *e, const char *output, uint64_t bytes_out, uint64_t start,
                          mb_dump_report_t **out)
 {
    mb_dump_report_t *r = calloc(1, sizeof *r);
@@ -632,7 +632,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
       mb_dump_report_destroy(r);
       return false;
    }
-   r->output = bson_strdup(e->dir ? mb_dirout_path(e->dir) : mb_repo_sink_name(repo, file));
+   r->output = bson_strdup(output);
    r->server_version = bson_strdup(mb_client_server_version(e->client));
    r->nns = e->plan->nns;
    for (int i = 0; i < e->plan->nns; i++) {
@@ -648,7 +648,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
    for (int i = 0; i < e->plan->nwarnings; i++) {
       r->warnings[i] = bson_strdup(e->plan->warnings[i]);
    }
-   r->bytes_out = e->dir ? mb_dirout_bytes_out(e->dir) : file->bytes_in;
+   r->bytes_out = bytes_out;
    r->seconds = (double) (now_ns() - start) / 1e9;
    *out = r;
    return true;
@@ -708,8 +708,7 @@ static bool open_dir(engine_t *e, mb_error_t *err)
                          .overwrite = (o->output_flags & MB_FILE_NO_REPLACE) == 0,
                          .compress = o->compress,
                          .level = o->level,
-                         .tool_version = MONGOBAK_VERSION,
-                         .prelude_db = o->select.db};
+                         .tool_version = MONGOBAK_VERSION};
 
    return mb_dirout_new(&d, &e->dir, err);
 }
@@ -737,10 +736,12 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
                                 &e.client, err) &&
            make_plan(&e, err);
       if (ok) {
-         mb_dirout_set_server_version(e.dir, mb_client_server_version(e.client));
+         mb_dirout_set_source(e.dir, mb_client_server_version(e.client),
+                              o->select.db ? o->select.db : mb_client_uri_database(e.client));
          ok = declare_namespaces(&e, err) && pump(&e, progress, user_data, start, err);
       }
-      if (ok && !build_report(&e, NULL, NULL, start, report)) {
+      if (ok &&
+          !build_report(&e, mb_dirout_path(e.dir), mb_dirout_bytes_out(e.dir), start, report)) {
          mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
          ok = false;
       }
@@ -763,7 +764,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    hdr.server_version = mb_client_server_version(e.client);
    ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
         pump(&e, progress, user_data, start, err) && mb_sink_close(sink, err);
-   if (ok && !build_report(&e, repo, file, start, report)) {
+   if (ok && !build_report(&e, mb_repo_sink_name(repo, file), file->bytes_in, start, report)) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
       ok = false;
    }

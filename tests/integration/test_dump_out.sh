@@ -91,3 +91,11 @@ run_cmd "$T/o" "$T/e" rc -- "$MB_BIN" dump --uri "mongodb://127.0.0.1:1/?serverS
 expect_no_file "$T/f" "a failed dump"
 ls -a "$T" | grep -q '\.partial$' && { ls -a "$T"; fail "a failed dump left a temporary directory"; }
 pass "a failed dump leaves no temporary directory"
+
+# a database in the URI is a --db dump: prelude.json in DIR/<db>/, as mongodump puts it
+"$MB_BIN" dump --uri "${SRC%/}/$DB" --out "$T/uridb" --quiet || fail "dump --out with the database in the URI"
+[ -f "$T/uridb/$DB/prelude.json" ] || { find "$T/uridb" -name 'prelude*'; fail "prelude.json not in DIR/$DB"; }
+pass "a database in the URI: DIR/<db>/prelude.json"
+run_cmd "$T/o" "$T/e" rc -- "$MB_BIN" dump --uri "$SRC" --out -
+expect_rc 2 "$rc" "--out -"
+one_error_line "$T/e" "--out -"

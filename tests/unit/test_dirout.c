@@ -85,7 +85,7 @@ static void write_dump(const char *path, mb_compress_t c, bool overwrite, mb_exi
       return;
    }
    assert_true(mb_dirout_new(&o, &d, &err));
-   mb_dirout_set_server_version(d, "7.0.14");
+   mb_dirout_set_source(d, "7.0.14", NULL);
    assert_true(mb_dirout_add_namespace(
        d, "test", "c d", "{\"indexes\":[],\"collectionName\":\"c d\"}", "collection", &c1, &err));
    assert_true(
