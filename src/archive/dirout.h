@@ -24,8 +24,9 @@ typedef struct {
 
 /* The file name (without extension) mongodump gives collection: Go's url.QueryEscape of it
  * (A-Z a-z 0-9 - _ . ~ kept, space as '+', every other byte %XX). Made for the caller (bson_free).
- * Fails (USAGE) when the escaped name is longer than 238 bytes: mongodump then truncates it and
- * appends a SHA-1, which mongobak does not write (use --archive for such a collection). */
+ * An escaped name longer than 238 bytes becomes, as with mongodump, its first 208 bytes, "%24" and
+ * the unpadded base64url SHA-1 of the name. Does not fail today; err is for names a future rule
+ * refuses. */
 MB_MUST_CHECK bool mb_dirout_escape(const char *collection, char **out, mb_error_t *err);
 
 /* The reverse of mb_dirout_escape ('+' is a space, %XX a byte). NULL when the name is not a valid
