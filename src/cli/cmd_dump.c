@@ -122,7 +122,7 @@ static bool named_compression(const char *path, mb_compress_t *c)
  * directory) the generated name is zstd unless --compress says otherwise, with its suffix. */
 static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_error_t *err)
 {
-   const char *kind = mb_args_get(a, "compress"), *path = mb_args_get(a, "archive");
+   const char *kind = mb_args_get(a, "compress"), *path;
    mb_compress_t given = MB_COMPRESS_ZSTD, named;
    struct stat st;
 
@@ -130,6 +130,25 @@ static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_err
       mb_error_set(err, MB_EXIT_USAGE, "--compress must be zstd, gzip or none, not '%s'", kind);
       return false;
    }
+   if ((path = mb_args_get(a, "out")) != NULL) {
+      /* mongodump's directory layout: plain unless told otherwise */
+      if (mb_args_get(a, "archive")) {
+         mb_error_set(err, MB_EXIT_USAGE, "--out and --archive exclude each other");
+         return false;
+      }
+      if (strcmp(path, "-") == 0) {
+         mb_error_set(err, MB_EXIT_USAGE,
+                      "--out - (BSON on stdout) is not supported; stream an archive with "
+                      "--archive -");
+         return false;
+      }
+      o->compress = kind ? given : MB_COMPRESS_NONE;
+      o->output = bson_strdup(path);
+      o->output_dir = true;
+      o->output_flags = mb_args_flag(a, "overwrite") ? MB_FILE_REPLACE : MB_FILE_NO_REPLACE;
+      return true;
+   }
+   path = mb_args_get(a, "archive");
    if (!path || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
       /* a generated name never replaces anything: a dump of the same second gets "-N" */
       o->compress = given;

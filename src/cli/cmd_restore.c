@@ -1,5 +1,6 @@
 /* mongobak restore: options to the restore engine, progress on a terminal, the summary. */
 #include "cli/commands.h"
+#include "archive/dirsource.h"
 #include "cli/connect.h"
 #include "restore/restore.h"
 
@@ -29,9 +30,8 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
    int nfrom, nto;
    long jobs;
 
-   if (mb_args_positional(args, &pos) > 0) {
-      mb_error_set(err, MB_EXIT_USAGE, "unexpected argument '%s'; give the archive with --archive",
-                   pos[0]);
+   if (mb_args_positional(args, &pos) > 1) {
+      mb_error_set(err, MB_EXIT_USAGE, "unexpected argument '%s'; give one directory", pos[1]);
       return false;
    }
    if (!mb_args_int(args, "jobs", 4, 1, MAX_JOBS, &jobs, err)) {
@@ -53,6 +53,33 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
                    "--ns-from and --ns-to come in pairs: %d --ns-from but %d --ns-to", nfrom, nto);
       return false;
    }
+   return true;
+}
+
+/* The input: --archive FILE, or a mongodump directory (DIR as mongorestore takes it, or --dir),
+ * or stdin. */
+static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err)
+{
+   const char **pos, *archive = mb_args_get(args, "archive"), *dir = mb_args_get(args, "dir");
+   int npos = mb_args_positional(args, &pos);
+
+   if (npos > 0 && dir) {
+      mb_error_set(err, MB_EXIT_USAGE, "give the directory once: '%s' or --dir %s", pos[0], dir);
+      return false;
+   }
+   dir = npos > 0 ? pos[0] : dir;
+   if (dir && archive) {
+      mb_error_set(err, MB_EXIT_USAGE, "--archive and a directory (%s) exclude each other", dir);
+      return false;
+   }
+   if (dir && !mb_dirsource_is_dir(dir)) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "%s is not a directory: give mongodump's --out directory, or an archive with "
+                   "--archive",
+                   dir);
+      return false;
+   }
+   *path = dir ? dir : archive ? archive : "-";
    return true;
 }
 
@@ -101,14 +128,15 @@ int mb_cmd_restore(const mb_args_t *args)
    mb_restore_report_t *report = NULL;
    mb_source_t *src = NULL, *raw = NULL;
    mb_compress_t kind = MB_COMPRESS_NONE;
-   const char *path = mb_args_get(args, "archive") ? mb_args_get(args, "archive") : "-";
+   const char *path = "-";
    bool json = mb_args_flag(args, "json"), quiet = mb_args_flag(args, "quiet"), ok;
    mb_error_t err;
    char *uri = NULL;
    int rc = MB_EXIT_OK;
 
    memset(&o, 0, sizeof o);
-   ok = mb_connect_uri(args, DEFAULT_URI, &uri, &err) && read_options(args, &o, &err);
+   ok = input_path(args, &path, &err) && mb_connect_uri(args, DEFAULT_URI, &uri, &err) &&
+        read_options(args, &o, &err);
    if (ok && strcmp(path, "-") == 0 && isatty(STDIN_FILENO) && !quiet) {
       /* otherwise a forgotten --archive looks like a hang */
       fprintf(stderr, "mongobak restore: waiting for the archive on stdin (a terminal); pipe one "

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "archive/dirsource.h"
 #include "common/text.h"
 #include "common/client.h"
 #include "common/confvars.h"
@@ -22,15 +23,21 @@ static const mb_command_t commands[] = {
      "generated name that exists (a dump of the same second) gets a -N suffix. Skips what "
      "mongodump skips by default: the local database, config (but for its sharding "
      "collections) and system.* collections other than system.js; views are stored as views. "
+     "With --out DIR it writes mongodump's directory layout instead (plain or gzip), built "
+     "beside DIR and renamed to it when complete; mongorestore DIR restores it. "
      "Exit codes: 0 done; 2 a bad option, a malformed connection string, an --archive name "
-     "contradicting --compress, or --archive - on a terminal; 5 the archive could not be "
+     "contradicting --compress, --archive - on a terminal, or --out with zstd; 5 the archive could "
+     "not be "
      "written; 6 the server is unreachable; 7 authentication failed; 8 the server failed during "
-     "the dump; 11 the selection matched nothing; 13 the --archive file exists; 130 "
+     "the dump; 11 the selection matched nothing; 13 the --archive file or a non-empty --out "
+     "directory exists; 130 "
      "interrupted.",
      mb_cmd_dump},
-    {"restore", "[OPTIONS] [--archive PATH|-]",
-     "restore an archive written by mongobak or mongodump",
-     "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes) and restores "
+    {"restore", "[OPTIONS] [--archive PATH|-|DIR]",
+     "restore an archive or a dump directory written by mongobak or mongodump",
+     "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes), or a "
+     "directory written by mongodump --out or mongobak dump --out (given as DIR or --dir DIR, "
+     "plain or gzip), and restores "
      "it through libmongoc: creates each collection with its options and each view, inserts the "
      "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
      "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
@@ -184,9 +191,15 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
    mb_source_t *file = NULL;
    mb_repo_t *repo = NULL;
    char *name = NULL;
-   bool ok =
-       mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
+   bool ok;
 
+   if (mb_dirsource_is_dir(path)) { /* mongodump's --out directory, read as the archive it holds */
+      *kind = MB_COMPRESS_NONE;
+      ok = mb_dirsource_open(path, src, err);
+      *raw = ok ? *src : NULL;
+      return ok;
+   }
+   ok = mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
    bson_free(name);
    mb_repo_destroy(repo);
    if (!ok) {

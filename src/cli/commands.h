@@ -16,7 +16,8 @@ int mb_cli_main(int argc, char **argv);
 /* Print "mongobak CMD: error: <message>" on stderr and return the error's exit code. */
 int mb_cli_fail(const char *cmd, const mb_error_t *err);
 
-/* Open an archive for reading (file or "-"), decompressing as detected. *src is made for the
+/* Open an archive for reading (file or "-"; a directory is mongodump's --out layout, read as an
+ * archive by archive/dirsource.h), decompressing as detected. *src is made for the
  * caller (mb_source_destroy); *raw is the underlying file source (borrowed, for byte counts). */
 MB_MUST_CHECK bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
                                        mb_compress_t *kind, mb_error_t *err);

@@ -57,6 +57,14 @@ const mb_option_t mb_options[] = {
     {"archive", 'a', "restore", "PATH", false, NULL, "-",
      "archive to read, any compression (detected from its first bytes); - or absent: stdin "
      "(from a terminal, a line says that stdin is being read)"},
+    {"out", 'o', "dump", "DIR", false, NULL, NULL,
+     "write mongodump's directory layout instead of an archive: DIR/<db>/<coll>.bson and "
+     ".metadata.json, DIR/prelude.json (.gz each with --compress gzip, the only compression it "
+     "takes; plain by default), restorable with mongorestore DIR; written beside DIR and renamed "
+     "at the end; an existing non-empty DIR is refused (exit code 13) without --overwrite"},
+    {"dir", 0, "restore", "DIR", false, NULL, NULL,
+     "restore a directory written by mongodump --out (plain or --gzip, detected) or by mongobak "
+     "dump --out; the same as giving DIR as the argument, as with mongorestore DIR"},
     {"overwrite", 0, "dump", NULL, false, NULL, NULL,
      "replace an existing --archive file (without it an existing file is refused with exit code "
      "13; a generated name that exists gets a -N suffix instead)"},

@@ -1,4 +1,5 @@
 #include "dump/dump.h"
+#include "archive/dirout.h"
 #include "archive/writer.h"
 #include "dump/batch.h"
 #include "common/client.h"
@@ -36,8 +37,9 @@ typedef struct {
    const mb_dump_opts_t *o;
    mb_plan_t *plan;
    mb_client_t *client;
-   mb_archive_writer_t *writer;
-   int *ids; /* writer namespace id per plan index */
+   mb_archive_writer_t *writer; /* the archive, or */
+   mb_dirout_t *dir;            /* the directory (--out) */
+   int *ids;                    /* writer namespace id per plan index */
    ns_run_t *run;
    pthread_mutex_t lock; /* guards everything below and both fifos */
    fifo_t free_blocks, full_blocks;
@@ -429,16 +431,51 @@ static void *reader_main(void *arg)
    return NULL;
 }
 
+/* The output: an archive stream or mongodump's directory layout; the same calls reach both. */
+static bool out_add(engine_t *e, const mb_plan_ns_t *n, int *id, mb_error_t *err)
+{
+   return e->dir
+              ? mb_dirout_add_namespace(e->dir, n->db, n->collection, n->metadata, n->type, id, err)
+              : mb_archive_writer_add_namespace(e->writer, n->db, n->collection, n->metadata,
+                                                n->type, id, err);
+}
+
+static bool out_write(engine_t *e, int id, const uint8_t *data, size_t len, mb_error_t *err)
+{
+   return e->dir ? mb_dirout_write(e->dir, id, data, len, err)
+                 : mb_archive_writer_write(e->writer, id, data, len, err);
+}
+
+static bool out_end(engine_t *e, int id, mb_error_t *err)
+{
+   return e->dir ? mb_dirout_end_namespace(e->dir, id, err)
+                 : mb_archive_writer_end_namespace(e->writer, id, err);
+}
+
+static bool out_finish(engine_t *e, mb_error_t *err)
+{
+   return e->dir ? mb_dirout_finish(e->dir, err) : mb_archive_writer_finish(e->writer, err);
+}
+
+static void out_ns_stats(const engine_t *e, int id, uint64_t *docs, uint64_t *bytes, uint64_t *crc)
+{
+   if (e->dir) {
+      mb_dirout_ns_stats(e->dir, id, docs, bytes, crc);
+   } else {
+      mb_archive_writer_ns_stats(e->writer, id, docs, bytes, crc);
+   }
+}
+
 static bool write_block(engine_t *e, block_t *b, mb_error_t *err)
 {
    ns_run_t *r = &e->run[b->ns];
    int id = e->ids[b->ns];
 
-   if (b->len && !mb_archive_writer_write(e->writer, id, b->data, b->len, err)) {
+   if (b->len && !out_write(e, id, b->data, b->len, err)) {
       return false;
    }
    if (b->task_done && atomic_fetch_sub(&r->tasks_left, 1) == 1) {
-      if (!mb_archive_writer_end_namespace(e->writer, id, err)) {
+      if (!out_end(e, id, err)) {
          return false;
       }
       r->last_ns = now_ns();
@@ -539,12 +576,11 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
                 n->collection, n->ntasks > 1 ? "split by " : "not split: ", n->split_how,
                 n->ntasks);
       }
-      if (!mb_archive_writer_add_namespace(e->writer, n->db, n->collection, n->metadata, n->type,
-                                           &e->ids[i], err)) {
+      if (!out_add(e, n, &e->ids[i], err)) {
          return false;
       }
    }
-   return mb_archive_writer_begin(e->writer, err);
+   return e->dir || mb_archive_writer_begin(e->writer, err);
 }
 
 /* Start the writer and the readers, wait for all of them, and finish the archive stream. */
@@ -583,10 +619,10 @@ static bool pump(engine_t *e, mb_dump_progress_fn progress, void *user_data, uin
       *err = e->err;
       return false;
    }
-   return mb_archive_writer_finish(e->writer, err);
+   return out_finish(e, err);
 }
 
-static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, uint64_t start,
+static bool build_report(engine_t *e, const char *output, uint64_t bytes_out, uint64_t start,
                          mb_dump_report_t **out)
 {
    mb_dump_report_t *r = calloc(1, sizeof *r);
@@ -596,7 +632,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
       mb_dump_report_destroy(r);
       return false;
    }
-   r->output = bson_strdup(mb_repo_sink_name(repo, file));
+   r->output = bson_strdup(output);
    r->server_version = bson_strdup(mb_client_server_version(e->client));
    r->nns = e->plan->nns;
    for (int i = 0; i < e->plan->nns; i++) {
@@ -604,7 +640,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
       n->db = bson_strdup(e->plan->ns[i].db);
       n->collection = bson_strdup(e->plan->ns[i].collection);
       n->type = bson_strdup(e->plan->ns[i].type);
-      mb_archive_writer_ns_stats(e->writer, e->ids[i], &n->docs, &n->bytes, &n->crc);
+      out_ns_stats(e, e->ids[i], &n->docs, &n->bytes, &n->crc);
       n->seconds = (double) (e->run[i].last_ns - e->run[i].first_ns) / 1e9;
       r->docs += n->docs;
       r->bytes_in += n->bytes;
@@ -612,7 +648,7 @@ static bool build_report(engine_t *e, const mb_repo_t *repo, mb_sink_t *file, ui
    for (int i = 0; i < e->plan->nwarnings; i++) {
       r->warnings[i] = bson_strdup(e->plan->warnings[i]);
    }
-   r->bytes_out = file->bytes_in;
+   r->bytes_out = bytes_out;
    r->seconds = (double) (now_ns() - start) / 1e9;
    *out = r;
    return true;
@@ -656,12 +692,25 @@ static void engine_destroy(engine_t *e)
    free(e->ids);
    free(e->run);
    mb_archive_writer_destroy(e->writer);
+   mb_dirout_destroy(e->dir);
    mb_plan_destroy(e->plan);
    mb_client_destroy(e->client);
    pthread_mutex_destroy(&e->lock);
    pthread_cond_destroy(&e->free_blocks.cond);
    pthread_cond_destroy(&e->full_blocks.cond);
    pthread_cond_destroy(&e->changed);
+}
+
+static bool open_dir(engine_t *e, mb_error_t *err)
+{
+   const mb_dump_opts_t *o = e->o;
+   mb_dirout_opts_t d = {.path = o->output,
+                         .overwrite = (o->output_flags & MB_FILE_NO_REPLACE) == 0,
+                         .compress = o->compress,
+                         .level = o->level,
+                         .tool_version = MONGOBAK_VERSION};
+
+   return mb_dirout_new(&d, &e->dir, err);
 }
 
 bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *user_data,
@@ -681,6 +730,23 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    pthread_cond_init(&e.full_blocks.cond, NULL);
    pthread_cond_init(&e.changed, NULL);
    /* the output first: a wrong directory fails before the server is asked anything */
+   if (o->output_dir) {
+      ok = open_dir(&e, err) &&
+           mb_client_connect_ex(o->uri, "mongobak dump", o->jobs + 1, o->socket_timeout_ms,
+                                &e.client, err) &&
+           make_plan(&e, err);
+      if (ok) {
+         mb_dirout_set_source(e.dir, mb_client_server_version(e.client),
+                              o->select.db ? o->select.db : mb_client_uri_database(e.client));
+         ok = declare_namespaces(&e, err) && pump(&e, progress, user_data, start, err);
+      }
+      if (ok &&
+          !build_report(&e, mb_dirout_path(e.dir), mb_dirout_bytes_out(e.dir), start, report)) {
+         mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
+         ok = false;
+      }
+      goto done;
+   }
    if (!mb_repo_locate(o->output, &repo, &name, err) ||
        !mb_repo_create(repo, name, o->output_flags, &file, err)) {
       goto done;
@@ -698,7 +764,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    hdr.server_version = mb_client_server_version(e.client);
    ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
         pump(&e, progress, user_data, start, err) && mb_sink_close(sink, err);
-   if (ok && !build_report(&e, repo, file, start, report)) {
+   if (ok && !build_report(&e, mb_repo_sink_name(repo, file), file->bytes_in, start, report)) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
       ok = false;
    }

@@ -15,6 +15,8 @@ typedef struct {
    mb_plan_opts_t select;
    const char *output;    /* file path (or storage URL), "-" for stdout; never NULL */
    unsigned output_flags; /* MB_REPO_* (storage/repo.h): 0 replaces an existing file */
+   bool output_dir;       /* output is a directory in mongodump's --out layout (archive/dirout.h);
+                           * MB_FILE_REPLACE in output_flags replaces a non-empty one */
    mb_compress_t compress;
    int level;
    int compress_threads;
