@@ -4,6 +4,7 @@
 #include "archive/writer.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/tz.h"
 #include "sched/daemon.h"
 #include "service/backup.h"
 #include "testutil.h"
@@ -350,6 +351,64 @@ static void test_catalog_numbered_names(void **state)
    assert_int_equal(mb_catalog_remove_partials(g_dir), 1);
 }
 
+static void put(const char *name, const void *data, size_t len)
+{
+   char path[400];
+
+   snprintf(path, sizeof path, "%s/%s", g_dir, name);
+   file_put(path, data, len);
+}
+
+/* The Node service's backups: mongodump archives without manifest, named in its TIMEZONE. */
+static void test_catalog_legacy(void **state)
+{
+   static const uint8_t magic[] = {0x6d, 0xe2, 0x99, 0x81, 0, 0, 0, 0};
+   static const uint8_t gz[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0};
+   mb_retention_t r = {.max_backups = 2};
+   mb_catalog_t cat;
+   mb_error_t err;
+   bool *keep = NULL;
+   int n;
+
+   (void) state;
+   assert_true(mb_tz_set_default("Europe/Paris"));
+   put("backup-2026-07-01-12-00-00.archive", magic, sizeof magic);     /* 10:00 UTC */
+   put("backup-2026-07-02-12-00-00.archive.gz", gz, sizeof gz);        /* 10:00 UTC */
+   put("backup-2026-07-03-12-00-00.archive", "not mongodump", 13);     /* not an archive */
+   put("backup-2026-07-04-12-00-00.archive.zst", magic, sizeof magic); /* never the service's */
+   put("backup-2026-07-05-12-00-00-1.archive", magic, sizeof magic);   /* numbered: ours */
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 5);
+   assert_string_equal(cat.items[4].name, "backup-2026-07-01-12-00-00.archive");
+   assert_true(cat.items[4].legacy && cat.items[4].complete);
+   assert_int_equal(cat.items[4].time, 1782900000); /* 2026-07-01T10:00:00Z */
+   assert_int_equal(cat.items[4].size, sizeof magic);
+   assert_string_equal(cat.items[4].compression, "none");
+   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   assert_true(cat.items[3].legacy && cat.items[3].complete);
+   assert_int_equal(cat.items[3].time, 1782900000 + 86400);
+   assert_string_equal(cat.items[3].compression, "gzip");
+   for (int i = 0; i < 3; i++) {
+      assert_false(cat.items[i].legacy || cat.items[i].complete);
+   }
+   mb_catalog_clear(&cat);
+   /* counted by MAX_BACKUPS, the oldest pruned; what cannot be judged stays */
+   n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
+   assert_int_equal(n, 0); /* two complete ones, MAX_BACKUPS 2 */
+   free(keep);
+   mb_catalog_clear(&cat);
+   r.max_backups = 1;
+   n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
+   assert_int_equal(n, 1);
+   free(keep);
+   mb_catalog_clear(&cat);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 4);
+   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   mb_catalog_clear(&cat);
+   assert_true(mb_tz_set_default("UTC"));
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
@@ -359,6 +418,7 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
        cmocka_unit_test(test_retention_future_dated),
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
