@@ -94,4 +94,42 @@ rm .env
 run "$bin" config
 [ $rc = 2 ] || fail "config without MONGODB_URI: exit $rc"
 echo "ok: config refuses what the daemon refuses, with the same message"
+# the .env of the Node.js service mongobak replaces works unchanged: its variables, its quoting,
+# no warning, exit 0; ENABLE_COMPRESSION=true means gzip as it did there
+cat > .env <<'EOT'
+# .env of the Node.js backup service, unchanged
+MONGODB_URI="mongodb://backup:s3cret@db.example:27017/?authSource=admin"
+BACKUP_DIR="/var/backups/mongodb"
+MAX_BACKUPS=14
+CRON_SCHEDULE="0 3 * * *"
+TIMEZONE="Europe/Berlin"
+BACKUP_TIMEOUT=3600000
+ENABLE_COMPRESSION=true
+
+# email
+ENABLE_EMAIL_NOTIFICATIONS=true
+SMTP_HOST=smtp.example.com
+SMTP_PORT=587
+SMTP_SECURE=false
+SMTP_USER=backups@example.com
+SMTP_PASS='mail-pass'
+SMTP_FROM="MongoDB Backups <backups@example.com>"
+NOTIFICATION_EMAILS=ops@example.com,dba@example.com
+
+# discord
+ENABLE_DISCORD_NOTIFICATIONS=true
+DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/123/abc
+EOT
+run "$bin" config
+[ $rc = 0 ] || { cat err; fail "config with the service's .env: exit $rc"; }
+[ ! -s err ] || { cat err; fail "config with the service's .env: warnings"; }
+for v in "MAX_BACKUPS +14" "CRON_SCHEDULE +0 3 \* \* \*" "TIMEZONE +Europe/Berlin" "BACKUP_TIMEOUT +3600000" \
+  "ENABLE_COMPRESSION +true" "SMTP_PORT +587" "SMTP_FROM +MongoDB Backups <backups@example.com>" \
+  "NOTIFICATION_EMAILS +ops@example.com,dba@example.com" "ENABLE_DISCORD_NOTIFICATIONS +true"; do
+  grep -qE "^$v +\.env line" out || fail "the service's .env: no /$v/ from .env in $(cat out)"
+done
+grep -q 's3cret\|mail-pass\|/abc' out && fail "the service's .env: a secret is printed"
+run "$bin" schedule --next 1
+[ $rc = 0 ] && grep -q "schedule '0 3 \* \* \*' in Europe/Berlin" out || { cat out err; fail "schedule with the service's .env"; }
+echo "ok: the service's .env works unchanged"
 echo "1 passed, 0 failed"
