@@ -161,6 +161,9 @@ int mb_cmd_backup(const mb_args_t *args)
                 (unsigned long long) run.docs, (unsigned long long) run.archive_bytes, run.seconds,
                 run.sha256);
          rc = MB_EXIT_OK;
+      } else if (run.cancelled) {
+         fprintf(stderr, "mongobak backup: error: %s cancelled: %s\n", run.stage, run.error);
+         rc = MB_EXIT_INTERRUPTED;
       } else {
          fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
          rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;

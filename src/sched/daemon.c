@@ -54,6 +54,26 @@ static void status_line(const mb_daemon_t *d, time_t next, long runs)
    mb_state_clear(&st);
 }
 
+/* Log the slots of the schedule after due (the slot just run) and up to now, which the run
+ * outlasted: they are skipped, not queued. At most 1000 are counted. */
+static void log_skipped(const mb_daemon_t *d, time_t due, time_t now)
+{
+   time_t t = due, first = 0;
+   char when[64];
+   mb_error_t err;
+   long n = 0;
+
+   while (n < 1000 && mb_cron_next(d->cron, t, &t, &err) && t <= now) {
+      first = n++ ? first : t;
+   }
+   if (n > 0) {
+      mb_daemon_format_time(first, when, sizeof when);
+      mb_log(MB_LOG_WARN,
+             "skipped %s%ld scheduled run%s (the first at %s): the previous run was still going",
+             n == 1000 ? "at least " : "", n, n == 1 ? "" : "s", when);
+   }
+}
+
 static bool stopping(const mb_daemon_t *d, long runs)
 {
    return (d->stop && atomic_load(d->stop)) || (d->max_runs > 0 && runs >= d->max_runs);
@@ -82,10 +102,13 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          next_status += d->status_interval * ((now - next_status) / d->status_interval + 1);
       }
       if (now >= next) {
+         time_t due = next;
          d->run(d->run_user_data);
          runs++;
          /* slots that passed during the run are skipped, not queued */
-         if (!mb_cron_next(d->cron, clk->now(clk->user_data), &next, err)) {
+         now = clk->now(clk->user_data);
+         log_skipped(d, due, now);
+         if (!mb_cron_next(d->cron, now, &next, err)) {
             return -1;
          }
          if (d->next_run) {

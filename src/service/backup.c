@@ -111,6 +111,7 @@ static void step_begin(step_t *s, mb_run_t *run)
    run->path = bson_strdup_printf("%s/%s", b->dir, run->archive);
    s->tmp = mb_catalog_temp_path(b->dir, run->archive);
    mb_catalog_remove_partials(b->dir);
+   mb_log(MB_LOG_INFO, "backup started: %s", run->path);
    mark_started(b, run);
    if (b->hooks) {
       mb_hooks_started(b->hooks);
@@ -160,6 +161,7 @@ static bool step_dump(step_t *s, mb_run_t *run)
    } else if (atomic_load(&s->cancel) == 2) {
       mb_error_set(&err, MB_EXIT_INTERRUPTED,
                    "the backup was cancelled because mongobak is stopping");
+      run->cancelled = true;
    }
    mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
    discard(s->tmp);
@@ -284,6 +286,9 @@ static void step_record(const mb_backup_service_t *b, mb_run_t *run, mb_state_t 
              "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
              run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,
              run->seconds, run->deleted);
+   } else if (run->cancelled) {
+      mb_log(MB_LOG_WARN, "backup cancelled at %s: %s (not counted as a failure)", run->stage,
+             run->error);
    } else {
       mb_log(MB_LOG_ERROR, "backup failed at %s: %s", run->stage, run->error);
    }
@@ -305,8 +310,8 @@ bool mb_backup_run(const mb_backup_service_t *b, mb_run_t *run)
    run->end = backup_now(b);
    run->seconds = elapsed(&s.started);
    step_record(b, run, &st, &cat, &stats); /* state file, metrics, the log line */
-   if (b->hooks) {
-      mb_hooks_finished(b->hooks, run, &stats); /* notify */
+   if (b->hooks && !run->cancelled) {
+      mb_hooks_finished(b->hooks, run, &stats); /* notify; a cancelled run is no news */
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -351,6 +352,80 @@ static void test_catalog_numbered_names(void **state)
    assert_int_equal(mb_catalog_remove_partials(g_dir), 1);
 }
 
+/* A run cancelled because mongobak stops is neither a run nor a failure: only the last status. */
+static void test_cancelled_run_not_counted(void **state)
+{
+   mb_state_t st;
+   mb_run_t run;
+
+   (void) state;
+   memset(&st, 0, sizeof st);
+   memset(&run, 0, sizeof run);
+   run.start = 1790000000;
+   mb_run_fail(&run, "dump", MB_EXIT_INTERRUPTED, "cancelled");
+   run.cancelled = true;
+   st.running = run.start;
+   mb_state_record(&st, &run);
+   assert_int_equal(st.runs, 0);
+   assert_int_equal(st.failures, 0);
+   assert_int_equal(st.running, 0);
+   assert_int_equal(st.last_run, 1790000000);
+   assert_string_equal(st.last_status, "cancelled");
+   run.cancelled = false;
+   mb_state_record(&st, &run);
+   assert_int_equal(st.failures, 1);
+   assert_string_equal(st.last_status, "failed");
+   mb_run_clear(&run);
+   mb_state_clear(&st);
+}
+
+/* A run that outlasts the next slots makes them be skipped, and says so. */
+static void test_skipped_slots_logged(void **state)
+{
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   mb_clock_t clk = {fake_now, fake_sleep, NULL};
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = tiny_dump,
+                              .now = fake_now_job,
+                              .retention = {.max_backups = 7}};
+   mb_daemon_t d = {.dir = g_dir,
+                    .run = mb_backup_run_once,
+                    .run_user_data = &job,
+                    .clock = &clk,
+                    .max_runs = 2};
+   char path[400];
+   char *text;
+   size_t len;
+   int saved, fd;
+
+   (void) state;
+   mb_log_configure(MB_LOG_WARN, false);
+   setenv("TZ", "UTC", 1);
+   tzset();
+   assert_true(mb_cron_parse("*/30 * * * * *", &cron, &err)); /* a run takes 60 s */
+   d.cron = cron;
+   g_now = 1772323199;
+   snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
+   fflush(stderr);
+   saved = dup(2);
+   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+   assert_true(saved >= 0 && fd >= 0);
+   dup2(fd, 2);
+   close(fd);
+   assert_int_equal(mb_daemon_run(&d, &err), 2);
+   dup2(saved, 2);
+   close(saved);
+   text = file_get(path, &len);
+   /* runs at 00:00:00 and 00:01:30; 00:00:30 and 00:01:00 skipped, then 00:02:00 */
+   assert_non_null(strstr(text, "skipped 2 scheduled runs (the first at 2026-03-01 00:00:30 UTC): "
+                                "the previous run was still going"));
+   free(text);
+   mb_cron_destroy(cron);
+}
+
 static void put(const char *name, const void *data, size_t len)
 {
    char path[400];
@@ -419,6 +494,8 @@ int main(void)
        cmocka_unit_test(test_retention_future_dated),
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
+       cmocka_unit_test(test_cancelled_run_not_counted),
+       cmocka_unit_test_setup_teardown(test_skipped_slots_logged, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
