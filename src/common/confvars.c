@@ -95,6 +95,10 @@ const mb_confvar_t mb_confvars[] = {
      .help = "generic webhook receiving the report as JSON (enabled when set)"},
     {.name = "HEALTHCHECK_URL", .type = MB_CONFVAR_URL, .secret = true, .since = V,
      .help = "healthchecks.io-style ping URL: start, success, fail (enabled when set)"},
+    {.name = "NOTIFY_ON", .type = MB_CONFVAR_ENUM, .choices = "always or failure",
+     .def = "always", .since = V,
+     .help = "failure: email, Discord and the webhook hear only of failed runs (the healthcheck "
+             "still pings every run)"},
     {.name = "NOTIFY_TIMEOUT", .type = MB_CONFVAR_SECONDS, .min = 0.1, .max = 3600, .def = "60",
      .since = V,
      .help = "seconds one notification channel may take, retries included"},
