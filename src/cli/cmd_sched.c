@@ -132,6 +132,8 @@ static bool service_init(const mb_cli_sched_t *c, service_t *sv, mb_error_t *err
                                       .extension = mb_compress_extension(c->s.compress),
                                       .compression = mb_compress_name(c->s.compress),
                                       .timeout_ms = c->s.timeout_ms,
+                                      .retries = c->s.retries,
+                                      .retry_delay_ms = c->s.retry_delay_ms,
                                       .retention = c->s.retention,
                                       .dump = mb_child_dump,
                                       .dump_user_data = &sv->child,

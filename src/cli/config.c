@@ -417,6 +417,8 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT");
    s->jobs = (int) check_int(&k, "BACKUP_JOBS");
    s->status_interval = (int) check_int(&k, "STATUS_INTERVAL");
+   s->retries = (int) check_int(&k, "BACKUP_RETRIES");
+   s->retry_delay_ms = check_int(&k, "BACKUP_RETRY_DELAY") * 1000;
    check_compression(&k, s);
    check_zone(&k, s);
    s->cron = mb_config_get(c, "CRON_SCHEDULE");

@@ -426,6 +426,62 @@ static void test_skipped_slots_logged(void **state)
    mb_cron_destroy(cron);
 }
 
+static int g_failures_left, g_dumps;
+
+/* tiny_dump after g_failures_left failed attempts. */
+static bool flaky_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                       mb_error_t *err)
+{
+   g_dumps++;
+   if (g_failures_left > 0) {
+      g_failures_left--;
+      mb_error_set(err, MB_EXIT_SERVER, "the server went away");
+      return false;
+   }
+   return tiny_dump(user_data, path, cancel, run, err);
+}
+
+/* BACKUP_RETRIES: a failed attempt is made again; the run counts once, by its last attempt. */
+static void test_retries(void **state)
+{
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = flaky_dump,
+                              .now = fake_now_job,
+                              .retries = 2,
+                              .retention = {.max_backups = 7}};
+   mb_catalog_t cat;
+   mb_state_t st;
+   mb_error_t err;
+   mb_run_t run;
+
+   (void) state;
+   mb_log_configure(MB_LOG_ERROR, false);
+   g_now = 1772323200;
+   g_failures_left = 2;
+   g_dumps = 0;
+   assert_true(mb_backup_run(&job, &run));
+   assert_int_equal(g_dumps, 3);
+   assert_null(run.error);
+   mb_run_clear(&run);
+   g_now += 3600;
+   g_failures_left = 3;
+   g_dumps = 0;
+   assert_false(mb_backup_run(&job, &run));
+   assert_int_equal(g_dumps, 3);
+   assert_string_equal(run.error, "the server went away");
+   mb_run_clear(&run);
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 2);
+   assert_int_equal(st.successes, 1);
+   assert_int_equal(st.failures, 1);
+   mb_state_clear(&st);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 1);
+   mb_catalog_clear(&cat);
+}
+
 static void put(const char *name, const void *data, size_t len)
 {
    char path[400];
@@ -495,6 +551,7 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
        cmocka_unit_test(test_cancelled_run_not_counted),
+       cmocka_unit_test_setup_teardown(test_retries, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_skipped_slots_logged, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
    };
