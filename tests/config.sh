@@ -132,4 +132,24 @@ grep -q 's3cret\|mail-pass\|/abc' out && fail "the service's .env: a secret is p
 run "$bin" schedule --next 1
 [ $rc = 0 ] && grep -q "schedule '0 3 \* \* \*' in Europe/Berlin" out || { cat out err; fail "schedule with the service's .env"; }
 echo "ok: the service's .env works unchanged"
+# LOG_FORMAT=json: every line on stderr is JSON, the configuration's problems and the final error
+# line included
+for case in "MAX_BACKUPS=0|backup|config: MAX_BACKUPS = '0' \(\.env line 4\): must be" \
+  "MAX_BACKUPS=1|backup|mongobak backup: error: cannot open the lock file" \
+  "MAX_BACKUPS=1|list|mongobak list: error: cannot read the backup directory"; do
+  IFS='|' read -r extra cmd want <<<"$case"
+  : > notadir
+  printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/notadir\nLOG_FORMAT=json\n%s\n' "$tmp" "$extra" > .env
+  run "$bin" "$cmd"
+  [ $rc != 0 ] || fail "LOG_FORMAT=json $cmd with $extra: exit 0"
+  /usr/bin/python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open("err") if l.strip()]
+assert lines and all(l["level"] for l in lines), lines
+assert lines[-1]["level"] == "error" and lines[-1]["msg"].startswith("mongobak "), lines
+' || { cat err; fail "LOG_FORMAT=json $cmd: a line on stderr is not JSON"; }
+  grep -qE "$want" err || { cat err; fail "LOG_FORMAT=json $cmd: /$want/ not found"; }
+done
+rm -f notadir
+echo "ok: LOG_FORMAT=json: every line on stderr is JSON, the last error included"
 echo "1 passed, 0 failed"

@@ -80,8 +80,14 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
    const char *fmt;
 
    memset(c, 0, sizeof *c);
-   if (!mb_config_load(args, &c->config, &err) ||
-       !mb_cli_sched_validate(c->config, need_uri, &c->s, &err)) {
+   if (!mb_config_load(args, &c->config, &err)) {
+      goto fail;
+   }
+   fmt = mb_config_get(c->config, "LOG_FORMAT");
+   if (!mb_args_get(args, "log-format") && fmt && strcmp(fmt, "json") == 0) {
+      mb_log_configure(lvl, true); /* the configuration's problems are JSON lines too */
+   }
+   if (!mb_cli_sched_validate(c->config, need_uri, &c->s, &err)) {
       goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
@@ -163,12 +169,13 @@ int mb_cmd_backup(const mb_args_t *args)
                 (unsigned long long) run.docs, (unsigned long long) run.archive_bytes, run.seconds,
                 run.sha256);
          rc = MB_EXIT_OK;
-      } else if (run.cancelled) {
-         fprintf(stderr, "mongobak backup: error: %s cancelled: %s\n", run.stage, run.error);
-         rc = MB_EXIT_INTERRUPTED;
       } else {
-         fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
-         rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;
+         mb_error_set(&err,
+                      run.cancelled   ? MB_EXIT_INTERRUPTED
+                      : run.exit_code ? (mb_exit_t) run.exit_code
+                                      : MB_EXIT_FAILURE,
+                      "%s %s: %s", run.stage, run.cancelled ? "cancelled" : "failed", run.error);
+         rc = mb_cli_fail("backup", &err);
       }
       log_stop_signal("backup");
       mb_run_clear(&run);

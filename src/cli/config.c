@@ -301,7 +301,11 @@ static void problem(check_t *k, const char *name, const char *what)
    snprintf(line, sizeof line, "config: %s = '%s' (%s): %s", name, shown,
             mb_config_source(k->c, name), what);
    mb_redact_text(line, sizeof line);
-   fprintf(k->f, "%s\n", line);
+   if (k->f == stderr && mb_log_json_enabled()) {
+      mb_log(MB_LOG_ERROR, "%s", line); /* LOG_FORMAT=json: every line on stderr is JSON */
+   } else {
+      fprintf(k->f, "%s\n", line);
+   }
    k->problems++;
 }
 
