@@ -482,6 +482,59 @@ static void test_retries(void **state)
    mb_catalog_clear(&cat);
 }
 
+static atomic_int g_running_lines;
+
+static void on_status_running(void *user_data, const char *line)
+{
+   (void) user_data;
+   if (strstr(line, "; a backup is running")) {
+      atomic_fetch_add(&g_running_lines, 1);
+   }
+}
+
+/* A real dump of 2.5 s. */
+static bool slow_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                      mb_error_t *err)
+{
+   struct timespec t = {2, 500 * 1000 * 1000};
+
+   nanosleep(&t, NULL);
+   return tiny_dump(user_data, path, cancel, run, err);
+}
+
+static time_t real_now_job(void)
+{
+   return time(NULL);
+}
+
+/* The status line goes on while a backup runs (the real clock). */
+static void test_status_during_run(void **state)
+{
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = slow_dump,
+                              .now = real_now_job,
+                              .retention = {.max_backups = 7}};
+   mb_daemon_t d = {.dir = g_dir,
+                    .run = mb_backup_run_once,
+                    .run_user_data = &job,
+                    .status_interval = 1,
+                    .max_runs = 1,
+                    .on_status = on_status_running};
+
+   (void) state;
+   mb_log_configure(MB_LOG_ERROR, false);
+   assert_true(mb_cron_parse("* * * * * *", &cron, &err));
+   d.cron = cron;
+   atomic_store(&g_running_lines, 0);
+   assert_int_equal(mb_daemon_run(&d, &err), 1);
+   assert_true(atomic_load(&g_running_lines) >= 1);
+   mb_cron_destroy(cron);
+}
+
 static void put(const char *name, const void *data, size_t len)
 {
    char path[400];
@@ -551,6 +604,7 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
        cmocka_unit_test(test_cancelled_run_not_counted),
+       cmocka_unit_test_setup_teardown(test_status_during_run, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_retries, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_skipped_slots_logged, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
