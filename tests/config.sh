@@ -150,6 +150,17 @@ assert lines[-1]["level"] == "error" and lines[-1]["msg"].startswith("mongobak "
 ' || { cat err; fail "LOG_FORMAT=json $cmd: a line on stderr is not JSON"; }
   grep -qE "$want" err || { cat err; fail "LOG_FORMAT=json $cmd: /$want/ not found"; }
 done
+# an unknown .env key's warning too; LOG_FORMAT from the environment alone is no problem
+printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/notadir\nLOG_FORMAT=json\nMAX_BACKUP=3\n' "$tmp" > .env
+run "$bin" list
+/usr/bin/python3 -c '
+import json
+lines = [json.loads(l) for l in open("err") if l.strip()]
+assert [l["level"] for l in lines] == ["warn", "error"], lines
+assert "unknown variable MAX_BACKUP (did you mean MAX_BACKUPS?)" in lines[0]["msg"], lines
+' || { cat err; fail "LOG_FORMAT=json: the unknown-key warning is not JSON"; }
+run LOG_FORMAT=text "$bin" list
+[ $rc = 5 ] && ! grep -q "runtime error" err || { cat err; fail "LOG_FORMAT=text in the environment: exit $rc"; }
 rm -f notadir
 echo "ok: LOG_FORMAT=json: every line on stderr is JSON, the last error included"
 echo "1 passed, 0 failed"

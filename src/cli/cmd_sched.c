@@ -96,7 +96,9 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
       mb_log_configure(lvl, fmt && strcmp(fmt, "json") == 0);
    } else {
       lvl = MB_LOG_INFO; /* the flags were checked and applied by the command line */
-      mb_log_level_parse(mb_args_get(args, "log-level"), &lvl);
+      if (mb_args_get(args, "log-level")) { /* only --log-format given: the level stays info */
+         mb_log_level_parse(mb_args_get(args, "log-level"), &lvl);
+      }
       fmt = mb_args_get(args, "log-format");
    }
    c->log_level = lvl;

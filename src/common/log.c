@@ -24,6 +24,11 @@ bool mb_log_json_enabled(void)
    return g_json;
 }
 
+void mb_log_set_json(void)
+{
+   g_json = true;
+}
+
 bool mb_log_level_parse(const char *s, mb_log_level_t *out)
 {
    for (int i = 0; i < 4; i++) {

@@ -16,6 +16,9 @@ void mb_log_configure(mb_log_level_t level, bool json);
  * final error line included. */
 bool mb_log_json_enabled(void);
 
+/* Switch to JSON lines, the level unchanged (LOG_FORMAT=json read from the configuration). */
+void mb_log_set_json(void);
+
 /* Parse "error|warn|info|debug"; false when unknown. */
 bool mb_log_level_parse(const char *s, mb_log_level_t *out);
 
