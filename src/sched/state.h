@@ -9,7 +9,7 @@ typedef struct {
    uint64_t runs, successes, failures;
    double last_seconds, success_seconds; /* last run; sum over successful runs */
    time_t last_run, last_success, last_failure;
-   char *last_status; /* "ok", "failed" or "cancelled" */
+   char *last_status; /* "ok" or "failed" */
    char *last_error;
    char *last_archive;
    time_t running; /* start of a run in progress; left set by a run that was killed */
@@ -29,8 +29,8 @@ typedef struct {
 MB_MUST_CHECK bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err);
 MB_MUST_CHECK bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err);
 /* Count a finished run (and clear the running mark). A cancelled run (mongobak stopped during
- * it) is no run of the statistics: neither a success nor a failure; it is only the last status
- * ("cancelled"). */
+ * it) is no run of the statistics: neither a success nor a failure, nor the last run (status,
+ * /metrics and /healthz keep showing the last run that finished); only its mark is cleared. */
 void mb_state_record(mb_state_t *s, const mb_run_t *run);
 /* Mark a run as started at start: saved before it dumps, so that a run killed outright (SIGKILL,
  * power loss) is still counted. A mark left by such a run is first recorded as a failed run

@@ -280,7 +280,9 @@ static void step_record(const mb_backup_service_t *b, mb_run_t *run, mb_state_t 
       mb_log(MB_LOG_ERROR, "%s", err.message);
    }
    mb_state_stats(st, cat, stats);
-   if (b->metrics_file && !mb_metrics_write(b->metrics_file, st, stats, run, &err)) {
+   /* a cancelled run leaves the metrics of the last run that finished */
+   if (b->metrics_file && !run->cancelled &&
+       !mb_metrics_write(b->metrics_file, st, stats, run, &err)) {
       mb_log(MB_LOG_ERROR, "cannot write the metrics: %s", err.message);
    }
    if (run->ok) {
