@@ -94,4 +94,73 @@ rm .env
 run "$bin" config
 [ $rc = 2 ] || fail "config without MONGODB_URI: exit $rc"
 echo "ok: config refuses what the daemon refuses, with the same message"
+# the .env of the Node.js service mongobak replaces works unchanged: its variables, its quoting,
+# no warning, exit 0; ENABLE_COMPRESSION=true means gzip as it did there
+cat > .env <<'EOT'
+# .env of the Node.js backup service, unchanged
+MONGODB_URI="mongodb://backup:s3cret@db.example:27017/?authSource=admin"
+BACKUP_DIR="/var/backups/mongodb"
+MAX_BACKUPS=14
+CRON_SCHEDULE="0 3 * * *"
+TIMEZONE="Europe/Berlin"
+BACKUP_TIMEOUT=3600000
+ENABLE_COMPRESSION=true
+
+# email
+ENABLE_EMAIL_NOTIFICATIONS=true
+SMTP_HOST=smtp.example.com
+SMTP_PORT=587
+SMTP_SECURE=false
+SMTP_USER=backups@example.com
+SMTP_PASS='mail-pass'
+SMTP_FROM="MongoDB Backups <backups@example.com>"
+NOTIFICATION_EMAILS=ops@example.com,dba@example.com
+
+# discord
+ENABLE_DISCORD_NOTIFICATIONS=true
+DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/123/abc
+EOT
+run "$bin" config
+[ $rc = 0 ] || { cat err; fail "config with the service's .env: exit $rc"; }
+[ ! -s err ] || { cat err; fail "config with the service's .env: warnings"; }
+for v in "MAX_BACKUPS +14" "CRON_SCHEDULE +0 3 \* \* \*" "TIMEZONE +Europe/Berlin" "BACKUP_TIMEOUT +3600000" \
+  "ENABLE_COMPRESSION +true" "SMTP_PORT +587" "SMTP_FROM +MongoDB Backups <backups@example.com>" \
+  "NOTIFICATION_EMAILS +ops@example.com,dba@example.com" "ENABLE_DISCORD_NOTIFICATIONS +true"; do
+  grep -qE "^$v +\.env line" out || fail "the service's .env: no /$v/ from .env in $(cat out)"
+done
+grep -q 's3cret\|mail-pass\|/abc' out && fail "the service's .env: a secret is printed"
+run "$bin" schedule --next 1
+[ $rc = 0 ] && grep -q "schedule '0 3 \* \* \*' in Europe/Berlin" out || { cat out err; fail "schedule with the service's .env"; }
+echo "ok: the service's .env works unchanged"
+# LOG_FORMAT=json: every line on stderr is JSON, the configuration's problems and the final error
+# line included
+for case in "MAX_BACKUPS=0|backup|config: MAX_BACKUPS = '0' \(\.env line 4\): must be" \
+  "MAX_BACKUPS=1|backup|mongobak backup: error: cannot open the lock file" \
+  "MAX_BACKUPS=1|list|mongobak list: error: cannot read the backup directory"; do
+  IFS='|' read -r extra cmd want <<<"$case"
+  : > notadir
+  printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/notadir\nLOG_FORMAT=json\n%s\n' "$tmp" "$extra" > .env
+  run "$bin" "$cmd"
+  [ $rc != 0 ] || fail "LOG_FORMAT=json $cmd with $extra: exit 0"
+  /usr/bin/python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open("err") if l.strip()]
+assert lines and all(l["level"] for l in lines), lines
+assert lines[-1]["level"] == "error" and lines[-1]["msg"].startswith("mongobak "), lines
+' || { cat err; fail "LOG_FORMAT=json $cmd: a line on stderr is not JSON"; }
+  grep -qE "$want" err || { cat err; fail "LOG_FORMAT=json $cmd: /$want/ not found"; }
+done
+# an unknown .env key's warning too; LOG_FORMAT from the environment alone is no problem
+printf 'MONGODB_URI=mongodb://127.0.0.1:1/\nBACKUP_DIR=%s/notadir\nLOG_FORMAT=json\nMAX_BACKUP=3\n' "$tmp" > .env
+run "$bin" list
+/usr/bin/python3 -c '
+import json
+lines = [json.loads(l) for l in open("err") if l.strip()]
+assert [l["level"] for l in lines] == ["warn", "error"], lines
+assert "unknown variable MAX_BACKUP (did you mean MAX_BACKUPS?)" in lines[0]["msg"], lines
+' || { cat err; fail "LOG_FORMAT=json: the unknown-key warning is not JSON"; }
+run LOG_FORMAT=text "$bin" list
+[ $rc = 5 ] && ! grep -q "runtime error" err || { cat err; fail "LOG_FORMAT=text in the environment: exit $rc"; }
+rm -f notadir
+echo "ok: LOG_FORMAT=json: every line on stderr is JSON, the last error included"
 echo "1 passed, 0 failed"

@@ -11,7 +11,8 @@
 #include <string.h>
 
 /* Each backup's status: its problem, "delete" (prune), "ok" when verified now, else
- * "unchecked" (only the size was compared with the manifest). */
+ * "unchecked" (only the size was compared with the manifest); the Node service's backups (no
+ * manifest) say "legacy/unchecked" and "legacy/ok". */
 static const char *backup_status(const mb_backup_t *b, const bool *keep, char *const *verified)
 {
    if (!b->complete) {
@@ -21,9 +22,12 @@ static const char *backup_status(const mb_backup_t *b, const bool *keep, char *c
       return "delete";
    }
    if (!verified) {
-      return "unchecked";
+      return b->legacy ? "legacy/unchecked" : "unchecked";
    }
-   return *verified ? *verified : "ok";
+   if (*verified) {
+      return *verified;
+   }
+   return b->legacy ? "legacy/ok" : "ok";
 }
 
 static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const *verified,
@@ -55,6 +59,7 @@ static void print_backups(const mb_catalog_t *cat, const bool *keep, char *const
       BSON_APPEND_UTF8(&item, "compression", b->compression ? b->compression : "");
       BSON_APPEND_UTF8(&item, "sha256", b->sha256 ? b->sha256 : "");
       BSON_APPEND_BOOL(&item, "complete", b->complete);
+      BSON_APPEND_BOOL(&item, "legacy", b->legacy);
       BSON_APPEND_BOOL(&item, "verified", b->complete && verified && !verified[i]);
       BSON_APPEND_UTF8(&item, "status", status);
       bson_append_document_end(&arr, &item);

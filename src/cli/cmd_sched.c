@@ -80,8 +80,14 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
    const char *fmt;
 
    memset(c, 0, sizeof *c);
-   if (!mb_config_load(args, &c->config, &err) ||
-       !mb_cli_sched_validate(c->config, need_uri, &c->s, &err)) {
+   if (!mb_config_load(args, &c->config, &err)) {
+      goto fail;
+   }
+   fmt = mb_config_get(c->config, "LOG_FORMAT");
+   if (!mb_args_get(args, "log-format") && fmt && strcmp(fmt, "json") == 0) {
+      mb_log_configure(lvl, true); /* the configuration's problems are JSON lines too */
+   }
+   if (!mb_cli_sched_validate(c->config, need_uri, &c->s, &err)) {
       goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
@@ -90,7 +96,9 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
       mb_log_configure(lvl, fmt && strcmp(fmt, "json") == 0);
    } else {
       lvl = MB_LOG_INFO; /* the flags were checked and applied by the command line */
-      mb_log_level_parse(mb_args_get(args, "log-level"), &lvl);
+      if (mb_args_get(args, "log-level")) { /* only --log-format given: the level stays info */
+         mb_log_level_parse(mb_args_get(args, "log-level"), &lvl);
+      }
       fmt = mb_args_get(args, "log-format");
    }
    c->log_level = lvl;
@@ -132,6 +140,8 @@ static bool service_init(const mb_cli_sched_t *c, service_t *sv, mb_error_t *err
                                       .extension = mb_compress_extension(c->s.compress),
                                       .compression = mb_compress_name(c->s.compress),
                                       .timeout_ms = c->s.timeout_ms,
+                                      .retries = c->s.retries,
+                                      .retry_delay_ms = c->s.retry_delay_ms,
                                       .retention = c->s.retention,
                                       .dump = mb_child_dump,
                                       .dump_user_data = &sv->child,
@@ -162,8 +172,12 @@ int mb_cmd_backup(const mb_args_t *args)
                 run.sha256);
          rc = MB_EXIT_OK;
       } else {
-         fprintf(stderr, "mongobak backup: error: %s failed: %s\n", run.stage, run.error);
-         rc = run.exit_code ? run.exit_code : MB_EXIT_FAILURE;
+         mb_error_set(&err,
+                      run.cancelled   ? MB_EXIT_INTERRUPTED
+                      : run.exit_code ? (mb_exit_t) run.exit_code
+                                      : MB_EXIT_FAILURE,
+                      "%s %s: %s", run.stage, run.cancelled ? "cancelled" : "failed", run.error);
+         rc = mb_cli_fail("backup", &err);
       }
       log_stop_signal("backup");
       mb_run_clear(&run);

@@ -178,6 +178,10 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err)
 
    snprintf(msg, sizeof msg, "%s", err->message);
    mb_log_mask_secrets(msg, sizeof msg);
+   if (mb_log_json_enabled()) { /* LOG_FORMAT=json: every line on stderr is JSON */
+      mb_log(MB_LOG_ERROR, "mongobak %s: error: %s", cmd, msg);
+      return (int) mb_error_exit_code(err);
+   }
    /* names from an archive or a server may hold control characters: one line, always */
    fprintf(stderr, "mongobak %s: error: ", cmd);
    mb_text_fputs(stderr, msg);

@@ -135,7 +135,7 @@ static bool resolve(mb_config_t *c, int i, const mb_args_t *args, const mb_doten
 
 /* One warning per .env key that names no variable (NAME_FILE counts as NAME), with the nearest
  * known name. Only the .env file: the environment holds many variables of other programs. */
-static void warn_unknown(const mb_dotenv_t *env, const char *envname)
+static void warn_unknown(const mb_dotenv_t *env, const char *envname, bool json)
 {
    for (int k = 0; env && k < env->n; k++) {
       const char *key = env->entries[k].key, *near;
@@ -155,6 +155,13 @@ static void warn_unknown(const mb_dotenv_t *env, const char *envname)
          continue;
       }
       near = mb_confvar_nearest(base);
+      if (json) { /* LOG_FORMAT=json: every line on stderr is JSON */
+         mb_log_set_json();
+         mb_log(MB_LOG_WARN, "%s line %d: unknown variable %s%s%s%s", envname, env->entries[k].line,
+                key, near ? " (did you mean " : "", near ? near : "",
+                near ? (strcmp(base, key) != 0 ? "_FILE?)" : "?)") : "");
+         continue;
+      }
       fprintf(stderr, "warning: %s line %d: unknown variable %s%s%s%s\n", envname,
               env->entries[k].line, key, near ? " (did you mean " : "", near ? near : "",
               near ? (strcmp(base, key) != 0 ? "_FILE?)" : "?)") : "");
@@ -180,7 +187,7 @@ bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err)
    mb_config_t *c = calloc(1, sizeof *c);
    mb_dotenv_t *env = NULL;
    char *envname = NULL;
-   bool ok;
+   bool ok, loaded;
 
    while (c && mb_confvars[c->n].name) {
       c->n++;
@@ -191,11 +198,14 @@ bool mb_config_load(const mb_args_t *args, mb_config_t **out, mb_error_t *err)
       return false;
    }
    ok = load_dotenv(args, &env, &envname, err);
-   if (ok) {
-      warn_unknown(env, envname);
-   }
+   loaded = ok;
    for (int i = 0; ok && i < c->n; i++) {
       ok = resolve(c, i, args, env, envname, err);
+   }
+   if (loaded) { /* after resolving: LOG_FORMAT=json makes the warnings JSON lines */
+      const char *fmt = mb_args_get(args, "log-format"),
+                 *v = ok ? mb_config_get(c, "LOG_FORMAT") : NULL;
+      warn_unknown(env, envname, fmt ? strcmp(fmt, "json") == 0 : v && strcmp(v, "json") == 0);
    }
    for (int i = 0; ok && i < c->n; i++) {
       register_secret(&mb_confvars[i], c->slots[i].value);
@@ -301,7 +311,11 @@ static void problem(check_t *k, const char *name, const char *what)
    snprintf(line, sizeof line, "config: %s = '%s' (%s): %s", name, shown,
             mb_config_source(k->c, name), what);
    mb_redact_text(line, sizeof line);
-   fprintf(k->f, "%s\n", line);
+   if (k->f == stderr && mb_log_json_enabled()) {
+      mb_log(MB_LOG_ERROR, "%s", line); /* LOG_FORMAT=json: every line on stderr is JSON */
+   } else {
+      fprintf(k->f, "%s\n", line);
+   }
    k->problems++;
 }
 
@@ -417,6 +431,8 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT");
    s->jobs = (int) check_int(&k, "BACKUP_JOBS");
    s->status_interval = (int) check_int(&k, "STATUS_INTERVAL");
+   s->retries = (int) check_int(&k, "BACKUP_RETRIES");
+   s->retry_delay_ms = check_int(&k, "BACKUP_RETRY_DELAY") * 1000;
    check_compression(&k, s);
    check_zone(&k, s);
    s->cron = mb_config_get(c, "CRON_SCHEDULE");

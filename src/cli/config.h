@@ -51,6 +51,8 @@ typedef struct {
    int jobs;
    int status_interval;
    mb_retention_t retention;
+   int retries;         /* BACKUP_RETRIES */
+   long retry_delay_ms; /* BACKUP_RETRY_DELAY */
 } mb_backup_settings_t;
 
 /* Validate every value; each problem is printed as one line on f ("config: ..."), and err says

@@ -27,6 +27,13 @@ const mb_confvar_t mb_confvars[] = {
      .def = "1800000", .since = V,
      .help = "milliseconds after which the dump is killed, whatever the server does (no archive "
              "is left; counted as a failure; 0: none)"},
+    {.name = "BACKUP_RETRIES", .type = MB_CONFVAR_INT, .min = 0, .max = 10, .def = "0",
+     .since = V,
+     .help = "attempts after a failed run (dump, verify or publish), each logged; one "
+             "notification at the end"},
+    {.name = "BACKUP_RETRY_DELAY", .type = MB_CONFVAR_INT, .min = 0, .max = 86400, .def = "60",
+     .since = V,
+     .help = "seconds between the attempts of BACKUP_RETRIES"},
     {.name = "ENABLE_COMPRESSION", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
      .help = "true = gzip (as the service mongobak replaces); overridden by COMPRESSION"},
     {.name = "COMPRESSION", .type = MB_CONFVAR_ENUM, .choices = "none, gzip or zstd",
@@ -95,6 +102,10 @@ const mb_confvar_t mb_confvars[] = {
      .help = "generic webhook receiving the report as JSON (enabled when set)"},
     {.name = "HEALTHCHECK_URL", .type = MB_CONFVAR_URL, .secret = true, .since = V,
      .help = "healthchecks.io-style ping URL: start, success, fail (enabled when set)"},
+    {.name = "NOTIFY_ON", .type = MB_CONFVAR_ENUM, .choices = "always or failure",
+     .def = "always", .since = V,
+     .help = "failure: email, Discord and the webhook hear only of failed runs (the healthcheck "
+             "still pings every run)"},
     {.name = "NOTIFY_TIMEOUT", .type = MB_CONFVAR_SECONDS, .min = 0.1, .max = 3600, .def = "60",
      .since = V,
      .help = "seconds one notification channel may take, retries included"},

@@ -19,6 +19,16 @@ void mb_log_configure(mb_log_level_t level, bool json)
    g_json = json;
 }
 
+bool mb_log_json_enabled(void)
+{
+   return g_json;
+}
+
+void mb_log_set_json(void)
+{
+   g_json = true;
+}
+
 bool mb_log_level_parse(const char *s, mb_log_level_t *out)
 {
    for (int i = 0; i < 4; i++) {

@@ -12,6 +12,13 @@ typedef enum { MB_LOG_ERROR = 0, MB_LOG_WARN, MB_LOG_INFO, MB_LOG_DEBUG } mb_log
  * above it are dropped; json: JSON lines instead of text. */
 void mb_log_configure(mb_log_level_t level, bool json);
 
+/* Whether log lines are JSON (LOG_FORMAT=json): then every line on stderr must be, the command's
+ * final error line included. */
+bool mb_log_json_enabled(void);
+
+/* Switch to JSON lines, the level unchanged (LOG_FORMAT=json read from the configuration). */
+void mb_log_set_json(void);
+
 /* Parse "error|warn|info|debug"; false when unknown. */
 bool mb_log_level_parse(const char *s, mb_log_level_t *out);
 

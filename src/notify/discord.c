@@ -54,20 +54,44 @@ static void field(fields_t *f, const char *name, const char *value, bool inl)
    bson_append_document_end(&f->fields, &d);
 }
 
+/* t in UTC, and in the report's zone on a second line unless that is UTC. */
+static void format_time(const mb_report_t *r, int64_t t, char *v, size_t size)
+{
+   char utc[64], local[128];
+
+   mb_report_format_utc(t, utc, sizeof utc);
+   if (strcmp(r->timezone, "UTC") != 0) {
+      mb_report_format_local(t, r->timezone, local, sizeof local);
+      snprintf(v, size, "%s\n%s", utc, local);
+   } else {
+      snprintf(v, size, "%s", utc);
+   }
+}
+
 static void time_fields(fields_t *f, const mb_report_t *r)
 {
-   char utc[64], local[128], v[256], dur[32];
+   char v[256], dur[32];
 
-   mb_report_format_utc(r->started, utc, sizeof utc);
-   if (strcmp(r->timezone, "UTC") != 0) {
-      mb_report_format_local(r->started, r->timezone, local, sizeof local);
-      snprintf(v, sizeof v, "%s\n%s", utc, local);
-   } else {
-      snprintf(v, sizeof v, "%s", utc);
-   }
+   format_time(r, r->started, v, sizeof v);
    field(f, "Started", v, true);
+   format_time(r, r->finished, v, sizeof v);
+   field(f, "Finished", v, true);
    mb_report_format_duration(r->duration, dur, sizeof dur);
    field(f, "Duration", dur, true);
+}
+
+/* "name\n(time)" of the oldest or newest backup; nothing when there is none. */
+static void backup_field(fields_t *f, const mb_report_t *r, const char *title, const char *name,
+                         int64_t t)
+{
+   char v[700], when[256];
+
+   if (!name) {
+      return;
+   }
+   format_time(r, t, when, sizeof when);
+   snprintf(v, sizeof v, "%s\n%s", name, when);
+   field(f, title, v, false);
 }
 
 static void success_fields(fields_t *f, const mb_report_t *r)
@@ -84,6 +108,9 @@ static void success_fields(fields_t *f, const mb_report_t *r)
       snprintf(v, sizeof v, "%s (%s)", a, r->compression ? r->compression : "none");
    }
    field(f, "Size", v, true);
+   mb_report_format_bytes(r->bytes_in, a, sizeof a);
+   snprintf(v, sizeof v, "%s of BSON", a);
+   field(f, "Data read", v, true);
    mb_report_format_count(r->documents, a, sizeof a);
    snprintf(v, sizeof v, "%s in %zu collections", a, r->nns);
    field(f, "Documents", v, true);
@@ -116,7 +143,16 @@ static void stats_fields(fields_t *f, const mb_report_t *r)
                (unsigned long long) (s->successes + s->failures));
       field(f, "Success rate", v, true);
    }
-   field(f, "Newest backup", s->newest_name, false);
+   mb_report_format_count(s->successes, a, sizeof a);
+   mb_report_format_count(s->failures, b, sizeof b);
+   snprintf(v, sizeof v, "%s succeeded, %s failed", a, b);
+   field(f, "Runs", v, true);
+   mb_report_format_duration(s->last_duration, a, sizeof a);
+   mb_report_format_duration(s->average_duration, b, sizeof b);
+   snprintf(v, sizeof v, "last %s, average %s", a, b);
+   field(f, "Durations", v, true);
+   backup_field(f, r, "Oldest backup", s->oldest_name, s->oldest_time);
+   backup_field(f, r, "Newest backup", s->newest_name, s->newest_time);
 }
 
 char *mb_discord_payload(const mb_report_t *r)

@@ -287,6 +287,7 @@ bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void 
                            mb_error_t *err)
 {
    loader_t l = {getter, user_data, ""};
+   const char *v;
 
    mb_notify_config_init(c);
    /* secrets first, so that no later message can show them */
@@ -300,6 +301,11 @@ bool mb_notify_config_load(mb_notify_config_t *c, mb_notify_get_fn getter, void 
    load_email(&l, c);
    if (c->discord && !c->discord_url && !get(&l, "DISCORD_WEBHOOK_URL")) {
       problem(&l, "DISCORD_WEBHOOK_URL is required when ENABLE_DISCORD_NOTIFICATIONS=true");
+   }
+   v = get(&l, "NOTIFY_ON");
+   c->failures_only = v && strcmp(v, "failure") == 0;
+   if (v && !c->failures_only && strcmp(v, "always") != 0) {
+      problem(&l, "NOTIFY_ON must be always or failure, not '%s'", v);
    }
    c->connect_timeout_ms = get_ms(&l, "NOTIFY_CONNECT_TIMEOUT");
    c->timeout_ms = get_ms(&l, "NOTIFY_TIMEOUT");
@@ -444,8 +450,9 @@ void mb_notify_send(const mb_notify_config_t *c, const mb_report_t *r, mb_notify
    pthread_once(&g_curl_once, curl_init_once);
    for (int i = 0; i < MB_NOTIFY_NCHANNELS; i++) {
       mb_notify_channel_t ch = (mb_notify_channel_t) i;
-      if (!mb_notify_enabled(c, ch)) {
-         continue;
+      if (!mb_notify_enabled(c, ch) || (c->failures_only && r->status == MB_REPORT_SUCCESS &&
+                                        !r->test && ch != MB_NOTIFY_HEALTHCHECK)) {
+         continue; /* NOTIFY_ON=failure: the healthcheck still hears of every run */
       }
       out->channel[i].enabled = true;
       out->enabled++;

@@ -42,6 +42,7 @@ typedef struct {
    char *discord_url;       /* DISCORD_WEBHOOK_URL (its token is a secret) */
    char *webhook_url;       /* WEBHOOK_URL: enabled when set */
    char *healthcheck_url;   /* HEALTHCHECK_URL: enabled when set */
+   bool failures_only;      /* NOTIFY_ON=failure: a success reaches only the healthcheck */
    long connect_timeout_ms; /* NOTIFY_CONNECT_TIMEOUT (seconds), default 10 s */
    long timeout_ms;         /* NOTIFY_TIMEOUT (seconds): one channel, retries included; 60 s */
    int retries;             /* NOTIFY_RETRIES: HTTP retries after the first attempt; 3 */
@@ -91,7 +92,8 @@ typedef struct {
    int failed;  /* channels that failed */
 } mb_notify_result_t;
 
-/* Send r to every enabled channel in parallel and wait for them all. The healthcheck channel
+/* Send r to every enabled channel in parallel and wait for them all (with NOTIFY_ON=failure, a
+ * successful run's report, not a test, goes only to the healthcheck). The healthcheck channel
  * pings URL (success) or URL/fail (failure) with the summary as body. Each outcome is logged
  * (info when sent, error with the reason when not) and returned in out. Never fails. */
 void mb_notify_send(const mb_notify_config_t *c, const mb_report_t *r, mb_notify_result_t *out);

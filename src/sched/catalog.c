@@ -1,9 +1,11 @@
 #include "sched/catalog.h"
+#include "archive/format.h"
 #include "archive/verify.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/redact.h"
 #include "common/text.h"
+#include "common/tz.h"
 #include "storage/repo.h"
 
 #include <stdio.h>
@@ -62,6 +64,66 @@ static bool parse_name(const char *name, time_t *t, int *seq)
    return true;
 }
 
+/* Whether name could be a backup of the Node service: not numbered, ".archive" or ".archive.gz". */
+static bool legacy_name(const char *name, int seq)
+{
+   size_t n = strlen(name);
+   return seq == 0 && ((n > 8 && strcmp(name + n - 8, ".archive") == 0) ||
+                       (n > 11 && strcmp(name + n - 11, ".archive.gz") == 0));
+}
+
+/* Whether the first bytes of name are what mongodump writes: the archive's magic number, or
+ * gzip's (--archive --gzip). */
+static bool mongodump_bytes(mb_repo_t *repo, const char *name, bool gzip)
+{
+   mb_source_t *src = NULL;
+   uint8_t head[4];
+   size_t got = 0;
+   mb_error_t err;
+   bool ok = mb_repo_open_read(repo, name, 0, &src, &err) &&
+             mb_source_read_full(src, head, sizeof head, &got, &err) && got == sizeof head;
+
+   mb_source_destroy(src);
+   if (!ok) {
+      return false;
+   }
+   if (gzip) {
+      return head[0] == 0x1f && head[1] == 0x8b;
+   }
+   return ((uint32_t) head[0] | (uint32_t) head[1] << 8 | (uint32_t) head[2] << 16 |
+           (uint32_t) head[3] << 24) == MB_ARCHIVE_MAGIC;
+}
+
+/* A backup without manifest whose name and first bytes are the Node service's (mongodump
+ * --archive [--gzip]): complete and legacy, its time read from the name in the process zone
+ * (TIMEZONE, as the service wrote it). False (b untouched) when it is not one or cannot be
+ * dated. */
+static bool read_legacy(mb_repo_t *repo, mb_backup_t *b)
+{
+   bool gzip = strcmp(b->name + strlen(b->name) - 3, ".gz") == 0, exists = false;
+   mb_repo_entry_t st;
+   mb_error_t err;
+   struct tm tm;
+   time_t t;
+
+   if (!legacy_name(b->name, b->seq) || !mb_repo_stat(repo, b->name, &st, &exists, &err) ||
+       !exists || !st.regular || !mongodump_bytes(repo, b->name, gzip)) {
+      return false;
+   }
+   /* the name's fields are those of parse_name's UTC reading; read them again as local time */
+   gmtime_r(&b->time, &tm);
+   tm.tm_isdst = -1;
+   if (!mb_tz_mktime(NULL, &tm, &t)) {
+      return false;
+   }
+   b->time = t;
+   b->size = st.size;
+   b->compression = bson_strdup(gzip ? "gzip" : "none");
+   b->legacy = true;
+   b->complete = true;
+   return true;
+}
+
 /* Whether name exists in repo with size bytes. */
 static bool has_size(mb_repo_t *repo, const char *name, uint64_t size)
 {
@@ -81,6 +143,11 @@ static void read_manifest(mb_repo_t *repo, mb_backup_t *b)
    bool unreadable;
 
    if (!mb_repo_read_json(repo, mpath, MANIFEST_MAX, &doc, &unreadable, &e)) {
+      bool exists = true;
+      if (unreadable && mb_repo_stat(repo, mpath, NULL, &exists, &e) && !exists &&
+          read_legacy(repo, b)) {
+         goto out;
+      }
       b->problem = bson_strdup("no readable manifest (an interrupted or foreign run)");
       goto out;
    }
@@ -336,6 +403,11 @@ bool mb_catalog_verify(const mb_backup_t *b, char **problem)
    *problem = NULL;
    if (!mb_catalog_check(b->path, &check, &err)) {
       *problem = bson_strdup_printf("corrupt: %s", err.message);
+   } else if (b->legacy) {
+      /* no manifest to compare with: the archive reads to its end, every block checked */
+      if (check.file_bytes != b->size) {
+         *problem = bson_strdup("the archive's size changed while it was read");
+      }
    } else if (!b->sha256 || strcmp(check.sha256, b->sha256) != 0) {
       *problem =
           bson_strdup_printf("sha256 mismatch: the archive hashes to %s, its manifest says %s",

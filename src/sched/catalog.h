@@ -1,7 +1,16 @@
 /* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz] (UTC time of the
  * start; -N when a backup of that second already existed) with a manifest
  * "<archive>.manifest.json" beside each. A backup is complete when its manifest parses, says "ok"
- * and records the archive's size; only mb_catalog_verify checks its bytes. */
+ * and records the archive's size; only mb_catalog_verify checks its bytes.
+ *
+ * The backups of the Node.js service mongobak replaces are listed too ("legacy"): the same names,
+ * unnumbered, ".archive" or ".archive.gz", written by mongodump --archive [--gzip], without
+ * manifest. One is complete when its first bytes are mongodump's (the archive's magic, or gzip's)
+ * and its name can be dated; the service named its files in its TIMEZONE, so their time is the
+ * name read as a wall-clock time in TIMEZONE (the process zone, common/tz.h), where mongobak's
+ * own names are UTC. A name that does not exist in that zone (a spring-forward gap) is normalised
+ * as mktime does. Their documents are not counted (0) and they have no SHA-256: `list --verify`
+ * reads them to the end. */
 #ifndef MB_SCHED_CATALOG_H
 #define MB_SCHED_CATALOG_H
 
@@ -19,6 +28,7 @@ typedef struct {
    char *compression;
    char *sha256;
    bool complete;
+   bool legacy;   /* the Node service's: no manifest, time in TIMEZONE (see above) */
    char *problem; /* why not complete */
 } mb_backup_t;
 

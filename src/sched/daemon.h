@@ -1,7 +1,8 @@
 /* The daemon loop: make a run at every cron time (in the process's zone), never two at once
- * (runs are sequential; a run that overlaps later slots makes them be skipped, not queued), log a
- * status line every status_interval seconds, and stop cleanly when *stop becomes non-zero. The
- * clock is injectable so that long horizons are tested without waiting. */
+ * (runs are sequential; a run that overlaps later slots makes them be skipped, not queued, and
+ * logged as skipped), log a status line every status_interval seconds (also while a run goes on,
+ * with the real clock), and stop cleanly when *stop becomes non-zero. The clock is injectable so
+ * that long horizons are tested without waiting. */
 #ifndef MB_SCHED_DAEMON_H
 #define MB_SCHED_DAEMON_H
 

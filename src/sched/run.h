@@ -25,7 +25,8 @@ typedef struct {
    char sha256[65];
    mb_ns_stats_t *ns; /* from the dump's report */
    int nns;
-   int deleted; /* backups removed by retention after this run */
+   int deleted;    /* backups removed by retention after this run */
+   bool cancelled; /* stopped because mongobak is stopping (SIGTERM): not a failure */
 } mb_run_t;
 
 /* Free everything a run holds and zero it. */

@@ -112,6 +112,10 @@ static void set(char **field, const char *v)
 
 void mb_state_record(mb_state_t *s, const mb_run_t *run)
 {
+   if (run->cancelled) {
+      s->running = 0; /* the last run stays the last one that finished */
+      return;
+   }
    s->runs++;
    s->running = 0;
    s->last_run = run->start;

@@ -28,7 +28,9 @@ typedef struct {
 /* Load dir's state; a missing file is a fresh state. A damaged file is an error (IO). */
 MB_MUST_CHECK bool mb_state_load(const char *dir, mb_state_t *s, mb_error_t *err);
 MB_MUST_CHECK bool mb_state_save(const char *dir, const mb_state_t *s, mb_error_t *err);
-/* Count a finished run (and clear the running mark). */
+/* Count a finished run (and clear the running mark). A cancelled run (mongobak stopped during
+ * it) is no run of the statistics: neither a success nor a failure, nor the last run (status,
+ * /metrics and /healthz keep showing the last run that finished); only its mark is cleared. */
 void mb_state_record(mb_state_t *s, const mb_run_t *run);
 /* Mark a run as started at start: saved before it dumps, so that a run killed outright (SIGKILL,
  * power loss) is still counted. A mark left by such a run is first recorded as a failed run

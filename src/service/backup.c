@@ -111,6 +111,7 @@ static void step_begin(step_t *s, mb_run_t *run)
    run->path = bson_strdup_printf("%s/%s", b->dir, run->archive);
    s->tmp = mb_catalog_temp_path(b->dir, run->archive);
    mb_catalog_remove_partials(b->dir);
+   mb_log(MB_LOG_INFO, "backup started: %s", run->path);
    mark_started(b, run);
    if (b->hooks) {
       mb_hooks_started(b->hooks);
@@ -141,6 +142,8 @@ static bool step_dump(step_t *s, mb_run_t *run)
    pthread_t th;
    bool ok;
 
+   atomic_store(&s->cancel, 0);
+   atomic_store(&s->done, 0);
    clock_gettime(CLOCK_MONOTONIC, &s->dump_started);
    pthread_create(&th, NULL, watchdog, s);
    ok = b->dump(b->dump_user_data, s->tmp, &s->cancel, run, &err);
@@ -160,6 +163,7 @@ static bool step_dump(step_t *s, mb_run_t *run)
    } else if (atomic_load(&s->cancel) == 2) {
       mb_error_set(&err, MB_EXIT_INTERRUPTED,
                    "the backup was cancelled because mongobak is stopping");
+      run->cancelled = true;
    }
    mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
    discard(s->tmp);
@@ -276,7 +280,9 @@ static void step_record(const mb_backup_service_t *b, mb_run_t *run, mb_state_t 
       mb_log(MB_LOG_ERROR, "%s", err.message);
    }
    mb_state_stats(st, cat, stats);
-   if (b->metrics_file && !mb_metrics_write(b->metrics_file, st, stats, run, &err)) {
+   /* a cancelled run leaves the metrics of the last run that finished */
+   if (b->metrics_file && !run->cancelled &&
+       !mb_metrics_write(b->metrics_file, st, stats, run, &err)) {
       mb_log(MB_LOG_ERROR, "cannot write the metrics: %s", err.message);
    }
    if (run->ok) {
@@ -284,9 +290,51 @@ static void step_record(const mb_backup_service_t *b, mb_run_t *run, mb_state_t 
              "backup %s: %llu documents, %llu bytes in %.1f s (%d deleted by retention)",
              run->archive, (unsigned long long) run->docs, (unsigned long long) run->archive_bytes,
              run->seconds, run->deleted);
+   } else if (run->cancelled) {
+      mb_log(MB_LOG_WARN, "backup cancelled at %s: %s (not counted as a failure)", run->stage,
+             run->error);
    } else {
       mb_log(MB_LOG_ERROR, "backup failed at %s: %s", run->stage, run->error);
    }
+}
+
+static bool stopping(const mb_backup_service_t *b)
+{
+   return b->stop && atomic_load(b->stop);
+}
+
+/* After a failed attempt: whether to make another (logged), after the delay; the failure is
+ * forgotten (the run is judged by its last attempt). */
+static bool step_retry(const mb_backup_service_t *b, mb_run_t *run, int attempt)
+{
+   struct timespec t0;
+
+   if (run->cancelled || attempt > b->retries || stopping(b)) {
+      return false;
+   }
+   mb_log(MB_LOG_WARN, "backup attempt %d of %d failed at %s: %s; retrying in %.0f s", attempt,
+          b->retries + 1, run->stage, run->error, (double) b->retry_delay_ms / 1000);
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   while (!stopping(b) && elapsed(&t0) * 1000 < (double) b->retry_delay_ms) {
+      struct timespec nap = {0, 100 * 1000 * 1000};
+      nanosleep(&nap, NULL);
+   }
+   if (stopping(b)) {
+      return false;
+   }
+   bson_free(run->stage);
+   bson_free(run->error);
+   bson_free(run->server_version);
+   bson_free(run->uri);
+   mb_ns_stats_array_destroy(run->ns, (size_t) run->nns);
+   run->stage = run->error = run->server_version = run->uri = NULL;
+   run->ns = NULL;
+   run->nns = 0;
+   run->docs = run->bson_bytes = 0;
+   run->ok = true;
+   run->exit_code = 0;
+   mb_log(MB_LOG_INFO, "backup attempt %d of %d: %s", attempt + 1, b->retries + 1, run->path);
+   return true;
 }
 
 bool mb_backup_run(const mb_backup_service_t *b, mb_run_t *run)
@@ -295,18 +343,22 @@ bool mb_backup_run(const mb_backup_service_t *b, mb_run_t *run)
    mb_state_t st;
    mb_catalog_t cat = {0};
    mb_stats_t stats;
+   int attempt = 1;
 
-   step_begin(&s, run);         /* name, leftovers removed, start recorded and pinged */
-   if (step_dump(&s, run) &&    /* b->dump (a child process) under the watchdog */
-       step_verify(&s, run) &&  /* read back completely, hashed */
-       step_publish(&s, run)) { /* manifest, then the final name */
-      step_retention(b, run);   /* only after a success */
-   }
+   step_begin(&s, run); /* name, leftovers removed, start recorded and pinged */
+   do {
+      if (step_dump(&s, run) &&    /* b->dump (a child process) under the watchdog */
+          step_verify(&s, run) &&  /* read back completely, hashed */
+          step_publish(&s, run)) { /* manifest, then the final name */
+         step_retention(b, run);   /* only after a success */
+         break;
+      }
+   } while (step_retry(b, run, attempt++)); /* BACKUP_RETRIES, BACKUP_RETRY_DELAY apart */
    run->end = backup_now(b);
    run->seconds = elapsed(&s.started);
    step_record(b, run, &st, &cat, &stats); /* state file, metrics, the log line */
-   if (b->hooks) {
-      mb_hooks_finished(b->hooks, run, &stats); /* notify */
+   if (b->hooks && !run->cancelled) {
+      mb_hooks_finished(b->hooks, run, &stats); /* notify; a cancelled run is no news */
    }
    mb_catalog_clear(&cat);
    mb_state_clear(&st);

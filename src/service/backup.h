@@ -7,6 +7,9 @@
  *   dump       into a hidden file, in a child process under a watchdog (BACKUP_TIMEOUT, stop)
  *   verify     read the new archive completely and hash it
  *   publish    its manifest, then its final name
+ *              (dump to publish is one attempt: after a failure, up to `retries` more, each
+ *              logged, retry_delay_ms apart; not after a stop; the run is recorded and
+ *              notified once, with its last attempt's outcome)
  *   retention  delete what the rules no longer keep (only after a success)
  *   record     the state file and the metrics
  *   notify     the report to every channel
@@ -37,6 +40,8 @@ typedef struct {
    const char *extension;   /* ".zst", ".gz" or "" */
    const char *compression; /* name for the manifest */
    long timeout_ms;         /* 0: none */
+   int retries;             /* further attempts after a failed dump, verify or publish */
+   long retry_delay_ms;     /* between attempts (a stop ends the wait) */
    mb_retention_t retention;
    mb_backup_dump_fn dump;
    void *dump_user_data;

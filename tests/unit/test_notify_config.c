@@ -201,6 +201,38 @@ static void test_value_problems(void **state)
               "must be an http:// or https:// URL without blanks");
 }
 
+/* NOTIFY_ON=failure: a success reaches only the healthcheck; a failure and a test every channel */
+static void test_notify_on_failure(void **state)
+{
+   const char *kv[] = {"WEBHOOK_URL", "http://127.0.0.1:1/hook", "NOTIFY_ON",
+                       "failure",     "NOTIFY_RETRIES",          "0",
+                       NULL};
+   mb_notify_config_t c;
+   mb_notify_result_t res;
+   mb_report_t *r = NULL;
+   (void) state;
+
+   load_fails((const char *[]){"NOTIFY_ON", "sometimes", NULL},
+              "NOTIFY_ON must be always or failure, not 'sometimes'");
+   load_ok((const char *[]){"NOTIFY_ON", "always", NULL}, &c);
+   assert_false(c.failures_only);
+   mb_notify_config_clear(&c);
+   load_ok(kv, &c);
+   assert_true(c.failures_only);
+   mb_log_configure(MB_LOG_ERROR, false);
+   mb_report_sample(false, "UTC", &r);
+   r->test = false;
+   mb_notify_send(&c, r, &res);
+   assert_int_equal(res.enabled, 0); /* the webhook is not tried */
+   mb_report_destroy(r);
+   mb_report_sample(true, "UTC", &r);
+   r->test = false;
+   mb_notify_send(&c, r, &res);
+   assert_int_equal(res.enabled, 1); /* tried (and refused: nothing listens there) */
+   mb_report_destroy(r);
+   mb_notify_config_clear(&c);
+}
+
 static void test_templates(void **state)
 {
    char dir[64], good[96], bad[96], msg[512];
@@ -240,9 +272,10 @@ static void test_templates(void **state)
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-       cmocka_unit_test(test_defaults),         cmocka_unit_test(test_full_email),
-       cmocka_unit_test(test_starttls_summary), cmocka_unit_test(test_email_problems),
-       cmocka_unit_test(test_value_problems),   cmocka_unit_test(test_templates),
+       cmocka_unit_test(test_defaults),          cmocka_unit_test(test_full_email),
+       cmocka_unit_test(test_starttls_summary),  cmocka_unit_test(test_email_problems),
+       cmocka_unit_test(test_value_problems),    cmocka_unit_test(test_templates),
+       cmocka_unit_test(test_notify_on_failure),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,16 @@ static void test_discord_success(void **state)
                        "shop.customers: 3.2 s (2.12 MB)");
    assert_string_equal(field_value(b, "Backups kept"), "7 (364 MB)");
    assert_string_equal(field_value(b, "Success rate"), "97.6% (41 of 42 runs)");
+   /* what the email carries (as the service's messages did): the finish time, the data read,
+    * the oldest backup, every statistic */
+   assert_string_equal(field_value(b, "Finished"),
+                       "2024-01-01 00:00:42 UTC\n2024-01-01 01:00:42 CET (Europe/Paris)");
+   assert_string_equal(field_value(b, "Runs"), "41 succeeded, 1 failed");
+   assert_string_equal(field_value(b, "Durations"), "last 40.5 s, average 39.0 s");
+   assert_non_null(strstr(field_value(b, "Data read"), " of BSON"));
+   assert_non_null(strstr(field_value(b, "Oldest backup"), "backup-"));
+   assert_non_null(strstr(field_value(b, "Oldest backup"), " UTC\n"));
+   assert_non_null(strstr(field_value(b, "Newest backup"), "backup-"));
    assert_string_equal(str_at(b, "embeds.0.footer.text"), "mongobak " MONGOBAK_VERSION);
    assert_true(bson_has_field(b, "allowed_mentions.parse"));
    bson_destroy(b);

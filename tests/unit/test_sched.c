@@ -4,6 +4,7 @@
 #include "archive/writer.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/tz.h"
 #include "sched/daemon.h"
 #include "service/backup.h"
 #include "testutil.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -350,6 +352,251 @@ static void test_catalog_numbered_names(void **state)
    assert_int_equal(mb_catalog_remove_partials(g_dir), 1);
 }
 
+/* A run cancelled because mongobak stops is neither a run nor a failure: only the last status. */
+static void test_cancelled_run_not_counted(void **state)
+{
+   mb_state_t st;
+   mb_run_t run;
+
+   (void) state;
+   memset(&st, 0, sizeof st);
+   memset(&run, 0, sizeof run);
+   run.start = 1790000000;
+   run.ok = true;
+   mb_state_record(&st, &run); /* a run that succeeded */
+   run.start += 3600;
+   mb_run_fail(&run, "dump", MB_EXIT_INTERRUPTED, "cancelled");
+   run.cancelled = true;
+   st.running = run.start;
+   mb_state_record(&st, &run);
+   assert_int_equal(st.runs, 1);
+   assert_int_equal(st.failures, 0);
+   assert_int_equal(st.running, 0);
+   assert_int_equal(st.last_run, 1790000000);
+   assert_string_equal(st.last_status, "ok");
+   run.cancelled = false;
+   mb_state_record(&st, &run);
+   assert_int_equal(st.runs, 2);
+   assert_int_equal(st.failures, 1);
+   assert_string_equal(st.last_status, "failed");
+   mb_run_clear(&run);
+   mb_state_clear(&st);
+}
+
+/* A run that outlasts the next slots makes them be skipped, and says so. */
+static void test_skipped_slots_logged(void **state)
+{
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   mb_clock_t clk = {fake_now, fake_sleep, NULL};
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = tiny_dump,
+                              .now = fake_now_job,
+                              .retention = {.max_backups = 7}};
+   mb_daemon_t d = {.dir = g_dir,
+                    .run = mb_backup_run_once,
+                    .run_user_data = &job,
+                    .clock = &clk,
+                    .max_runs = 2};
+   char path[400];
+   char *text;
+   size_t len;
+   int saved, fd;
+
+   (void) state;
+   mb_log_configure(MB_LOG_WARN, false);
+   setenv("TZ", "UTC", 1);
+   tzset();
+   assert_true(mb_cron_parse("*/30 * * * * *", &cron, &err)); /* a run takes 60 s */
+   d.cron = cron;
+   g_now = 1772323199;
+   snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
+   fflush(stderr);
+   saved = dup(2);
+   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+   assert_true(saved >= 0 && fd >= 0);
+   dup2(fd, 2);
+   close(fd);
+   assert_int_equal(mb_daemon_run(&d, &err), 2);
+   dup2(saved, 2);
+   close(saved);
+   text = file_get(path, &len);
+   /* runs at 00:00:00 and 00:01:30; 00:00:30 and 00:01:00 skipped, then 00:02:00 */
+   assert_non_null(strstr(text, "skipped 2 scheduled runs (the first at 2026-03-01 00:00:30 UTC): "
+                                "the previous run was still going"));
+   free(text);
+   mb_cron_destroy(cron);
+}
+
+static int g_failures_left, g_dumps;
+
+/* tiny_dump after g_failures_left failed attempts. */
+static bool flaky_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                       mb_error_t *err)
+{
+   g_dumps++;
+   if (g_failures_left > 0) {
+      g_failures_left--;
+      mb_error_set(err, MB_EXIT_SERVER, "the server went away");
+      return false;
+   }
+   return tiny_dump(user_data, path, cancel, run, err);
+}
+
+/* BACKUP_RETRIES: a failed attempt is made again; the run counts once, by its last attempt. */
+static void test_retries(void **state)
+{
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = flaky_dump,
+                              .now = fake_now_job,
+                              .retries = 2,
+                              .retention = {.max_backups = 7}};
+   mb_catalog_t cat;
+   mb_state_t st;
+   mb_error_t err;
+   mb_run_t run;
+
+   (void) state;
+   mb_log_configure(MB_LOG_ERROR, false);
+   g_now = 1772323200;
+   g_failures_left = 2;
+   g_dumps = 0;
+   assert_true(mb_backup_run(&job, &run));
+   assert_int_equal(g_dumps, 3);
+   assert_null(run.error);
+   mb_run_clear(&run);
+   g_now += 3600;
+   g_failures_left = 3;
+   g_dumps = 0;
+   assert_false(mb_backup_run(&job, &run));
+   assert_int_equal(g_dumps, 3);
+   assert_string_equal(run.error, "the server went away");
+   mb_run_clear(&run);
+   assert_true(mb_state_load(g_dir, &st, &err));
+   assert_int_equal(st.runs, 2);
+   assert_int_equal(st.successes, 1);
+   assert_int_equal(st.failures, 1);
+   mb_state_clear(&st);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 1);
+   mb_catalog_clear(&cat);
+}
+
+static atomic_int g_running_lines;
+
+static void on_status_running(void *user_data, const char *line)
+{
+   (void) user_data;
+   if (strstr(line, "; a backup is running")) {
+      atomic_fetch_add(&g_running_lines, 1);
+   }
+}
+
+/* A real dump of 2.5 s. */
+static bool slow_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                      mb_error_t *err)
+{
+   struct timespec t = {2, 500 * 1000 * 1000};
+
+   nanosleep(&t, NULL);
+   return tiny_dump(user_data, path, cancel, run, err);
+}
+
+static time_t real_now_job(void)
+{
+   return time(NULL);
+}
+
+/* The status line goes on while a backup runs (the real clock). */
+static void test_status_during_run(void **state)
+{
+   mb_cron_t *cron = NULL;
+   mb_error_t err;
+   mb_backup_service_t job = {.dir = g_dir,
+                              .extension = "",
+                              .compression = "none",
+                              .dump = slow_dump,
+                              .now = real_now_job,
+                              .retention = {.max_backups = 7}};
+   mb_daemon_t d = {.dir = g_dir,
+                    .run = mb_backup_run_once,
+                    .run_user_data = &job,
+                    .status_interval = 1,
+                    .max_runs = 1,
+                    .on_status = on_status_running};
+
+   (void) state;
+   mb_log_configure(MB_LOG_ERROR, false);
+   assert_true(mb_cron_parse("* * * * * *", &cron, &err));
+   d.cron = cron;
+   atomic_store(&g_running_lines, 0);
+   assert_int_equal(mb_daemon_run(&d, &err), 1);
+   assert_true(atomic_load(&g_running_lines) >= 1);
+   mb_cron_destroy(cron);
+}
+
+static void put(const char *name, const void *data, size_t len)
+{
+   char path[400];
+
+   snprintf(path, sizeof path, "%s/%s", g_dir, name);
+   file_put(path, data, len);
+}
+
+/* The Node service's backups: mongodump archives without manifest, named in its TIMEZONE. */
+static void test_catalog_legacy(void **state)
+{
+   static const uint8_t magic[] = {0x6d, 0xe2, 0x99, 0x81, 0, 0, 0, 0};
+   static const uint8_t gz[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0};
+   mb_retention_t r = {.max_backups = 2};
+   mb_catalog_t cat;
+   mb_error_t err;
+   bool *keep = NULL;
+   int n;
+
+   (void) state;
+   assert_true(mb_tz_set_default("Europe/Paris"));
+   put("backup-2026-07-01-12-00-00.archive", magic, sizeof magic);     /* 10:00 UTC */
+   put("backup-2026-07-02-12-00-00.archive.gz", gz, sizeof gz);        /* 10:00 UTC */
+   put("backup-2026-07-03-12-00-00.archive", "not mongodump", 13);     /* not an archive */
+   put("backup-2026-07-04-12-00-00.archive.zst", magic, sizeof magic); /* never the service's */
+   put("backup-2026-07-05-12-00-00-1.archive", magic, sizeof magic);   /* numbered: ours */
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 5);
+   assert_string_equal(cat.items[4].name, "backup-2026-07-01-12-00-00.archive");
+   assert_true(cat.items[4].legacy && cat.items[4].complete);
+   assert_int_equal(cat.items[4].time, 1782900000); /* 2026-07-01T10:00:00Z */
+   assert_int_equal(cat.items[4].size, sizeof magic);
+   assert_string_equal(cat.items[4].compression, "none");
+   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   assert_true(cat.items[3].legacy && cat.items[3].complete);
+   assert_int_equal(cat.items[3].time, 1782900000 + 86400);
+   assert_string_equal(cat.items[3].compression, "gzip");
+   for (int i = 0; i < 3; i++) {
+      assert_false(cat.items[i].legacy || cat.items[i].complete);
+   }
+   mb_catalog_clear(&cat);
+   /* counted by MAX_BACKUPS, the oldest pruned; what cannot be judged stays */
+   n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
+   assert_int_equal(n, 0); /* two complete ones, MAX_BACKUPS 2 */
+   free(keep);
+   mb_catalog_clear(&cat);
+   r.max_backups = 1;
+   n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
+   assert_int_equal(n, 1);
+   free(keep);
+   mb_catalog_clear(&cat);
+   assert_true(mb_catalog_scan(g_dir, &cat, &err));
+   assert_int_equal(cat.n, 4);
+   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   mb_catalog_clear(&cat);
+   assert_true(mb_tz_set_default("UTC"));
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
@@ -359,6 +606,11 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
        cmocka_unit_test(test_retention_future_dated),
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
+       cmocka_unit_test(test_cancelled_run_not_counted),
+       cmocka_unit_test_setup_teardown(test_status_during_run, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_retries, setup_dir, remove_dir),
+       cmocka_unit_test_setup_teardown(test_skipped_slots_logged, setup_dir, remove_dir),
        cmocka_unit_test_setup_teardown(test_killed_run_counted, setup_dir, remove_dir),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
