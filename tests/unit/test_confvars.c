@@ -4,18 +4,6 @@
 
 #include "testutil.h"
 
-static const char *lookup(const char *name, void *user_data)
-{
-   const char **kv = user_data;
-
-   for (; kv[0]; kv += 2) {
-      if (strcmp(kv[0], name) == 0) {
-         return kv[1];
-      }
-   }
-   return NULL;
-}
-
 static void test_table(void **state)
 {
    mb_error_t err;
@@ -48,21 +36,21 @@ static void test_typed(void **state)
    bool b;
 
    (void) state;
-   assert_true(mb_confvar_int(lookup, kv, "MAX_BACKUPS", &n, &err)); /* empty: the default */
+   assert_true(mb_confvar_int(kv_lookup, kv, "MAX_BACKUPS", &n, &err)); /* empty: the default */
    assert_int_equal(n, 7);
-   assert_false(mb_confvar_int(lookup, kv, "BACKUP_JOBS", &n, &err));
+   assert_false(mb_confvar_int(kv_lookup, kv, "BACKUP_JOBS", &n, &err));
    assert_string_equal(err.message, "BACKUP_JOBS must be a whole number from 1 to 64, not '100'");
    assert_int_equal(n, 4);
-   assert_true(mb_confvar_ms(lookup, kv, "NOTIFY_TIMEOUT", &n, &err));
+   assert_true(mb_confvar_ms(kv_lookup, kv, "NOTIFY_TIMEOUT", &n, &err));
    assert_int_equal(n, 2500);
-   assert_true(mb_confvar_ms(lookup, kv, "NOTIFY_CONNECT_TIMEOUT", &n, &err));
+   assert_true(mb_confvar_ms(kv_lookup, kv, "NOTIFY_CONNECT_TIMEOUT", &n, &err));
    assert_int_equal(n, 10000);
-   assert_true(mb_confvar_bool(lookup, kv, "SMTP_SECURE", &b, &err));
+   assert_true(mb_confvar_bool(kv_lookup, kv, "SMTP_SECURE", &b, &err));
    assert_true(b);
-   assert_false(mb_confvar_int(lookup, kv, "SMTP_PORT", &n, &err));
+   assert_false(mb_confvar_int(kv_lookup, kv, "SMTP_PORT", &n, &err));
    assert_string_equal(err.message, "SMTP_PORT must be a port number from 1 to 65535, not 'x'");
-   assert_null(mb_confvar_str(lookup, kv, "SMTP_HOST"));
-   assert_string_equal(mb_confvar_str(lookup, kv, "TIMEZONE"), "UTC");
+   assert_null(mb_confvar_str(kv_lookup, kv, "SMTP_HOST"));
+   assert_string_equal(mb_confvar_str(kv_lookup, kv, "TIMEZONE"), "UTC");
 }
 
 static void test_nearest(void **state)

@@ -6,24 +6,11 @@
 
 #include <unistd.h>
 
-/* name=value pairs, NULL-terminated. */
-static const char *lookup(const char *name, void *user_data)
-{
-   const char **kv = user_data;
-
-   for (; kv[0]; kv += 2) {
-      if (strcmp(kv[0], name) == 0) {
-         return kv[1];
-      }
-   }
-   return NULL;
-}
-
 static void load_ok(const char **kv, mb_notify_config_t *c)
 {
    mb_error_t err;
 
-   if (!mb_notify_config_load(c, lookup, kv, &err)) {
+   if (!mb_notify_config_load(c, kv_lookup, kv, &err)) {
       fail_msg("load failed: %s", err.message);
    }
 }
@@ -33,7 +20,7 @@ static void load_fails(const char **kv, const char *want)
    mb_notify_config_t c;
    mb_error_t err;
 
-   assert_false(mb_notify_config_load(&c, lookup, kv, &err));
+   assert_false(mb_notify_config_load(&c, kv_lookup, kv, &err));
    assert_error(&err, MB_EXIT_USAGE, want);
    mb_notify_config_clear(&c);
 }

@@ -117,6 +117,21 @@ static inline void to_hex(const uint8_t *p, size_t n, char *out)
    out[2 * n] = '\0';
 }
 
+/* ---- configuration getters ---- */
+
+/* A getter over name, value pairs (user_data: a NULL-terminated const char *[]). */
+static inline const char *kv_lookup(const char *name, void *user_data)
+{
+   const char **kv = user_data;
+
+   for (; kv[0]; kv += 2) {
+      if (strcmp(kv[0], name) == 0) {
+         return kv[1];
+      }
+   }
+   return NULL;
+}
+
 /* ---- temporary directories and whole files ---- */
 
 /* Make a fresh directory /tmp/mb-test-NAME-XXXXXX; its path goes to dir (size bytes). */
