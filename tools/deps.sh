@@ -9,7 +9,8 @@
 set -euo pipefail
 mode=${1:-test}
 pkgs=(build-essential cmake ninja-build pkg-config libmongoc-dev libbson-dev libzstd-dev zlib1g-dev
-      libisal-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev tzdata zstd python3
+      libisal-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libsodium-dev libexpat1-dev
+      tzdata zstd python3
       dpkg-dev)
 if [ "$mode" = test ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format golang-go python3-pymongo python3-aiosmtpd python3-prometheus-client python3-yaml openssl xz-utils git gnuplot-nox

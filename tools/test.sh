@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 tools/deps.sh test
 tools/ferretdb.sh build >/dev/null
 tools/mongo-tools.sh >/dev/null
+tools/seaweedfs.sh build >/dev/null
 build=${MB_TEST_BUILD:-build-test}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMONGOBAK_SANITIZE=ON >/dev/null
 ninja -C "$build"
