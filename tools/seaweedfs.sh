@@ -69,14 +69,16 @@ EOF
   printf 'AWS_ENDPOINT_URL=http://127.0.0.1:%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n' \
     "$p" "$ak" "$sk" > "$dir/env"
   mb_wait_port "$p" 60 || { tail -20 "$dir/weed.log" >&2; mb_die "SeaweedFS did not start on port $p"; }
-  # The S3 port accepts before the bucket exists; wait until an unsigned HEAD of it answers
-  # (403 = exists and wants a signature; 404 = not yet created).
+  # The S3 port accepts before the bucket exists (an unsigned request gets 403 either way):
+  # wait until a signed ListObjectsV2 of the bucket answers 200.
   local i code
   for ((i = 0; i < 300; i++)); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$p/$bucket" || true)
-    [ "$code" = 403 ] || [ "$code" = 200 ] && break
+    code=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user "$ak:$sk" \
+           "http://127.0.0.1:$p/$bucket?list-type=2" || true)
+    [ "$code" = 200 ] && break
     sleep 0.1
   done
+  [ "$code" = 200 ] || { tail -20 "$dir/weed.log" >&2; mb_die "SeaweedFS bucket $bucket not ready (HTTP $code)"; }
   cat "$dir/endpoint"
 }
 
