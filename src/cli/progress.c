@@ -172,6 +172,7 @@ void mb_progress_draw(mb_progress_t *p, const mb_progress_view_t *v, int width, 
    mb_progress_format(p, v, width, line, sizeof line);
    fprintf(f, "\r%s\033[K", line);
    fflush(f);
+   mb_log_set_transient_line(true);
 }
 
 void mb_progress_clear(mb_progress_t *p, FILE *f)
@@ -180,6 +181,7 @@ void mb_progress_clear(mb_progress_t *p, FILE *f)
       fputs("\r\033[K", f);
       fflush(f);
       p->last_draw = -1;
+      mb_log_set_transient_line(false);
    }
 }
 

@@ -55,7 +55,8 @@ void mb_progress_format(const mb_progress_t *p, const mb_progress_view_t *v, int
                         size_t size);
 
 /* Sample v and, when MB_PROGRESS_INTERVAL passed since the last line, draw it on f in place of
- * the previous one ("\r", the line, erase to the end of the line), width columns wide. */
+ * the previous one ("\r", the line, erase to the end of the line), width columns wide. From then
+ * on until mb_progress_clear, log lines erase it before they are written (common/log.h). */
 void mb_progress_draw(mb_progress_t *p, const mb_progress_view_t *v, int width, FILE *f);
 
 /* Erase the line drawn last, if any, so that what follows starts on a clean line. */
