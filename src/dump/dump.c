@@ -531,6 +531,12 @@ static void *writer_main(void *arg)
    return NULL;
 }
 
+/* The server's size of a namespace (collStats), 0 when unknown or filtered by a --query. */
+static uint64_t expected_bytes(const mb_plan_ns_t *n)
+{
+   return n->size_bytes > 0 && !n->filter ? (uint64_t) n->size_bytes : 0;
+}
+
 static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
                             mb_dump_progress_fn progress, void *user_data)
 {
@@ -549,24 +555,30 @@ static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
    for (int i = 0; i < e->plan->nns; i++) {
       const mb_plan_ns_t *n = &e->plan->ns[i];
       if (atomic_load(&e->run[i].readers) > 0) {
-         e->reading[p.nreading++] = (mb_dump_progress_ns_t){
-             .db = n->db,
-             .collection = n->collection,
-             .bytes = atomic_load(&e->run[i].bytes),
-             .bytes_expected = n->size_bytes > 0 ? (uint64_t) n->size_bytes : 0};
+         e->reading[p.nreading++] = (mb_dump_progress_ns_t){.db = n->db,
+                                                            .collection = n->collection,
+                                                            .bytes = atomic_load(&e->run[i].bytes),
+                                                            .bytes_expected = expected_bytes(n)};
       }
    }
    p.seconds = (double) (now_ns() - start) / 1e9;
    progress(&p, user_data);
 }
 
-/* Wait for the readers, reporting progress and watching for cancellation. */
+/* Wait for the readers, reporting progress and watching for cancellation. The bytes expected are
+ * unknown (0) when a --query reads an unknown part of a collection (the users and roles of one
+ * database, also filtered, are small enough to count as nothing). */
 static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progress, void *user_data)
 {
    uint64_t expected = 0;
 
    for (int i = 0; i < e->plan->nns; i++) {
-      expected += (uint64_t) (e->plan->ns[i].size_bytes > 0 ? e->plan->ns[i].size_bytes : 0);
+      const mb_plan_ns_t *n = &e->plan->ns[i];
+      if (n->filter && n->kind != MB_NS_SPECIAL) {
+         expected = 0;
+         break;
+      }
+      expected += expected_bytes(n);
    }
    pthread_mutex_lock(&e->lock);
    while (e->readers_left > 0) {

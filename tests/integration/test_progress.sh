@@ -6,6 +6,7 @@
 #  - under a pseudo-terminal: lines redrawn in place ("\r"), naming the collection being read,
 #    with its share of bytes advancing inside it, a rate and an ETA; the line is erased before
 #    the summary;
+#  - with --query (an unknown part of a collection): bytes, but no percentage and no ETA;
 #  - under a pseudo-terminal with --quiet, or with LOG_FORMAT=json: no carriage return;
 #  - restore under a pseudo-terminal: lines of "restore", none when stderr is a file.
 # Nothing here depends on how fast anything runs beyond the server's cap.
@@ -81,6 +82,17 @@ pass "dump on a terminal: every line narrower than the terminal"
 tr '\r' '\n' < "$T/tty.err" | tail -1 | grep -qx $'\x1b\\[K' || { tail -c 200 "$T/tty.err" | cat -v >&2; fail "dump on a terminal: the progress line is not erased at the end"; }
 pass "dump on a terminal: the last progress line is erased"
 expect_grep "^dumped 2 collections, [0-9]+ documents, .* MB/s: $T/tty.archive\$" "$T/tty.out" "dump on a terminal: the summary on stdout"
+
+# a --query reads an unknown part of the collection: no percentage, no ETA, still the bytes
+set +e
+on_pty "$T/qy.out" "$T/qy.err" -- "$MB_BIN" dump --uri "$URI" --db "$DB" --collection big --query '{}' --archive "$T/qy.archive" --compress none
+rc=$?
+set -e
+expect_rc 0 "$rc" "dump --query on a terminal"
+progress_lines "$T/qy.err" > "$T/qy.lines"
+expect_grep "^dump  [0-9.]+ MB  (--|[0-9.]+) MB/s  ETA --  coll 0/1  $DB\.big\$" "$T/qy.lines" "dump --query on a terminal: bytes without a percentage or an ETA"
+if grep -qE '%|ETA [0-9]' "$T/qy.lines"; then cat "$T/qy.lines" >&2; fail "dump --query on a terminal: a percentage or an ETA from the whole collection's size"; fi
+pass "dump --query on a terminal: no percentage, no ETA"
 
 # 3. a terminal, but --quiet or LOG_FORMAT=json
 set +e
