@@ -1,6 +1,7 @@
 /* mongobak dump: options -> mb_dump_run -> progress and summary. */
 #include "cli/commands.h"
 #include "cli/connect.h"
+#include "cli/progress.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -13,28 +14,27 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-   bool tty;
-   double last;
-} progress_state_t;
-
+/* The progress line (cli/progress.h): the bytes of every collection against the server's
+ * estimates, the first collection being read (dump order: the largest first) with its share. */
 static void on_progress(const mb_dump_progress_t *p, void *user_data)
 {
-   progress_state_t *st = user_data;
-   double mb = (double) p->bytes / 1e6, rate = p->seconds > 0 ? mb / p->seconds : 0;
-   char eta[32] = "";
+   mb_progress_t *st = user_data;
+   char ns[512] = "";
+   mb_progress_view_t v = {.verb = "dump",
+                           .seconds = p->seconds,
+                           .bytes = p->bytes,
+                           .total = p->bytes_expected,
+                           .done = p->ns_done,
+                           .count = p->ns_total};
 
-   if (!st->tty || p->seconds - st->last < 1.0) {
-      return;
+   if (p->nreading > 0) {
+      snprintf(ns, sizeof ns, "%s.%s", p->reading[0].db, p->reading[0].collection);
+      v.name = ns;
+      v.name_bytes = p->reading[0].bytes;
+      v.name_total = p->reading[0].bytes_expected;
+      v.others = p->nreading - 1;
    }
-   st->last = p->seconds;
-   if (p->bytes_expected > p->bytes && rate > 0) {
-      double left = ((double) (p->bytes_expected - p->bytes) / 1e6) / rate;
-      snprintf(eta, sizeof eta, ", ETA %d:%02d", (int) left / 60, (int) left % 60);
-   }
-   fprintf(stderr, "\r\033[Kdump: %d/%d collections, %llu documents, %.1f MB, %.1f MB/s%s%s%s",
-           p->ns_done, p->ns_total, (unsigned long long) p->docs, mb, rate, eta,
-           p->current ? " | " : "", p->current ? p->current : "");
+   mb_progress_draw(st, &v, mb_progress_width(), stderr);
 }
 
 /* dump-<UTC time>.archive[.ext], in dir when given. */
@@ -279,7 +279,7 @@ int mb_cmd_dump(const mb_args_t *args)
 {
    mb_dump_opts_t o;
    mb_dump_report_t *r = NULL;
-   progress_state_t st = {0};
+   mb_progress_t st;
    bson_t *query = NULL;
    mb_error_t err;
    const char **pos;
@@ -299,17 +299,13 @@ int mb_cmd_dump(const mb_args_t *args)
       goto done;
    }
    o.uri = uri;
-   st.tty = !quiet && isatty(STDERR_FILENO);
-   if (!mb_dump_run(&o, on_progress, &st, &r, &err)) {
-      if (st.tty) {
-         fprintf(stderr, "\r\033[K");
-      }
+   mb_progress_init(&st);
+   if (!mb_dump_run(&o, mb_progress_wanted(quiet) ? on_progress : NULL, &st, &r, &err)) {
+      mb_progress_clear(&st, stderr);
       rc = mb_cli_fail("dump", &err);
       goto done;
    }
-   if (st.tty) {
-      fprintf(stderr, "\r\033[K");
-   }
+   mb_progress_clear(&st, stderr);
    if (!quiet) {
       /* the summary never mixes with an archive streamed to stdout */
       FILE *f = strcmp(o.output, "-") == 0 ? stderr : stdout;

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "archive/dirsource.h"
 #include "cli/connect.h"
+#include "cli/progress.h"
 #include "restore/restore.h"
 
 #include <string.h>
@@ -91,25 +92,24 @@ static void free_options(mb_restore_opts_t *o)
    bson_free((void *) o->tos);
 }
 
-/* One line on stderr, rewritten in place (only on a terminal). */
+/* The progress line (cli/progress.h): the bytes read of the input (compressed, as stored)
+ * against its size when it is a file, the namespace of the last document read. */
 static void show_progress(void *user_data, const mb_restore_progress_t *p)
 {
-   char pct[32] = "";
+   mb_progress_t *st = user_data;
+   mb_progress_view_t v = {.verb = "restore",
+                           .seconds = p->seconds,
+                           .bytes = p->input_bytes,
+                           .total = p->input_size,
+                           .done = p->ns_done,
+                           .count = p->ns_total,
+                           .name = p->current};
 
-   (void) user_data;
-   if (p->input_size > 0) {
-      snprintf(pct, sizeof pct, "%3.0f%%, ",
-               100.0 * (double) p->input_bytes / (double) p->input_size);
-   }
-   fprintf(stderr,
-           "\rrestore: %s%.1f MB read, %llu documents read, %llu restored, %d/%d collections "
-           "done, %.0f s\033[K",
-           pct, (double) p->input_bytes / 1e6, (unsigned long long) p->docs_read,
-           (unsigned long long) p->docs_restored, p->ns_done, p->ns_total, p->seconds);
    if (p->final) {
-      fputs("\r\033[K", stderr);
+      mb_progress_clear(st, stderr);
+      return;
    }
-   fflush(stderr);
+   mb_progress_draw(st, &v, mb_progress_width(), stderr);
 }
 
 static uint64_t input_size(const char *path)
@@ -131,10 +131,12 @@ int mb_cmd_restore(const mb_args_t *args)
    const char *path = "-";
    bool json = mb_args_flag(args, "json"), quiet = mb_args_flag(args, "quiet"), ok;
    mb_error_t err;
+   mb_progress_t st;
    char *uri = NULL;
    int rc = MB_EXIT_OK;
 
    memset(&o, 0, sizeof o);
+   mb_progress_init(&st);
    ok = input_path(args, &path, &err) && mb_connect_uri(args, DEFAULT_URI, &uri, &err) &&
         read_options(args, &o, &err);
    if (ok && strcmp(path, "-") == 0 && isatty(STDIN_FILENO) && !quiet) {
@@ -147,8 +149,10 @@ int mb_cmd_restore(const mb_args_t *args)
    if (ok) {
       o.raw = raw;
       o.input_size = input_size(path);
-      o.progress = !quiet && isatty(STDERR_FILENO) ? show_progress : NULL;
+      o.progress = mb_progress_wanted(quiet) ? show_progress : NULL;
+      o.progress_user_data = &st;
       ok = mb_restore_run(&o, src, &report, &err);
+      mb_progress_clear(&st, stderr);
    }
    if (json) {
       mb_restore_report_print_json(stdout, report, path, src ? mb_compress_name(kind) : "unknown",

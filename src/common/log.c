@@ -3,6 +3,7 @@
 #include "common/text.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 
 static mb_log_level_t g_level = MB_LOG_INFO;
 static bool g_json;
+static atomic_bool g_transient;
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
 
@@ -27,6 +29,11 @@ bool mb_log_json_enabled(void)
 void mb_log_set_json(void)
 {
    g_json = true;
+}
+
+void mb_log_set_transient_line(bool on)
+{
+   atomic_store(&g_transient, on);
 }
 
 bool mb_log_level_parse(const char *s, mb_log_level_t *out)
@@ -95,7 +102,8 @@ void mb_log(mb_log_level_t level, const char *fmt, ...)
       bson_free(json);
       bson_destroy(&doc);
    } else {
-      n = snprintf(line, sizeof line, "%s %-5s %s\n", ts, level_names[level], msg);
+      n = snprintf(line, sizeof line, "%s%s %-5s %s\n", atomic_load(&g_transient) ? "\r\033[K" : "",
+                   ts, level_names[level], msg);
    }
    if (n > (int) sizeof line - 1) {
       n = (int) sizeof line - 1;

@@ -19,6 +19,11 @@ bool mb_log_json_enabled(void);
 /* Switch to JSON lines, the level unchanged (LOG_FORMAT=json read from the configuration). */
 void mb_log_set_json(void);
 
+/* Whether a line is being redrawn in place on stderr (a progress line on a terminal): while it
+ * is, every text log line first erases it ("\r", erase to the end of the line), so that the two
+ * never share a line; the next redraw puts the progress line back below. Thread-safe. */
+void mb_log_set_transient_line(bool on);
+
 /* Parse "error|warn|info|debug"; false when unknown. */
 bool mb_log_level_parse(const char *s, mb_log_level_t *out);
 

@@ -31,6 +31,8 @@ typedef struct {
 typedef struct {
    uint64_t first_ns, last_ns; /* monotonic nanoseconds of first block and EOF */
    atomic_int tasks_left;
+   atomic_int readers;         /* tasks of this namespace being read now (progress) */
+   atomic_uint_fast64_t bytes; /* BSON bytes read, published by the readers (progress) */
 } ns_run_t;
 
 typedef struct {
@@ -51,6 +53,7 @@ typedef struct {
    atomic_bool failed;     /* also read without the lock by the readers' loops */
    mb_error_t err;
    atomic_uint_fast64_t docs, bytes;
+   mb_dump_progress_ns_t *reading; /* the progress callback's view, main thread only */
 } engine_t;
 
 static uint64_t now_ns(void)
@@ -241,6 +244,18 @@ static bool same_doc(const bson_t *a, const bson_t *b)
    return same;
 }
 
+/* Publish what a reader counted since it last did: a few atomic adds per MB_DUMP_PROGRESS_GRAIN
+ * bytes, not per document, and no lock. */
+static void publish(engine_t *e, int ns, uint64_t *docs, uint64_t *bytes)
+{
+   if (*docs) {
+      atomic_fetch_add(&e->docs, *docs);
+      atomic_fetch_add(&e->bytes, *bytes);
+      atomic_fetch_add(&e->run[ns].bytes, *bytes);
+      *docs = *bytes = 0;
+   }
+}
+
 /* Copy one document into the reader's block, handing full blocks to the writer. */
 static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
 {
@@ -296,6 +311,7 @@ static read_end_t drain(engine_t *e, mongoc_cursor_t *cur, const mb_plan_task_t 
    bool check_first = last != NULL, lost = false;
    const bson_t *doc;
    uint32_t size;
+   uint64_t docs = 0, bytes = 0; /* not yet published */
 
    while (!atomic_load(&e->failed) && mongoc_cursor_next(cur, &doc)) {
       if (check_first) {
@@ -313,12 +329,15 @@ static read_end_t drain(engine_t *e, mongoc_cursor_t *cur, const mb_plan_task_t 
       }
       (*done)++;
       *last_len = doc->len;
-      atomic_fetch_add(&e->docs, 1);
-      atomic_fetch_add(&e->bytes, doc->len);
+      docs++;
+      if ((bytes += doc->len) >= MB_DUMP_PROGRESS_GRAIN) {
+         publish(e, task->ns, &docs, &bytes);
+      }
       if ((size = mb_batch_count(batch, doc->len)) != 0) {
          mongoc_cursor_set_batch_size(cur, size);
       }
    }
+   publish(e, task->ns, &docs, &bytes);
    if (!lost && mongoc_cursor_error(cur, de)) {
       return mb_batch_oversized(de) ? READ_OVERSIZED : READ_STOPPED;
    }
@@ -401,6 +420,7 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    if (!e->run[task->ns].first_ns) {
       e->run[task->ns].first_ns = now_ns();
    }
+   atomic_fetch_add(&e->run[task->ns].readers, 1);
    if (n->read_data && !read_docs(e, client, task, &b)) {
       goto out;
    }
@@ -409,6 +429,7 @@ static void read_task(engine_t *e, mongoc_client_t *client, int t)
    b = NULL;
    task_finished(e, task->ns);
 out:
+   atomic_fetch_sub(&e->run[task->ns].readers, 1);
    if (b) {
       fifo_push(e, &e->free_blocks, b);
    }
@@ -510,6 +531,12 @@ static void *writer_main(void *arg)
    return NULL;
 }
 
+/* The server's size of a namespace (collStats), 0 when unknown or filtered by a --query. */
+static uint64_t expected_bytes(const mb_plan_ns_t *n)
+{
+   return n->size_bytes > 0 && !n->filter ? (uint64_t) n->size_bytes : 0;
+}
+
 static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
                             mb_dump_progress_fn progress, void *user_data)
 {
@@ -523,17 +550,35 @@ static void report_progress(engine_t *e, uint64_t start, uint64_t expected,
    p.docs = atomic_load(&e->docs);
    p.bytes = atomic_load(&e->bytes);
    p.bytes_expected = expected;
+   p.reading = e->reading;
+   p.nreading = 0;
+   for (int i = 0; i < e->plan->nns; i++) {
+      const mb_plan_ns_t *n = &e->plan->ns[i];
+      if (atomic_load(&e->run[i].readers) > 0) {
+         e->reading[p.nreading++] = (mb_dump_progress_ns_t){.db = n->db,
+                                                            .collection = n->collection,
+                                                            .bytes = atomic_load(&e->run[i].bytes),
+                                                            .bytes_expected = expected_bytes(n)};
+      }
+   }
    p.seconds = (double) (now_ns() - start) / 1e9;
    progress(&p, user_data);
 }
 
-/* Wait for the readers, reporting progress and watching for cancellation. */
+/* Wait for the readers, reporting progress and watching for cancellation. The bytes expected are
+ * unknown (0) when a --query reads an unknown part of a collection (the users and roles of one
+ * database, also filtered, are small enough to count as nothing). */
 static void wait_readers(engine_t *e, uint64_t start, mb_dump_progress_fn progress, void *user_data)
 {
    uint64_t expected = 0;
 
    for (int i = 0; i < e->plan->nns; i++) {
-      expected += (uint64_t) (e->plan->ns[i].size_bytes > 0 ? e->plan->ns[i].size_bytes : 0);
+      const mb_plan_ns_t *n = &e->plan->ns[i];
+      if (n->filter && n->kind != MB_NS_SPECIAL) {
+         expected = 0;
+         break;
+      }
+      expected += expected_bytes(n);
    }
    pthread_mutex_lock(&e->lock);
    while (e->readers_left > 0) {
@@ -563,13 +608,16 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
 {
    e->ids = calloc((size_t) e->plan->nns, sizeof *e->ids);
    e->run = calloc((size_t) e->plan->nns, sizeof *e->run);
-   if (!e->ids || !e->run) {
+   e->reading = calloc((size_t) e->plan->nns, sizeof *e->reading);
+   if (!e->ids || !e->run || !e->reading) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       return false;
    }
    for (int i = 0; i < e->plan->nns; i++) {
       const mb_plan_ns_t *n = &e->plan->ns[i];
       atomic_init(&e->run[i].tasks_left, n->ntasks);
+      atomic_init(&e->run[i].readers, 0);
+      atomic_init(&e->run[i].bytes, 0);
       e->specials_left += n->kind == MB_NS_SPECIAL ? n->ntasks : 0;
       if (n->split_how) {
          mb_log(n->ntasks > 1 ? MB_LOG_INFO : MB_LOG_WARN, "%s.%s: %s%s (%d ranges)", n->db,
@@ -691,6 +739,7 @@ static void engine_destroy(engine_t *e)
    free(e->all_blocks);
    free(e->ids);
    free(e->run);
+   free(e->reading);
    mb_archive_writer_destroy(e->writer);
    mb_dirout_destroy(e->dir);
    mb_plan_destroy(e->plan);

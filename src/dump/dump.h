@@ -35,13 +35,26 @@ typedef struct {
    double seconds;
 } mb_dump_report_t;
 
-/* Live figures, handed to the progress callback about once a second (main thread). */
+/* One namespace being read, as the progress callback sees it. */
+typedef struct {
+   const char *db, *collection;
+   uint64_t bytes;          /* BSON bytes read so far (advances inside the collection) */
+   uint64_t bytes_expected; /* the server's estimate from planning (collStats), 0 when unknown */
+} mb_dump_progress_ns_t;
+
+/* Live figures, handed to the progress callback about 4 times a second (main thread). The
+ * byte counts are those the readers published (at least every MB_DUMP_PROGRESS_GRAIN bytes
+ * of a collection and at the end of each cursor). Everything is borrowed for the call. */
 typedef struct {
    int ns_done, ns_total;
    uint64_t docs, bytes, bytes_expected;
-   const char *current; /* a namespace being read, or NULL */
+   const char *current; /* a namespace being read (its collection name), or NULL */
    double seconds;
+   const mb_dump_progress_ns_t *reading; /* the namespaces being read, in dump order */
+   int nreading;
 } mb_dump_progress_t;
+
+#define MB_DUMP_PROGRESS_GRAIN (1u << 20)
 
 typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *user_data);
 

@@ -222,6 +222,7 @@ static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_
    mb_rengine_ns_t *s = &e->st[ev->ns];
 
    e->docs_read++;
+   e->current = p->src_ns;
    if (p->action == MB_RPLAN_USERS && !e->o->dry_run) {
       return mb_rusers_add(e->users, e->plan, ev->ns, ev->data, ev->len, err);
    }
@@ -290,6 +291,7 @@ static void progress(mb_rengine_t *e, bool final)
    pthread_mutex_unlock(&e->mu);
    p.ns_total = e->ns_total;
    p.seconds = now - e->t0;
+   p.current = final ? NULL : e->current;
    p.final = final;
    e->o->progress(e->o->progress_user_data, &p);
 }

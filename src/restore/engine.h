@@ -42,6 +42,7 @@ typedef struct {
    int ns_done;
    /* reading thread only */
    uint64_t docs_read;
+   const char *current; /* the namespace of the last document read (progress) */
    int ns_total;
    double t0, last_progress;
 } mb_rengine_t;

@@ -17,7 +17,8 @@ typedef struct {
    uint64_t docs_read, docs_restored;
    int ns_done, ns_total;
    double seconds;
-   bool final; /* last call, after everything */
+   const char *current; /* "db.coll" of the last document read (borrowed), or NULL */
+   bool final;          /* last call, after everything */
 } mb_restore_progress_t;
 
 typedef void (*mb_restore_progress_fn)(void *user_data, const mb_restore_progress_t *p);

@@ -199,6 +199,28 @@ static void test_long_line_is_one_line(void **state)
    free(out);
 }
 
+static void log_over_progress(void)
+{
+   mb_log_configure(MB_LOG_INFO, false);
+   mb_log_set_transient_line(true);
+   mb_log(MB_LOG_WARN, "over");
+   mb_log_set_transient_line(false);
+   mb_log(MB_LOG_WARN, "plain");
+}
+
+/* A log line written while a progress line is on the terminal erases it first. */
+static void test_transient_line(void **state)
+{
+   char *out;
+   (void) state;
+
+   out = capture_stderr(log_over_progress);
+   if (!matches(out, "^\r\033\[K[0-9T:.-]+Z warn  over\n[0-9T:.-]+Z warn  plain\n$")) {
+      fail_msg("unexpected log output:\n%s", out);
+   }
+   free(out);
+}
+
 static void test_level_parse(void **state)
 {
    mb_log_level_t l = MB_LOG_INFO;
@@ -224,7 +246,7 @@ int main(void)
        cmocka_unit_test(test_mask_uri),     cmocka_unit_test(test_mask_uri_small_output),
        cmocka_unit_test(test_mask_secrets), cmocka_unit_test(test_text_lines),
        cmocka_unit_test(test_json_lines),   cmocka_unit_test(test_long_line_is_one_line),
-       cmocka_unit_test(test_level_parse),
+       cmocka_unit_test(test_level_parse),  cmocka_unit_test(test_transient_line),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
