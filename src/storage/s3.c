@@ -57,6 +57,26 @@ static struct {
 
 /* ---------------------------------------------------------------- settings */
 
+const char *const mb_repo_s3_settings[] = {
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_REGION",        "AWS_ENDPOINT_URL",      "S3_FORCE_PATH_STYLE",
+    "S3_TIMEOUT",        "S3_RETRIES",            "S3_PARTS_IN_FLIGHT",
+    NULL,
+};
+
+static char *g_raw[sizeof mb_repo_s3_settings / sizeof *mb_repo_s3_settings];
+
+void mb_repo_s3_export(bson_t *doc)
+{
+   pthread_mutex_lock(&g_cfg.mu);
+   for (int i = 0; mb_repo_s3_settings[i]; i++) {
+      if (g_raw[i]) {
+         BSON_APPEND_UTF8(doc, mb_repo_s3_settings[i], g_raw[i]);
+      }
+   }
+   pthread_mutex_unlock(&g_cfg.mu);
+}
+
 static const char *env_get(const char *name, void *user_data)
 {
    const char *v = getenv(name);
@@ -101,6 +121,10 @@ bool mb_repo_s3_configure(mb_confvar_get_fn get, void *user_data, mb_error_t *er
    g_cfg.retries = (int) retries;
    g_cfg.in_flight = (int) in_flight;
    g_cfg.set = true;
+   for (int i = 0; mb_repo_s3_settings[i]; i++) {
+      bson_free(g_raw[i]);
+      g_raw[i] = dup_or_null(get(mb_repo_s3_settings[i], user_data));
+   }
    pthread_mutex_unlock(&g_cfg.mu);
    return true;
 }

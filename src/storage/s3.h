@@ -29,6 +29,14 @@
  * malformed value. */
 MB_MUST_CHECK bool mb_repo_s3_configure(mb_confvar_get_fn get, void *user_data, mb_error_t *err);
 
+/* The names of the S3 settings (NULL-terminated). */
+extern const char *const mb_repo_s3_settings[];
+
+/* The settings last configured, as name/value strings appended to doc (for a child process,
+ * which reads them back with mb_repo_s3_configure and a getter over doc). Secrets included:
+ * never log doc. */
+void mb_repo_s3_export(bson_t *doc);
+
 /* The repository at url ("s3://BUCKET" or "s3://BUCKET/PREFIX"); USAGE when it has no bucket.
  * Nothing is contacted here. */
 MB_MUST_CHECK bool mb_repo_s3_open(const char *url, unsigned flags, mb_repo_t **out,
