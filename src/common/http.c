@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,8 +338,7 @@ static size_t send_on_header(char *p, size_t size, size_t n, void *user_data)
       s->r->length = (uint64_t) u;
       s->r->has_length = true;
    }
-   if (header_value(p, len, "Retry-After", val, sizeof val) &&
-       mb_parse_double(val, 0, 1e9, &d)) {
+   if (header_value(p, len, "Retry-After", val, sizeof val) && mb_parse_double(val, 0, 1e9, &d)) {
       s->r->retry_after = d;
    }
    return len;
@@ -409,6 +409,13 @@ static void send_setup(send_t *s, struct curl_slist *hdrs, char *errbuf)
    }
 }
 
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+   curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 bool mb_http_send(const mb_http_request_t *rq, mb_http_result_t *r, mb_error_t *err)
 {
    char errbuf[CURL_ERROR_SIZE] = "";
@@ -418,6 +425,7 @@ bool mb_http_send(const mb_http_request_t *rq, mb_http_result_t *r, mb_error_t *
    CURLcode rc;
    bool ok = false;
 
+   pthread_once(&g_curl_once, curl_init_once); /* several upload threads may be first */
    memset(r, 0, sizeof *r);
    r->retry_after = -1;
    mb_buf_init(&r->body, rq->max_body ? rq->max_body : RESPONSE_MAX);

@@ -52,9 +52,9 @@ static time_t backup_now(const mb_backup_service_t *b)
 static bool lock_s3(const char *url, mb_lock_t **lock, mb_error_t *err)
 {
    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-   char *base = state && *state ? bson_strdup_printf("%s/mongobak", state)
-                                : bson_strdup_printf("%s/.local/state/mongobak",
-                                                     home && *home ? home : "/tmp");
+   char *base = state && *state
+                    ? bson_strdup_printf("%s/mongobak", state)
+                    : bson_strdup_printf("%s/.local/state/mongobak", home && *home ? home : "/tmp");
    char *dir = bson_strdup_printf("%s/%s", base, url), *p = dir + strlen(base) + 1;
    bool ok;
 
@@ -144,8 +144,8 @@ static void step_begin(step_t *s, mb_run_t *run)
    run->archive = mb_catalog_name(run->start, b->extension);
    run->path = bson_strdup_printf("%s/%s", b->dir, run->archive);
    /* a storage without rename (S3) writes the final name at once: its commit is atomic */
-   s->tmp = mb_repo_is_s3(b->dir) ? bson_strdup(run->path)
-                                  : mb_catalog_temp_path(b->dir, run->archive);
+   s->tmp =
+       mb_repo_is_s3(b->dir) ? bson_strdup(run->path) : mb_catalog_temp_path(b->dir, run->archive);
    mb_catalog_remove_partials(b->dir);
    mb_log(MB_LOG_INFO, "backup started: %s", run->path);
    mark_started(b, run);

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#define PART_MIN (8u << 20)      /* first part size; doubles every PART_GROWTH parts */
+#define PART_MIN (8u << 20) /* first part size; doubles every PART_GROWTH parts */
 #define PART_GROWTH 1000
 #define PARTS_MAX 10000
-#define READ_CHUNK (8u << 20)    /* bytes per ranged GET */
-#define ANSWER_MAX (4u << 20)    /* XML answers we keep (a 1,000-key page is ~300 KB) */
+#define READ_CHUNK (8u << 20) /* bytes per ranged GET */
+#define ANSWER_MAX (4u << 20) /* XML answers we keep (a 1,000-key page is ~300 KB) */
 #define BACKOFF_MS 200
 #define BACKOFF_MAX_MS 10000
 #define UNIQUE_MAX 1000
@@ -58,10 +58,11 @@ static struct {
 /* ---------------------------------------------------------------- settings */
 
 const char *const mb_repo_s3_settings[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_REGION",        "AWS_ENDPOINT_URL",      "S3_FORCE_PATH_STYLE",
-    "S3_TIMEOUT",        "S3_RETRIES",            "S3_PARTS_IN_FLIGHT",
-    NULL,
+    "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",  "AWS_REGION",
+    "AWS_ENDPOINT_URL",   "S3_FORCE_PATH_STYLE",
+    "S3_TIMEOUT",         "S3_RETRIES",
+    "S3_PARTS_IN_FLIGHT", NULL,
 };
 
 static char *g_raw[sizeof mb_repo_s3_settings / sizeof *mb_repo_s3_settings];
@@ -170,8 +171,8 @@ static void encode(mb_buf_t *b, const char *s, bool keep_slash)
 
    for (; *s; s++) {
       unsigned char c = (unsigned char) *s;
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
          add(b, s, 1);
       } else {
          char e[3] = {'%', hex[c >> 4], hex[c & 15]};
@@ -280,8 +281,7 @@ static bool call(const conn_t *c, const call_t *k, mb_http_result_t *r, mb_error
          mb_error_set(err, MB_EXIT_IO, "HTTP %ld", r->status);
       }
       mb_log(MB_LOG_WARN, "s3: %s %s/%s: attempt %d failed (%s); retrying in %.1f s", k->method,
-             c->bucket, k->key ? k->key : "", attempt + 1, err->message,
-             (double) backoff / 1000.0);
+             c->bucket, k->key ? k->key : "", attempt + 1, err->message, (double) backoff / 1000.0);
       sleep_ms(r->retry_after >= 0 && r->retry_after * 1000 < BACKOFF_MAX_MS
                    ? (long) (r->retry_after * 1000)
                    : backoff);
@@ -335,8 +335,8 @@ static void fail(const conn_t *c, const char *method, const char *key, const mb_
       ec = MB_EXIT_EXISTS;
    }
    snprintf(status, sizeof status, "%ld", r->status);
-   mb_error_set(err, ec, "S3 %s s3://%s/%s: %s %s%s%s%s", method, c->bucket, key ? key : "",
-                status, what, msg && code && strcmp(msg, code) != 0 ? " (" : "",
+   mb_error_set(err, ec, "S3 %s s3://%s/%s: %s %s%s%s%s", method, c->bucket, key ? key : "", status,
+                what, msg && code && strcmp(msg, code) != 0 ? " (" : "",
                 msg && code && strcmp(msg, code) != 0 ? msg : "",
                 msg && code && strcmp(msg, code) != 0 ? ")" : "");
    {
@@ -406,9 +406,9 @@ static bool s3_list(mb_repo_t *base, const char *prefix, mb_repo_list_fn fn, voi
    do {
       mb_http_result_t res = {0};
       char *etoken = token ? query_value(token) : NULL;
-      char *q = bson_strdup_printf("%s%s%slist-type=2&prefix=%s",
-                                   etoken ? "continuation-token=" : "", etoken ? etoken : "",
-                                   etoken ? "&" : "", eprefix);
+      char *q =
+          bson_strdup_printf("%s%s%slist-type=2&prefix=%s", etoken ? "continuation-token=" : "",
+                             etoken ? etoken : "", etoken ? "&" : "", eprefix);
       call_t k = {.method = "GET", .query = q};
       ok = request(r->conn, &k, &res, err);
       bson_free(token);
@@ -540,8 +540,8 @@ static bool pick_name(s3_repo_t *r, const char *name, unsigned flags, char **out
    return false;
 }
 
-static bool s3_put(mb_repo_t *base, const char *name, unsigned flags, const void *data,
-                   size_t len, mb_error_t *err)
+static bool s3_put(mb_repo_t *base, const char *name, unsigned flags, const void *data, size_t len,
+                   mb_error_t *err)
 {
    s3_repo_t *r = (s3_repo_t *) base;
    char *key = key_of(r, name);
@@ -557,8 +557,8 @@ typedef struct {
    mb_source_t base;
    conn_t *conn;
    char *key;
-   uint64_t pos;   /* the offset of the next byte to fetch */
-   uint8_t *buf;   /* fetched, not yet handed out: buf[off..len) */
+   uint64_t pos; /* the offset of the next byte to fetch */
+   uint8_t *buf; /* fetched, not yet handed out: buf[off..len) */
    size_t len, off;
    bool eof;
    char if_match[160];
@@ -578,8 +578,7 @@ static size_t src_on_data(const void *data, size_t len, void *user_data)
 static void src_set_range(src_t *s)
 {
    snprintf(s->range, sizeof s->range, "Range: bytes=%llu-%llu",
-            (unsigned long long) (s->pos + s->len),
-            (unsigned long long) (s->pos + READ_CHUNK - 1));
+            (unsigned long long) (s->pos + s->len), (unsigned long long) (s->pos + READ_CHUNK - 1));
 }
 
 /* A dropped connection resumes from the last byte received. */
@@ -712,7 +711,7 @@ typedef struct {
    bool no_replace;
    part_t *cur; /* the part being filled */
    size_t cur_cap;
-   int parts;   /* parts made so far */
+   int parts; /* parts made so far */
    char *upload_id;
    /* the workers' queue */
    pthread_mutex_t mu;
@@ -721,10 +720,10 @@ typedef struct {
    int nworkers;
    part_t *head, *tail;
    int queued;
-   bool done;      /* no more parts will come */
-   bool failed;    /* a part failed: err holds why */
+   bool done;   /* no more parts will come */
+   bool failed; /* a part failed: err holds why */
    mb_error_t part_err;
-   char **etags;   /* by part number - 1 */
+   char **etags; /* by part number - 1 */
    int etags_cap;
    bool committed;
 } sink_t;
@@ -765,8 +764,8 @@ static bool upload_part(sink_t *s, const part_t *p, char **etag, mb_error_t *err
    char md5[64], *id = query_value(s->upload_id);
    char *q = bson_strdup_printf("partNumber=%d&uploadId=%s", p->number, id);
    const char *hdrs[] = {md5, NULL};
-   call_t k = {.method = "PUT", .key = s->key, .query = q, .headers = hdrs, .body = p->data,
-               .len = p->len};
+   call_t k = {
+       .method = "PUT", .key = s->key, .query = q, .headers = hdrs, .body = p->data, .len = p->len};
    bool ok;
 
    content_md5(p->data, p->len, md5, sizeof md5);
@@ -857,12 +856,13 @@ static void abort_leftovers(sink_t *s)
    char *next = NULL;
    bool stopped;
 
-   if (request(s->conn, &k, &res, &e) &&
-       mb_s3xml_list((const char *) res.body.data, res.body.len, collect_leftover, &l, &stopped,
-                     &next, &e)) {
+   if (request(s->conn, &k, &res, &e) && mb_s3xml_list((const char *) res.body.data, res.body.len,
+                                                       collect_leftover, &l, &stopped, &next, &e)) {
       for (int i = 0; i < l.n; i++) {
-         mb_log(MB_LOG_INFO, "s3: aborting an unfinished upload of s3://%s/%s left by an "
-                "earlier run", s->conn->bucket, s->key);
+         mb_log(MB_LOG_INFO,
+                "s3: aborting an unfinished upload of s3://%s/%s left by an "
+                "earlier run",
+                s->conn->bucket, s->key);
          abort_upload(s->conn, s->key, l.ids[i]);
       }
    }
@@ -998,8 +998,8 @@ static bool complete(sink_t *s, mb_error_t *err)
    mb_http_result_t res = {0};
    mb_buf_t xml;
    char *id = query_value(s->upload_id), *q = bson_strdup_printf("uploadId=%s", id), *code;
-   const char *hdrs[] = {"Content-Type: application/xml",
-                         s->no_replace ? "If-None-Match: *" : NULL, NULL};
+   const char *hdrs[] = {"Content-Type: application/xml", s->no_replace ? "If-None-Match: *" : NULL,
+                         NULL};
    call_t k = {.method = "POST", .key = s->key, .query = q, .headers = hdrs};
    bool ok;
 
@@ -1036,8 +1036,9 @@ static bool sink_close(mb_sink_t *base, mb_error_t *err)
 
    if (!s->upload_id) {
       /* shorter than one part: one PUT */
-      bool ok = put_object(s->conn, s->key, s->no_replace, s->cur ? (const void *) s->cur->data : "",
-                           s->cur ? s->cur->len : 0, err);
+      bool ok =
+          put_object(s->conn, s->key, s->no_replace, s->cur ? (const void *) s->cur->data : "",
+                     s->cur ? s->cur->len : 0, err);
       s->committed = ok;
       return ok;
    }
@@ -1066,7 +1067,8 @@ static void abort_upload(const conn_t *c, const char *key, const char *upload_id
    mb_error_t e = {0};
 
    if (!request(c, &k, &res, &e) && res.status != 404) {
-      mb_log(MB_LOG_WARN, "s3: cannot abort the unfinished upload of s3://%s/%s (%s); the next "
+      mb_log(MB_LOG_WARN,
+             "s3: cannot abort the unfinished upload of s3://%s/%s (%s); the next "
              "upload of that name aborts it",
              c->bucket, key, e.message);
    }
@@ -1108,8 +1110,7 @@ static void sink_destroy(mb_sink_t *base)
 static bool s3_create(mb_repo_t *base, const char *name, unsigned flags, mb_sink_t **out,
                       mb_error_t *err)
 {
-   static const mb_sink_t ops = {.write = sink_write, .close = sink_close,
-                                 .destroy = sink_destroy};
+   static const mb_sink_t ops = {.write = sink_write, .close = sink_close, .destroy = sink_destroy};
    s3_repo_t *r = (s3_repo_t *) base;
    char *final = NULL;
    sink_t *s;

@@ -64,8 +64,7 @@ static void set(char **field, char *value)
 
 static void end_item(walk_t *w)
 {
-   mb_s3xml_item_t it = {w->key ? w->key : "", w->upload_id ? w->upload_id : "", w->size,
-                         w->mtime};
+   mb_s3xml_item_t it = {w->key ? w->key : "", w->upload_id ? w->upload_id : "", w->size, w->mtime};
 
    w->item_depth = 0;
    if (!w->stopped && !w->fn(&it, w->user_data)) {
@@ -168,8 +167,8 @@ static bool walk(walk_t *w, const char *xml, size_t len, mb_error_t *err)
    return ok;
 }
 
-bool mb_s3xml_list(const char *xml, size_t len, mb_s3xml_item_fn fn, void *user_data,
-                   bool *stopped, char **next, mb_error_t *err)
+bool mb_s3xml_list(const char *xml, size_t len, mb_s3xml_item_fn fn, void *user_data, bool *stopped,
+                   char **next, mb_error_t *err)
 {
    walk_t w = {.fn = fn, .user_data = user_data};
    bool ok = walk(&w, xml, len, err);

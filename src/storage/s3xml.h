@@ -25,8 +25,8 @@ typedef bool (*mb_s3xml_item_fn)(const mb_s3xml_item_t *item, void *user_data);
  * makes *stopped true); *next (bson_free) is the continuation token (NextContinuationToken, or
  * NextKeyMarker/NextUploadIdMarker for uploads joined by '\n') when IsTruncated is true, else
  * NULL. FAILURE with the parser's message on malformed XML. */
-MB_MUST_CHECK bool mb_s3xml_list(const char *xml, size_t len, mb_s3xml_item_fn fn,
-                                 void *user_data, bool *stopped, char **next, mb_error_t *err);
+MB_MUST_CHECK bool mb_s3xml_list(const char *xml, size_t len, mb_s3xml_item_fn fn, void *user_data,
+                                 bool *stopped, char **next, mb_error_t *err);
 
 /* The text of the first element called name anywhere in xml (bson_free), or NULL when there is
  * none or the XML is malformed: <UploadId>, <Code>, <Message>. */

@@ -112,6 +112,35 @@ n=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))
 [ "$n" = 1100 ] || fail "listed $n of 1,100 objects"
 pass "ListObjectsV2 pages: all 1,100 objects listed"
 
+# --- faults through a proxy: 503 SlowDown on parts (retried, the run succeeds), a GET dropped
+# half-way (resumed from the last byte), a stalled server (S3_TIMEOUT, one line)
+/usr/bin/python3 "$MB_SOURCE_DIR/tests/integration/servers/s3_fault_proxy.py" --upstream "$EP" \
+  --port-file "$T/proxy.port" --ctl "$T/proxy.ctl" --log "$T/proxy.log" &
+proxy=$!
+trap 'kill "$proxy" 2>/dev/null || true; "$MB_SOURCE_DIR/tools/seaweedfs.sh" stop "$SW" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done
+PX=http://127.0.0.1:$(cat "$T/proxy.port")
+echo "slowdown 2" > "$T/proxy.ctl"
+run_cmd "$T/d.out" "$T/d.err" rc -- env AWS_ENDPOINT_URL="$PX" "$MB_BIN" dump --uri "$SRC" --db mbs3big --compress none --archive "s3://mongobak/dumps/slow.archive"
+expect_rc 0 "$rc" "a dump through 503 SlowDown answers"
+[ "$(grep -c 'partNumber=.* 503$' "$T/proxy.log")" = 2 ] || { cat "$T/proxy.log"; fail "expected 2 SlowDown answers"; }
+expect_grep "attempt 1 failed \(HTTP 503\); retrying" "$T/d.err" "the retry is logged"
+pass "503 SlowDown retried: the run succeeded"
+echo "drop-get 1" > "$T/proxy.ctl"
+run_cmd "$T/v.out" "$T/v.err" rc -- env AWS_ENDPOINT_URL="$PX" "$MB_BIN" verify "s3://mongobak/dumps/slow.archive"
+expect_rc 0 "$rc" "verify through a dropped GET"
+grep -q -- "-dropped" "$T/proxy.log" || fail "no GET was dropped"
+pass "a dropped GET resumed from the last byte received"
+echo "stall" > "$T/proxy.ctl"
+start=$(date +%s)
+run_cmd "$T/v.out" "$T/v.err" rc -- env AWS_ENDPOINT_URL="$PX" S3_TIMEOUT=2 S3_RETRIES=0 "$MB_BIN" verify "s3://mongobak/dumps/slow.archive"
+expect_rc 5 "$rc" "a stalled server"
+one_error_line "$T/v.err" "a stalled server"
+expect_grep "no progress within" "$T/v.err" "says it timed out"
+[ $(( $(date +%s) - start )) -lt 30 ] || fail "the stalled request was not cut by S3_TIMEOUT"
+pass "a stalled server ends the command by S3_TIMEOUT"
+kill "$proxy"
+
 # --- SeaweedFS killed mid-upload: the run fails, nothing under the final key; the next run
 # aborts the orphan upload and succeeds
 (

@@ -139,8 +139,8 @@ static void test_time(void **state)
 int main(void)
 {
    const struct CMUnitTest tests[] = {
-       cmocka_unit_test(test_list_page),  cmocka_unit_test(test_last_page_and_stop),
-       cmocka_unit_test(test_uploads),    cmocka_unit_test(test_text_and_malformed),
+       cmocka_unit_test(test_list_page), cmocka_unit_test(test_last_page_and_stop),
+       cmocka_unit_test(test_uploads),   cmocka_unit_test(test_text_and_malformed),
        cmocka_unit_test(test_time),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
