@@ -202,7 +202,9 @@ static bool step_dump(step_t *s, mb_run_t *run)
       run->cancelled = true;
    }
    mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
-   discard(s->tmp);
+   if (mb_error_exit_code(&err) != MB_EXIT_EXISTS) { /* S3: the name is another run's object */
+      discard(s->tmp);
+   }
    mb_catalog_remove_partials(b->dir); /* a killed dump leaves its .partial file */
    return false;
 }
