@@ -280,8 +280,9 @@ static bool call(const conn_t *c, const call_t *k, mb_http_result_t *r, mb_error
       if (answered) {
          mb_error_set(err, MB_EXIT_IO, "HTTP %ld", r->status);
       }
-      mb_log(MB_LOG_WARN, "s3: %s %s/%s: attempt %d failed (%s); retrying in %.1f s", k->method,
-             c->bucket, k->key ? k->key : "", attempt + 1, err->message, (double) backoff / 1000.0);
+      mb_log(MB_LOG_WARN, "s3: %s s3://%s/%s: attempt %d failed (%s); retrying in %.1f s",
+             k->method, c->bucket, k->key ? k->key : "", attempt + 1, err->message,
+             (double) backoff / 1000.0);
       sleep_ms(r->retry_after >= 0 && r->retry_after * 1000 < BACKOFF_MAX_MS
                    ? (long) (r->retry_after * 1000)
                    : backoff);
