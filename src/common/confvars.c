@@ -120,6 +120,10 @@ const mb_confvar_t mb_confvars[] = {
      .help = "secret key of s3:// locations"},
     {.name = "AWS_SESSION_TOKEN", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
      .help = "session token of temporary S3 credentials (sent as x-amz-security-token)"},
+    {.name = "AWS_PROFILE", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "profile of the AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE, default "
+             "~/.aws/credentials) used when AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are unset; "
+             "unset: [default]"},
     {.name = "AWS_REGION", .type = MB_CONFVAR_STRING, .def = "us-east-1", .since = V,
      .help = "region the S3 requests are signed for (R2: auto)"},
     {.name = "AWS_ENDPOINT_URL", .type = MB_CONFVAR_URL, .since = V,

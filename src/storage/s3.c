@@ -91,6 +91,56 @@ static char *dup_or_null(const char *s)
    return s && *s ? bson_strdup(s) : NULL;
 }
 
+/* The [profile] section of the AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
+ * ~/.aws/credentials): fills the keys still unset. A missing file or section is no error. */
+static void read_profile(const char *profile, char **key, char **secret, char **token)
+{
+   const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE"), *home = getenv("HOME");
+   char *path = file && *file ? bson_strdup(file)
+                              : bson_strdup_printf("%s/.aws/credentials", home ? home : "");
+   char line[1024];
+   bool in = false;
+   FILE *f = fopen(path, "r");
+
+   bson_free(path);
+   if (!f) {
+      return;
+   }
+   while (fgets(line, sizeof line, f)) {
+      char *k = line + strspn(line, " \t"), *eq, *v, *end;
+      k[strcspn(k, "\r\n")] = '\0';
+      if (*k == '[') {
+         end = strchr(k, ']');
+         in = end && (size_t) (end - k - 1) == strlen(profile) &&
+              strncmp(k + 1, profile, strlen(profile)) == 0;
+         continue;
+      }
+      if (!in || *k == '#' || *k == ';' || !(eq = strchr(k, '='))) {
+         continue;
+      }
+      for (end = eq; end > k && (end[-1] == ' ' || end[-1] == '\t'); end--) {
+      }
+      *end = '\0';
+      v = eq + 1 + strspn(eq + 1, " \t");
+      for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t'); end--) {
+      }
+      *end = '\0';
+      if (!*v) {
+         continue;
+      }
+      if (strcmp(k, "aws_access_key_id") == 0 && !*key) {
+         *key = bson_strdup(v);
+      } else if (strcmp(k, "aws_secret_access_key") == 0 && !*secret) {
+         *secret = bson_strdup(v);
+         mb_log_add_secret(v);
+      } else if (strcmp(k, "aws_session_token") == 0 && !*token) {
+         *token = bson_strdup(v);
+         mb_log_add_secret(v);
+      }
+   }
+   fclose(f);
+}
+
 bool mb_repo_s3_configure(mb_confvar_get_fn get, void *user_data, mb_error_t *err)
 {
    long stall = 0, retries = 0, in_flight = 0;
@@ -115,6 +165,11 @@ bool mb_repo_s3_configure(mb_confvar_get_fn get, void *user_data, mb_error_t *er
    g_cfg.access_key = dup_or_null(get("AWS_ACCESS_KEY_ID", user_data));
    g_cfg.secret_key = dup_or_null(get("AWS_SECRET_ACCESS_KEY", user_data));
    g_cfg.token = dup_or_null(get("AWS_SESSION_TOKEN", user_data));
+   if (!g_cfg.access_key || !g_cfg.secret_key) {
+      const char *profile = get("AWS_PROFILE", user_data);
+      read_profile(profile ? profile : "default", &g_cfg.access_key, &g_cfg.secret_key,
+                   &g_cfg.token);
+   }
    g_cfg.region = bson_strdup(mb_confvar_str(get, user_data, "AWS_REGION"));
    g_cfg.endpoint = dup_or_null(get("AWS_ENDPOINT_URL", user_data));
    g_cfg.path_style = ps ? path_style : -1;

@@ -80,6 +80,15 @@ run_cmd "$T/o" "$T/e" rc -- "$MB_BIN" verify "s3://mongobak/dumps/nothing.archiv
 expect_rc 5 "$rc" "a missing object"
 expect_grep "404" "$T/e" "a missing object: 404"
 
+# credentials from a profile of the shared credentials file when the variables are unset
+mkdir -p "$T/home/.aws"
+printf '[default]\naws_access_key_id = nobody\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+  "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" > "$T/home/.aws/credentials"
+run_cmd "$T/o" "$T/e" rc -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T/home" AWS_PROFILE=ci "$MB_BIN" verify "s3://mongobak/dumps/mb-none.archive"
+expect_rc 0 "$rc" "credentials from AWS_PROFILE=ci in ~/.aws/credentials"
+run_cmd "$T/o" "$T/e" rc -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T/home" "$MB_BIN" verify "s3://mongobak/dumps/mb-none.archive"
+expect_rc 7 "$rc" "the [default] profile's unknown key"
+
 # --- BACKUP_DIR=s3://: backup keeps exactly MAX_BACKUPS; list, status, prune read the bucket
 cat > "$T/.env" <<EOT
 MONGODB_URI=$SRC
