@@ -353,7 +353,9 @@ void mb_http_result_clear(mb_http_result_t *r)
 
 static struct curl_slist *send_headers(const mb_http_request_t *rq)
 {
-   struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+   /* no "Expect:" to turn 100-continue off: libcurl 7.88 signs such an empty header (SigV4) but
+    * does not send it, and every signature would fail */
+   struct curl_slist *h = curl_slist_append(NULL, "Accept: */*");
 
    for (const char *const *p = rq->headers; p && *p && h; p++) {
       struct curl_slist *next = curl_slist_append(h, *p);
@@ -410,10 +412,39 @@ static void send_setup(send_t *s, struct curl_slist *hdrs, char *errbuf)
 }
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+/* Connections (and name lookups) kept between requests of mb_http_send, whichever thread sends:
+ * an object store gets thousands of requests from one command. */
+static CURLSH *g_share;
+static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user_data)
+{
+   (void) h;
+   (void) access;
+   (void) user_data;
+   pthread_mutex_lock(&g_share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user_data)
+{
+   (void) h;
+   (void) user_data;
+   pthread_mutex_unlock(&g_share_mu[data]);
+}
 
 static void curl_init_once(void)
 {
    curl_global_init(CURL_GLOBAL_DEFAULT);
+   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+      pthread_mutex_init(&g_share_mu[i], NULL);
+   }
+   g_share = curl_share_init();
+   if (g_share) {
+      curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock);
+      curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+      curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+      curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+   }
 }
 
 bool mb_http_send(const mb_http_request_t *rq, mb_http_result_t *r, mb_error_t *err)
@@ -436,6 +467,9 @@ bool mb_http_send(const mb_http_request_t *rq, mb_http_result_t *r, mb_error_t *
       goto cleanup;
    }
    send_setup(&s, hdrs, errbuf);
+   if (g_share) {
+      curl_easy_setopt(s.h, CURLOPT_SHARE, g_share);
+   }
    rc = curl_easy_perform(s.h);
    r->status = status_of(&s);
    if (rc == CURLE_OPERATION_TIMEDOUT) {

@@ -277,6 +277,21 @@ static void sleep_ms(long ms)
    }
 }
 
+static void payload_sha256(const void *data, size_t len, char *hdr, size_t size)
+{
+   static const char hex[] = "0123456789abcdef";
+   unsigned char md[EVP_MAX_MD_SIZE];
+   unsigned int mdlen = 0;
+   int n = snprintf(hdr, size, "x-amz-content-sha256: ");
+
+   EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL);
+   for (unsigned int i = 0; i < mdlen && (size_t) n + 2 < size; i++) {
+      hdr[n++] = hex[md[i] >> 4];
+      hdr[n++] = hex[md[i] & 15];
+   }
+   hdr[n] = '\0';
+}
+
 typedef struct {
    const char *method;
    const char *key;   /* NULL: the bucket */
@@ -302,7 +317,8 @@ static bool retryable(const mb_http_result_t *r, bool answered)
  * false with err ("<reason>") when every attempt failed to get one. */
 static bool call(const conn_t *c, const call_t *k, mb_http_result_t *r, mb_error_t *err)
 {
-   const char *hdrs[8] = {0};
+   const char *hdrs[9] = {0};
+   char sha[96];
    mb_http_request_t rq = {0};
    long backoff = BACKOFF_MS;
    char *url = url_of(c, k->key, k->query);
@@ -315,6 +331,9 @@ static bool call(const conn_t *c, const call_t *k, mb_http_result_t *r, mb_error
    if (c->token) {
       hdrs[n++] = c->token;
    }
+   /* the payload's hash, signed: libcurl 7.88 leaves it out of a PUT's signature otherwise */
+   payload_sha256(k->body, k->body ? k->len : 0, sha, sizeof sha);
+   hdrs[n++] = sha;
    rq = (mb_http_request_t){.method = k->method,
                             .url = url,
                             .headers = hdrs,
