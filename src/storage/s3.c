@@ -1182,6 +1182,25 @@ static void sink_destroy(mb_sink_t *base)
    free(s);
 }
 
+/* Fail early (before a long dump) when the bucket is missing: some stores (SeaweedFS) would
+ * create it on the first PUT instead. */
+static bool bucket_exists(const conn_t *c, mb_error_t *err)
+{
+   mb_http_result_t res = {0};
+   call_t k = {.method = "HEAD"};
+   bool answered = call(c, &k, &res, err), ok = answered && res.status >= 200 && res.status < 300;
+
+   if (answered && res.status == 404) {
+      mb_error_set(err, MB_EXIT_IO,
+                   "S3 HEAD s3://%s: 404 NoSuchBucket: create the bucket or fix the URL",
+                   c->bucket);
+   } else if (!ok) {
+      fail(c, "HEAD", NULL, &res, answered, err);
+   }
+   mb_http_result_clear(&res);
+   return ok;
+}
+
 static bool s3_create(mb_repo_t *base, const char *name, unsigned flags, mb_sink_t **out,
                       mb_error_t *err)
 {
@@ -1190,7 +1209,7 @@ static bool s3_create(mb_repo_t *base, const char *name, unsigned flags, mb_sink
    char *final = NULL;
    sink_t *s;
 
-   if (!pick_name(r, name, flags, &final, err)) {
+   if (!bucket_exists(r->conn, err) || !pick_name(r, name, flags, &final, err)) {
       return false;
    }
    s = mb_sink_alloc(sizeof *s, &ops, err);
