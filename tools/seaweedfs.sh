@@ -82,12 +82,14 @@ launch() {
 ready() {
   local dir=$1 p=$2 bucket=$3
   mb_wait_port "$p" 60 || { tail -20 "$dir/weed.log" >&2; mb_die "SeaweedFS did not start on port $p"; }
-  # The S3 port accepts before the bucket exists; wait until an unsigned HEAD of it answers
-  # (403 = exists and wants a signature; 404 = not yet created).
-  local i code
+  # The S3 port accepts before the bucket exists (an unsigned HEAD gets 403 before a signed one
+  # stops getting 404): wait until a signed HEAD of the bucket answers 200.
+  local i code ak sk
+  ak=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$dir/env") sk=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$dir/env")
   for ((i = 0; i < 300; i++)); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$p/$bucket" || true)
-    [ "$code" = 403 ] || [ "$code" = 200 ] && break
+    code=$(curl -s -o /dev/null -w '%{http_code}' -I --aws-sigv4 aws:amz:us-east-1:s3 --user "$ak:$sk" \
+      "http://127.0.0.1:$p/$bucket/" || true)
+    [ "$code" = 200 ] && break
     sleep 0.1
   done
 }
