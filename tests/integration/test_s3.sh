@@ -117,7 +117,9 @@ expect_rc 0 "$rc" "status on s3://"
 expect_grep '"successes" : 3' "$T/s.out" "status counts the 3 runs"
 
 # --- pagination: 1,100 objects under one prefix, all listed
-seq 1 1100 | xargs -P 8 -I{} sh -c 'n={}; curl -sS -o /dev/null -X PUT --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" --data-binary x "$AWS_ENDPOINT_URL/mongobak/many/backup-2001-01-01-$(printf %02d $((n / 3600)))-$(printf %02d $((n / 60 % 60)))-$(printf %02d $((n % 60))).archive"'
+echo x > "$T/x"
+export T
+seq 1 1100 | xargs -P 8 -I{} sh -c 'n={}; curl -fsS -o /dev/null -T "$T/x" --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$AWS_ENDPOINT_URL/mongobak/many/backup-2001-01-01-$(printf %02d $((n / 3600)))-$(printf %02d $((n / 60 % 60)))-$(printf %02d $((n % 60))).archive"'
 run_cmd "$T/l.out" "$T/l.err" rc -- env BACKUP_DIR=s3://mongobak/many "$MB_BIN" list --json --env-file /dev/null
 expect_rc 0 "$rc" "list of 1,100 objects"
 n=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["backups"]))' "$T/l.out")
