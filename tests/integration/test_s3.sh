@@ -22,8 +22,9 @@ s3api() {
 }
 # open_uploads PREFIX: how many multipart uploads are open under PREFIX
 open_uploads() {
-  s3api GET "/mongobak?prefix=$1&uploads=" | /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
-r = E.fromstring(sys.stdin.read()); print(sum(1 for e in r.iter() if e.tag.endswith("}Upload") or e.tag == "Upload"))'
+  s3api GET "/mongobak?prefix=${1//\//%2F}&uploads=" -f | /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
+r = E.fromstring(sys.stdin.read()); assert r.tag.endswith("ListMultipartUploadsResult"), r.tag
+print(sum(1 for e in r.iter() if e.tag.endswith("}Upload") or e.tag == "Upload"))'
 }
 head_code() { s3api HEAD "/mongobak/$1" -o /dev/null -w '%{http_code}' -I; }
 
