@@ -6,6 +6,7 @@
 #                                               (bucket "mongobak", keys AK/SK by default); writes
 #                                               DIR/endpoint, DIR/pid, DIR/env (AWS_* lines) and prints
 #                                               the endpoint URL
+#   tools/seaweedfs.sh restart DIR              start again (same ports and data) after a crash
 #   tools/seaweedfs.sh stop DIR                 stop the server started in DIR and remove its data
 # Built from the Go module proxy as a module copy (`go install` refuses a module with `replace`
 # directives). -master.telemetry=false is mandatory: the default reports to an outside server.
@@ -60,25 +61,45 @@ start() {
 {"identities":[{"name":"backup","credentials":[{"accessKey":"$ak","secretKey":"$sk"}],
   "actions":["Admin","Read","Write","List","Tagging"]}]}
 EOF
-  "$BIN" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false \
-    -s3.port="$p" -s3.config="$dir/identities.json" -master.port=$((p + 1)) -filer.port=$((p + 2)) \
-    -volume.port=$((p + 3)) -admin.port=$((p + 4)) -admin.port.legacy=0 -s3.port.iceberg=0 \
-    -s3.port.lance=0 -bucket="$bucket" >"$dir/weed.log" 2>&1 &
-  echo $! > "$dir/pid"
+  echo "$p $bucket" > "$dir/ports"
+  launch "$dir" "$p" "$bucket"
   echo "http://127.0.0.1:$p" > "$dir/endpoint"
   printf 'AWS_ENDPOINT_URL=http://127.0.0.1:%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n' \
     "$p" "$ak" "$sk" > "$dir/env"
+  ready "$dir" "$p" "$bucket"
+  cat "$dir/endpoint"
+}
+
+launch() {
+  local dir=$1 p=$2 bucket=$3
+  "$BIN" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false \
+    -s3.port="$p" -s3.config="$dir/identities.json" -master.port=$((p + 1)) -filer.port=$((p + 2)) \
+    -volume.port=$((p + 3)) -admin.port=$((p + 4)) -admin.port.legacy=0 -s3.port.iceberg=0 \
+    -s3.port.lance=0 -bucket="$bucket" >>"$dir/weed.log" 2>&1 &
+  echo $! > "$dir/pid"
+}
+
+ready() {
+  local dir=$1 p=$2 bucket=$3
   mb_wait_port "$p" 60 || { tail -20 "$dir/weed.log" >&2; mb_die "SeaweedFS did not start on port $p"; }
-  # The S3 port accepts before the bucket exists (an unsigned request gets 403 either way):
-  # wait until a signed ListObjectsV2 of the bucket answers 200.
-  local i code
+  # The S3 port accepts before the bucket exists (an unsigned HEAD gets 403 before a signed one
+  # stops getting 404): wait until a signed HEAD of the bucket answers 200.
+  local i code ak sk
+  ak=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$dir/env") sk=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$dir/env")
   for ((i = 0; i < 300; i++)); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user "$ak:$sk" \
-           "http://127.0.0.1:$p/$bucket?list-type=2" || true)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -I --aws-sigv4 aws:amz:us-east-1:s3 --user "$ak:$sk" \
+      "http://127.0.0.1:$p/$bucket/" || true)
     [ "$code" = 200 ] && break
     sleep 0.1
   done
   [ "$code" = 200 ] || { tail -20 "$dir/weed.log" >&2; mb_die "SeaweedFS bucket $bucket not ready (HTTP $code)"; }
+}
+
+restart() {
+  local dir=$1 p bucket
+  read -r p bucket < "$dir/ports"
+  launch "$dir" "$p" "$bucket"
+  ready "$dir" "$p" "$bucket"
   cat "$dir/endpoint"
 }
 
@@ -97,5 +118,6 @@ case "${1:-}" in
   build) build ;;
   start) shift; start "$@" ;;
   stop) stop "$2" ;;
+  restart) restart "$2" ;;
   *) echo "usage: $0 build | start DIR [BUCKET [AK SK]] | stop DIR" >&2; exit 2 ;;
 esac

@@ -6,6 +6,7 @@
 #include "sched/daemon.h"
 #include "sched/httpd.h"
 #include "service/backup.h"
+#include "storage/s3.h"
 
 #include <assert.h>
 #include <signal.h>
@@ -80,7 +81,8 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
    const char *fmt;
 
    memset(c, 0, sizeof *c);
-   if (!mb_config_load(args, &c->config, &err)) {
+   if (!mb_config_load(args, &c->config, &err) ||
+       !mb_repo_s3_configure(mb_config_getter, c->config, &err)) {
       goto fail;
    }
    fmt = mb_config_get(c->config, "LOG_FORMAT");

@@ -5,7 +5,9 @@
 #include "common/confvars.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "cli/config.h"
 #include "storage/repo.h"
+#include "storage/s3.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +261,23 @@ static bool setup_logging(const mb_args_t *args, mb_error_t *err)
    return true;
 }
 
+/* An s3:// location on the command line: the S3 settings come from the whole configuration
+ * (flags, environment, .env, *_FILE), as for BACKUP_DIR. */
+static bool configure_storage(const mb_args_t *args, int argc, char **argv, mb_error_t *err)
+{
+   mb_config_t *c = NULL;
+   bool ok;
+
+   for (int i = 2; i < argc; i++) {
+      if (strstr(argv[i], "s3://")) {
+         ok = mb_config_load(args, &c, err) && mb_repo_s3_configure(mb_config_getter, c, err);
+         mb_config_destroy(c);
+         return ok;
+      }
+   }
+   return true;
+}
+
 int mb_cli_main(int argc, char **argv)
 {
    const mb_command_t *cmd;
@@ -291,7 +310,8 @@ int mb_cli_main(int argc, char **argv)
    if (!cmd->run) {
       return run_help(argc, argv);
    }
-   if (!mb_args_parse(cmd, argc - 2, argv + 2, &args, &err) || !setup_logging(args, &err)) {
+   if (!mb_args_parse(cmd, argc - 2, argv + 2, &args, &err) || !setup_logging(args, &err) ||
+       !configure_storage(args, argc, argv, &err)) {
       mb_args_destroy(args);
       return mb_cli_fail(cmd->name, &err);
    }

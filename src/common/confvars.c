@@ -114,6 +114,30 @@ const mb_confvar_t mb_confvars[] = {
      .help = "seconds to connect to a notification server"},
     {.name = "NOTIFY_RETRIES", .type = MB_CONFVAR_INT, .min = 0, .max = 10, .def = "3", .since = V,
      .help = "retries of a webhook after 429, 5xx or network errors"},
+    {.name = "AWS_ACCESS_KEY_ID", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "access key of s3:// locations (BACKUP_DIR, --archive, restore/verify/inspect)"},
+    {.name = "AWS_SECRET_ACCESS_KEY", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
+     .help = "secret key of s3:// locations"},
+    {.name = "AWS_SESSION_TOKEN", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
+     .help = "session token of temporary S3 credentials (sent as x-amz-security-token)"},
+    {.name = "AWS_PROFILE", .type = MB_CONFVAR_STRING, .since = V,
+     .help = "profile of the AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE, default "
+             "~/.aws/credentials) used when AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are unset; "
+             "unset: [default]"},
+    {.name = "AWS_REGION", .type = MB_CONFVAR_STRING, .def = "us-east-1", .since = V,
+     .help = "region the S3 requests are signed for (R2: auto)"},
+    {.name = "AWS_ENDPOINT_URL", .type = MB_CONFVAR_URL, .since = V,
+     .help = "endpoint of an S3-compatible service (MinIO, R2, B2, Ceph, SeaweedFS); unset: AWS"},
+    {.name = "S3_FORCE_PATH_STYLE", .type = MB_CONFVAR_BOOL, .since = V,
+     .help = "true: ENDPOINT/BUCKET/KEY URLs; false: BUCKET.ENDPOINT/KEY; unset: path-style "
+             "with AWS_ENDPOINT_URL, virtual-hosted on AWS"},
+    {.name = "S3_TIMEOUT", .type = MB_CONFVAR_SECONDS, .min = 1, .max = 3600, .def = "60",
+     .since = V, .help = "seconds an S3 request may go without moving a byte before it is retried"},
+    {.name = "S3_RETRIES", .type = MB_CONFVAR_INT, .min = 0, .max = 20, .def = "5", .since = V,
+     .help = "retries of an S3 request after 5xx, 429/SlowDown, timeouts and dropped connections "
+             "(exponential backoff from 0.2 s)"},
+    {.name = "S3_PARTS_IN_FLIGHT", .type = MB_CONFVAR_INT, .min = 1, .max = 16, .def = "3",
+     .since = V, .help = "parts of a multipart upload sent at once (each part 8 MiB or more)"},
     {.name = NULL},
 };
 /* clang-format on */

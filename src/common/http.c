@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,5 +259,236 @@ bool mb_http_post(const char *what, const char *url, const char *content_type, c
       }
    }
    curl_slist_free_all(hdrs);
+   return ok;
+}
+
+typedef struct {
+   const mb_http_request_t *rq;
+   mb_http_result_t *r;
+   CURL *h;
+} send_t;
+
+static long status_of(send_t *s)
+{
+   long status = 0;
+
+   curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+   return status;
+}
+
+static size_t send_on_body(char *p, size_t size, size_t n, void *user_data)
+{
+   send_t *s = user_data;
+   size_t len = size * n, room;
+   long status = status_of(s);
+
+   if (s->rq->on_data && status >= 200 && status < 300) {
+      size_t took = s->rq->on_data(p, len, s->rq->user_data);
+      s->r->aborted = took != len;
+      return took;
+   }
+   room = s->r->body.max - s->r->body.len;
+   if (!mb_buf_append(&s->r->body, p, len < room ? len : room, NULL)) {
+      return 0;
+   }
+   return len;
+}
+
+/* Copy a header's value (trimmed) into out when line is "name: value". */
+static bool header_value(const char *line, size_t len, const char *name, char *out, size_t size)
+{
+   size_t n = strlen(name), vlen;
+   const char *v;
+
+   if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':') {
+      return false;
+   }
+   v = line + n + 1;
+   vlen = len - n - 1;
+   while (vlen && (*v == ' ' || *v == '\t')) {
+      v++;
+      vlen--;
+   }
+   while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) {
+      vlen--;
+   }
+   snprintf(out, size, "%.*s", (int) (vlen < size ? vlen : size - 1), v);
+   return true;
+}
+
+static size_t send_on_header(char *p, size_t size, size_t n, void *user_data)
+{
+   send_t *s = user_data;
+   size_t len = size * n;
+   char val[64];
+   double d;
+   long u;
+
+   if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+      /* a new answer (after a 100 Continue or a redirect): forget the headers of the last */
+      s->r->etag[0] = s->r->last_modified[0] = '\0';
+      s->r->has_length = false;
+      s->r->retry_after = -1;
+      return len;
+   }
+   header_value(p, len, "ETag", s->r->etag, sizeof s->r->etag);
+   header_value(p, len, "Last-Modified", s->r->last_modified, sizeof s->r->last_modified);
+   if (header_value(p, len, "Content-Length", val, sizeof val) &&
+       mb_parse_long(val, 10, 0, LONG_MAX, &u)) {
+      s->r->length = (uint64_t) u;
+      s->r->has_length = true;
+   }
+   if (header_value(p, len, "Retry-After", val, sizeof val) && mb_parse_double(val, 0, 1e9, &d)) {
+      s->r->retry_after = d;
+   }
+   return len;
+}
+
+void mb_http_result_clear(mb_http_result_t *r)
+{
+   mb_buf_destroy(&r->body);
+   memset(r, 0, sizeof *r);
+   r->retry_after = -1;
+}
+
+static struct curl_slist *send_headers(const mb_http_request_t *rq)
+{
+   /* no "Expect:" to turn 100-continue off: libcurl 7.88 signs such an empty header (SigV4) but
+    * does not send it, and every signature would fail */
+   struct curl_slist *h = curl_slist_append(NULL, "Accept: */*");
+
+   for (const char *const *p = rq->headers; p && *p && h; p++) {
+      struct curl_slist *next = curl_slist_append(h, *p);
+      if (!next) {
+         curl_slist_free_all(h);
+         return NULL;
+      }
+      h = next;
+   }
+   return h;
+}
+
+static void send_setup(send_t *s, struct curl_slist *hdrs, char *errbuf)
+{
+   const mb_http_request_t *rq = s->rq;
+   CURL *h = s->h;
+
+   curl_easy_setopt(h, CURLOPT_URL, rq->url);
+   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+   curl_easy_setopt(h, CURLOPT_USERAGENT, "mongobak/" MONGOBAK_VERSION);
+   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, send_on_body);
+   curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, send_on_header);
+   curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+   if (strcmp(rq->method, "HEAD") == 0) {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+   } else if (strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0) {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? (const char *) rq->body : "");
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->body_len);
+      if (strcmp(rq->method, "PUT") == 0) {
+         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+      }
+   } else if (strcmp(rq->method, "GET") != 0) {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+   }
+   if (rq->aws_sigv4) {
+      curl_easy_setopt(h, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
+      curl_easy_setopt(h, CURLOPT_USERPWD, rq->userpwd ? rq->userpwd : ":");
+   }
+   if (rq->connect_timeout_ms > 0) {
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+   }
+   if (rq->timeout_ms > 0) {
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+   }
+   if (rq->stall_ms > 0) {
+      curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (rq->stall_ms + 999) / 1000);
+   }
+}
+
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+/* Connections (and name lookups) kept between requests of mb_http_send, whichever thread sends:
+ * an object store gets thousands of requests from one command. */
+static CURLSH *g_share;
+static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user_data)
+{
+   (void) h;
+   (void) access;
+   (void) user_data;
+   pthread_mutex_lock(&g_share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user_data)
+{
+   (void) h;
+   (void) user_data;
+   pthread_mutex_unlock(&g_share_mu[data]);
+}
+
+static void curl_init_once(void)
+{
+   curl_global_init(CURL_GLOBAL_DEFAULT);
+   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+      pthread_mutex_init(&g_share_mu[i], NULL);
+   }
+   g_share = curl_share_init();
+   if (g_share) {
+      curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock);
+      curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+      curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+      curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+   }
+}
+
+bool mb_http_send(const mb_http_request_t *rq, mb_http_result_t *r, mb_error_t *err)
+{
+   char errbuf[CURL_ERROR_SIZE] = "";
+   send_t s = {rq, r, NULL};
+   struct curl_slist *hdrs = NULL;
+   long long t0 = mb_http_now_ms();
+   CURLcode rc;
+   bool ok = false;
+
+   pthread_once(&g_curl_once, curl_init_once); /* several upload threads may be first */
+   memset(r, 0, sizeof *r);
+   r->retry_after = -1;
+   mb_buf_init(&r->body, rq->max_body ? rq->max_body : RESPONSE_MAX);
+   s.h = curl_easy_init();
+   hdrs = send_headers(rq);
+   if (!s.h || !hdrs) {
+      mb_error_set(err, MB_EXIT_FAILURE, "cannot start libcurl");
+      goto cleanup;
+   }
+   send_setup(&s, hdrs, errbuf);
+   if (g_share) {
+      curl_easy_setopt(s.h, CURLOPT_SHARE, g_share);
+   }
+   rc = curl_easy_perform(s.h);
+   r->status = status_of(&s);
+   if (rc == CURLE_OPERATION_TIMEDOUT) {
+      r->timed_out = true;
+      mb_error_set(err, MB_EXIT_FAILURE, "no progress within %.1f s",
+                   (double) (mb_http_now_ms() - t0) / 1000.0);
+   } else if (rc == CURLE_WRITE_ERROR && r->aborted) {
+      mb_error_set(err, MB_EXIT_FAILURE, "transfer stopped by the receiver");
+   } else if (rc != CURLE_OK) {
+      mb_error_set(err, MB_EXIT_FAILURE, "%s: %s",
+                   r->status ? "connection dropped" : "cannot connect",
+                   *errbuf ? errbuf : curl_easy_strerror(rc));
+   } else {
+      ok = true;
+   }
+cleanup:
+   curl_slist_free_all(hdrs);
+   if (s.h) {
+      curl_easy_cleanup(s.h);
+   }
    return ok;
 }

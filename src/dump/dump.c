@@ -813,9 +813,13 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    hdr.server_version = mb_client_server_version(e.client);
    ok = mb_archive_writer_new(sink, &hdr, &e.writer, err) && declare_namespaces(&e, err) &&
         pump(&e, progress, user_data, start, err) && mb_sink_close(sink, err);
-   if (ok && !build_report(&e, mb_repo_sink_name(repo, file), file->bytes_in, start, report)) {
-      mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
-      ok = false;
+   if (ok) {
+      char *shown = mb_repo_path(repo, mb_repo_sink_name(repo, file)); /* s3://b/k: whole */
+      if (!build_report(&e, shown, file->bytes_in, start, report)) {
+         mb_error_set(err, MB_EXIT_FAILURE, "out of memory building the report");
+         ok = false;
+      }
+      bson_free(shown);
    }
 done:
    mb_sink_destroy(sink);

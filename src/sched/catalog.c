@@ -343,6 +343,12 @@ static bool publish_in(mb_repo_t *repo, mb_run_t *run, const char *tmp, const ch
 {
    bool ok = false;
 
+   if (strcmp(tmp, base) == 0) {
+      /* a storage without rename (S3): the archive was written under its final name, which
+       * holds only a complete object; its manifest follows */
+      set_name(run, mb_repo_path(repo, base));
+      return write_manifest(run, err);
+   }
    for (int n = 0; n < 1000 && !ok; n++) {
       char *name = n ? mb_file_numbered_name(base, n) : bson_strdup(base), *mname;
       set_name(run, mb_repo_path(repo, name));

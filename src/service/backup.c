@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "sched/metrics.h"
 #include "storage/repo.h"
+#include "storage/s3.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +46,39 @@ static time_t backup_now(const mb_backup_service_t *b)
    return b->now ? b->now() : time(NULL);
 }
 
+/* The lock of an s3:// BACKUP_DIR is a local file: it keeps two runs on this host apart; two
+ * hosts must not share one prefix (README, "Off-site backups"). Its directory is
+ * $XDG_STATE_HOME/mongobak/<the URL, '/' and ':' as '_'> (~/.local/state when unset), 0700. */
+static bool lock_s3(const char *url, mb_lock_t **lock, mb_error_t *err)
+{
+   const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+   char *base = state && *state
+                    ? bson_strdup_printf("%s/mongobak", state)
+                    : bson_strdup_printf("%s/.local/state/mongobak", home && *home ? home : "/tmp");
+   char *dir = bson_strdup_printf("%s/%s", base, url), *p = dir + strlen(base) + 1;
+   bool ok;
+
+   for (; *p; p++) {
+      *p = *p == '/' || *p == ':' ? '_' : *p;
+   }
+   for (char *q = dir + 1; *q; q++) { /* mkdir -p, 0700 */
+      if (*q == '/') {
+         *q = '\0';
+         (void) mkdir(dir, 0700);
+         *q = '/';
+      }
+   }
+   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+      mb_error_errno(err, errno, "cannot create the lock directory '%s' of '%s'", dir, url);
+      ok = false;
+   } else {
+      ok = mb_lock_acquire(dir, lock, err);
+   }
+   bson_free(dir);
+   bson_free(base);
+   return ok;
+}
+
 bool mb_backup_prepare(const char *dir, mb_notify_get_fn get, void *user_data, mb_lock_t **lock,
                        mb_error_t *err)
 {
@@ -53,7 +87,7 @@ bool mb_backup_prepare(const char *dir, mb_notify_get_fn get, void *user_data, m
 
    if (mb_repo_open(dir, MB_REPO_CREATE, &repo, err)) {
       mb_repo_destroy(repo);
-      if (mb_lock_acquire(dir, lock, err)) {
+      if (mb_repo_is_s3(dir) ? lock_s3(dir, lock, err) : mb_lock_acquire(dir, lock, err)) {
          return true;
       }
    }
@@ -109,7 +143,9 @@ static void step_begin(step_t *s, mb_run_t *run)
    run->compression = bson_strdup(b->compression);
    run->archive = mb_catalog_name(run->start, b->extension);
    run->path = bson_strdup_printf("%s/%s", b->dir, run->archive);
-   s->tmp = mb_catalog_temp_path(b->dir, run->archive);
+   /* a storage without rename (S3) writes the final name at once: its commit is atomic */
+   s->tmp =
+       mb_repo_is_s3(b->dir) ? bson_strdup(run->path) : mb_catalog_temp_path(b->dir, run->archive);
    mb_catalog_remove_partials(b->dir);
    mb_log(MB_LOG_INFO, "backup started: %s", run->path);
    mark_started(b, run);
@@ -166,7 +202,9 @@ static bool step_dump(step_t *s, mb_run_t *run)
       run->cancelled = true;
    }
    mb_run_fail(run, "dump", (int) mb_error_exit_code(&err), err.message);
-   discard(s->tmp);
+   if (mb_error_exit_code(&err) != MB_EXIT_EXISTS) { /* S3: the name is another run's object */
+      discard(s->tmp);
+   }
    mb_catalog_remove_partials(b->dir); /* a killed dump leaves its .partial file */
    return false;
 }

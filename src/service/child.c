@@ -4,6 +4,7 @@
 #include "common/subproc.h"
 #include "common/textfile.h"
 #include "dump/dump.h"
+#include "storage/s3.h"
 
 #include <string.h>
 #include <sys/wait.h>
@@ -19,6 +20,28 @@ static long socket_timeout_ms(long timeout_ms)
    return timeout_ms < 5000 ? 5000 : timeout_ms;
 }
 
+/* The S3 settings of an s3:// output (they may come from .env or *_FILE, which the child does
+ * not read; secrets never go through argv or the environment). */
+static bool append_storage(const char *path, bson_t *in)
+{
+   bson_t s3;
+
+   if (!mb_repo_is_s3(path)) {
+      return true;
+   }
+   return BSON_APPEND_DOCUMENT_BEGIN(in, "s3", &s3) && (mb_repo_s3_export(&s3), true) &&
+          bson_append_document_end(in, &s3);
+}
+
+static const char *s3_getter(const char *name, void *user_data)
+{
+   bson_iter_t it;
+
+   return bson_iter_init_find(&it, user_data, name) && BSON_ITER_HOLDS_UTF8(&it)
+              ? bson_iter_utf8(&it, NULL)
+              : NULL;
+}
+
 static bool encode_input(const mb_child_dump_t *c, const char *path, bson_t *in)
 {
    return BSON_APPEND_UTF8(in, "uri", c->uri) && BSON_APPEND_UTF8(in, "output", path) &&
@@ -27,7 +50,7 @@ static bool encode_input(const mb_child_dump_t *c, const char *path, bson_t *in)
           BSON_APPEND_INT32(in, "threads", (int32_t) sysconf(_SC_NPROCESSORS_ONLN)) &&
           BSON_APPEND_INT32(in, "socket_timeout_ms", (int32_t) socket_timeout_ms(c->timeout_ms)) &&
           BSON_APPEND_INT32(in, "log_level", (int32_t) c->log_level) &&
-          BSON_APPEND_BOOL(in, "log_json", c->log_json);
+          BSON_APPEND_BOOL(in, "log_json", c->log_json) && append_storage(path, in);
 }
 
 static int64_t get_int(const bson_t *doc, const char *key)
@@ -172,6 +195,25 @@ int mb_child_dump_main(void)
    }
    mb_log_configure((mb_log_level_t) get_int(&doc, "log_level"), get_int(&doc, "log_json") != 0);
    decode_input(&doc, &o);
+   if (mb_repo_is_s3(o.output)) {
+      bson_iter_t it;
+      uint32_t len = 0;
+      const uint8_t *data = NULL;
+      bson_t s3;
+      if (bson_iter_init_find(&it, &doc, "s3") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+         bson_iter_document(&it, &len, &data);
+      }
+      if (!data || !bson_init_static(&s3, data, len) ||
+          !mb_repo_s3_configure(s3_getter, &s3, &err)) {
+         if (!data) {
+            mb_error_set(&err, MB_EXIT_FAILURE, "the dump's settings lack the S3 settings");
+         }
+         goto report;
+      }
+      if (s3_getter("AWS_SECRET_ACCESS_KEY", &s3)) {
+         mb_log_add_secret(s3_getter("AWS_SECRET_ACCESS_KEY", &s3));
+      }
+   }
    if ((uri = mongoc_uri_new(o.uri)) != NULL) {
       mb_log_add_secret(mongoc_uri_get_password(uri));
    }

@@ -1,6 +1,7 @@
 #include "storage/repo.h"
 #include "storage/driver.h"
 #include "storage/posix.h"
+#include "storage/s3.h"
 
 #include <string.h>
 
@@ -10,6 +11,7 @@ static const struct {
    const char *prefix;
    bool (*open)(const char *url, unsigned flags, mb_repo_t **out, mb_error_t *err);
 } g_url_drivers[] = {
+    {"s3://", mb_repo_s3_open},
     {NULL, NULL},
 };
 

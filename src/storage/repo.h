@@ -1,8 +1,8 @@
 /* A backup repository: where archives, their manifests and the state file live, behind one small
  * interface (list, create-for-write with an atomic commit or an abort, open-for-read as a stream,
  * stat, remove, rename) so that callers never know the backend. Each backend is one driver
- * (storage/driver.h); mb_repo_open picks it by the URL's scheme: today only POSIX directories
- * (storage/posix.c), anything that is not a known scheme being a path.
+ * (storage/driver.h); mb_repo_open picks it by the URL's scheme: "s3://" (storage/s3.c), else
+ * a POSIX directory (storage/posix.c), anything that is not a known scheme being a path.
  *
  * Names are relative to the repository ("backup-2026-01-01-00-00-00.archive.zst",
  * ".mongobak-state.json"). Writing: mb_repo_create gives an mb_sink_t; mb_sink_close commits (the
@@ -44,7 +44,7 @@ typedef struct {
 /* Called once per listed entry, in no particular order; false stops the listing early. */
 typedef bool (*mb_repo_list_fn)(const mb_repo_entry_t *entry, void *user_data);
 
-/* Open the repository at url_or_path: a known scheme ("s3://" once its driver exists) picks its
+/* Open the repository at url_or_path: a known scheme ("s3://") picks its
  * driver, anything else is a POSIX directory. Nothing is checked before the first operation,
  * unless MB_REPO_CREATE (IO: "cannot create the backup directory '...'"). *out is made for the
  * caller (mb_repo_destroy). */
