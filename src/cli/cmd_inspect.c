@@ -129,6 +129,7 @@ int mb_cmd_inspect(const mb_args_t *args)
 {
    mb_archive_reader_t *r = NULL;
    mb_source_t *src = NULL, *raw = NULL;
+   mb_crypt_key_t *key = NULL;
    mb_compress_t kind = MB_COMPRESS_NONE;
    const mb_archive_prelude_t *p;
    mb_error_t err;
@@ -139,9 +140,11 @@ int mb_cmd_inspect(const mb_args_t *args)
       mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
       return mb_cli_fail("inspect", &err);
    }
-   if (!mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) ||
+   if (!mb_cli_crypt_key(args, &key, &err) ||
+       !mb_cli_open_archive(pos[0], key, false, &src, &raw, &kind, NULL, &err) ||
        !mb_archive_reader_open(src, NULL, &r, &err)) {
       mb_source_destroy(src);
+      mb_crypt_key_destroy(key);
       return mb_cli_fail("inspect", &err);
    }
    p = mb_archive_reader_prelude(r);
@@ -181,5 +184,6 @@ int mb_cmd_inspect(const mb_args_t *args)
    }
    mb_archive_reader_destroy(r);
    mb_source_destroy(src);
+   mb_crypt_key_destroy(key);
    return MB_EXIT_OK;
 }
