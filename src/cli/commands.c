@@ -42,6 +42,9 @@ static const mb_command_t commands[] = {
      "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
      "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
      "counted and reported per collection. Without --archive the archive is read from stdin. "
+     "An encrypted archive (.enc) is decrypted with --encrypt-key-file or ENCRYPTION_KEY_FILE "
+     "(or the passphrase), after it has been read once to its end and authenticated: a wrong "
+     "key, a flipped byte or a truncated file restores nothing (exit 3). "
      "Exit codes: 0 done; 2 a bad option or a malformed connection string; 3 the archive is "
      "corrupt or truncated; 4 it is not an archive; 5 it could not be read; 6 the server is "
      "unreachable; 7 authentication failed; 8 the server failed during the restore; 9 some "
@@ -49,7 +52,8 @@ static const mb_command_t commands[] = {
      "interrupted.",
      mb_cmd_restore},
     {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
-     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
+     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes; "
+     "decrypted with the key when encrypted) and "
      "checks what mongorestore checks: the magic number, the prelude, every block header, the "
      "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
      "namespace is reopened or missing, and that the stream is not truncated; also that no "
@@ -71,10 +75,12 @@ static const mb_command_t commands[] = {
      "mode 0600, created exclusively: an existing FILE is never replaced (exit 13). Prints the "
      "key's id, which encrypted archives record so that a wrong key is named as such. Give the "
      "file as ENCRYPTION_KEY_FILE or --encrypt-key-file: every archive mongobak writes is then "
-     "encrypted (XChaCha20-Poly1305 after compression, name suffix .enc; docs/encryption-format.md). "
+     "encrypted (XChaCha20-Poly1305 after compression, name suffix .enc; "
+     "docs/encryption-format.md). "
      "Keep a copy apart from the backups: without the key they cannot be read by anyone.",
      mb_cmd_keygen},
-    {"cat", "[OPTIONS] FILE", "write an archive decrypted (and with --decompress uncompressed) to stdout",
+    {"cat", "[OPTIONS] FILE",
+     "write an archive decrypted (and with --decompress uncompressed) to stdout",
      "For runbooks that use the real mongorestore: 'mongobak cat FILE --decompress | mongorestore "
      "--archive' restores an encrypted, zstd-compressed backup. An encrypted FILE is first read "
      "to its end and authenticated, so that nothing is written when it is corrupt, truncated or "
@@ -258,8 +264,7 @@ bool mb_cli_open_decrypted(const char *path, mb_crypt_key_t *key, bool auth, mb_
 }
 
 bool mb_cli_open_archive(const char *path, mb_crypt_key_t *key, bool auth, mb_source_t **src,
-                         mb_source_t **raw, mb_compress_t *kind, bool *encrypted,
-                         mb_error_t *err)
+                         mb_source_t **raw, mb_compress_t *kind, bool *encrypted, mb_error_t *err)
 {
    mb_source_t *plain = NULL;
    bool enc = false, ok;

@@ -71,9 +71,9 @@ typedef struct {
    mb_lock_t *lock;
    mb_log_level_t log_level;
    bool log_json;
-   mb_crypt_key_t *key;     /* the archives' encryption key, or NULL */
-   const char *key_file;    /* ENCRYPTION_KEY_FILE (borrowed from config), or NULL */
-   char *passphrase;        /* the encryption passphrase (bson_free), or NULL */
+   mb_crypt_key_t *key;  /* the archives' encryption key, or NULL */
+   const char *key_file; /* ENCRYPTION_KEY_FILE (borrowed from config), or NULL */
+   char *passphrase;     /* the encryption passphrase (bson_free), or NULL */
 } mb_cli_sched_t;
 
 /* Load and validate the configuration, set up logging, and with lock, prepare BACKUP_DIR (0700)

@@ -35,12 +35,12 @@ MB_MUST_CHECK bool mb_config_uri(const mb_args_t *args, const char *def, char **
                                  mb_error_t *err);
 
 /* The encryption settings: ENCRYPTION_KEY_FILE (--encrypt-key-file; *key_file borrowed from c,
- * or NULL), the passphrase from --passphrase-file (args may be NULL) or ENCRYPTION_PASSPHRASE(_FILE)
+ * or NULL), the passphrase from --passphrase-file (args may be NULL) or
+ * ENCRYPTION_PASSPHRASE(_FILE)
  * (*passphrase made for the caller, bson_free, registered for masking; or NULL). USAGE when both
  * a key file and a passphrase are given; IO when --passphrase-file cannot be read. */
 MB_MUST_CHECK bool mb_config_encryption(const mb_config_t *c, const mb_args_t *args,
-                                        const char **key_file, char **passphrase,
-                                        mb_error_t *err);
+                                        const char **key_file, char **passphrase, mb_error_t *err);
 
 /* The key of those settings (*out NULL when both are NULL; else made for the caller). Fails as
  * mb_crypt_key_load. */

@@ -167,10 +167,6 @@ const mb_option_t mb_options[] = {
 
 const mb_alias_t mb_aliases[] = {
     {"gzip", 0, "dump", "compress", "gzip", false, NULL},
-    {"encryption-key-file", 0, "dump restore verify inspect cat backup daemon list config",
-     "encrypt-key-file", NULL, false, NULL},
-    {"key-file", 0, "dump restore verify inspect cat backup daemon list config", "encrypt-key-file",
-     NULL, false, NULL},
     {"gzip", 0, "restore", NULL, NULL, false,
      "the compression of an archive is detected from its first bytes"},
     {"numParallelCollections", 0, "dump restore", "jobs", NULL, false, NULL},
@@ -226,7 +222,8 @@ const mb_exit_doc_t mb_exit_docs[] = {
      "bad command line, option value or configuration (a malformed --uri or MONGODB_URI "
      "included)"},
     {MB_EXIT_CORRUPT, "corrupt",
-     "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
+     "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch), or "
+     "encrypted and the key is missing or wrong or it fails authentication"},
     {MB_EXIT_NOT_ARCHIVE, "not-archive",
      "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
     {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},

@@ -25,8 +25,8 @@ char *mb_catalog_name(time_t t, const char *ext)
    return bson_strdup_printf("backup-%s.archive%s", ts, ext);
 }
 
-/* backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz][.enc] -> its UTC time and N (0 when absent); false
- * for other names. */
+/* backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz][.enc] -> its UTC time and N (0 when absent);
+ * false for other names. */
 static bool parse_name(const char *name, time_t *t, int *seq)
 {
    struct tm tm;

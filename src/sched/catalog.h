@@ -1,5 +1,6 @@
 /* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz][.enc] (UTC time of
- * the start; -N when a backup of that second already existed; .enc when encrypted, archive/crypt.h) with a manifest
+ * the start; -N when a backup of that second already existed; .enc when encrypted, archive/crypt.h)
+ * with a manifest
  * "<archive>.manifest.json" beside each. A backup is complete when its manifest parses, says "ok"
  * and records the archive's size; only mb_catalog_verify checks its bytes.
  *
