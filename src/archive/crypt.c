@@ -441,6 +441,7 @@ typedef struct {
    mb_source_t *down;
    uint8_t head[MB_CRYPT_HEADER_BYTES];
    size_t len, pos;
+   bool eof; /* down ended within the first bytes: never read again (a terminal's ^D is once) */
 } replay_t;
 
 static bool replay_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err)
@@ -451,6 +452,10 @@ static bool replay_read(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_e
       *got = r->len - r->pos < cap ? r->len - r->pos : cap;
       memcpy(buf, r->head + r->pos, *got);
       r->pos += *got;
+      return true;
+   }
+   if (r->eof) {
+      *got = 0;
       return true;
    }
    return mb_source_read(r->down, buf, cap, got, err);
@@ -713,6 +718,7 @@ bool mb_crypt_source_open(mb_source_t *down, mb_crypt_key_t *key, const char *na
    r->down = down;
    memcpy(r->head, h, got);
    r->len = got;
+   r->eof = got < sizeof h;
    *out = &r->base;
    return true;
 }
