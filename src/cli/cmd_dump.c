@@ -177,7 +177,9 @@ static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_err
                    path, mb_compress_name(named), mb_compress_name(given));
       return false;
    }
-   if (strcmp(path, "-") != 0 && named_encrypted(path) != (o->encrypt != NULL)) {
+   /* a name says what the file is; a device or a FIFO (/dev/null) has no such name */
+   if (strcmp(path, "-") != 0 && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode)) &&
+       named_encrypted(path) != (o->encrypt != NULL)) {
       mb_error_set(err, MB_EXIT_USAGE,
                    o->encrypt ? "--archive '%s': with an encryption key the archive is encrypted "
                                 "and its name must end in " MB_CRYPT_EXTENSION
