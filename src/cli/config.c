@@ -517,7 +517,11 @@ bool mb_config_crypt_key(const char *key_file, const char *passphrase, mb_crypt_
 {
    *out = NULL;
    if (key_file) {
-      return mb_crypt_key_load(key_file, out, err);
+      if (!mb_crypt_key_load(key_file, out, err)) {
+         mb_error_prefix(err, "encryption key file (ENCRYPTION_KEY_FILE, --encrypt-key-file)");
+         return false;
+      }
+      return true;
    }
    if (passphrase) {
       return mb_crypt_key_from_passphrase(passphrase, strlen(passphrase), out, err);
