@@ -44,7 +44,7 @@ for c in none gzip zstd; do
   expect_rc 0 "$rc" "verify $c with the key"
   ENCRYPTION_KEY_FILE="$key" "$MB_BIN" inspect --json "$f" | /usr/bin/python3 -c '
 import json,sys; r=json.load(sys.stdin); assert len(r["namespaces"]) == 7, r
-assert r["compression"] == sys.argv[1], r["compression"]
+assert r["compression"] == sys.argv[1] and r["encrypted"] is True, r
 print("ok: inspect with ENCRYPTION_KEY_FILE")' "$c"
 
   db=$(fresh_db "enc$c")
