@@ -56,13 +56,15 @@ bool mb_archive_verify_file(const char *path, mb_archive_check_t *out, mb_error_
    mb_source_t *file = NULL;
 
    memset(out, 0, sizeof *out);
-   return mb_file_source_open(path, &file, err) && mb_archive_verify_source(file, out, err);
+   return mb_file_source_open(path, &file, err) &&
+          mb_archive_verify_source(file, NULL, path, out, err);
 }
 
-bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out, mb_error_t *err)
+bool mb_archive_verify_source(mb_source_t *file, mb_crypt_key_t *key, const char *name,
+                              mb_archive_check_t *out, mb_error_t *err)
 {
    hash_source_t *h = calloc(1, sizeof *h);
-   mb_source_t *src = NULL;
+   mb_source_t *src = NULL, *plain = NULL;
    unsigned char md[EVP_MAX_MD_SIZE];
    unsigned int mdlen = 0;
    char buf[64 * 1024];
@@ -80,7 +82,12 @@ bool mb_archive_verify_source(mb_source_t *file, mb_archive_check_t *out, mb_err
       mb_error_set(err, MB_EXIT_FAILURE, "cannot start SHA-256");
       return false;
    }
-   ok = mb_decompress_source_new(&h->base, &src, &out->compression, err) && drain(src, out, err);
+   ok = mb_crypt_source_open(&h->base, key, name, &plain, &out->encrypted, err) &&
+        mb_decompress_source_new(plain, &src, &out->compression, err) && drain(src, out, err);
+   /* the decryption authenticates its final chunk only when read to the end */
+   while (ok && out->encrypted && (ok = mb_source_read(plain, buf, sizeof buf, &got, err)) &&
+          got > 0) {
+   }
    /* hash whatever follows the archive too: the digest is of the whole file */
    while (ok && (ok = mb_source_read(&h->base, buf, sizeof buf, &got, err)) && got > 0) {
    }

@@ -86,7 +86,7 @@ int mb_cmd_list(const mb_args_t *args)
       rc = mb_cli_fail("list", &err);
    } else {
       if (mb_args_flag(args, "verify")) {
-         bad = mb_inventory_verify(&cat, &verified);
+         bad = mb_inventory_verify(&cat, c.key, &verified);
       }
       print_backups(&cat, NULL, verified, mb_args_flag(args, "json"));
       rc = MB_EXIT_OK;

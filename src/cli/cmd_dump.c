@@ -37,8 +37,8 @@ static void on_progress(const mb_dump_progress_t *p, void *user_data)
    mb_progress_draw(st, &v, mb_progress_width(), stderr);
 }
 
-/* dump-<UTC time>.archive[.ext], in dir when given. */
-static char *default_output(const char *dir, mb_compress_t c)
+/* dump-<UTC time>.archive[.ext][.enc], in dir when given. */
+static char *default_output(const char *dir, mb_compress_t c, bool enc)
 {
    char ts[32];
    time_t now = time(NULL);
@@ -46,9 +46,9 @@ static char *default_output(const char *dir, mb_compress_t c)
 
    gmtime_r(&now, &tm);
    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-   return bson_strdup_printf("%s%sdump-%s.archive%s", dir ? dir : "",
+   return bson_strdup_printf("%s%sdump-%s.archive%s%s", dir ? dir : "",
                              dir && *dir && dir[strlen(dir) - 1] != '/' ? "/" : "", ts,
-                             mb_compress_extension(c));
+                             mb_compress_extension(c), enc ? MB_CRYPT_EXTENSION : "");
 }
 
 /* The values of a repeatable option as a NULL-terminated array (made for the caller). */
@@ -100,16 +100,24 @@ static bool query_text(const mb_args_t *a, char **text, mb_error_t *err)
    return true;
 }
 
-/* The compression an archive's name says: .gz gzip, .zst zstd; false when it says nothing. */
+/* Whether path ends in ".enc": an encrypted archive's name (archive/crypt.h). */
+static bool named_encrypted(const char *path)
+{
+   size_t n = strlen(path), e = strlen(MB_CRYPT_EXTENSION);
+   return n > e && strcmp(path + n - e, MB_CRYPT_EXTENSION) == 0;
+}
+
+/* The compression an archive's name says (before ".enc"): .gz gzip, .zst zstd; false when it
+ * says nothing. */
 static bool named_compression(const char *path, mb_compress_t *c)
 {
-   size_t n = strlen(path);
+   size_t n = strlen(path) - (named_encrypted(path) ? strlen(MB_CRYPT_EXTENSION) : 0);
 
-   if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
+   if (n > 3 && strncmp(path + n - 3, ".gz", 3) == 0) {
       *c = MB_COMPRESS_GZIP;
       return true;
    }
-   if (n > 4 && strcmp(path + n - 4, ".zst") == 0) {
+   if (n > 4 && strncmp(path + n - 4, ".zst", 4) == 0) {
       *c = MB_COMPRESS_ZSTD;
       return true;
    }
@@ -132,6 +140,12 @@ static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_err
    }
    if ((path = mb_args_get(a, "out")) != NULL) {
       /* mongodump's directory layout: plain unless told otherwise */
+      if (o->encrypt) {
+         mb_error_set(err, MB_EXIT_USAGE,
+                      "--out writes mongodump's plain directory layout, which is not encrypted; "
+                      "with an encryption key, dump to an --archive");
+         return false;
+      }
       if (mb_args_get(a, "archive")) {
          mb_error_set(err, MB_EXIT_USAGE, "--out and --archive exclude each other");
          return false;
@@ -152,7 +166,7 @@ static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_err
    if (!path || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
       /* a generated name never replaces anything: a dump of the same second gets "-N" */
       o->compress = given;
-      o->output = default_output(path, o->compress);
+      o->output = default_output(path, o->compress, o->encrypt != NULL);
       o->output_flags = MB_FILE_UNIQUE;
       return true;
    }
@@ -161,6 +175,18 @@ static bool output_and_compression(const mb_args_t *a, mb_dump_opts_t *o, mb_err
                    "--archive '%s' names a %s file but --compress is %s; rename it or drop "
                    "--compress",
                    path, mb_compress_name(named), mb_compress_name(given));
+      return false;
+   }
+   /* a name says what the file is; a device or a FIFO (/dev/null) has no such name */
+   if (strcmp(path, "-") != 0 && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode)) &&
+       named_encrypted(path) != (o->encrypt != NULL)) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   o->encrypt ? "--archive '%s': with an encryption key the archive is encrypted "
+                                "and its name must end in " MB_CRYPT_EXTENSION
+                              : "--archive '%s' names an encrypted archive (" MB_CRYPT_EXTENSION
+                                ") but no encryption key is given (--encrypt-key-file, "
+                                "ENCRYPTION_KEY_FILE, --passphrase-file or ENCRYPTION_PASSPHRASE)",
+                   path);
       return false;
    }
    o->compress = kind ? given : named_compression(path, &named) ? named : MB_COMPRESS_NONE;
@@ -212,7 +238,7 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
       }
       o->select.query = *query;
    }
-   if (!output_and_compression(a, o, err)) {
+   if (!mb_cli_crypt_key(a, &o->encrypt, err) || !output_and_compression(a, o, err)) {
       return false;
    }
    if (!mb_args_int(a, "level", mb_compress_default_level(o->compress), 0, 22, &v, err)) {
@@ -322,5 +348,6 @@ done:
    bson_free((void *) o.select.include);
    bson_strfreev((char **) o.select.exclude);
    bson_free(uri);
+   mb_crypt_key_destroy(o.encrypt);
    return rc;
 }

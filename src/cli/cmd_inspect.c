@@ -129,6 +129,8 @@ int mb_cmd_inspect(const mb_args_t *args)
 {
    mb_archive_reader_t *r = NULL;
    mb_source_t *src = NULL, *raw = NULL;
+   mb_crypt_key_t *key = NULL;
+   bool encrypted = false;
    mb_compress_t kind = MB_COMPRESS_NONE;
    const mb_archive_prelude_t *p;
    mb_error_t err;
@@ -139,9 +141,11 @@ int mb_cmd_inspect(const mb_args_t *args)
       mb_error_set(&err, MB_EXIT_USAGE, "give exactly one archive file (or - for stdin)");
       return mb_cli_fail("inspect", &err);
    }
-   if (!mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) ||
+   if (!mb_cli_crypt_key(args, &key, &err) ||
+       !mb_cli_open_archive(pos[0], key, false, &src, &raw, &kind, &encrypted, &err) ||
        !mb_archive_reader_open(src, NULL, &r, &err)) {
       mb_source_destroy(src);
+      mb_crypt_key_destroy(key);
       return mb_cli_fail("inspect", &err);
    }
    p = mb_archive_reader_prelude(r);
@@ -150,6 +154,7 @@ int mb_cmd_inspect(const mb_args_t *args)
       bson_t out = BSON_INITIALIZER, arr;
       BSON_APPEND_UTF8(&out, "file", pos[0]);
       BSON_APPEND_UTF8(&out, "compression", mb_compress_name(kind));
+      BSON_APPEND_BOOL(&out, "encrypted", encrypted);
       mb_archive_prelude_append(p, "header", &out);
       BSON_APPEND_ARRAY_BEGIN(&out, "namespaces", &arr);
       for (int i = 0; i < n; i++) {
@@ -161,7 +166,8 @@ int mb_cmd_inspect(const mb_args_t *args)
       bson_destroy(&out);
    } else {
       char v[3][128];
-      printf("archive      %s (%s)\n", pos[0], mb_compress_name(kind));
+      printf("archive      %s (%s%s)\n", pos[0], mb_compress_name(kind),
+             encrypted ? ", encrypted" : "");
       printf("format       %s, server %s, tool %s, concurrent_collections %d\n",
              mb_text_escape(p->version, v[0], sizeof v[0]),
              mb_text_escape(p->server_version, v[1], sizeof v[1]),
@@ -181,5 +187,6 @@ int mb_cmd_inspect(const mb_args_t *args)
    }
    mb_archive_reader_destroy(r);
    mb_source_destroy(src);
+   mb_crypt_key_destroy(key);
    return MB_EXIT_OK;
 }

@@ -127,6 +127,7 @@ int mb_cmd_restore(const mb_args_t *args)
    mb_restore_opts_t o;
    mb_restore_report_t *report = NULL;
    mb_source_t *src = NULL, *raw = NULL;
+   mb_crypt_key_t *key = NULL;
    mb_compress_t kind = MB_COMPRESS_NONE;
    const char *path = "-";
    bool json = mb_args_flag(args, "json"), quiet = mb_args_flag(args, "quiet"), ok;
@@ -144,7 +145,9 @@ int mb_cmd_restore(const mb_args_t *args)
       fprintf(stderr, "mongobak restore: waiting for the archive on stdin (a terminal); pipe one "
                       "in or give --archive FILE\n");
    }
-   ok = ok && mb_cli_open_archive(path, &src, &raw, &kind, &err);
+   /* encrypted: authenticated to the end first, so that a bad file writes nothing */
+   ok = ok && mb_cli_crypt_key(args, &key, &err) &&
+        mb_cli_open_archive(path, key, true, &src, &raw, &kind, NULL, &err);
    o.uri = uri;
    if (ok) {
       o.raw = raw;
@@ -166,6 +169,7 @@ int mb_cmd_restore(const mb_args_t *args)
    }
    mb_restore_report_destroy(report);
    mb_source_destroy(src);
+   mb_crypt_key_destroy(key);
    free_options(&o);
    bson_free(uri);
    return rc;

@@ -56,6 +56,8 @@ static void log_stop_signal(const char *cmd)
 
 void mb_cli_sched_clear(mb_cli_sched_t *c)
 {
+   mb_crypt_key_destroy(c->key);
+   bson_free(c->passphrase);
    mb_lock_release(c->lock);
    mb_config_destroy(c->config);
    memset(c, 0, sizeof *c);
@@ -66,7 +68,20 @@ bool mb_cli_sched_validate(const mb_config_t *config, bool need_uri, mb_backup_s
 {
    const char *addr = mb_config_get(config, "METRICS_ADDR");
 
+   const char *key_file = NULL;
+   char *passphrase = NULL;
+   mb_crypt_key_t *key = NULL;
+   bool ok;
+
    if (!mb_config_settings(config, need_uri, stderr, s, err)) {
+      return false;
+   }
+   /* a key file that is not one fails here, not at the first backup */
+   ok = mb_config_encryption(config, NULL, &key_file, &passphrase, err) &&
+        mb_config_crypt_key(key_file, passphrase, &key, err);
+   mb_crypt_key_destroy(key);
+   bson_free(passphrase);
+   if (!ok) {
       return false;
    }
    return !need_uri || (mb_hooks_check(mb_config_getter, (void *) config, err) &&
@@ -89,7 +104,9 @@ bool mb_cli_sched_setup(const char *cmd, const mb_args_t *args, bool need_uri, b
    if (!mb_args_get(args, "log-format") && fmt && strcmp(fmt, "json") == 0) {
       mb_log_configure(lvl, true); /* the configuration's problems are JSON lines too */
    }
-   if (!mb_cli_sched_validate(c->config, need_uri, &c->s, &err)) {
+   if (!mb_cli_sched_validate(c->config, need_uri, &c->s, &err) ||
+       !mb_config_encryption(c->config, args, &c->key_file, &c->passphrase, &err) ||
+       !mb_config_crypt_key(c->key_file, c->passphrase, &c->key, &err)) {
       goto fail;
    }
    mb_log_level_parse(mb_config_get(c->config, "LOG_LEVEL"), &lvl);
@@ -126,6 +143,7 @@ typedef struct {
    mb_child_dump_t child;
    mb_hooks_t hooks;
    mb_backup_service_t backup;
+   char extension[16]; /* ".zst.enc" */
 } service_t;
 
 static bool service_init(const mb_cli_sched_t *c, service_t *sv, mb_error_t *err)
@@ -137,9 +155,14 @@ static bool service_init(const mb_cli_sched_t *c, service_t *sv, mb_error_t *err
                                  .jobs = c->s.jobs,
                                  .timeout_ms = c->s.timeout_ms,
                                  .log_level = c->log_level,
-                                 .log_json = c->log_json};
+                                 .log_json = c->log_json,
+                                 .key_file = c->key_file,
+                                 .passphrase = c->passphrase};
+   snprintf(sv->extension, sizeof sv->extension, "%s%s", mb_compress_extension(c->s.compress),
+            c->key ? MB_CRYPT_EXTENSION : "");
    sv->backup = (mb_backup_service_t){.dir = c->s.dir,
-                                      .extension = mb_compress_extension(c->s.compress),
+                                      .extension = sv->extension,
+                                      .key = c->key,
                                       .compression = mb_compress_name(c->s.compress),
                                       .timeout_ms = c->s.timeout_ms,
                                       .retries = c->s.retries,

@@ -115,11 +115,14 @@ int mb_cmd_verify(const mb_args_t *args)
    mb_archive_reader_opts_t opts = {.validate_bson = true};
    mb_archive_reader_t *r = NULL;
    mb_source_t *src = NULL, *raw = NULL;
+   mb_crypt_key_t *key = NULL;
    mb_compress_t kind = MB_COMPRESS_NONE;
    mb_archive_event_t ev;
    mb_error_t err;
    const char **pos;
-   bool ok;
+   bool ok, encrypted = false;
+   char tail[4096];
+   size_t got = 0;
    int rc = MB_EXIT_OK;
 
    if (mb_args_positional(args, &pos) != 1) {
@@ -127,7 +130,8 @@ int mb_cmd_verify(const mb_args_t *args)
       return mb_cli_fail("verify", &err);
    }
    /* the metadata first: restore refuses it before it reads any data */
-   ok = mb_cli_open_archive(pos[0], &src, &raw, &kind, &err) &&
+   ok = mb_cli_crypt_key(args, &key, &err) &&
+        mb_cli_open_archive(pos[0], key, false, &src, &raw, &kind, &encrypted, &err) &&
         mb_archive_reader_open(src, &opts, &r, &err) && mb_archive_reader_check_metadata(r, &err);
    while (ok) {
       ok = mb_archive_reader_next(r, &ev, &err);
@@ -135,7 +139,13 @@ int mb_cmd_verify(const mb_args_t *args)
          break;
       }
    }
-   if (!ok && !src && !r && mb_error_exit_code(&err) == MB_EXIT_IO) {
+   /* an encrypted file's last chunk (and its final tag) is checked at its end */
+   while (ok && encrypted && (ok = mb_source_read(src, tail, sizeof tail, &got, &err)) && got > 0) {
+   }
+   if (!ok && !src && !r &&
+       (encrypted || mb_error_exit_code(&err) == MB_EXIT_IO ||
+        mb_error_exit_code(&err) == MB_EXIT_USAGE)) {
+      mb_crypt_key_destroy(key);
       return mb_cli_fail("verify", &err); /* the file could not be opened: nothing to report */
    }
    if (mb_args_flag(args, "json")) {
@@ -149,5 +159,6 @@ int mb_cmd_verify(const mb_args_t *args)
    }
    mb_archive_reader_destroy(r);
    mb_source_destroy(src);
+   mb_crypt_key_destroy(key);
    return rc;
 }

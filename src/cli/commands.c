@@ -49,6 +49,9 @@ static const mb_command_t commands[] = {
      "counted and reported per collection. Without --archive the archive is read from stdin. "
      "When stderr is a terminal a progress line is redrawn in place (bytes of the input read, "
      "rate, ETA, the namespace being read), as for dump. "
+     "An encrypted archive (.enc) is decrypted with --encrypt-key-file or ENCRYPTION_KEY_FILE "
+     "(or the passphrase), after it has been read once to its end and authenticated: a wrong "
+     "key, a flipped byte or a truncated file restores nothing (exit 3). "
      "Exit codes: 0 done; 2 a bad option or a malformed connection string; 3 the archive is "
      "corrupt or truncated; 4 it is not an archive; 5 it could not be read; 6 the server is "
      "unreachable; 7 authentication failed; 8 the server failed during the restore; 9 some "
@@ -56,7 +59,8 @@ static const mb_command_t commands[] = {
      "interrupted.",
      mb_cmd_restore},
     {"verify", "[OPTIONS] FILE|-", "check an archive completely and print what it holds",
-     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes) and "
+     "Reads the whole archive (uncompressed, gzip or zstd, detected from the first bytes; "
+     "decrypted with the key when encrypted) and "
      "checks what mongorestore checks: the magic number, the prelude, every block header, the "
      "framing of every document, every document's BSON, the CRC-64 of every namespace, that no "
      "namespace is reopened or missing, and that the stream is not truncated; also that no "
@@ -73,6 +77,25 @@ static const mb_command_t commands[] = {
      "dumper, and warnings about what mongorestore would refuse. With --json the metadata "
      "text of each namespace is included verbatim.",
      mb_cmd_inspect},
+    {"keygen", "FILE", "write a new random encryption key file",
+     "Writes 32 random bytes (libsodium) to FILE as one base64 line under a comment line, "
+     "mode 0600, created exclusively: an existing FILE is never replaced (exit 13). Prints the "
+     "key's id, which encrypted archives record so that a wrong key is named as such. Give the "
+     "file as ENCRYPTION_KEY_FILE or --encrypt-key-file: every archive mongobak writes is then "
+     "encrypted (XChaCha20-Poly1305 after compression, name suffix .enc; "
+     "docs/encryption-format.md). "
+     "Keep a copy apart from the backups: without the key they cannot be read by anyone.",
+     mb_cmd_keygen},
+    {"cat", "[OPTIONS] FILE",
+     "write an archive decrypted (and with --decompress uncompressed) to stdout",
+     "For runbooks that use the real mongorestore: 'mongobak cat FILE --decompress | mongorestore "
+     "--archive' restores an encrypted, zstd-compressed backup. An encrypted FILE is first read "
+     "to its end and authenticated, so that nothing is written when it is corrupt, truncated or "
+     "was written with another key. Without --decompress the archive is written as stored (gzip "
+     "or zstd), only decrypted. A terminal stdout is refused (exit 2). Exit codes: 0 done; 2 a "
+     "bad option or a terminal stdout; 3 corrupt, truncated, encrypted without the key or with "
+     "another key; 4 not an archive (--decompress); 5 it could not be read or stdout not written.",
+     mb_cmd_cat},
     {"backup", "[OPTIONS]", "one scheduled-style backup now: archive, manifest, retention",
      "Runs exactly what the daemon runs at each scheduled time, configured like the daemon "
      "(environment, .env, flags): dumps MONGODB_URI into BACKUP_DIR as "
@@ -196,20 +219,38 @@ int mb_cli_fail(const char *cmd, const mb_error_t *err)
    return (int) mb_error_exit_code(err);
 }
 
-bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
-                         mb_compress_t *kind, mb_error_t *err)
+/* Read the encrypted archive at path once to its end (authenticating every chunk and the final
+ * tag), discarding what it holds. */
+static bool authenticate(const char *path, mb_crypt_key_t *key, mb_error_t *err)
+{
+   mb_source_t *file = NULL, *plain = NULL;
+   mb_repo_t *repo = NULL;
+   char *name = NULL;
+   bool ok, encrypted = false;
+
+   if (strcmp(path, "-") == 0) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "an encrypted archive on stdin cannot be authenticated before it is used: "
+                   "give its file name instead of -");
+      return false;
+   }
+   ok = mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err) &&
+        mb_crypt_source_open(file, key, path, &plain, &encrypted, err) &&
+        mb_crypt_drain(plain, err);
+   bson_free(name);
+   mb_repo_destroy(repo);
+   return ok;
+}
+
+bool mb_cli_open_decrypted(const char *path, mb_crypt_key_t *key, bool auth, mb_source_t **plain,
+                           mb_source_t **raw, bool *encrypted, mb_error_t *err)
 {
    mb_source_t *file = NULL;
    mb_repo_t *repo = NULL;
    char *name = NULL;
    bool ok;
 
-   if (mb_dirsource_is_dir(path)) { /* mongodump's --out directory, read as the archive it holds */
-      *kind = MB_COMPRESS_NONE;
-      ok = mb_dirsource_open(path, src, err);
-      *raw = ok ? *src : NULL;
-      return ok;
-   }
+   *encrypted = false;
    ok = mb_repo_locate(path, &repo, &name, err) && mb_repo_open_read(repo, name, 0, &file, err);
    bson_free(name);
    mb_repo_destroy(repo);
@@ -217,7 +258,52 @@ bool mb_cli_open_archive(const char *path, mb_source_t **src, mb_source_t **raw,
       return false;
    }
    *raw = file;
-   return mb_decompress_source_new(file, src, kind, err);
+   /* the header (and the key) is checked before the whole file is read for authentication */
+   if (!mb_crypt_source_open(file, key, path, plain, encrypted, err)) {
+      return false;
+   }
+   if (*encrypted && auth && !authenticate(path, key, err)) {
+      mb_source_destroy(*plain);
+      *plain = NULL;
+      return false;
+   }
+   return true;
+}
+
+bool mb_cli_open_archive(const char *path, mb_crypt_key_t *key, bool auth, mb_source_t **src,
+                         mb_source_t **raw, mb_compress_t *kind, bool *encrypted, mb_error_t *err)
+{
+   mb_source_t *plain = NULL;
+   bool enc = false, ok;
+
+   if (encrypted) {
+      *encrypted = false;
+   }
+   if (mb_dirsource_is_dir(path)) { /* mongodump's --out directory, read as the archive it holds */
+      *kind = MB_COMPRESS_NONE;
+      ok = mb_dirsource_open(path, src, err);
+      *raw = ok ? *src : NULL;
+      return ok;
+   }
+   ok = mb_cli_open_decrypted(path, key, auth, &plain, raw, &enc, err);
+   if (encrypted) {
+      *encrypted = enc;
+   }
+   return ok && mb_decompress_source_new(plain, src, kind, err);
+}
+
+bool mb_cli_crypt_key(const mb_args_t *args, mb_crypt_key_t **key, mb_error_t *err)
+{
+   mb_config_t *config = NULL;
+   const char *key_file = NULL;
+   char *passphrase = NULL;
+   bool ok = mb_config_load(args, &config, err) &&
+             mb_config_encryption(config, args, &key_file, &passphrase, err) &&
+             mb_config_crypt_key(key_file, passphrase, key, err);
+
+   bson_free(passphrase);
+   mb_config_destroy(config);
+   return ok;
 }
 
 void mb_cli_print_json(FILE *f, const bson_t *doc)

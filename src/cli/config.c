@@ -483,3 +483,48 @@ bool mb_config_uri(const mb_args_t *args, const char *def, char **uri, mb_error_
    bson_free(envname);
    return ok;
 }
+
+bool mb_config_encryption(const mb_config_t *c, const mb_args_t *args, const char **key_file,
+                          char **passphrase, mb_error_t *err)
+{
+   const char *pf = args ? given(mb_args_get(args, "passphrase-file")) : NULL;
+   const char *p = mb_config_get(c, "ENCRYPTION_PASSPHRASE");
+
+   *key_file = mb_config_get(c, "ENCRYPTION_KEY_FILE");
+   *passphrase = NULL;
+   if (pf) {
+      if (!read_secret_file(pf, passphrase, err)) {
+         mb_error_prefix(err, "--passphrase-file");
+         return false;
+      }
+      mb_redact_add_secret(*passphrase);
+   } else if (p) {
+      *passphrase = bson_strdup(p);
+   }
+   if (*key_file && *passphrase) {
+      bson_free(*passphrase);
+      *passphrase = NULL;
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "give either an encryption key file (ENCRYPTION_KEY_FILE, --encrypt-key-file) "
+                   "or a passphrase (ENCRYPTION_PASSPHRASE, --passphrase-file), not both");
+      return false;
+   }
+   return true;
+}
+
+bool mb_config_crypt_key(const char *key_file, const char *passphrase, mb_crypt_key_t **out,
+                         mb_error_t *err)
+{
+   *out = NULL;
+   if (key_file) {
+      if (!mb_crypt_key_load(key_file, out, err)) {
+         mb_error_prefix(err, "encryption key file (ENCRYPTION_KEY_FILE, --encrypt-key-file)");
+         return false;
+      }
+      return true;
+   }
+   if (passphrase) {
+      return mb_crypt_key_from_passphrase(passphrase, strlen(passphrase), out, err);
+   }
+   return true;
+}

@@ -8,6 +8,7 @@
 #define MB_CLI_CONFIG_H
 
 #include "archive/compress.h"
+#include "archive/crypt.h"
 #include "cli/options.h"
 #include "common/confvars.h"
 #include "sched/retention.h"
@@ -32,6 +33,19 @@ const char *mb_config_source(const mb_config_t *c, const char *name);
  * mb_config_load. */
 MB_MUST_CHECK bool mb_config_uri(const mb_args_t *args, const char *def, char **uri,
                                  mb_error_t *err);
+
+/* The encryption settings: ENCRYPTION_KEY_FILE (--encrypt-key-file; *key_file borrowed from c,
+ * or NULL), the passphrase from --passphrase-file (args may be NULL) or
+ * ENCRYPTION_PASSPHRASE(_FILE)
+ * (*passphrase made for the caller, bson_free, registered for masking; or NULL). USAGE when both
+ * a key file and a passphrase are given; IO when --passphrase-file cannot be read. */
+MB_MUST_CHECK bool mb_config_encryption(const mb_config_t *c, const mb_args_t *args,
+                                        const char **key_file, char **passphrase, mb_error_t *err);
+
+/* The key of those settings (*out NULL when both are NULL; else made for the caller). Fails as
+ * mb_crypt_key_load. */
+MB_MUST_CHECK bool mb_config_crypt_key(const char *key_file, const char *passphrase,
+                                       mb_crypt_key_t **out, mb_error_t *err);
 
 /* A getter shaped for other modules' loaders: user_data is the mb_config_t. */
 const char *mb_config_getter(const char *name, void *user_data);

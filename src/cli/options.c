@@ -11,10 +11,12 @@
 
 const mb_option_t mb_options[] = {
     {"help", 'h', "*", NULL, false, NULL, NULL, "show help for the command and exit"},
-    {"env-file", 0, "dump restore backup daemon list prune schedule config status notify", "PATH",
-     false, NULL, "./.env",
+    {"env-file", 0,
+     "dump restore verify inspect cat backup daemon list prune schedule config status notify",
+     "PATH", false, NULL, "./.env",
      "read configuration variables from this .env file (./.env is read when present); dump and "
-     "restore take only MONGODB_URI or MONGODB_URI_FILE from it"},
+     "restore take only MONGODB_URI or MONGODB_URI_FILE and the ENCRYPTION_* variables from it, "
+     "verify, inspect and cat only the ENCRYPTION_* variables"},
     {"uri", 0, "dump backup daemon config", "URI", false, "MONGODB_URI",
      "mongodb://localhost:27017",
      "MongoDB connection string of the server to back up; TLS and authentication options work "
@@ -68,6 +70,18 @@ const mb_option_t mb_options[] = {
     {"overwrite", 0, "dump", NULL, false, NULL, NULL,
      "replace an existing --archive file (without it an existing file is refused with exit code "
      "13; a generated name that exists gets a -N suffix instead)"},
+    {"encrypt-key-file", 0, "dump restore verify inspect cat backup daemon list config", "FILE",
+     false, "ENCRYPTION_KEY_FILE", NULL,
+     "key file written by 'mongobak keygen' (sets ENCRYPTION_KEY_FILE): dump and backup encrypt "
+     "the archive with it (its name ends in .enc); restore, verify, inspect, cat and list "
+     "--verify decrypt with it"},
+    {"passphrase-file", 0, "dump restore verify inspect cat backup daemon list", "FILE", false,
+     NULL, NULL,
+     "read the encryption passphrase from FILE (instead of ENCRYPTION_PASSPHRASE or a key file; "
+     "the trailing newline is dropped)"},
+    {"decompress", 0, "cat", NULL, false, NULL, NULL,
+     "write the uncompressed archive, as mongorestore --archive reads it (without it: the "
+     "archive as stored, only decrypted)"},
     {"verify", 0, "list", NULL, false, NULL, NULL,
      "verify every backup completely and compare its SHA-256 with its manifest; exit code 3 "
      "unless all are sound (without it STATUS says unchecked: only sizes were compared)"},
@@ -208,7 +222,8 @@ const mb_exit_doc_t mb_exit_docs[] = {
      "bad command line, option value or configuration (a malformed --uri or MONGODB_URI "
      "included)"},
     {MB_EXIT_CORRUPT, "corrupt",
-     "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch)"},
+     "the archive is corrupt or truncated (framing, headers, BSON or a CRC mismatch), or "
+     "encrypted and the key is missing or wrong or it fails authentication"},
     {MB_EXIT_NOT_ARCHIVE, "not-archive",
      "the input is not a mongodump archive, or is compressed in a format mongobak does not read"},
     {MB_EXIT_IO, "io", "a local file could not be opened, read or written (including a full disk)"},

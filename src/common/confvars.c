@@ -44,6 +44,14 @@ const mb_confvar_t mb_confvars[] = {
     {.name = "BACKUP_JOBS", .type = MB_CONFVAR_INT, .min = 1, .max = 64, .def = "4", .flag = "jobs",
      .since = V,
      .help = "collections dumped in parallel"},
+    {.name = "ENCRYPTION_KEY_FILE", .type = MB_CONFVAR_PATH, .flag = "encrypt-key-file",
+     .since = V,
+     .help = "key file from 'mongobak keygen': every archive written is encrypted with it "
+             "(name suffix .enc) and encrypted archives are read with it; without the key the "
+             "backups cannot be read"},
+    {.name = "ENCRYPTION_PASSPHRASE", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
+     .help = "instead of a key file: a passphrase, from which each archive's key is derived "
+             "(Argon2id, 256 MiB, a salt per archive); also as ENCRYPTION_PASSPHRASE_FILE"},
     {.name = "KEEP_DAILY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0", .since = V,
      .help = "also keep the newest backup of this many recent days"},
     {.name = "KEEP_WEEKLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",

@@ -800,8 +800,12 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
        !mb_repo_create(repo, name, o->output_flags, &file, err)) {
       goto done;
    }
-   sink = file; /* owned by the compressor from here on */
-   if (!mb_compress_sink_new(o->compress, o->level, o->compress_threads, file, &sink, err)) {
+   sink = file; /* owned by the encryption or the compressor from here on */
+   if (o->encrypt && !mb_crypt_sink_new(o->encrypt, file, &sink, err)) {
+      sink = NULL;
+      goto done;
+   }
+   if (!mb_compress_sink_new(o->compress, o->level, o->compress_threads, sink, &sink, err)) {
       sink = NULL;
       goto done;
    }

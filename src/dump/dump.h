@@ -5,6 +5,7 @@
 #define MB_DUMP_DUMP_H
 
 #include "archive/compress.h"
+#include "archive/crypt.h"
 #include "common/nsstats.h"
 #include "dump/plan.h"
 
@@ -23,6 +24,7 @@ typedef struct {
    int jobs;                 /* reader threads, also the archive's concurrent_collections */
    const atomic_int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
    int socket_timeout_ms;    /* 0: the URI's or the driver's default */
+   mb_crypt_key_t *encrypt;  /* encrypt the archive after compression with it (not --out) */
 } mb_dump_opts_t;
 
 typedef struct {

@@ -25,8 +25,8 @@ char *mb_catalog_name(time_t t, const char *ext)
    return bson_strdup_printf("backup-%s.archive%s", ts, ext);
 }
 
-/* backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz] -> its UTC time and N (0 when absent); false
- * for other names. */
+/* backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz][.enc] -> its UTC time and N (0 when absent);
+ * false for other names. */
 static bool parse_name(const char *name, time_t *t, int *seq)
 {
    struct tm tm;
@@ -55,7 +55,10 @@ static bool parse_name(const char *name, time_t *t, int *seq)
       return false;
    }
    rest += 8;
-   if (*rest && strcmp(rest, ".zst") != 0 && strcmp(rest, ".gz") != 0) {
+   if (strncmp(rest, ".zst", 4) == 0 || strncmp(rest, ".gz", 3) == 0) {
+      rest += rest[1] == 'z' ? 4 : 3;
+   }
+   if (*rest && strcmp(rest, MB_CRYPT_EXTENSION) != 0) {
       return false;
    }
    tm.tm_year -= 1900;
@@ -401,13 +404,13 @@ bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err)
    return ok;
 }
 
-bool mb_catalog_verify(const mb_backup_t *b, char **problem)
+bool mb_catalog_verify(const mb_backup_t *b, mb_crypt_key_t *key, char **problem)
 {
    mb_archive_check_t check;
    mb_error_t err;
 
    *problem = NULL;
-   if (!mb_catalog_check(b->path, &check, &err)) {
+   if (!mb_catalog_check(b->path, key, &check, &err)) {
       *problem = bson_strdup_printf("corrupt: %s", err.message);
    } else if (b->legacy) {
       /* no manifest to compare with: the archive reads to its end, every block checked */
@@ -424,13 +427,15 @@ bool mb_catalog_verify(const mb_backup_t *b, char **problem)
    return *problem == NULL;
 }
 
-bool mb_catalog_check(const char *path, mb_archive_check_t *out, mb_error_t *err)
+bool mb_catalog_check(const char *path, mb_crypt_key_t *key, mb_archive_check_t *out,
+                      mb_error_t *err)
 {
    mb_repo_t *repo = NULL;
    mb_source_t *src = NULL;
    char *name = NULL;
    bool ok = mb_repo_locate(path, &repo, &name, err) &&
-             mb_repo_open_read(repo, name, 0, &src, err) && mb_archive_verify_source(src, out, err);
+             mb_repo_open_read(repo, name, 0, &src, err) &&
+             mb_archive_verify_source(src, key, path, out, err);
 
    bson_free(name);
    mb_repo_destroy(repo);

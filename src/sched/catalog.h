@@ -1,5 +1,6 @@
-/* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz] (UTC time of the
- * start; -N when a backup of that second already existed) with a manifest
+/* The backups in BACKUP_DIR: backup-YYYY-MM-DD-HH-mm-ss[-N].archive[.zst|.gz][.enc] (UTC time of
+ * the start; -N when a backup of that second already existed; .enc when encrypted, archive/crypt.h)
+ * with a manifest
  * "<archive>.manifest.json" beside each. A backup is complete when its manifest parses, says "ok"
  * and records the archive's size; only mb_catalog_verify checks its bytes.
  *
@@ -50,13 +51,15 @@ void mb_catalog_clear(mb_catalog_t *c);
  * run->archive are updated. EXISTS when 999 numbered names are taken; IO otherwise. */
 MB_MUST_CHECK bool mb_catalog_publish(mb_run_t *run, const char *tmp, mb_error_t *err);
 
-/* Verify b's archive completely and compare its SHA-256 and size with the manifest. On a
- * mismatch or a corrupt archive, *problem says what (bson_free). */
-bool mb_catalog_verify(const mb_backup_t *b, char **problem);
+/* Verify b's archive completely (decrypting an encrypted one with key, which may be NULL) and
+ * compare its SHA-256 and size with the manifest. On a mismatch or a corrupt archive, *problem
+ * says what (bson_free). */
+bool mb_catalog_verify(const mb_backup_t *b, mb_crypt_key_t *key, char **problem);
 
 /* Verify the archive at path (a backup or a run's temporary archive) completely and hash it,
  * reading through its repository (storage/repo.h). Errors as mb_archive_verify_file's. */
-MB_MUST_CHECK bool mb_catalog_check(const char *path, mb_archive_check_t *out, mb_error_t *err);
+MB_MUST_CHECK bool mb_catalog_check(const char *path, mb_crypt_key_t *key, mb_archive_check_t *out,
+                                    mb_error_t *err);
 
 /* Remove the file or object at path (a run's temporary archive); a missing one is no error. */
 MB_MUST_CHECK bool mb_catalog_discard(const char *path, mb_error_t *err);

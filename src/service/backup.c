@@ -216,7 +216,7 @@ static bool step_verify(step_t *s, mb_run_t *run)
    mb_error_t err;
 
    clock_gettime(CLOCK_MONOTONIC, &t0);
-   if (!mb_catalog_check(s->tmp, &check, &err)) {
+   if (!mb_catalog_check(s->tmp, s->b->key, &check, &err)) {
       mb_error_prefix(&err, "the new archive '%s' does not verify", run->archive);
       mb_run_fail(run, "verify", (int) mb_error_exit_code(&err), err.message);
       discard(s->tmp);

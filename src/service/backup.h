@@ -21,6 +21,7 @@
 #ifndef MB_SERVICE_BACKUP_H
 #define MB_SERVICE_BACKUP_H
 
+#include "archive/crypt.h"
 #include "sched/lock.h"
 #include "sched/retention.h"
 #include "sched/state.h"
@@ -37,7 +38,8 @@ typedef bool (*mb_backup_dump_fn)(void *user_data, const char *path, const atomi
 /* One backup service; every pointer is borrowed. */
 typedef struct {
    const char *dir;
-   const char *extension;   /* ".zst", ".gz" or "" */
+   const char *extension;   /* ".zst", ".gz" or "", then ".enc" when encrypted */
+   mb_crypt_key_t *key;     /* the archives' key (the dump's, for the verify step), or NULL */
    const char *compression; /* name for the manifest */
    long timeout_ms;         /* 0: none */
    int retries;             /* further attempts after a failed dump, verify or publish */

@@ -50,7 +50,10 @@ static bool encode_input(const mb_child_dump_t *c, const char *path, bson_t *in)
           BSON_APPEND_INT32(in, "threads", (int32_t) sysconf(_SC_NPROCESSORS_ONLN)) &&
           BSON_APPEND_INT32(in, "socket_timeout_ms", (int32_t) socket_timeout_ms(c->timeout_ms)) &&
           BSON_APPEND_INT32(in, "log_level", (int32_t) c->log_level) &&
-          BSON_APPEND_BOOL(in, "log_json", c->log_json) && append_storage(path, in);
+          BSON_APPEND_BOOL(in, "log_json", c->log_json) &&
+          (!c->key_file || BSON_APPEND_UTF8(in, "key_file", c->key_file)) &&
+          (!c->passphrase || BSON_APPEND_UTF8(in, "passphrase", c->passphrase)) &&
+          append_storage(path, in);
 }
 
 static int64_t get_int(const bson_t *doc, const char *key)
@@ -217,6 +220,15 @@ int mb_child_dump_main(void)
    if ((uri = mongoc_uri_new(o.uri)) != NULL) {
       mb_log_add_secret(mongoc_uri_get_password(uri));
    }
+   if (*get_str(&doc, "key_file") &&
+       !mb_crypt_key_load(get_str(&doc, "key_file"), &o.encrypt, &err)) {
+      goto report;
+   }
+   if (*get_str(&doc, "passphrase") &&
+       !mb_crypt_key_from_passphrase(get_str(&doc, "passphrase"),
+                                     strlen(get_str(&doc, "passphrase")), &o.encrypt, &err)) {
+      goto report;
+   }
    ok = mb_dump_run(&o, NULL, NULL, &r, &err);
 report:
    if (ok) {
@@ -233,6 +245,7 @@ report:
    fflush(stdout);
    bson_free(json);
    mb_dump_report_destroy(r);
+   mb_crypt_key_destroy(o.encrypt);
    mongoc_uri_destroy(uri);
    bson_destroy(&out);
    bson_destroy(&doc);

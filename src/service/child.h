@@ -25,6 +25,8 @@ typedef struct {
    long timeout_ms;          /* BACKUP_TIMEOUT (0: none): sets the socket timeout */
    mb_log_level_t log_level; /* the child logs as the parent was configured */
    bool log_json;
+   const char *key_file;   /* ENCRYPTION_KEY_FILE, or NULL */
+   const char *passphrase; /* the encryption passphrase, or NULL (sent on the child's stdin) */
 } mb_child_dump_t;
 
 /* Dump into path in a child process; user_data is a const mb_child_dump_t. Fills run's figures

@@ -49,7 +49,7 @@ void mb_inventory_status_clear(mb_inventory_status_t *s)
    memset(s, 0, sizeof *s);
 }
 
-int mb_inventory_verify(const mb_catalog_t *cat, char ***verified)
+int mb_inventory_verify(const mb_catalog_t *cat, mb_crypt_key_t *key, char ***verified)
 {
    int bad = 0;
 
@@ -57,7 +57,7 @@ int mb_inventory_verify(const mb_catalog_t *cat, char ***verified)
    for (int i = 0; i < cat->n; i++) {
       if (!cat->items[i].complete) {
          bad++;
-      } else if (!mb_catalog_verify(&cat->items[i], &(*verified)[i])) {
+      } else if (!mb_catalog_verify(&cat->items[i], key, &(*verified)[i])) {
          bad++;
       }
    }

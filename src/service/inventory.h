@@ -20,10 +20,11 @@ MB_MUST_CHECK bool mb_inventory_status(const char *dir, const char *cron,
 
 void mb_inventory_status_clear(mb_inventory_status_t *s);
 
-/* Verify and hash every complete backup of cat: (*verified)[i] is NULL when backup i is sound,
- * else its problem (made for the caller: mb_inventory_verified_free). Returns how many backups
- * are not sound (incomplete ones included). */
-int mb_inventory_verify(const mb_catalog_t *cat, char ***verified);
+/* Verify and hash every complete backup of cat (encrypted ones decrypted with key, NULL: none):
+ * (*verified)[i] is NULL when backup i is sound, else its problem (made for the caller:
+ * mb_inventory_verified_free). Returns how many backups are not sound (incomplete ones
+ * included). */
+int mb_inventory_verify(const mb_catalog_t *cat, mb_crypt_key_t *key, char ***verified);
 
 void mb_inventory_verified_free(char **verified, int n);
 

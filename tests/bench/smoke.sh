@@ -26,9 +26,9 @@ bench=("$root/tools/bench" --smoke --mongobak "$mongobak" --synth "$synth" --out
        --synth-args "--pages 1")
 
 step dump "${bench[@]}" --name smoke-dump --json "$work/dump.json" --size 256K --variants \
-  drain-j1,drain-j4,md-j1,md-j4,md-gzip,md-zstd,mb-none-j1,mb-none-j4,mb-zstd-j4,mb-gzip-j4,mb-gzip1-j4,mb-gzip6-j4,mb-none-split,zstd-alone
+  drain-j1,drain-j4,md-j1,md-j4,md-gzip,md-zstd,mb-none-j1,mb-none-j4,mb-zstd-j4,mb-gzip-j4,mb-gzip1-j4,mb-gzip6-j4,mb-none-split,mb-zstd-j4-enc,zstd-alone
 step devnull "${bench[@]}" --name smoke-devnull --json "$work/devnull.json" --size 256K --devnull \
-  --variants drain-j4,md-j4,mb-none-j4,zstd-alone
+  --variants drain-j4,md-j4,mb-none-j4,mb-zstd-j4-enc,zstd-alone
 step restore "${bench[@]}" --name smoke-restore --json "$work/restore.json" --size 256K --restore \
   --variants insert-j1,insert-j4,mr-none,mr-gzip,mr-zstd,mb-none,mb-gzip,mb-zstd
 step collections "${bench[@]}" --name smoke-collections --json "$work/collections.json" \

@@ -352,6 +352,39 @@ static void test_catalog_numbered_names(void **state)
    assert_int_equal(mb_catalog_remove_partials(g_dir), 1);
 }
 
+/* Encrypted backups (archive/crypt.h) are listed with their ".enc" names; ".enc" alone or twice,
+ * or before the compression's suffix, is not ours. */
+static void test_catalog_encrypted_names(void **state)
+{
+   static const char *ours[] = {"backup-2026-12-03-00-00-03.archive.zst.enc",
+                                "backup-2026-12-03-00-00-02-2.archive.gz.enc",
+                                "backup-2026-12-03-00-00-01.archive.enc"};
+   static const char *not_ours[] = {"backup-2026-12-03-00-00-04.archive.enc.zst",
+                                    "backup-2026-12-03-00-00-05.archive.zst.enc.enc",
+                                    "backup-2026-12-03-00-00-06.archive.zst.en"};
+   char dir[64], path[200];
+   mb_catalog_t cat;
+   mb_error_t err;
+
+   (void) state;
+   assert_true(tmpdir_make(dir, sizeof dir, "catalog-enc"));
+   for (size_t i = 0; i < 3; i++) {
+      snprintf(path, sizeof path, "%s/%s", dir, ours[i]);
+      file_put_text(path, "");
+      snprintf(path, sizeof path, "%s/%s", dir, not_ours[i]);
+      file_put_text(path, "");
+   }
+   assert_true(mb_catalog_scan(dir, &cat, &err));
+   assert_int_equal(cat.n, 3);
+   for (int i = 0; i < 3; i++) {
+      assert_string_equal(cat.items[i].name, ours[i]);
+      assert_false(cat.items[i].complete); /* no manifest */
+   }
+   assert_int_equal(cat.items[1].seq, 2);
+   mb_catalog_clear(&cat);
+   assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 /* A run cancelled because mongobak stops is neither a run nor a failure: only the last status. */
 static void test_cancelled_run_not_counted(void **state)
 {
@@ -606,6 +639,7 @@ int main(void)
        cmocka_unit_test_setup_teardown(test_catalog_names, setup_dir, remove_dir),
        cmocka_unit_test(test_retention_future_dated),
        cmocka_unit_test_setup_teardown(test_catalog_numbered_names, setup_dir, remove_dir),
+       cmocka_unit_test(test_catalog_encrypted_names),
        cmocka_unit_test_setup_teardown(test_catalog_legacy, setup_dir, remove_dir),
        cmocka_unit_test(test_cancelled_run_not_counted),
        cmocka_unit_test_setup_teardown(test_status_during_run, setup_dir, remove_dir),
