@@ -44,6 +44,9 @@ const mb_confvar_t mb_confvars[] = {
     {.name = "BACKUP_JOBS", .type = MB_CONFVAR_INT, .min = 1, .max = 64, .def = "4", .flag = "jobs",
      .since = V,
      .help = "collections dumped in parallel"},
+    {.name = "BACKUP_OPLOG", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "true: point-in-time backups, as dump --oplog (the oplog written during the dump is "
+             "stored last; needs local.oplog.rs: a replica set member)"},
     {.name = "KEEP_DAILY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0", .since = V,
      .help = "also keep the newest backup of this many recent days"},
     {.name = "KEEP_WEEKLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",
