@@ -43,6 +43,18 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
    o->preserve_uuid = mb_args_flag(args, "preserve-uuid");
    o->dry_run = mb_args_flag(args, "dry-run");
    o->stop_on_error = mb_args_flag(args, "stop-on-error");
+   o->oplog_replay = mb_args_flag(args, "oplog-replay");
+   if (mb_args_get(args, "oplog-limit")) {
+      static mb_oplog_ts_t limit; /* the options live for the whole command */
+      if (!o->oplog_replay) {
+         mb_error_set(err, MB_EXIT_USAGE, "--oplog-limit needs --oplog-replay");
+         return false;
+      }
+      if (!mb_oplog_ts_parse("--oplog-limit", mb_args_get(args, "oplog-limit"), &limit, err)) {
+         return false;
+      }
+      o->oplog_limit = &limit;
+   }
    o->includes = values_of(args, "ns-include", &o->n_includes);
    o->excludes = values_of(args, "ns-exclude", &o->n_excludes);
    o->froms = values_of(args, "ns-from", &nfrom);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BLOCK_SIZE (4u << 20) /* documents are copied into blocks of this size */
 
@@ -598,6 +599,29 @@ static bool write_oplog(void *user_data, const uint8_t *docs, size_t len, mb_err
    return mb_archive_writer_write(e->writer, e->oplog_id, docs, len, err);
 }
 
+/* Tests only (as mongodump's hidden --internalOnlySourceWritesDoneBarrier): with
+ * MB_TEST_OPLOG_BARRIER=PATH the dump says so on stderr once every collection is read, and waits
+ * (up to a minute) for PATH to exist before noting the end of the oplog, so that a test can stop
+ * its writers at a known point. */
+static bool test_barrier(mb_error_t *err)
+{
+   const char *path = getenv("MB_TEST_OPLOG_BARRIER");
+   struct timespec pause = {0, 50 * 1000 * 1000};
+
+   if (!path || !*path) {
+      return true;
+   }
+   mb_log(MB_LOG_INFO, "oplog: collections read; waiting for the test barrier %s", path);
+   for (int i = 0; i < 1200; i++) {
+      if (access(path, F_OK) == 0) {
+         return true;
+      }
+      nanosleep(&pause, NULL);
+   }
+   mb_error_set(err, MB_EXIT_TIMEOUT, "the test barrier %s did not appear within a minute", path);
+   return false;
+}
+
 /* After every collection: the oplog from the start noted before the first one to the newest
  * entry now, as mongodump --oplog: the start is checked before and after the copy. */
 static bool dump_oplog(engine_t *e, mb_error_t *err)
@@ -608,7 +632,7 @@ static bool dump_oplog(engine_t *e, mb_error_t *err)
    char a[24], b[24];
 
    e->oplog_first_ns = now_ns();
-   ok = mb_oplog_newest(c, &e->oplog_end, &empty, err) &&
+   ok = test_barrier(err) && mb_oplog_newest(c, &e->oplog_end, &empty, err) &&
         mb_oplog_check_start(c, e->oplog_start, err) &&
         (empty || mb_oplog_copy(c, e->oplog_start, e->oplog_end, write_oplog, e, &n, err)) &&
         mb_archive_writer_end_namespace(e->writer, e->oplog_id, err) &&

@@ -294,6 +294,28 @@ static bool crud_insert(const tctx_t *t, const entry_t *e, const char *db, const
    return ok;
 }
 
+/* FerretDB's form of every update: {$v: 1, $set: <the whole new document, _id included>} (a
+ * field removed by $unset is simply absent). MongoDB never logs _id in a $set, so a $set holding
+ * _id is that form, and the document it holds replaces the old one; applying it as a $set would
+ * keep the removed fields. *doc receives the new document (borrowed from o). */
+static bool ferretdb_whole(const bson_t *o, bson_t *doc)
+{
+   bson_iter_t it;
+   bool found = false;
+
+   bson_iter_init(&it, o);
+   while (bson_iter_next(&it)) {
+      const char *k = bson_iter_key(&it);
+      if (strcmp(k, "$v") != 0 && strcmp(k, "$set") != 0) {
+         return false;
+      }
+   }
+   if (!get_doc(o, "$set", doc, &found) || !found) {
+      return false;
+   }
+   return bson_iter_init_find(&it, doc, "_id");
+}
+
 /* o's update operators without "$v"; *whole when o is a replacement document. */
 static void update_kind(const bson_t *o, bool *whole, int *version)
 {
@@ -327,6 +349,10 @@ static bool crud_update(const tctx_t *t, const entry_t *e, const char *db, const
    update_kind(&e->o, &whole, &version);
    if (whole) {
       ok = emit(t, MB_ROPLOG_REPLACE, db, coll, &e->o2, &e->o, NULL);
+      goto done;
+   }
+   if (version == 1 && ferretdb_whole(&e->o, &diff)) {
+      ok = emit(t, MB_ROPLOG_REPLACE, db, coll, &e->o2, &diff, NULL);
       goto done;
    }
    if (version == 2) {

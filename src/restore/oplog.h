@@ -7,7 +7,8 @@
  * hold a document that its oplog inserts again):
  *   i  -> REPLACE {_id} with the document, upsert
  *   d  -> DELETE the one document matching o ({_id}, plus a shard key when present)
- *   u  -> UPDATE o2 with o's operators ($v 1 or none: $set/$unset as given; $v 2: the diff as
+ *   u  -> UPDATE o2 with o's operators ($v 1 or none: $set/$unset as given, except FerretDB's
+ *         {$v: 1, $set: <whole document with _id>}, a REPLACE; $v 2: the diff as
  *         $set/$unset of dotted paths, array truncations first as $push $each [] $slice), or
  *         REPLACE o2 with o when o is a whole document; upsert, as applyOps' alwaysUpsert
  *   c  -> COMMAND: create, drop, createIndexes (and commitIndexBuild) as createIndexes with

@@ -127,14 +127,17 @@ static void test_crud(void **state)
           "REPLACE shop.a filter={ \"_id\" : 7 } doc={ \"_id\" : 7, \"v\" : \"x\" } upsert", NULL);
    expect("{\"op\": \"d\", \"ns\": \"shop.a\", \"o\": {\"_id\": 7}}", NULL, 0,
           "DELETE shop.a filter={ \"_id\" : 7 }", NULL);
-   /* $v:1 as FerretDB writes it: the whole new document under $set */
+   /* $v:1 as FerretDB writes every update: the whole new document (with _id) under $set, also
+    * after an $unset (the field is then absent): a replacement, or the removed field would stay */
    expect(
        "{\"op\": \"u\", \"ns\": \"shop.a\", \"o\": {\"$v\": 1, \"$set\": {\"_id\": 1, \"x\": 5}}, "
        "\"o2\": {\"_id\": 1}}",
-       NULL, 0,
-       "UPDATE shop.a filter={ \"_id\" : 1 } doc={ \"$set\" : { \"_id\" : 1, \"x\" : 5 } } "
-       "upsert",
+       NULL, 0, "REPLACE shop.a filter={ \"_id\" : 1 } doc={ \"_id\" : 1, \"x\" : 5 } upsert",
        NULL);
+   expect("{\"op\": \"u\", \"ns\": \"shop.a\", \"o\": {\"$v\": 1, \"$set\": {\"x\": 5}}, "
+          "\"o2\": {\"_id\": 1}}",
+          NULL, 0, "UPDATE shop.a filter={ \"_id\" : 1 } doc={ \"$set\" : { \"x\" : 5 } } upsert",
+          NULL);
    expect("{\"op\": \"u\", \"ns\": \"shop.a\", \"o\": {\"$set\": {\"a\": 1}, \"$unset\": {\"b\": "
           "true}}, \"o2\": {\"_id\": 1}}",
           NULL, 0,
