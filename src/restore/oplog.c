@@ -98,15 +98,10 @@ static bool diff_array(diff_t *d, bson_iter_t *it, const char *prefix)
          continue;
       }
       if (strcmp(k, "l") == 0) {
-         bson_t spec, each;
          if (!BSON_ITER_HOLDS_NUMBER(it) || bson_iter_as_int64(it) < 0) {
             return bad_diff(d, prefix, "an array length 'l' that is not a number");
          }
-         BSON_APPEND_DOCUMENT_BEGIN(&d->push, prefix, &spec);
-         BSON_APPEND_ARRAY_BEGIN(&spec, "$each", &each);
-         bson_append_array_end(&spec, &each);
-         BSON_APPEND_INT64(&spec, "$slice", bson_iter_as_int64(it));
-         bson_append_document_end(&d->push, &spec);
+         BSON_APPEND_INT64(&d->push, prefix, bson_iter_as_int64(it));
       } else if ((k[0] == 'u' || k[0] == 's') && is_index(k + 1)) {
          ok = join_path(d, prefix, k + 1, path, sizeof path) &&
               (k[0] == 'u' ? bson_append_iter(&d->set, path, -1, it) || bad_diff(d, path, "set")
@@ -153,7 +148,7 @@ bool mb_roplog_diff_to_update(const bson_t *diff, bson_t *update, bson_t *trunca
       BSON_APPEND_DOCUMENT(update, "$unset", &d.unset);
    }
    if (ok && !bson_empty(&d.push)) {
-      BSON_APPEND_DOCUMENT(truncate, "$push", &d.push);
+      bson_concat(truncate, &d.push);
    }
    bson_destroy(&d.set);
    bson_destroy(&d.unset);
@@ -372,7 +367,7 @@ static bool crud_update(const tctx_t *t, const entry_t *e, const char *db, const
       }
    }
    if (ok && !bson_empty(&truncate)) {
-      ok = emit(t, MB_ROPLOG_UPDATE, db, coll, &e->o2, &truncate, NULL);
+      ok = emit(t, MB_ROPLOG_TRUNCATE, db, coll, &e->o2, &truncate, NULL);
    }
    if (ok && !bson_empty(&update)) {
       ok = emit(t, MB_ROPLOG_UPDATE, db, coll, &e->o2, &update, NULL);
@@ -437,8 +432,14 @@ static void rename_command(const bson_t *o, const char *name, const char *coll, 
    }
 }
 
-/* createIndexes' oplog form {createIndexes: c, <one spec>} -> {createIndexes: c, indexes: [spec]}.
- */
+/* An index spec as createIndexes takes it: without "v" and "ns" (as mongorestore drops them). */
+static bool spec_key_kept(const char *k)
+{
+   return strcmp(k, "v") != 0 && strcmp(k, "ns") != 0;
+}
+
+/* createIndexes' oplog form {createIndexes: c, <one spec>} -> {createIndexes: c, indexes: [spec]}
+ * (without "v" and "ns"). */
 static void create_indexes(const bson_t *o, const char *coll, bson_t *out)
 {
    bson_iter_t it;
@@ -451,7 +452,7 @@ static void create_indexes(const bson_t *o, const char *coll, bson_t *out)
    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &spec);
    bson_iter_init(&it, o);
    while (bson_iter_next(&it)) {
-      if (!first) {
+      if (!first && spec_key_kept(bson_iter_key(&it))) {
          bson_append_iter(&spec, NULL, 0, &it);
       }
       first = false;
@@ -463,15 +464,37 @@ static void create_indexes(const bson_t *o, const char *coll, bson_t *out)
 /* commitIndexBuild {commitIndexBuild: c, indexBuildUUID, indexes: [...]} -> createIndexes. */
 static bool commit_index_build(const tctx_t *t, const bson_t *o, const char *coll, bson_t *out)
 {
-   bson_iter_t it;
+   bson_iter_t it, specs, f;
+   bson_t arr, spec;
+   uint32_t n = 0;
 
    bson_init(out);
-   if (!bson_iter_init_find(&it, o, "indexes") || !BSON_ITER_HOLDS_ARRAY(&it)) {
+   if (!bson_iter_init_find(&it, o, "indexes") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+       !bson_iter_recurse(&it, &specs)) {
       mb_error_set(t->err, MB_EXIT_CORRUPT, "an oplog commitIndexBuild without 'indexes'");
       return false;
    }
    BSON_APPEND_UTF8(out, "createIndexes", coll);
-   bson_append_iter(out, "indexes", 7, &it);
+   BSON_APPEND_ARRAY_BEGIN(out, "indexes", &arr);
+   while (bson_iter_next(&specs)) {
+      char key[16];
+      const char *k;
+      if (!BSON_ITER_HOLDS_DOCUMENT(&specs) || !bson_iter_recurse(&specs, &f)) {
+         mb_error_set(t->err, MB_EXIT_CORRUPT,
+                      "an index of an oplog commitIndexBuild is not a document");
+         bson_append_array_end(out, &arr);
+         return false;
+      }
+      bson_uint32_to_string(n++, &k, key, sizeof key);
+      BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &spec);
+      while (bson_iter_next(&f)) {
+         if (spec_key_kept(bson_iter_key(&f))) {
+            bson_append_iter(&spec, NULL, 0, &f);
+         }
+      }
+      bson_append_document_end(&arr, &spec);
+   }
+   bson_append_array_end(out, &arr);
    return true;
 }
 

@@ -9,7 +9,7 @@
  *   d  -> DELETE the one document matching o ({_id}, plus a shard key when present)
  *   u  -> UPDATE o2 with o's operators ($v 1 or none: $set/$unset as given, except FerretDB's
  *         {$v: 1, $set: <whole document with _id>}, a REPLACE; $v 2: the diff as
- *         $set/$unset of dotted paths, array truncations first as $push $each [] $slice), or
+ *         $set/$unset of dotted paths, array truncations first as TRUNCATE), or
  *         REPLACE o2 with o when o is a whole document; upsert, as applyOps' alwaysUpsert
  *   c  -> COMMAND: create, drop, createIndexes (and commitIndexBuild) as createIndexes with
  *         indexes: [...], dropIndexes (deleteIndexes, dropIndex), renameCollection (on admin,
@@ -29,7 +29,10 @@ typedef enum {
    MB_ROPLOG_REPLACE, /* replace (upsert) the document matching filter by doc */
    MB_ROPLOG_UPDATE,  /* update the document matching filter with the operators doc (upsert) */
    MB_ROPLOG_DELETE,  /* delete the one document matching filter */
-   MB_ROPLOG_COMMAND  /* run doc on database db */
+   MB_ROPLOG_COMMAND, /* run doc on database db */
+   MB_ROPLOG_TRUNCATE /* shorten the arrays of the document matching filter: doc is {path: n}
+                       * (the replay reads the array and sets its first n elements: FerretDB
+                       * ignores $push's $slice and has no pipeline updates) */
 } mb_roplog_kind_t;
 
 /* Server error codes a COMMAND may answer that mean its effect is already there (a create of
@@ -58,8 +61,8 @@ MB_MUST_CHECK bool mb_roplog_translate(const uint8_t *entry, size_t len, const m
                                        mb_error_t *err);
 
 /* Convert a $v:2 "diff" document into update operators ($set, $unset of dotted paths) appended
- * to update, and array truncations ($push {$each: [], $slice: N}) appended to truncate (to be
- * applied first); either stays empty when the diff has none. CORRUPT for a malformed diff. */
+ * to update, and array truncations {path: new length} appended to truncate (to be applied
+ * first); either stays empty when the diff has none. CORRUPT for a malformed diff. */
 MB_MUST_CHECK bool mb_roplog_diff_to_update(const bson_t *diff, bson_t *update, bson_t *truncate,
                                             mb_error_t *err);
 

@@ -47,6 +47,57 @@ static bool code_ok(const mb_roplog_action_t *a, uint32_t code)
    return false;
 }
 
+/* The first n elements of the array at it, as an array under path in set. */
+static void array_prefix(bson_t *set, const char *path, bson_iter_t *it, int64_t n)
+{
+   bson_iter_t el;
+   bson_t arr;
+   int64_t i = 0;
+
+   BSON_APPEND_ARRAY_BEGIN(set, path, &arr);
+   if (bson_iter_recurse(it, &el)) {
+      while (i < n && bson_iter_next(&el)) {
+         char key[24];
+         const char *k;
+         bson_uint32_to_string((uint32_t) i++, &k, key, sizeof key);
+         bson_append_iter(&arr, k, -1, &el);
+      }
+   }
+   bson_append_array_end(set, &arr);
+}
+
+/* TRUNCATE: read the document, set each array to its first n elements. A document or an array
+ * that is not there any more is left alone (a later entry removed it). */
+static bool truncate_arrays(mongoc_collection_t *coll, const mb_roplog_action_t *a,
+                            bson_error_t *de)
+{
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, a->filter, NULL, NULL);
+   bson_t set = BSON_INITIALIZER, update = BSON_INITIALIZER;
+   const bson_t *doc;
+   bson_iter_t want, at;
+   bool ok = true;
+
+   if (mongoc_cursor_next(cur, &doc) && bson_iter_init(&want, a->doc)) {
+      while (bson_iter_next(&want)) {
+         const char *path = bson_iter_key(&want);
+         if (bson_iter_init(&at, doc) && bson_iter_find_descendant(&at, path, &at) &&
+             BSON_ITER_HOLDS_ARRAY(&at)) {
+            array_prefix(&set, path, &at, bson_iter_as_int64(&want));
+         }
+      }
+   }
+   if (mongoc_cursor_error(cur, de)) {
+      ok = false;
+   } else if (!bson_empty(&set)) {
+      BSON_APPEND_DOCUMENT(&update, "$set", &set);
+      ok = mongoc_collection_update_one(coll, a->filter, &update, NULL, NULL, de);
+   }
+   mongoc_cursor_destroy(cur);
+   bson_destroy(&set);
+   bson_destroy(&update);
+   return ok;
+}
+
 static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t *err)
 {
    mb_rreplay_t *r = user_data;
@@ -76,6 +127,10 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    case MB_ROPLOG_DELETE:
       ok = mongoc_collection_delete_one(coll, a->filter, NULL, &reply, &de);
       break;
+   case MB_ROPLOG_TRUNCATE:
+      bson_init(&reply);
+      ok = truncate_arrays(coll, a, &de);
+      break;
    default:
       ok = mongoc_client_command_simple(r->cl, a->db, a->doc, NULL, &reply, &de) ||
            code_ok(a, de.code);
@@ -86,10 +141,11 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    mongoc_collection_destroy(coll);
    if (!ok) {
       mb_client_error(err, &de, "%s on '%s%s%s'",
-                      a->kind == MB_ROPLOG_COMMAND   ? "a command"
-                      : a->kind == MB_ROPLOG_DELETE  ? "a delete"
-                      : a->kind == MB_ROPLOG_REPLACE ? "an upsert"
-                                                     : "an update",
+                      a->kind == MB_ROPLOG_COMMAND    ? "a command"
+                      : a->kind == MB_ROPLOG_TRUNCATE ? "an array truncation"
+                      : a->kind == MB_ROPLOG_DELETE   ? "a delete"
+                      : a->kind == MB_ROPLOG_REPLACE  ? "an upsert"
+                                                      : "an update",
                       a->db, a->coll ? "." : "", a->coll ? a->coll : "");
    }
    return ok;
