@@ -158,7 +158,19 @@ expect_grep "no such command: 'applyOps'" "$T/mr.out" "mongorestore stopped at a
 grep -q "checksum" "$T/mr.out" && fail "mongorestore complained about a checksum"
 pass "mongorestore --oplogReplay reads mongobak's archive up to applyOps (FerretDB lacks it)"
 
-# 5. an oplog in MongoDB's formats, laid out as mongodump --oplog writes it
+# 5. a scheduled backup with BACKUP_OPLOG=true: its manifest carries the point in time
+mkdir -p "$T/sched"
+(cd "$T/sched" && MONGODB_URI=$SRC BACKUP_DIR=$T/sched/backups BACKUP_OPLOG=true "$MB_BIN" backup \
+  --log-level error) > "$T/sched.out" 2> "$T/sched.err" || { cat "$T/sched.err"; fail "backup with BACKUP_OPLOG=true"; }
+py "$T/sched/backups" <<'PY' || fail "the manifest of a BACKUP_OPLOG backup"
+import glob, json, sys
+m = json.load(open(glob.glob(sys.argv[1] + "/*.manifest.json")[0]))
+ns = [n for k, v in m.items() if isinstance(v, list) for n in v if isinstance(n, dict) and n.get("collection") == "oplog"]
+assert len(ns) == 1 and ns[0]["db"] == "" and ns[0]["point_in_time"].endswith("Z") and ":" in ns[0]["oplog_end"], m
+PY
+pass "BACKUP_OPLOG=true: the manifest's oplog record carries oplog_start, oplog_end, point_in_time"
+
+# 6. an oplog in MongoDB's formats, laid out as mongodump --oplog writes it
 py "$(dirname "$0")" "$T/formats.archive" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
