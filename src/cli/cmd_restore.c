@@ -91,6 +91,12 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
                    dir);
       return false;
    }
+   if (dir && mb_args_flag(args, "oplog-replay")) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--oplog-replay reads the oplog of an archive; a directory's oplog.bson is not "
+                   "read: dump with --oplog --archive");
+      return false;
+   }
    *path = dir ? dir : archive ? archive : "-";
    return true;
 }

@@ -145,6 +145,9 @@ expect_rc 0 "$rc" "restore --oplog-replay with a rename"
 compare_db "$SRC" "$DB" "$DST" renamed
 run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" restore --uri "$DST" --archive "$T/pit.archive" --oplog-limit 5
 expect_rc 2 "$rc" "--oplog-limit without --oplog-replay"
+mkdir -p "$T/dumpdir"
+run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" restore --uri "$DST" "$T/dumpdir" --oplog-replay
+expect_rc 2 "$rc" "--oplog-replay of a directory (its oplog.bson is not read)"
 
 # 4. the real mongorestore reads mongobak's oplog namespace (it replays with applyOps, which
 # FerretDB does not have: it stops there, after restoring the collections)
