@@ -25,7 +25,7 @@ const char *mb_archive_skip_reason(const char *db, const char *collection)
    mb_ns_kind_t kind = mb_archive_ns_kind(db, collection);
 
    if (kind == MB_NS_OPLOG) {
-      return "oplog: not replayed (mongobak restore has no oplog replay)";
+      return "oplog: not replayed (restore with --oplog-replay to apply it)";
    }
    if (db[0] == '\0') {
       return "no database name: not restored (mongorestore refuses the archive unless it is "

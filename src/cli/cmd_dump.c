@@ -213,6 +213,7 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    o->select.exclude = exclusions(a);
    o->select.views_as_collections = mb_args_flag(a, "views-as-collections");
    o->select.dump_users_and_roles = mb_args_flag(a, "dump-users-and-roles");
+   o->oplog = mb_args_flag(a, "oplog");
    if (o->select.collection && !o->select.db) {
       mb_error_set(err, MB_EXIT_USAGE, "--collection needs --db");
       return false;
@@ -268,15 +269,27 @@ static bool read_options(const mb_args_t *a, mb_dump_opts_t *o, bson_t **query, 
    return true;
 }
 
+static const mb_ns_stats_t *oplog_of(const mb_dump_report_t *r)
+{
+   return r->nns > 0 && r->ns[r->nns - 1].oplog ? &r->ns[r->nns - 1] : NULL;
+}
+
 static void print_summary(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
 {
    double mb = (double) r->bytes_in / 1e6;
+   const mb_ns_stats_t *op = oplog_of(r);
+   char ts[24], iso[32];
 
    mb_ns_stats_print_table(f, r->ns, (size_t) r->nns);
+   if (op) {
+      fprintf(f, "point in time: %s (%s), %llu oplog entries\n",
+              mb_oplog_ts_format(op->oplog_end, ts, sizeof ts),
+              mb_oplog_ts_iso(op->oplog_end, iso, sizeof iso), (unsigned long long) op->docs);
+   }
    fprintf(f,
            "dumped %d collections, %llu documents, %.1f MB of BSON -> %.1f MB (%s) in %.2f s, "
            "%.1f MB/s: %s\n",
-           r->nns, (unsigned long long) r->docs, mb, (double) r->bytes_out / 1e6,
+           r->nns - (op ? 1 : 0), (unsigned long long) r->docs, mb, (double) r->bytes_out / 1e6,
            mb_compress_name(c), r->seconds, r->seconds > 0 ? mb / r->seconds : 0, r->output);
 }
 
@@ -287,7 +300,14 @@ static void print_json(FILE *f, const mb_dump_report_t *r, mb_compress_t c)
    BSON_APPEND_UTF8(&out, "archive", r->output);
    BSON_APPEND_UTF8(&out, "compression", mb_compress_name(c));
    BSON_APPEND_UTF8(&out, "server_version", r->server_version);
-   BSON_APPEND_INT32(&out, "collections", r->nns);
+   BSON_APPEND_INT32(&out, "collections", r->nns - (oplog_of(r) ? 1 : 0));
+   if (oplog_of(r)) {
+      char ts[24], iso[32];
+      BSON_APPEND_UTF8(&out, "point_in_time",
+                       mb_oplog_ts_iso(oplog_of(r)->oplog_end, iso, sizeof iso));
+      BSON_APPEND_UTF8(&out, "oplog_end",
+                       mb_oplog_ts_format(oplog_of(r)->oplog_end, ts, sizeof ts));
+   }
    BSON_APPEND_INT64(&out, "documents", (int64_t) r->docs);
    BSON_APPEND_INT64(&out, "bytes_in", (int64_t) r->bytes_in);
    BSON_APPEND_INT64(&out, "bytes_out", (int64_t) r->bytes_out);

@@ -44,6 +44,18 @@ static bool read_options(const mb_args_t *args, mb_restore_opts_t *o, mb_error_t
    o->preserve_uuid = mb_args_flag(args, "preserve-uuid");
    o->dry_run = mb_args_flag(args, "dry-run");
    o->stop_on_error = mb_args_flag(args, "stop-on-error");
+   o->oplog_replay = mb_args_flag(args, "oplog-replay");
+   if (mb_args_get(args, "oplog-limit")) {
+      static mb_oplog_ts_t limit; /* the options live for the whole command */
+      if (!o->oplog_replay) {
+         mb_error_set(err, MB_EXIT_USAGE, "--oplog-limit needs --oplog-replay");
+         return false;
+      }
+      if (!mb_oplog_ts_parse("--oplog-limit", mb_args_get(args, "oplog-limit"), &limit, err)) {
+         return false;
+      }
+      o->oplog_limit = &limit;
+   }
    o->includes = values_of(args, "ns-include", &o->n_includes);
    o->excludes = values_of(args, "ns-exclude", &o->n_excludes);
    o->froms = values_of(args, "ns-from", &nfrom);
@@ -78,6 +90,12 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
                    "%s is not a directory: give mongodump's --out directory, or an archive with "
                    "--archive",
                    dir);
+      return false;
+   }
+   if (dir && mb_args_flag(args, "oplog-replay")) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--oplog-replay reads the oplog of an archive; a directory's oplog.bson is not "
+                   "read: dump with --oplog --archive");
       return false;
    }
    *path = dir ? dir : archive ? archive : "-";

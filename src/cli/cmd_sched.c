@@ -153,6 +153,7 @@ static bool service_init(const mb_cli_sched_t *c, service_t *sv, mb_error_t *err
                                  .compress = c->s.compress,
                                  .level = c->s.level,
                                  .jobs = c->s.jobs,
+                                 .oplog = c->s.oplog,
                                  .timeout_ms = c->s.timeout_ms,
                                  .log_level = c->log_level,
                                  .log_json = c->log_json,

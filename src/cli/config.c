@@ -430,6 +430,7 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    s->retention.keep_monthly = (int) check_int(&k, "KEEP_MONTHLY");
    s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT");
    s->jobs = (int) check_int(&k, "BACKUP_JOBS");
+   s->oplog = check_bool(&k, "BACKUP_OPLOG");
    s->status_interval = (int) check_int(&k, "STATUS_INTERVAL");
    s->retries = (int) check_int(&k, "BACKUP_RETRIES");
    s->retry_delay_ms = check_int(&k, "BACKUP_RETRY_DELAY") * 1000;

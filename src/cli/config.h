@@ -63,6 +63,7 @@ typedef struct {
    mb_compress_t compress;
    int level;
    int jobs;
+   bool oplog; /* BACKUP_OPLOG */
    int status_interval;
    mb_retention_t retention;
    int retries;         /* BACKUP_RETRIES */

@@ -158,6 +158,19 @@ const mb_option_t mb_options[] = {
      "send a sample report to every enabled channel and print which succeeded"},
     {"failure", 0, "notify", NULL, false, NULL, NULL,
      "with --test: send a sample failure report instead of a success"},
+    {"oplog", 0, "dump", NULL, false, NULL, NULL,
+     "point in time, as mongodump --oplog: the oplog entries written while the collections are "
+     "read are stored last in the archive, so that restore --oplog-replay restores to the "
+     "moment the dump ended (the summary's point in time); needs local.oplog.rs (a replica set "
+     "member; without it exit code 2) and a whole-server archive (not with --db or --out); an "
+     "oplog that rolled over during the dump fails it (exit code 8)"},
+    {"oplog-replay", 0, "restore", NULL, false, NULL, NULL,
+     "after the collections, apply the archive's oplog in order (applyOps where the server has "
+     "it, else each entry translated into inserts, updates, deletes and commands); filters and "
+     "renames apply to its entries"},
+    {"oplog-limit", 0, "restore", "SECONDS[:INC]", false, NULL, NULL,
+     "with --oplog-replay: apply only the entries older than this timestamp (as mongorestore "
+     "--oplogLimit)"},
     {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
      "log level on stderr: error, warn, info or debug"},
     {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",
@@ -210,8 +223,8 @@ const mb_alias_t mb_aliases[] = {
      "--jobs sets how many insert workers run"},
     {"bypassDocumentValidation", 0, "restore", NULL, NULL, true,
      "not implemented; documents are always validated by the server as they are inserted"},
-    {"oplog", 0, "dump", NULL, NULL, true, "point-in-time dumps with the oplog are not supported"},
-    {"oplogReplay", 0, "restore", NULL, NULL, true, "replaying an oplog is not supported"},
+    {"oplogReplay", 0, "restore", "oplog-replay", NULL, false, NULL},
+    {"oplogLimit", 0, "restore", "oplog-limit", NULL, false, NULL},
     {NULL, 0, NULL, NULL, NULL, false, NULL},
 };
 

@@ -52,6 +52,9 @@ const mb_confvar_t mb_confvars[] = {
     {.name = "ENCRYPTION_PASSPHRASE", .type = MB_CONFVAR_STRING, .secret = true, .since = V,
      .help = "instead of a key file: a passphrase, from which each archive's key is derived "
              "(Argon2id, 256 MiB, a salt per archive); also as ENCRYPTION_PASSPHRASE_FILE"},
+    {.name = "BACKUP_OPLOG", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "true: point-in-time backups, as dump --oplog (the oplog written during the dump is "
+             "stored last; needs local.oplog.rs: a replica set member)"},
     {.name = "KEEP_DAILY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0", .since = V,
      .help = "also keep the newest backup of this many recent days"},
     {.name = "KEEP_WEEKLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",

@@ -69,6 +69,12 @@ void mb_ns_stats_append(const mb_ns_stats_t *ns, unsigned fields, bson_t *doc)
    if (fields & MB_NS_STATS_SECONDS) {
       BSON_APPEND_DOUBLE(doc, "seconds", mb_ns_stats_round_seconds(ns->seconds));
    }
+   if (ns->oplog) {
+      char ts[24], iso[32];
+      BSON_APPEND_UTF8(doc, "oplog_start", mb_oplog_ts_format(ns->oplog_start, ts, sizeof ts));
+      BSON_APPEND_UTF8(doc, "oplog_end", mb_oplog_ts_format(ns->oplog_end, ts, sizeof ts));
+      BSON_APPEND_UTF8(doc, "point_in_time", mb_oplog_ts_iso(ns->oplog_end, iso, sizeof iso));
+   }
 }
 
 void mb_ns_stats_append_array(bson_t *doc, const char *key, const mb_ns_stats_t *ns, size_t n,
@@ -135,6 +141,14 @@ void mb_ns_stats_from_bson(const bson_t *doc, mb_ns_stats_t *ns)
    if (bson_iter_init_find(&it, doc, "seconds") && BSON_ITER_HOLDS_NUMBER(&it)) {
       ns->seconds = bson_iter_as_double(&it);
    }
+   if (bson_iter_init_find(&it, doc, "oplog_end") && BSON_ITER_HOLDS_UTF8(&it) &&
+       mb_oplog_ts_parse("oplog_end", bson_iter_utf8(&it, NULL), &ns->oplog_end, NULL)) {
+      ns->oplog = true;
+      if (bson_iter_init_find(&it, doc, "oplog_start") && BSON_ITER_HOLDS_UTF8(&it) &&
+          !mb_oplog_ts_parse("oplog_start", bson_iter_utf8(&it, NULL), &ns->oplog_start, NULL)) {
+         memset(&ns->oplog_start, 0, sizeof ns->oplog_start);
+      }
+   }
 }
 
 bool mb_ns_stats_array_from_bson(const bson_t *doc, const char *key, mb_ns_stats_t **ns, size_t *n,
@@ -180,8 +194,13 @@ void mb_ns_stats_print_table(FILE *f, const mb_ns_stats_t *ns, size_t n)
 {
    fprintf(f, "%-40s %12s %14s %8s\n", "NAMESPACE", "DOCUMENTS", "BYTES", "SECONDS");
    for (size_t i = 0; i < n; i++) {
-      char name[512];
-      snprintf(name, sizeof name, "%s.%s", ns[i].db, ns[i].collection);
+      char name[512], ts[24];
+      if (ns[i].oplog) {
+         snprintf(name, sizeof name, "oplog (to %s)",
+                  mb_oplog_ts_format(ns[i].oplog_end, ts, sizeof ts));
+      } else {
+         snprintf(name, sizeof name, "%s.%s", ns[i].db, ns[i].collection);
+      }
       fprintf(f, "%-40s %12llu %14llu %8.2f\n", name, (unsigned long long) ns[i].docs,
               (unsigned long long) ns[i].bytes, ns[i].seconds);
    }

@@ -5,6 +5,7 @@
 #define MB_COMMON_NSSTATS_H
 
 #include "common/error.h"
+#include "common/oplogts.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -19,10 +20,13 @@ typedef struct {
    uint64_t bytes; /* BSON bytes */
    uint64_t crc;   /* CRC-64 of the namespace's documents */
    double seconds; /* time spent reading it */
+   bool oplog;     /* the oplog of dump --oplog: db "", collection "oplog", with its range */
+   mb_oplog_ts_t oplog_start, oplog_end; /* the archive restores to the point oplog_end */
 } mb_ns_stats_t;
 
 /* The fields a record carries besides "db", "collection", "documents" and "bytes" (each
- * consumer shows what its users already parse). */
+ * consumer shows what its users already parse); an oplog record always carries "oplog_start" and
+ * "oplog_end" ("T:I") and "point_in_time" (oplog_end's UTC time). */
 enum {
    MB_NS_STATS_TYPE = 1u << 0,    /* "type" */
    MB_NS_STATS_CRC = 1u << 1,     /* "crc": "0x" and 16 hex digits */

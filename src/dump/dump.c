@@ -2,6 +2,7 @@
 #include "archive/dirout.h"
 #include "archive/writer.h"
 #include "dump/batch.h"
+#include "dump/oplog.h"
 #include "common/client.h"
 #include "common/log.h"
 #include "storage/repo.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BLOCK_SIZE (4u << 20) /* documents are copied into blocks of this size */
 
@@ -54,6 +56,10 @@ typedef struct {
    mb_error_t err;
    atomic_uint_fast64_t docs, bytes;
    mb_dump_progress_ns_t *reading; /* the progress callback's view, main thread only */
+   /* --oplog (main thread only) */
+   int oplog_id;
+   mb_oplog_ts_t oplog_start, oplog_end;
+   uint64_t oplog_first_ns, oplog_last_ns;
 } engine_t;
 
 static uint64_t now_ns(void)
@@ -628,7 +634,87 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
          return false;
       }
    }
+   if (e->o->oplog &&
+       !mb_archive_writer_add_namespace(e->writer, "", "oplog", "", "", &e->oplog_id, err)) {
+      return false;
+   }
    return e->dir || mb_archive_writer_begin(e->writer, err);
+}
+
+static bool write_oplog(void *user_data, const uint8_t *docs, size_t len, mb_error_t *err)
+{
+   engine_t *e = user_data;
+   return mb_archive_writer_write(e->writer, e->oplog_id, docs, len, err);
+}
+
+/* Tests only (as mongodump's hidden --internalOnlySourceWritesDoneBarrier): with
+ * MB_TEST_OPLOG_BARRIER=PATH the dump says so on stderr once every collection is read, and waits
+ * (up to a minute) for PATH to exist before noting the end of the oplog, so that a test can stop
+ * its writers at a known point. */
+static bool test_barrier(mb_error_t *err)
+{
+   const char *path = getenv("MB_TEST_OPLOG_BARRIER");
+   struct timespec pause = {0, 50 * 1000 * 1000};
+
+   if (!path || !*path) {
+      return true;
+   }
+   mb_log(MB_LOG_INFO, "oplog: collections read; waiting for the test barrier %s", path);
+   for (int i = 0; i < 1200; i++) {
+      if (access(path, F_OK) == 0) {
+         return true;
+      }
+      nanosleep(&pause, NULL);
+   }
+   mb_error_set(err, MB_EXIT_TIMEOUT, "the test barrier %s did not appear within a minute", path);
+   return false;
+}
+
+/* After every collection: the oplog from the start noted before the first one to the newest
+ * entry now, as mongodump --oplog: the start is checked before and after the copy. */
+static bool dump_oplog(engine_t *e, mb_error_t *err)
+{
+   mongoc_client_t *c = mongoc_client_pool_pop(mb_client_pool(e->client));
+   uint64_t n = 0;
+   bool empty, ok;
+   char a[24], b[24];
+
+   e->oplog_first_ns = now_ns();
+   ok = test_barrier(err) && mb_oplog_newest(c, &e->oplog_end, &empty, err) &&
+        mb_oplog_check_start(c, e->oplog_start, err) &&
+        (empty || mb_oplog_copy(c, e->oplog_start, e->oplog_end, write_oplog, e, &n, err)) &&
+        mb_archive_writer_end_namespace(e->writer, e->oplog_id, err) &&
+        mb_oplog_check_start(c, e->oplog_start, err);
+   mongoc_client_pool_push(mb_client_pool(e->client), c);
+   e->oplog_last_ns = now_ns();
+   if (ok) {
+      mb_log(MB_LOG_INFO, "oplog: %llu entries from %s to %s", (unsigned long long) n,
+             mb_oplog_ts_format(e->oplog_start, a, sizeof a),
+             mb_oplog_ts_format(e->oplog_end, b, sizeof b));
+   }
+   return ok;
+}
+
+/* Before the first collection is read: the newest oplog entry, where the oplog copy starts. */
+static bool oplog_begin(engine_t *e, mb_error_t *err)
+{
+   mongoc_client_t *c;
+   bool empty, ok;
+
+   if (!e->o->oplog) {
+      return true;
+   }
+   if (e->o->output_dir || e->o->select.db) {
+      mb_error_set(err, MB_EXIT_USAGE,
+                   "--oplog needs an archive of the whole server, as with mongodump: not with "
+                   "%s",
+                   e->o->output_dir ? "--out" : "--db");
+      return false;
+   }
+   c = mongoc_client_pool_pop(mb_client_pool(e->client));
+   ok = mb_oplog_newest(c, &e->oplog_start, &empty, err);
+   mongoc_client_pool_push(mb_client_pool(e->client), c);
+   return ok;
 }
 
 /* Start the writer and the readers, wait for all of them, and finish the archive stream. */
@@ -667,7 +753,7 @@ static bool pump(engine_t *e, mb_dump_progress_fn progress, void *user_data, uin
       *err = e->err;
       return false;
    }
-   return out_finish(e, err);
+   return (!e->o->oplog || dump_oplog(e, err)) && out_finish(e, err);
 }
 
 static bool build_report(engine_t *e, const char *output, uint64_t bytes_out, uint64_t start,
@@ -675,14 +761,26 @@ static bool build_report(engine_t *e, const char *output, uint64_t bytes_out, ui
 {
    mb_dump_report_t *r = calloc(1, sizeof *r);
 
-   if (!r || !(r->ns = bson_malloc0(((size_t) e->plan->nns + 1) * sizeof *r->ns)) ||
+   if (!r || !(r->ns = bson_malloc0(((size_t) e->plan->nns + 2) * sizeof *r->ns)) ||
        !(r->warnings = bson_malloc0(((size_t) e->plan->nwarnings + 1) * sizeof *r->warnings))) {
       mb_dump_report_destroy(r);
       return false;
    }
    r->output = bson_strdup(output);
    r->server_version = bson_strdup(mb_client_server_version(e->client));
-   r->nns = e->plan->nns;
+   r->nns = e->plan->nns + (e->o->oplog ? 1 : 0);
+   if (e->o->oplog) {
+      mb_ns_stats_t *n = &r->ns[e->plan->nns];
+      n->db = bson_strdup("");
+      n->collection = bson_strdup("oplog");
+      n->type = bson_strdup("oplog");
+      out_ns_stats(e, e->oplog_id, &n->docs, &n->bytes, &n->crc);
+      n->seconds = (double) (e->oplog_last_ns - e->oplog_first_ns) / 1e9;
+      n->oplog = true;
+      n->oplog_start = e->oplog_start;
+      n->oplog_end = e->oplog_end;
+      r->bytes_in += n->bytes;
+   }
    for (int i = 0; i < e->plan->nns; i++) {
       mb_ns_stats_t *n = &r->ns[i];
       n->db = bson_strdup(e->plan->ns[i].db);
@@ -780,7 +878,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    pthread_cond_init(&e.changed, NULL);
    /* the output first: a wrong directory fails before the server is asked anything */
    if (o->output_dir) {
-      ok = open_dir(&e, err) &&
+      ok = oplog_begin(&e, err) && open_dir(&e, err) &&
            mb_client_connect_ex(o->uri, "mongobak dump", o->jobs + 1, o->socket_timeout_ms,
                                 &e.client, err) &&
            make_plan(&e, err);
@@ -811,7 +909,7 @@ bool mb_dump_run(const mb_dump_opts_t *o, mb_dump_progress_fn progress, void *us
    }
    if (!mb_client_connect_ex(o->uri, "mongobak dump", o->jobs + 1, o->socket_timeout_ms, &e.client,
                              err) ||
-       !make_plan(&e, err)) {
+       !oplog_begin(&e, err) || !make_plan(&e, err)) {
       goto done;
    }
    hdr.server_version = mb_client_server_version(e.client);

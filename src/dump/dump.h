@@ -25,12 +25,14 @@ typedef struct {
    const atomic_int *cancel; /* optional: set non-zero to stop the dump (timeouts) */
    int socket_timeout_ms;    /* 0: the URI's or the driver's default */
    mb_crypt_key_t *encrypt;  /* encrypt the archive after compression with it (not --out) */
+   bool oplog; /* point in time (dump/oplog.h): the oplog written during the dump, last; needs
+                * local.oplog.rs, a whole-server archive (no --db, no --out) */
 } mb_dump_opts_t;
 
 typedef struct {
    char *output; /* the name the archive was published under (numbered with MB_FILE_UNIQUE) */
    char *server_version;
-   mb_ns_stats_t *ns; /* in dump order */
+   mb_ns_stats_t *ns; /* in dump order; with --oplog the oplog last (ns[nns - 1].oplog) */
    int nns;
    char **warnings; /* NULL-terminated */
    uint64_t docs, bytes_in, bytes_out;
@@ -63,7 +65,8 @@ typedef void (*mb_dump_progress_fn)(const mb_dump_progress_t *p, void *user_data
 /* Run one dump. On success the archive is complete and durable under report->output and *report
  * is made for the caller. On failure nothing is left under the final name; the error says what
  * failed, on what (namespace, file), with the code of its class (CONNECT, AUTH, SERVER, IO...).
- * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. */
+ * A selection that matches nothing fails with MB_EXIT_NOTHING and writes no file. With
+ * opts->oplog: USAGE when the server has no oplog, SERVER when it rolled over during the dump. */
 MB_MUST_CHECK bool mb_dump_run(const mb_dump_opts_t *opts, mb_dump_progress_fn progress,
                                void *user_data, mb_dump_report_t **report, mb_error_t *err);
 

@@ -213,6 +213,42 @@ static bool flush_chunk(mb_rengine_t *e, int ns)
    return mb_rqueue_push(e->q, ns, c);
 }
 
+/* The oplog's first header (--oplog-replay): every collection was read, so wait for the workers
+ * to restore and index them all; then the replay runs on this thread, entry by entry. */
+static bool replay_begin(mb_rengine_t *e, mb_error_t *err)
+{
+   if (e->replay) {
+      return true;
+   }
+   if (!e->o->dry_run) {
+      join_workers(e);
+      if (e->have_fatal) {
+         *err = e->fatal;
+         return false;
+      }
+      e->replay_cl = mongoc_client_pool_pop(mb_client_pool(e->client));
+   }
+   e->replay = mb_rreplay_new(e->replay_cl, e->map, e->o->oplog_limit);
+   mb_log(MB_LOG_INFO, "replaying the oplog%s", e->o->dry_run ? " (dry run: translated only)" : "");
+   return true;
+}
+
+static bool replay_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_t *err)
+{
+   if (!mb_rreplay_entry(e->replay, ev->data, ev->len, err)) {
+      mb_rengine_ns_t *s = &e->st[ev->ns];
+      pthread_mutex_lock(&e->mu);
+      set_note(s, err->message);
+      s->create_failed = true; /* reported as failed */
+      pthread_mutex_unlock(&e->mu);
+      return false;
+   }
+   pthread_mutex_lock(&e->mu);
+   e->st[ev->ns].restored = mb_rreplay_stats(e->replay)->applied;
+   pthread_mutex_unlock(&e->mu);
+   return true;
+}
+
 static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_t *err)
 {
    const mb_rplan_ns_t *p;
@@ -223,6 +259,9 @@ static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_
 
    e->docs_read++;
    e->current = p->src_ns;
+   if (p->action == MB_RPLAN_OPLOG) {
+      return replay_document(e, ev, err);
+   }
    if (p->action == MB_RPLAN_USERS && !e->o->dry_run) {
       return mb_rusers_add(e->users, e->plan, ev->ns, ev->data, ev->len, err);
    }
@@ -244,6 +283,32 @@ static bool on_document(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_
    return true;
 }
 
+/* The oplog's EOF block (its CRC checked): an oplog without entries still waited for the
+ * collections; the namespace is done. */
+static bool replay_end(mb_rengine_t *e, int ns, mb_error_t *err)
+{
+   char ts[24], note[MB_RTARGET_NOTE_MAX];
+   const mb_rreplay_stats_t *st;
+
+   if (!replay_begin(e, err)) {
+      return false;
+   }
+   st = mb_rreplay_stats(e->replay);
+   snprintf(note, sizeof note,
+            "%llu entries: %llu applied (%llu operations), %llu skipped, %llu at or after the "
+            "limit; restored to %s",
+            (unsigned long long) st->entries, (unsigned long long) st->applied,
+            (unsigned long long) st->ops, (unsigned long long) st->skipped,
+            (unsigned long long) st->after_limit,
+            st->any ? mb_oplog_ts_format(st->last, ts, sizeof ts) : "the collections' state");
+   mb_log(MB_LOG_INFO, "oplog replay: %s", note);
+   pthread_mutex_lock(&e->mu);
+   set_note(&e->st[ns], note);
+   e->st[ns].finished = true;
+   pthread_mutex_unlock(&e->mu);
+   return true;
+}
+
 static bool on_event(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_t *err)
 {
    const mb_rplan_ns_t *p = ev->ns >= 0 ? &e->plan->ns[ev->ns] : NULL;
@@ -254,12 +319,25 @@ static bool on_event(mb_rengine_t *e, const mb_archive_event_t *ev, mb_error_t *
       return on_document(e, ev, err);
    case MB_ARCHIVE_EV_NS_BEGIN:
       e->st[ev->ns].begun = true;
+      if (p && p->action == MB_RPLAN_OPLOG) {
+         return replay_begin(e, err);
+      }
+      if (live && e->replay) {
+         mb_error_set(err, MB_EXIT_CORRUPT,
+                      "namespace '%s' comes after the oplog: --oplog-replay needs the oplog last "
+                      "(as mongorestore does); restore without --oplog-replay",
+                      p->src_ns);
+         return false;
+      }
       if (live) {
          mb_rqueue_begin(e->q, ev->ns);
       }
       return true;
    case MB_ARCHIVE_EV_NS_END:
       e->st[ev->ns].ended = true;
+      if (p && p->action == MB_RPLAN_OPLOG) {
+         return replay_end(e, ev->ns, err);
+      }
       if (live) {
          bool ok = flush_chunk(e, ev->ns);
          mb_rqueue_end(e->q, ev->ns);

@@ -7,6 +7,7 @@
 #include "common/client.h"
 #include "restore/plan.h"
 #include "restore/queue.h"
+#include "restore/replay.h"
 #include "restore/restore.h"
 #include "restore/target.h"
 #include "restore/users.h"
@@ -32,6 +33,9 @@ typedef struct {
    mb_client_t *client; /* NULL for a dry run */
    mb_rqueue_t *q;      /* NULL for a dry run */
    mb_rusers_t *users;
+   mb_rnsmap_t *map;           /* the filters and renames, also for the oplog's entries */
+   mb_rreplay_t *replay;       /* --oplog-replay, from the oplog's first header on */
+   mongoc_client_t *replay_cl; /* popped from the pool for the replay */
    mb_rtarget_opts_t topts;
    pthread_t *threads;
    int nthreads;

@@ -11,7 +11,8 @@
 typedef enum {
    MB_RPLAN_RESTORE = 0, /* a collection or view: create, insert, build indexes */
    MB_RPLAN_USERS,       /* admin.system.users/roles or D.$admin.system.users/roles */
-   MB_RPLAN_SKIP         /* read (and CRC-checked) but not restored; see skip_reason */
+   MB_RPLAN_SKIP,        /* read (and CRC-checked) but not restored; see skip_reason */
+   MB_RPLAN_OPLOG        /* the oplog, replayed after everything else (--oplog-replay) */
 } mb_rplan_action_t;
 
 typedef struct {

@@ -115,6 +115,9 @@ mb_restore_report_t *mb_restore_report_build(const mb_rengine_t *e)
       mb_restore_ns_report_t *n = &r->ns[i];
       ns_report(e, i, n);
       r->count[n->status]++;
+      if (e->plan->ns[i].action == MB_RPLAN_OPLOG) {
+         continue; /* entries, not documents: the oplog_* figures below */
+      }
       r->docs_read += n->docs_read;
       r->docs_selected += n->status == MB_RNS_SKIPPED ? 0 : n->docs_read;
       r->docs_restored += n->docs_restored;
@@ -122,6 +125,17 @@ mb_restore_report_t *mb_restore_report_build(const mb_rengine_t *e)
       r->failed += n->failed;
       r->indexes_built += n->indexes_built;
       r->indexes_failed += n->indexes_failed;
+   }
+   r->oplog_replay = e->o->oplog_replay;
+   if (e->replay) {
+      const mb_rreplay_stats_t *st = mb_rreplay_stats(e->replay);
+      r->oplog_entries = st->entries;
+      r->oplog_applied = st->applied;
+      r->oplog_skipped = st->skipped;
+      r->oplog_after_limit = st->after_limit;
+      r->oplog_ops = st->ops;
+      r->oplog_any = st->any;
+      r->oplog_last = st->last;
    }
    r->seconds = mb_rengine_now() - e->t0;
    copy_warnings(e, r);
@@ -202,6 +216,16 @@ static void print_totals(FILE *f, const mb_restore_report_t *r, int filtered)
               (unsigned long long) r->archive_bytes, r->seconds);
       return;
    }
+   if (r->oplog_replay) {
+      char ts[24];
+      fprintf(f,
+              "oplog: %llu entries applied, %llu skipped, %llu at or after the limit; restored "
+              "to %s\n",
+              (unsigned long long) r->oplog_applied, (unsigned long long) r->oplog_skipped,
+              (unsigned long long) r->oplog_after_limit,
+              r->oplog_any ? mb_oplog_ts_format(r->oplog_last, ts, sizeof ts)
+                           : "the collections' state (no entry applied)");
+   }
    fprintf(f,
            "%d namespaces (%s); %llu documents read, %llu restored, %llu failed (%llu "
            "duplicate keys); %d indexes built, %d failed; %.1f s\n",
@@ -274,6 +298,20 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
    BSON_APPEND_INT64(&t, "input_bytes", (int64_t) r->input_bytes);
    BSON_APPEND_INT64(&t, "archive_bytes", (int64_t) r->archive_bytes);
    bson_append_document_end(out, &t);
+   if (r->oplog_replay) {
+      bson_t o;
+      char ts[24];
+      BSON_APPEND_DOCUMENT_BEGIN(out, "oplog", &o);
+      BSON_APPEND_INT64(&o, "entries", (int64_t) r->oplog_entries);
+      BSON_APPEND_INT64(&o, "applied", (int64_t) r->oplog_applied);
+      BSON_APPEND_INT64(&o, "skipped", (int64_t) r->oplog_skipped);
+      BSON_APPEND_INT64(&o, "after_limit", (int64_t) r->oplog_after_limit);
+      BSON_APPEND_INT64(&o, "operations", (int64_t) r->oplog_ops);
+      mb_text_append_utf8_or_null(&o, "restored_to",
+                                  r->oplog_any ? mb_oplog_ts_format(r->oplog_last, ts, sizeof ts)
+                                               : NULL);
+      bson_append_document_end(out, &o);
+   }
 }
 
 static void json_head(bson_t *out, const mb_restore_report_t *r, const char *archive,

@@ -103,18 +103,24 @@ static bool open_and_plan(mb_rengine_t *e, mb_source_t *src, mb_error_t *err)
 {
    const mb_restore_opts_t *o = e->o;
    mb_archive_reader_opts_t ropts = {.validate_bson = o->dry_run};
-   mb_rnsmap_t *map = NULL;
    bool ok;
 
    if (!mb_rnsmap_new(o->includes, o->n_includes, o->excludes, o->n_excludes, o->froms, o->tos,
-                      o->n_renames, &map, err)) {
+                      o->n_renames, &e->map, err)) {
       return false;
    }
    ok = mb_archive_reader_open(src, &ropts, &e->reader, err) &&
-        mb_rplan_build(e->reader, map, &e->plan, err);
-   mb_rnsmap_destroy(map);
+        mb_rplan_build(e->reader, e->map, &e->plan, err);
    if (!ok) {
       return false;
+   }
+   for (int i = 0; o->oplog_replay && i < e->plan->nns; i++) {
+      mb_rplan_ns_t *p = &e->plan->ns[i];
+      if (p->src->kind == MB_NS_OPLOG) {
+         p->action = MB_RPLAN_OPLOG;
+         p->skip_reason = NULL;
+         p->dst_ns = bson_strdup("(replayed)");
+      }
    }
    e->st = bson_malloc0(sizeof *e->st * (size_t) (e->plan->nns + 1));
    for (int i = 0; i < e->plan->nns; i++) {
@@ -130,6 +136,11 @@ static void engine_cleanup(mb_rengine_t *e)
    }
    mb_rqueue_destroy(e->q);
    mb_rusers_destroy(e->users);
+   mb_rreplay_destroy(e->replay);
+   if (e->replay_cl) {
+      mongoc_client_pool_push(mb_client_pool(e->client), e->replay_cl);
+   }
+   mb_rnsmap_destroy(e->map);
    mb_client_destroy(e->client);
    bson_free(e->threads);
    bson_free(e->st);

@@ -7,6 +7,7 @@
 #ifndef MB_RESTORE_RESTORE_H
 #define MB_RESTORE_RESTORE_H
 
+#include "common/oplogts.h"
 #include "common/stream.h"
 
 #include <stdio.h>
@@ -31,7 +32,9 @@ typedef struct {
    int n_includes, n_excludes, n_renames;
    mb_source_t *raw;    /* borrowed: the underlying input, for byte counts (may be NULL) */
    uint64_t input_size; /* 0 when unknown */
-   mb_restore_progress_fn progress; /* called on the reading thread, at most 5 times a second */
+   bool oplog_replay;   /* apply the archive's oplog after the collections (restore/replay.h) */
+   const mb_oplog_ts_t *oplog_limit; /* NULL, or: apply only the entries older than this */
+   mb_restore_progress_fn progress;  /* called on the reading thread, at most 5 times a second */
    void *progress_user_data;
 } mb_restore_opts_t;
 
@@ -72,6 +75,11 @@ typedef struct {
    int count[MB_RNS_CHECKED + 1]; /* namespaces per status */
    double seconds;
    char **warnings; /* NULL-terminated */
+   /* --oplog-replay */
+   bool oplog_replay;
+   uint64_t oplog_entries, oplog_applied, oplog_skipped, oplog_after_limit, oplog_ops;
+   bool oplog_any;           /* oplog_last is set */
+   mb_oplog_ts_t oplog_last; /* the newest entry applied: the point in time restored */
 } mb_restore_report_t;
 
 /* Restore the archive read from src (borrowed; already decompressing). *report is made for

@@ -50,7 +50,7 @@ static bool encode_input(const mb_child_dump_t *c, const char *path, bson_t *in)
           BSON_APPEND_INT32(in, "threads", (int32_t) sysconf(_SC_NPROCESSORS_ONLN)) &&
           BSON_APPEND_INT32(in, "socket_timeout_ms", (int32_t) socket_timeout_ms(c->timeout_ms)) &&
           BSON_APPEND_INT32(in, "log_level", (int32_t) c->log_level) &&
-          BSON_APPEND_BOOL(in, "log_json", c->log_json) &&
+          BSON_APPEND_BOOL(in, "log_json", c->log_json) && BSON_APPEND_BOOL(in, "oplog", c->oplog) &&
           (!c->key_file || BSON_APPEND_UTF8(in, "key_file", c->key_file)) &&
           (!c->passphrase || BSON_APPEND_UTF8(in, "passphrase", c->passphrase)) &&
           append_storage(path, in);
@@ -163,6 +163,8 @@ static void encode_report(const mb_dump_report_t *r, bson_t *out)
 /* The settings from the parent; o's strings are borrowed from doc. */
 static void decode_input(const bson_t *doc, mb_dump_opts_t *o)
 {
+   bson_iter_t it;
+
    o->uri = get_str(doc, "uri");
    o->output = get_str(doc, "output");
    o->output_flags = MB_FILE_NO_REPLACE | MB_FILE_OWN_NAME; /* never through a planted file */
@@ -171,6 +173,7 @@ static void decode_input(const bson_t *doc, mb_dump_opts_t *o)
    o->jobs = (int) get_int(doc, "jobs");
    o->compress_threads = (int) get_int(doc, "threads");
    o->socket_timeout_ms = (int) get_int(doc, "socket_timeout_ms");
+   o->oplog = bson_iter_init_find(&it, doc, "oplog") && bson_iter_as_bool(&it);
 }
 
 int mb_child_dump_main(void)

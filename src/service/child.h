@@ -22,6 +22,7 @@ typedef struct {
    mb_compress_t compress;
    int level;
    int jobs;
+   bool oplog;               /* BACKUP_OPLOG: dump --oplog */
    long timeout_ms;          /* BACKUP_TIMEOUT (0: none): sets the socket timeout */
    mb_log_level_t log_level; /* the child logs as the parent was configured */
    bool log_json;

@@ -213,4 +213,5 @@ def main():
         print("%s=%s" % (k, v))
 
 
-main()
+if __name__ == "__main__":
+    main()

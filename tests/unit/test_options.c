@@ -221,10 +221,8 @@ static void test_parse_errors(void **state)
         {"--maintainInsertionOrder"},
         "option '--maintainInsertionOrder' is not supported by 'mongobak restore': documents are "
         "inserted by unordered bulk writes from several workers"},
-       {"dump",
-        {"--oplog"},
-        "option '--oplog' is not supported by 'mongobak dump': point-in-time dumps with the oplog "
-        "are not supported"},
+       {"dump", {"--oplog=1"}, "option --oplog takes no value"},
+       {"restore", {"--oplogReplay=true"}, "option --oplog-replay takes no value"},
        {"dump", {"--gzip=1"}, "option --gzip takes no value"},
        {"restore", {"--objcheck=true"}, "option --objcheck takes no value"},
        {"dump", {"x", "--bogus"}, "unknown option '--bogus' for 'dump'; see 'mongobak help dump'"},

@@ -232,7 +232,7 @@ static void test_users_and_skips(void **state)
    expect_skip(&f.plan->ns[7], "shop.$cmd",
                "special collection name starting with '$': not restored", false);
    expect_skip(&f.plan->ns[8], ".oplog",
-               "oplog: not replayed (mongobak restore has no oplog replay)", false);
+               "oplog: not replayed (restore with --oplog-replay to apply it)", false);
    expect_target(&f.plan->ns[9], "shop.orders", "shop", "orders");
    fixture_free(&f);
 
