@@ -50,7 +50,8 @@ static bool encode_input(const mb_child_dump_t *c, const char *path, bson_t *in)
           BSON_APPEND_INT32(in, "threads", (int32_t) sysconf(_SC_NPROCESSORS_ONLN)) &&
           BSON_APPEND_INT32(in, "socket_timeout_ms", (int32_t) socket_timeout_ms(c->timeout_ms)) &&
           BSON_APPEND_INT32(in, "log_level", (int32_t) c->log_level) &&
-          BSON_APPEND_BOOL(in, "log_json", c->log_json) && BSON_APPEND_BOOL(in, "oplog", c->oplog) &&
+          BSON_APPEND_BOOL(in, "log_json", c->log_json) &&
+          BSON_APPEND_BOOL(in, "oplog", c->oplog) &&
           (!c->key_file || BSON_APPEND_UTF8(in, "key_file", c->key_file)) &&
           (!c->passphrase || BSON_APPEND_UTF8(in, "passphrase", c->passphrase)) &&
           append_storage(path, in);
