@@ -4,6 +4,7 @@
 #include "cli/connect.h"
 #include "cli/progress.h"
 #include "restore/restore.h"
+#include "storage/s3.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -80,6 +81,14 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
       mb_error_set(err, MB_EXIT_USAGE, "give the directory once: '%s' or --dir %s", pos[0], dir);
       return false;
    }
+   if (npos > 0 && !archive && !mb_dirsource_is_dir(pos[0])) {
+      /* restore FILE and restore s3://b/k: the archive, as verify and inspect take it */
+      struct stat st;
+      if (mb_repo_is_s3(pos[0]) || (stat(pos[0], &st) == 0 && !S_ISDIR(st.st_mode))) {
+         *path = pos[0];
+         return true;
+      }
+   }
    dir = npos > 0 ? pos[0] : dir;
    if (dir && archive) {
       mb_error_set(err, MB_EXIT_USAGE, "--archive and a directory (%s) exclude each other", dir);
@@ -87,8 +96,8 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
    }
    if (dir && !mb_dirsource_is_dir(dir)) {
       mb_error_set(err, MB_EXIT_USAGE,
-                   "%s is not a directory: give mongodump's --out directory, or an archive with "
-                   "--archive",
+                   "%s: no such directory or archive: give an archive (FILE or s3://BUCKET/KEY) or "
+                   "mongodump's --out directory",
                    dir);
       return false;
    }

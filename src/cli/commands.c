@@ -38,7 +38,7 @@ static const mb_command_t commands[] = {
      "directory exists; 130 "
      "interrupted.",
      mb_cmd_dump},
-    {"restore", "[OPTIONS] [--archive PATH|-|DIR]",
+    {"restore", "[OPTIONS] [--archive PATH|-|ARCHIVE|DIR]",
      "restore an archive or a dump directory written by mongobak or mongodump",
      "Reads an archive (uncompressed, gzip or zstd, detected from the first bytes), or a "
      "directory written by mongodump --out or mongobak dump --out (given as DIR or --dir DIR, "
@@ -46,7 +46,8 @@ static const mb_command_t commands[] = {
      "it through libmongoc: creates each collection with its options and each view, inserts the "
      "documents with unordered bulk inserts by several workers, checks every namespace's CRC-64, "
      "then builds the indexes. Without --drop, existing documents stay and duplicate keys are "
-     "counted and reported per collection. Without --archive the archive is read from stdin. "
+     "counted and reported per collection. The archive is --archive PATH or the argument (a file "
+     "or s3://BUCKET/KEY); without either it is read from stdin. "
      "When stderr is a terminal a progress line is redrawn in place (bytes of the input read, "
      "rate, ETA, the namespace being read), as for dump. "
      "An encrypted archive (.enc) is decrypted with --encrypt-key-file or ENCRYPTION_KEY_FILE "

@@ -50,6 +50,27 @@ expect_rc 0 "$rc" "the object fetched by curl verifies"
 [ "$(open_uploads dumps/)" = 0 ] || fail "multipart uploads left open under dumps/"
 pass "no multipart upload left open"
 
+# --- encrypted on s3: dump with a key, restore s3://… given as the argument, cat for mongorestore
+"$MB_BIN" keygen "$T/k.key" > /dev/null 2>&1
+E=s3://mongobak/dumps/enc.archive.zst.enc
+run_cmd "$T/d.out" "$T/d.err" rc -- "$MB_BIN" dump --uri "$SRC" --db "$MB_SEED_DB" --archive "$E" --encrypt-key-file "$T/k.key"
+expect_rc 0 "$rc" "encrypted dump --archive s3://…zst.enc"
+run_cmd "$T/v.out" "$T/v.err" rc -- "$MB_BIN" verify "$E"
+expect_rc 3 "$rc" "verify of the encrypted object without the key"
+one_error_line "$T/v.err" "verify without the key"
+expect_grep "is encrypted" "$T/v.err" "the error says the object is encrypted"
+db=$(fresh_db s3_enc)
+run_cmd "$T/r.out" "$T/r.err" rc -- "$MB_BIN" restore --uri "$DST" "$E" --encrypt-key-file "$T/k.key" --ns-from "$MB_SEED_DB.*" --ns-to "$db.*" --quiet
+expect_rc 0 "$rc" "restore s3://…enc given as the argument, with the key"
+compare_db "$SRC" "$MB_SEED_DB" "$DST" "$db"
+db=$(fresh_db s3_cat)
+set +e
+"$MB_BIN" cat "$E" --encrypt-key-file "$T/k.key" --decompress | mongorestore --uri "$DST" --archive --nsFrom "$MB_SEED_DB.*" --nsTo "$db.*" --quiet
+rc="${PIPESTATUS[0]}/${PIPESTATUS[1]}"
+set -e
+expect_rc 0/0 "$rc" "mongobak cat s3://… --decompress | mongorestore --archive"
+compare_db "$SRC" "$MB_SEED_DB" "$DST" "$db"
+
 # --- a multipart upload (> 8 MiB: several parts) restores identical
 /usr/bin/python3 - "$SRC" <<'PY'
 import os, sys, pymongo
