@@ -464,7 +464,7 @@ static bool out_add(engine_t *e, const mb_plan_ns_t *n, int *id, mb_error_t *err
 
 static bool out_write(engine_t *e, int id, const block_t *b, mb_error_t *err)
 {
-   return e->dir ? mb_dirout_write(e->dir, id, b->data, b->len, err)
+   return e->dir ? mb_dirout_write_checked(e->dir, id, b->data, b->len, b->ndocs, err)
                  : mb_archive_writer_write_checked(e->writer, id, b->data, b->len, b->ndocs, err);
 }
 
