@@ -36,7 +36,7 @@ const char *mb_compress_extension(mb_compress_t c)
 
 int mb_compress_default_level(mb_compress_t c)
 {
-   return c == MB_COMPRESS_GZIP ? 6 : c == MB_COMPRESS_ZSTD ? 3 : 0;
+   return c == MB_COMPRESS_GZIP ? 3 : c == MB_COMPRESS_ZSTD ? 3 : 0;
 }
 
 bool mb_compress_level_valid(mb_compress_t c, int level)

@@ -13,9 +13,9 @@ bool mb_compress_parse(const char *s, mb_compress_t *out);
 const char *mb_compress_name(mb_compress_t c);
 /* File name extension: "", ".gz" or ".zst". */
 const char *mb_compress_extension(mb_compress_t c);
-/* Default level (zstd 3, gzip 6) and the valid range. gzip levels 1-3 use ISA-L's igzip
- * (about 8x faster than zlib 6 here, but a much larger output: ratio 1.9 instead of 2.9 on the
- * benchmark's documents), 4-9 zlib. */
+/* Default level (zstd 3, gzip 3) and the valid range. gzip levels 1-3 use ISA-L's igzip
+ * (the default 3: about 7x faster than zlib 6 here, at 1.07-1.11x its output size on the
+ * benchmark's documents), 4-9 zlib (smaller, several times slower). */
 int mb_compress_default_level(mb_compress_t c);
 bool mb_compress_level_valid(mb_compress_t c, int level);
 

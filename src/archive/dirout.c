@@ -322,10 +322,10 @@ static bool open_ns(mb_dirout_t *d, dir_ns_t *n, mb_error_t *err)
    return ok;
 }
 
-bool mb_dirout_write(mb_dirout_t *d, int id, const uint8_t *docs, size_t len, mb_error_t *err)
+bool mb_dirout_write_checked(mb_dirout_t *d, int id, const uint8_t *docs, size_t len,
+                             uint64_t ndocs, mb_error_t *err)
 {
    dir_ns_t *n = &d->ns[id];
-   size_t off = 0;
 
    if (!n->file) {
       mb_error_set(err, MB_EXIT_USAGE, "documents for a view in a directory dump");
@@ -334,24 +334,34 @@ bool mb_dirout_write(mb_dirout_t *d, int id, const uint8_t *docs, size_t len, mb
    if (!n->sink && !open_ns(d, n, err)) {
       return false;
    }
+   n->docs += ndocs;
+   n->bytes += len;
+   n->crc = mb_crc64_update(n->crc, docs, len);
+   return mb_sink_write(n->sink, docs, len, err);
+}
+
+bool mb_dirout_write(mb_dirout_t *d, int id, const uint8_t *docs, size_t len, mb_error_t *err)
+{
+   const char *file = d->ns[id].file ? d->ns[id].file : "a view";
+   size_t off = 0;
+   uint64_t k = 0;
+
    while (off < len) {
       uint32_t l;
       if (len - off < 5) {
-         mb_error_set(err, MB_EXIT_CORRUPT, "a truncated document for %s", n->file);
+         mb_error_set(err, MB_EXIT_CORRUPT, "a truncated document for %s", file);
          return false;
       }
       memcpy(&l, docs + off, 4);
       l = BSON_UINT32_FROM_LE(l);
       if (l < MB_ARCHIVE_MIN_BSON || l > len - off || docs[off + l - 1] != 0) {
-         mb_error_set(err, MB_EXIT_CORRUPT, "a malformed document for %s", n->file);
+         mb_error_set(err, MB_EXIT_CORRUPT, "a malformed document for %s", file);
          return false;
       }
-      n->docs++;
+      k++;
       off += l;
    }
-   n->bytes += len;
-   n->crc = mb_crc64_update(n->crc, docs, len);
-   return mb_sink_write(n->sink, docs, len, err);
+   return mb_dirout_write_checked(d, id, docs, len, k, err);
 }
 
 bool mb_dirout_end_namespace(mb_dirout_t *d, int id, mb_error_t *err)

@@ -51,6 +51,11 @@ MB_MUST_CHECK bool mb_dirout_add_namespace(mb_dirout_t *d, const char *db, const
 MB_MUST_CHECK bool mb_dirout_write(mb_dirout_t *d, int id, const uint8_t *docs, size_t len,
                                    mb_error_t *err);
 
+/* The same for ndocs documents the caller has already checked (as
+ * mb_archive_writer_write_checked): they are not walked again. */
+MB_MUST_CHECK bool mb_dirout_write_checked(mb_dirout_t *d, int id, const uint8_t *docs, size_t len,
+                                           uint64_t ndocs, mb_error_t *err);
+
 /* Close namespace id's file (an empty .bson file when nothing was written; none for a view). */
 MB_MUST_CHECK bool mb_dirout_end_namespace(mb_dirout_t *d, int id, mb_error_t *err);
 

@@ -268,21 +268,30 @@ bad:
    return false;
 }
 
-bool mb_archive_writer_write(mb_archive_writer_t *w, int id, const uint8_t *docs, size_t len,
-                             mb_error_t *err)
+bool mb_archive_writer_write_checked(mb_archive_writer_t *w, int id, const uint8_t *docs,
+                                     size_t len, uint64_t ndocs, mb_error_t *err)
 {
    ns_t *n;
-   uint64_t count;
 
    BSON_ASSERT(w->begun && id >= 0 && id < w->nns);
    n = &w->ns[id];
-   if (!check_docs(n, docs, len, &count, err) || !switch_to(w, id, err)) {
+   if (!switch_to(w, id, err)) {
       return false;
    }
    n->crc = mb_crc64_update(n->crc, docs, len);
-   n->docs += count;
+   n->docs += ndocs;
    n->bytes += len;
    return emit(w, docs, len, err);
+}
+
+bool mb_archive_writer_write(mb_archive_writer_t *w, int id, const uint8_t *docs, size_t len,
+                             mb_error_t *err)
+{
+   uint64_t count;
+
+   BSON_ASSERT(w->begun && id >= 0 && id < w->nns);
+   return check_docs(&w->ns[id], docs, len, &count, err) &&
+          mb_archive_writer_write_checked(w, id, docs, len, count, err);
 }
 
 bool mb_archive_writer_end_namespace(mb_archive_writer_t *w, int id, mb_error_t *err)

@@ -34,6 +34,14 @@ MB_MUST_CHECK bool mb_archive_writer_begin(mb_archive_writer_t *w, mb_error_t *e
 MB_MUST_CHECK bool mb_archive_writer_write(mb_archive_writer_t *w, int id, const uint8_t *docs,
                                            size_t len, mb_error_t *err);
 
+/* The same for documents the caller has already checked as mb_archive_writer_write would (each
+ * of MB_ARCHIVE_MIN_BSON to MB_ARCHIVE_MAX_BSON bytes, within len, ending in NUL) and counted:
+ * ndocs. The documents are not walked again (the dump's readers check each one while copying it
+ * out of the reply); only the ordering rules are enforced. */
+MB_MUST_CHECK bool mb_archive_writer_write_checked(mb_archive_writer_t *w, int id,
+                                                   const uint8_t *docs, size_t len, uint64_t ndocs,
+                                                   mb_error_t *err);
+
 /* Close namespace id: its EOF block with the CRC of every document written to it. A namespace
  * with no document gets an empty segment first, as mongodump writes it. */
 MB_MUST_CHECK bool mb_archive_writer_end_namespace(mb_archive_writer_t *w, int id, mb_error_t *err);

@@ -97,8 +97,9 @@ const mb_option_t mb_options[] = {
     {"compress", 'z', "dump", "KIND", false, NULL,
      "what the --archive name says; zstd for a generated name",
      "compression of the archive: zstd, gzip (readable by mongorestore --gzip) or none"},
-    {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 6",
-     "compression level: zstd 1-19; gzip 1-3 fast (ISA-L igzip), 4-9 smaller (zlib)"},
+    {"level", 0, "dump", "N", false, NULL, "zstd 3, gzip 3",
+     "compression level: zstd 1-19; gzip 1-3 fast (ISA-L igzip, the default 3), 4-9 smaller and "
+     "slower (zlib)"},
     {"compress-threads", 0, "dump", "N", false, NULL, "number of CPUs",
      "threads that compress (zstd workers or parallel gzip members)"},
     {"jobs", 'j', "dump", "N", false, NULL, "4", "collections read in parallel"},

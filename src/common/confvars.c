@@ -40,7 +40,7 @@ const mb_confvar_t mb_confvars[] = {
      .flag = "compress", .since = V,
      .help = "compression of the archives (zstd recommended); overrides ENABLE_COMPRESSION"},
     {.name = "COMPRESSION_LEVEL", .type = MB_CONFVAR_INT, .min = 1, .max = 19, .since = V,
-     .help = "compression level (zstd 1-19, default 3; gzip 1-9, default 6)"},
+     .help = "compression level (zstd 1-19, default 3; gzip 1-9, default 3: 1-3 ISA-L igzip, 4-9 zlib)"},
     {.name = "BACKUP_JOBS", .type = MB_CONFVAR_INT, .min = 1, .max = 64, .def = "4", .flag = "jobs",
      .since = V,
      .help = "collections dumped in parallel"},

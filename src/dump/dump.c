@@ -1,5 +1,6 @@
 #include "dump/dump.h"
 #include "archive/dirout.h"
+#include "archive/format.h"
 #include "archive/writer.h"
 #include "dump/batch.h"
 #include "dump/oplog.h"
@@ -23,6 +24,7 @@ typedef struct block {
    bool task_done; /* the reader finished this namespace's task with this block */
    uint8_t *data;
    size_t len, cap;
+   uint64_t ndocs; /* whole documents in data, each checked by the reader (append_doc) */
 } block_t;
 
 typedef struct {
@@ -128,6 +130,7 @@ static block_t *take_block(engine_t *e, int ns)
    if (b) {
       b->ns = ns;
       b->len = 0;
+      b->ndocs = 0;
       b->task_done = false;
    }
    return b;
@@ -262,11 +265,29 @@ static void publish(engine_t *e, int ns, uint64_t *docs, uint64_t *bytes)
    }
 }
 
-/* Copy one document into the reader's block, handing full blocks to the writer. */
-static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
+/* Copy one document into the reader's block, handing full blocks to the writer. This is the
+ * dump's one check of a document's framing (the archive writer trusts the block's count): the
+ * driver gives whole documents (bson_init_static), and their length and NUL terminator are read
+ * here while they are in this core's cache. */
+static bool append_doc(engine_t *e, block_t **bp, const mb_plan_ns_t *n, int t, const bson_t *doc)
 {
    block_t *b = *bp;
    uint32_t len = doc->len;
+   const uint8_t *data = bson_get_data(doc);
+
+   if (len > MB_ARCHIVE_MAX_BSON || len < MB_ARCHIVE_MIN_BSON || data[len - 1] != 0) {
+      mb_error_t err;
+      if (len > MB_ARCHIVE_MAX_BSON) {
+         mb_error_set(&err, MB_EXIT_CORRUPT,
+                      "document of %u bytes in '%s.%s' exceeds the 16 MiB BSON limit", len, n->db,
+                      n->collection);
+      } else {
+         mb_error_set(&err, MB_EXIT_CORRUPT, "malformed BSON document of %u bytes in '%s.%s'", len,
+                      n->db, n->collection);
+      }
+      fail(e, &err);
+      return false;
+   }
 
    if (b->len + len > b->cap && b->len > 0) {
       fifo_push(e, &e->full_blocks, b);
@@ -286,8 +307,9 @@ static bool append_doc(engine_t *e, block_t **bp, int t, const bson_t *doc)
       b->data = p;
       b->cap = len;
    }
-   memcpy(b->data + b->len, bson_get_data(doc), len);
+   memcpy(b->data + b->len, data, len);
    b->len += len;
+   b->ndocs++;
    return true;
 }
 
@@ -330,7 +352,7 @@ static read_end_t drain(engine_t *e, mongoc_cursor_t *cur, const mb_plan_task_t 
             break;
          }
       }
-      if (!append_doc(e, bp, task->ns, doc)) {
+      if (!append_doc(e, bp, n, task->ns, doc)) {
          return READ_STOPPED;
       }
       (*done)++;
@@ -467,10 +489,10 @@ static bool out_add(engine_t *e, const mb_plan_ns_t *n, int *id, mb_error_t *err
                                                 n->type, id, err);
 }
 
-static bool out_write(engine_t *e, int id, const uint8_t *data, size_t len, mb_error_t *err)
+static bool out_write(engine_t *e, int id, const block_t *b, mb_error_t *err)
 {
-   return e->dir ? mb_dirout_write(e->dir, id, data, len, err)
-                 : mb_archive_writer_write(e->writer, id, data, len, err);
+   return e->dir ? mb_dirout_write_checked(e->dir, id, b->data, b->len, b->ndocs, err)
+                 : mb_archive_writer_write_checked(e->writer, id, b->data, b->len, b->ndocs, err);
 }
 
 static bool out_end(engine_t *e, int id, mb_error_t *err)
@@ -498,7 +520,7 @@ static bool write_block(engine_t *e, block_t *b, mb_error_t *err)
    ns_run_t *r = &e->run[b->ns];
    int id = e->ids[b->ns];
 
-   if (b->len && !out_write(e, id, b->data, b->len, err)) {
+   if (b->len && !out_write(e, id, b, err)) {
       return false;
    }
    if (b->task_done && atomic_fetch_sub(&r->tasks_left, 1) == 1) {

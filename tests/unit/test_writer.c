@@ -218,6 +218,27 @@ static void test_vector_508(void **state)
    assert_int_equal(len, 508);
    assert_memory_equal(got, want.data, 508);
    fixture_close(&f);
+
+   /* documents checked and counted by the caller: the same bytes, the count as given, and the
+    * ordering rules still enforced */
+   fixture_open(&f, 4);
+   assert_true(
+       mb_archive_writer_add_namespace(f.w, "test", "c", V_META_JSON, "collection", &id, &err));
+   begin(&f);
+   assert_true(mb_archive_writer_write_checked(f.w, id, docs.data, 28, 2, &err));
+   mb_archive_writer_ns_stats(f.w, id, &ndocs, &nbytes, &crc);
+   assert_int_equal(ndocs, 2);
+   assert_int_equal(nbytes, 28);
+   assert_true(crc == 0x0F51DD249EE42E7Dull);
+   assert_true(mb_archive_writer_end_namespace(f.w, id, &err));
+   assert_false(mb_archive_writer_write_checked(f.w, id, docs.data, 14, 1, &err));
+   assert_int_equal(mb_error_exit_code(&err), MB_EXIT_USAGE);
+   assert_non_null(strstr(err.message, "written after its end"));
+   assert_true(mb_archive_writer_finish(f.w, &err));
+   got = fixture_bytes(&f, &len);
+   assert_int_equal(len, 508);
+   assert_memory_equal(got, want.data, 508);
+   fixture_close(&f);
    bytes_free(&want);
    bytes_free(&docs);
 }
