@@ -627,32 +627,69 @@ static bool s3_put(mb_repo_t *base, const char *name, unsigned flags, const void
 
 /* ---------------------------------------------------------------- reading */
 
+/* A GET of an object is a series of 8 MiB ranged GETs, each resumed from its last byte when a
+ * connection drops, and If-Match on the first answer's ETag so that every range comes from the
+ * same object. The first range is fetched when the source is opened (a missing object fails the
+ * open); after it, S3_PARTS_IN_FLIGHT readers keep the next ranges in flight, each into its own
+ * slot, and read() hands the slots out in order: a store whose single ranged GET is slow (deep
+ * offsets) is read in parallel, memory is slots × 8 MiB. */
+enum { SLOT_FREE, SLOT_FETCHING, SLOT_READY, SLOT_FAILED };
+
+typedef struct src src_t;
+
 typedef struct {
+   src_t *src;
+   uint8_t *buf;
+   size_t len;     /* bytes fetched into buf */
+   size_t want;    /* bytes of the range */
+   uint64_t start; /* the range's offset in the object */
+   uint64_t chunk; /* the chunk this slot holds or waits for */
+   int state;
+   mb_error_t err;
+   char range[96];
+} slot_t;
+
+struct src {
    mb_source_t base;
    conn_t *conn;
    char *key;
-   uint64_t pos; /* the offset of the next byte to fetch */
-   uint8_t *buf; /* fetched, not yet handed out: buf[off..len) */
-   size_t len, off;
-   bool eof;
    char if_match[160];
-   char range[96];
-} src_t;
+   uint64_t size;    /* the object's size (0 until known: one range only) */
+   uint64_t nchunks; /* ranges after the first */
+   uint64_t next;    /* the next range a reader takes */
+   uint64_t cur;     /* the range read() hands out */
+   uint64_t first_start;
+   size_t off;      /* handed out of the first range, then of the current slot */
+   bool first_done; /* the first range handed out */
+   slot_t first;
+   slot_t *slots;
+   int nslots;
+   pthread_t *readers;
+   int nreaders;
+   pthread_mutex_t mu;
+   pthread_cond_t cv;
+   atomic_bool stop;
+   bool sync_ok; /* mu and cv initialised */
+};
 
 static size_t src_on_data(const void *data, size_t len, void *user_data)
 {
-   src_t *s = user_data;
-   size_t room = READ_CHUNK - s->len, n = len < room ? len : room;
+   slot_t *sl = user_data;
+   size_t room = READ_CHUNK - sl->len, n = len < room ? len : room;
 
-   memcpy(s->buf + s->len, data, n);
-   s->len += n;
+   if (atomic_load(&sl->src->stop)) {
+      return 0; /* the source is being destroyed: abort the transfer */
+   }
+   memcpy(sl->buf + sl->len, data, n);
+   sl->len += n;
    return n;
 }
 
-static void src_set_range(src_t *s)
+static void src_set_range(slot_t *sl)
 {
-   snprintf(s->range, sizeof s->range, "Range: bytes=%llu-%llu",
-            (unsigned long long) (s->pos + s->len), (unsigned long long) (s->pos + READ_CHUNK - 1));
+   snprintf(sl->range, sizeof sl->range, "Range: bytes=%llu-%llu",
+            (unsigned long long) (sl->start + sl->len),
+            (unsigned long long) (sl->start + READ_CHUNK - 1));
 }
 
 /* A dropped connection resumes from the last byte received. */
@@ -661,34 +698,35 @@ static void src_before_retry(void *user_data)
    src_set_range(user_data);
 }
 
-/* Fetch the next chunk into buf (empty before). */
-static bool src_fetch(src_t *s, mb_error_t *err)
+/* Fetch the range at sl->start into sl->buf; *eof when the object ends within it. */
+static bool src_fetch(src_t *s, slot_t *sl, bool *eof, mb_error_t *err)
 {
    mb_http_result_t res = {0};
-   const char *hdrs[] = {s->range, s->if_match[0] ? s->if_match : NULL, NULL};
+   const char *hdrs[] = {sl->range, s->if_match[0] ? s->if_match : NULL, NULL};
    call_t k = {.method = "GET",
                .key = s->key,
                .headers = hdrs,
                .on_data = src_on_data,
-               .user_data = s,
+               .user_data = sl,
                .before_retry = src_before_retry};
    bool answered, ok = false;
 
-   s->len = s->off = 0;
-   src_set_range(s);
+   sl->len = 0;
+   *eof = false;
+   src_set_range(sl);
    answered = call(s->conn, &k, &res, err);
-   if (!answered && res.aborted) {
+   if (!answered && res.aborted && !atomic_load(&s->stop)) {
       answered = true; /* the chunk is full: the server sent more than was asked */
       res.status = 206;
    }
    if (answered && res.status == 416) {
-      s->eof = true;
+      *eof = true;
       ok = true;
-   } else if (answered && (res.status == 206 || (res.status == 200 && s->pos == 0))) {
+   } else if (answered && (res.status == 206 || (res.status == 200 && sl->start == 0))) {
       if (!s->if_match[0] && res.etag[0]) {
          snprintf(s->if_match, sizeof s->if_match, "If-Match: %s", res.etag);
       }
-      s->eof = s->len < READ_CHUNK || res.status == 200;
+      *eof = sl->len < READ_CHUNK || res.status == 200;
       ok = true;
    } else if (answered && res.status == 200) {
       mb_error_set(err, MB_EXIT_IO, "S3 GET s3://%s/%s: the server ignored the Range header",
@@ -697,6 +735,8 @@ static bool src_fetch(src_t *s, mb_error_t *err)
       mb_error_set(err, MB_EXIT_IO,
                    "S3 GET s3://%s/%s: the object was replaced while being read; read it again",
                    s->conn->bucket, s->key);
+   } else if (atomic_load(&s->stop)) {
+      mb_error_set(err, MB_EXIT_IO, "S3 GET s3://%s/%s: stopped", s->conn->bucket, s->key);
    } else {
       fail(s->conn, "GET", s->key, &res, answered, err);
    }
@@ -704,29 +744,96 @@ static bool src_fetch(src_t *s, mb_error_t *err)
    return ok;
 }
 
+/* A reader thread: take the next range, wait for its slot, fetch it, mark it ready. */
+static void *src_reader(void *user_data)
+{
+   src_t *s = user_data;
+
+   for (;;) {
+      uint64_t c;
+      slot_t *sl;
+      bool eof, ok;
+
+      pthread_mutex_lock(&s->mu);
+      if (atomic_load(&s->stop) || s->next >= s->nchunks) {
+         pthread_mutex_unlock(&s->mu);
+         return NULL;
+      }
+      c = s->next++;
+      sl = &s->slots[c % (uint64_t) s->nslots];
+      while (!atomic_load(&s->stop) && !(sl->chunk == c && sl->state == SLOT_FREE)) {
+         pthread_cond_wait(&s->cv, &s->mu);
+      }
+      if (atomic_load(&s->stop)) {
+         pthread_mutex_unlock(&s->mu);
+         return NULL;
+      }
+      sl->state = SLOT_FETCHING;
+      sl->start = s->first_start + (c + 1) * (uint64_t) READ_CHUNK;
+      sl->want = s->size - sl->start < READ_CHUNK ? (size_t) (s->size - sl->start) : READ_CHUNK;
+      pthread_mutex_unlock(&s->mu);
+
+      ok = src_fetch(s, sl, &eof, &sl->err);
+      if (ok && sl->len != sl->want) {
+         mb_error_set(&sl->err, MB_EXIT_IO,
+                      "S3 GET s3://%s/%s: %zu bytes at offset %llu where %zu were expected (the "
+                      "object changed while being read?); read it again",
+                      s->conn->bucket, s->key, sl->len, (unsigned long long) sl->start, sl->want);
+         ok = false;
+      }
+      pthread_mutex_lock(&s->mu);
+      sl->state = ok ? SLOT_READY : SLOT_FAILED;
+      pthread_cond_broadcast(&s->cv);
+      pthread_mutex_unlock(&s->mu);
+   }
+}
+
 static bool src_read(mb_source_t *base, void *buf, size_t cap, size_t *got, mb_error_t *err)
 {
    src_t *s = (src_t *) base;
+   slot_t *sl;
    size_t n;
 
    *got = 0;
-   if (s->off == s->len) {
-      if (s->eof) {
-         return true;
+   if (!s->first_done) { /* the first range, fetched at the open */
+      n = s->first.len - s->off < cap ? s->first.len - s->off : cap;
+      memcpy(buf, s->first.buf + s->off, n);
+      s->off += n;
+      *got = n;
+      if (s->off == s->first.len) {
+         s->first_done = true;
+         s->off = 0;
       }
-      s->pos += s->len;
-      if (!src_fetch(s, err)) {
-         return false;
-      }
-      if (s->len == 0) {
-         s->eof = true;
+      if (n > 0) {
          return true;
       }
    }
-   n = s->len - s->off < cap ? s->len - s->off : cap;
-   memcpy(buf, s->buf + s->off, n);
+   if (s->cur >= s->nchunks) {
+      return true; /* the end */
+   }
+   sl = &s->slots[s->cur % (uint64_t) s->nslots];
+   pthread_mutex_lock(&s->mu);
+   while (!(sl->chunk == s->cur && (sl->state == SLOT_READY || sl->state == SLOT_FAILED))) {
+      pthread_cond_wait(&s->cv, &s->mu);
+   }
+   pthread_mutex_unlock(&s->mu);
+   if (sl->state == SLOT_FAILED) {
+      *err = sl->err;
+      return false;
+   }
+   n = sl->len - s->off < cap ? sl->len - s->off : cap;
+   memcpy(buf, sl->buf + s->off, n);
    s->off += n;
    *got = n;
+   if (s->off == sl->len) { /* done with this range: its slot takes the range nslots later */
+      pthread_mutex_lock(&s->mu);
+      sl->state = SLOT_FREE;
+      sl->chunk += (uint64_t) s->nslots;
+      s->cur++;
+      s->off = 0;
+      pthread_cond_broadcast(&s->cv);
+      pthread_mutex_unlock(&s->mu);
+   }
    return true;
 }
 
@@ -734,10 +841,82 @@ static void src_destroy(mb_source_t *base)
 {
    src_t *s = (src_t *) base;
 
+   atomic_store(&s->stop, true);
+   if (s->sync_ok) {
+      pthread_mutex_lock(&s->mu);
+      pthread_cond_broadcast(&s->cv);
+      pthread_mutex_unlock(&s->mu);
+   }
+   for (int i = 0; i < s->nreaders; i++) {
+      pthread_join(s->readers[i], NULL);
+   }
+   if (s->sync_ok) {
+      pthread_mutex_destroy(&s->mu);
+      pthread_cond_destroy(&s->cv);
+   }
+   for (int i = 0; s->slots && i < s->nslots; i++) {
+      free(s->slots[i].buf);
+   }
+   free(s->slots);
+   free(s->readers);
+   free(s->first.buf);
    conn_release(s->conn);
    bson_free(s->key);
-   free(s->buf);
    free(s);
+}
+
+/* After the first range: the object's size, the slots and their readers. */
+static bool src_start_readers(src_t *s, mb_error_t *err)
+{
+   mb_repo_entry_t e = {0};
+   bool exists;
+   uint64_t rest;
+
+   if (!head(s->conn, s->key, &e, &exists, err)) {
+      return false;
+   }
+   if (!exists || e.size < s->first_start + s->first.len) {
+      mb_error_set(err, MB_EXIT_IO,
+                   "S3 GET s3://%s/%s: the object changed while being read; read it again",
+                   s->conn->bucket, s->key);
+      return false;
+   }
+   s->size = e.size;
+   rest = s->size - s->first_start - s->first.len;
+   s->nchunks = (rest + READ_CHUNK - 1) / READ_CHUNK;
+   if (s->nchunks == 0) {
+      return true;
+   }
+   s->nslots = s->conn->in_flight > 0 ? s->conn->in_flight : 1;
+   if ((uint64_t) s->nslots > s->nchunks) {
+      s->nslots = (int) s->nchunks;
+   }
+   if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_cond_init(&s->cv, NULL) != 0) {
+      mb_error_set(err, MB_EXIT_FAILURE, "cannot initialise a lock");
+      return false;
+   }
+   s->sync_ok = true;
+   s->slots = calloc((size_t) s->nslots, sizeof *s->slots);
+   s->readers = calloc((size_t) s->nslots, sizeof *s->readers);
+   if (!s->slots || !s->readers) {
+      mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+      return false;
+   }
+   for (int i = 0; i < s->nslots; i++) {
+      s->slots[i] = (slot_t){.src = s, .chunk = (uint64_t) i, .buf = malloc(READ_CHUNK)};
+      if (!s->slots[i].buf) {
+         mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
+         return false;
+      }
+   }
+   for (int i = 0; i < s->nslots; i++) {
+      if (pthread_create(&s->readers[i], NULL, src_reader, s) != 0) {
+         mb_error_set(err, MB_EXIT_FAILURE, "cannot start a reader thread");
+         return false;
+      }
+      s->nreaders++;
+   }
+   return true;
 }
 
 static bool s3_open_read(mb_repo_t *base, const char *name, uint64_t offset, mb_source_t **out,
@@ -746,21 +925,23 @@ static bool s3_open_read(mb_repo_t *base, const char *name, uint64_t offset, mb_
    static const mb_source_t ops = {.read = src_read, .destroy = src_destroy};
    s3_repo_t *r = (s3_repo_t *) base;
    src_t *s = mb_source_alloc(sizeof *s, &ops, err);
+   bool eof;
 
    if (!s) {
       return false;
    }
+   atomic_init(&s->stop, false);
    s->conn = conn_ref(r->conn);
    s->key = key_of(r, name);
-   s->pos = offset;
-   s->buf = malloc(READ_CHUNK);
-   if (!s->buf) {
+   s->first_start = offset;
+   s->first = (slot_t){.src = s, .start = offset, .buf = malloc(READ_CHUNK)};
+   if (!s->first.buf) {
       mb_error_set(err, MB_EXIT_FAILURE, "out of memory");
       src_destroy(&s->base);
       return false;
    }
-   /* the first chunk now, so that a missing object fails the open */
-   if (!src_fetch(s, err)) {
+   /* the first range now, so that a missing object fails the open */
+   if (!src_fetch(s, &s->first, &eof, err) || (!eof && !src_start_readers(s, err))) {
       src_destroy(&s->base);
       return false;
    }

@@ -85,7 +85,9 @@ class Proxy(BaseHTTPRequestHandler):
         for k, v in r.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                 self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
+        # a HEAD's Content-Length is the object's size, not the (empty) body's
+        length = r.getheader("Content-Length", "0") if self.command == "HEAD" else str(len(data))
+        self.send_header("Content-Length", length)
         if drop:
             self.send_header("Connection", "close")
         self.end_headers()
