@@ -26,7 +26,9 @@ struct mb_source {
    /* Read up to cap bytes; *got == 0 means end of stream. */
    bool (*read)(mb_source_t *s, void *buf, size_t cap, size_t *got, mb_error_t *err);
    void (*destroy)(mb_source_t *s);
-   uint64_t bytes_out; /* bytes handed out by read(), counted by mb_source_read */
+   _Atomic uint64_t
+       bytes_out; /* bytes handed out by read(), counted by mb_source_read; atomic:
+                   * progress displays read it from another thread (common/readahead.h) */
 };
 
 MB_MUST_CHECK bool mb_sink_write(mb_sink_t *s, const void *data, size_t len, mb_error_t *err);

@@ -1,4 +1,5 @@
 /* Stream interface and the memory sink/source. */
+#include "common/readahead.h"
 #include "common/stream.h"
 
 #include "testutil.h"
@@ -95,12 +96,73 @@ static void test_read_full_short_reads_and_errors(void **state)
    assert_int_equal(d.base.bytes_out, 5);
 }
 
+/* The read-ahead source hands out exactly the bytes below, whatever the sizes asked. */
+static void test_readahead_same_bytes(void **state)
+{
+   enum { N = 100003 };
+   uint8_t *data = malloc(N), *back = malloc(N);
+   mb_source_t *mem = NULL, *ra = NULL;
+   mb_error_t err;
+   size_t total = 0, got, cap = 1;
+   (void) state;
+
+   for (size_t i = 0; i < N; i++) {
+      data[i] = (uint8_t) (i * 7 + i / 251);
+   }
+   assert_true(mb_mem_source_new(data, N, &mem, &err));
+   assert_true(mb_readahead_source_new(mem, 4096, 3, &ra, &err));
+   do {
+      assert_true(mb_source_read(ra, back + total, cap < N - total ? cap : N - total, &got, &err));
+      total += got;
+      cap = cap * 3 + 1 > 20000 ? 1 : cap * 3 + 1; /* reads across chunk edges */
+   } while (got > 0 && total < N);
+   assert_true(mb_source_read(ra, back, 16, &got, &err));
+   assert_int_equal(got, 0);
+   assert_int_equal(total, N);
+   assert_memory_equal(back, data, N);
+   assert_int_equal(mem->bytes_out, N);
+   mb_source_destroy(ra); /* destroys mem */
+   free(data);
+   free(back);
+}
+
+/* An error below arrives after the bytes read before it, with its own text; destroying before
+ * the end (the thread waiting for room) neither hangs nor leaks. */
+static void test_readahead_error_and_early_destroy(void **state)
+{
+   drip_t d = {{drip_read, drip_destroy, 0}, 5};
+   static const char text[] = "0123456789abcdefghij";
+   mb_source_t *ra = NULL, *mem = NULL;
+   mb_error_t err;
+   char buf[8];
+   size_t got;
+   (void) state;
+
+   assert_true(mb_readahead_source_new(&d.base, 2, 2, &ra, &err));
+   for (int i = 0; i < 5; i++) {
+      assert_true(mb_source_read(ra, buf, 1, &got, &err));
+      assert_int_equal(got, 1);
+      assert_int_equal(buf[0], 'x');
+   }
+   assert_false(mb_source_read(ra, buf, 8, &got, &err));
+   assert_error(&err, MB_EXIT_IO, "injected read failure");
+   mb_source_destroy(ra);
+
+   assert_true(mb_mem_source_new(text, 20, &mem, &err));
+   assert_true(mb_readahead_source_new(mem, 2, 2, &ra, &err));
+   assert_true(mb_source_read(ra, buf, 1, &got, &err));
+   assert_int_equal(buf[0], '0');
+   mb_source_destroy(ra);
+}
+
 int main(void)
 {
    const struct CMUnitTest tests[] = {
        cmocka_unit_test(test_mem_sink),
        cmocka_unit_test(test_mem_source),
        cmocka_unit_test(test_read_full_short_reads_and_errors),
+       cmocka_unit_test(test_readahead_same_bytes),
+       cmocka_unit_test(test_readahead_error_and_early_destroy),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
