@@ -44,6 +44,18 @@ static void fake_sleep(void *user_data, time_t t, const atomic_int *stop)
    }
 }
 
+/* The backup service of the tests: uncompressed archives in g_dir made by dump, at most 7 kept,
+ * clock now. */
+static mb_backup_service_t test_job(mb_backup_dump_fn dump, time_t (*now)(void))
+{
+   return (mb_backup_service_t){.dir = g_dir,
+                                .extension = "",
+                                .compression = "none",
+                                .dump = dump,
+                                .now = now,
+                                .retention = {.max_backups = 7}};
+}
+
 /* A real, tiny archive: one namespace with one document. */
 static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
                       mb_error_t *err)
@@ -96,12 +108,7 @@ static void test_month_of_daily_runs(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7, .keep_weekly = 4}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
@@ -115,6 +122,7 @@ static void test_month_of_daily_runs(void **state)
    char when[64];
 
    (void) state;
+   job.retention.keep_weekly = 4;
    mb_log_configure(MB_LOG_WARN, false);
    setenv("TZ", "Europe/Berlin", 1);
    tzset();
@@ -213,12 +221,7 @@ static void test_retention_gfs(void **state)
 /* A run killed outright leaves its mark; the next run counts it as failed, exactly once. */
 static void test_killed_run_counted(void **state)
 {
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_state_t st;
    mb_run_t run;
    mb_error_t err;
@@ -422,12 +425,7 @@ static void test_skipped_slots_logged(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
@@ -481,19 +479,14 @@ static bool flaky_dump(void *user_data, const char *path, const atomic_int *canc
 /* BACKUP_RETRIES: a failed attempt is made again; the run counts once, by its last attempt. */
 static void test_retries(void **state)
 {
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = flaky_dump,
-                              .now = fake_now_job,
-                              .retries = 2,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(flaky_dump, fake_now_job);
    mb_catalog_t cat;
    mb_state_t st;
    mb_error_t err;
    mb_run_t run;
 
    (void) state;
+   job.retries = 2;
    mb_log_configure(MB_LOG_ERROR, false);
    g_now = 1772323200;
    g_failures_left = 2;
@@ -549,12 +542,7 @@ static void test_status_during_run(void **state)
 {
    mb_cron_t *cron = NULL;
    mb_error_t err;
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = slow_dump,
-                              .now = real_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(slow_dump, real_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
