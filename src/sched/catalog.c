@@ -521,3 +521,26 @@ int mb_catalog_remove_orphans(const char *dir)
 {
    return remove_leftovers(dir, true);
 }
+
+/* A backup archive's upload begun before *user_data (a time_t). */
+static bool stale_upload(const mb_repo_upload_t *u, void *user_data)
+{
+   time_t before = *(const time_t *) user_data, t;
+   int seq;
+
+   return parse_name(u->name, &t, &seq) && u->started > 0 && u->started < before;
+}
+
+int mb_catalog_abort_uploads(const char *dir, time_t before)
+{
+   mb_repo_t *repo = NULL;
+   mb_error_t err;
+   int n = 0;
+
+   if (!mb_repo_open(dir, 0, &repo, &err) ||
+       !mb_repo_abort_uploads(repo, "backup-", stale_upload, &before, &n, &err)) {
+      mb_log(MB_LOG_WARN, "unfinished uploads of killed runs not aborted: %s", err.message);
+   }
+   mb_repo_destroy(repo);
+   return n;
+}

@@ -122,9 +122,21 @@ MAX_BACKUPS=2
 COMPRESSION=zstd
 EOT
 export XDG_STATE_HOME="$T/state"
+# orphans of dumps killed outright under two backup names, and an upload that is not a backup's
+for k in backup-2020-01-01-00-00-00.archive.zst backup-2020-01-02-00-00-00-1.archive other.bin; do
+  s3api POST "/mongobak/sched/$k?uploads=" -f -o /dev/null
+done
+[ "$(open_uploads sched/)" = 3 ] || fail "the three uploads were not opened"
+sleep 1.1 # begun before the run's start second
 for i in 1 2 3; do
   run_cmd "$T/b.out" "$T/b.err" rc -- sh -c "cd '$T' && '$MB_BIN' backup"
   expect_rc 0 "$rc" "backup $i to s3://"
+  if [ "$i" = 1 ]; then
+    [ "$(open_uploads sched/backup-)" = 0 ] || { cat "$T/b.err"; fail "orphan uploads of backups left open after the next run"; }
+    [ "$(open_uploads sched/other)" = 1 ] || fail "an upload that is not a backup's was aborted"
+    [ "$(grep -c 'aborting the unfinished upload of s3://mongobak/sched/backup-2020-01-0' "$T/b.err")" = 2 ] || fail "the two aborts are not logged"
+    pass "the next backup aborted both orphan uploads under the prefix, and only those"
+  fi
   sleep 1.1 # one name per second
 done
 run_cmd "$T/l.out" "$T/l.err" rc -- sh -c "cd '$T' && '$MB_BIN' list --json"
