@@ -57,18 +57,15 @@ static mb_backup_service_t test_job(mb_backup_dump_fn dump, time_t (*now)(void))
 }
 
 /* A real, tiny archive: one namespace with one document. */
-static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
-                      mb_error_t *err)
+static bool write_tiny_archive(const char *path, const char *tool_version, mb_error_t *err)
 {
-   mb_archive_header_t h = {1, "7.0.0", "test"};
+   mb_archive_header_t h = {1, "7.0.0", tool_version};
    mb_archive_writer_t *w = NULL;
    mb_sink_t *s = NULL;
    bson_t *doc = BCON_NEW("_id", BCON_INT32(1));
    int id;
    bool ok;
 
-   (void) user_data;
-   (void) cancel;
    ok = mb_file_sink_open(path, &s, err) && mb_archive_writer_new(s, &h, &w, err) &&
         mb_archive_writer_add_namespace(w, "db", "c", "", "collection", &id, err) &&
         mb_archive_writer_begin(w, err) &&
@@ -78,6 +75,16 @@ static bool tiny_dump(void *user_data, const char *path, const atomic_int *cance
    mb_archive_writer_destroy(w);
    mb_sink_destroy(s);
    bson_destroy(doc);
+   return ok;
+}
+
+static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                      mb_error_t *err)
+{
+   bool ok = write_tiny_archive(path, "test", err);
+
+   (void) user_data;
+   (void) cancel;
    run->docs = 1;
    g_now += 60; /* a dump takes a minute of fake time */
    return ok;
@@ -278,8 +285,9 @@ static void test_catalog_names(void **state)
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
    assert_int_equal(cat.n, 1);
    assert_false(cat.items[0].complete);
-   assert_string_equal(cat.items[0].problem,
-                       "no readable manifest (an interrupted or foreign run)");
+   assert_string_equal(
+       cat.items[0].problem,
+       "no manifest (a run killed before it, or a foreign file): check it with verify");
    mb_catalog_clear(&cat);
    bson_free(name);
 }
@@ -577,6 +585,7 @@ static void test_catalog_legacy(void **state)
    mb_catalog_t cat;
    mb_error_t err;
    bool *keep = NULL;
+   char path[400];
    int n;
 
    (void) state;
@@ -586,20 +595,25 @@ static void test_catalog_legacy(void **state)
    put("backup-2026-07-03-12-00-00.archive", "not mongodump", 13);     /* not an archive */
    put("backup-2026-07-04-12-00-00.archive.zst", magic, sizeof magic); /* never the service's */
    put("backup-2026-07-05-12-00-00-1.archive", magic, sizeof magic);   /* numbered: ours */
+   /* ours, its run killed between the archive and its manifest (S3 commits the archive first) */
+   snprintf(path, sizeof path, "%s/backup-2026-07-06-12-00-00.archive", g_dir);
+   assert_true(write_tiny_archive(path, "mongobak 1.0.0", &err));
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
-   assert_int_equal(cat.n, 5);
-   assert_string_equal(cat.items[4].name, "backup-2026-07-01-12-00-00.archive");
+   assert_int_equal(cat.n, 6);
+   assert_string_equal(cat.items[5].name, "backup-2026-07-01-12-00-00.archive");
+   assert_true(cat.items[5].legacy && cat.items[5].complete);
+   assert_int_equal(cat.items[5].time, 1782900000); /* 2026-07-01T10:00:00Z */
+   assert_int_equal(cat.items[5].size, sizeof magic);
+   assert_string_equal(cat.items[5].compression, "none");
+   assert_string_equal(cat.items[4].name, "backup-2026-07-02-12-00-00.archive.gz");
    assert_true(cat.items[4].legacy && cat.items[4].complete);
-   assert_int_equal(cat.items[4].time, 1782900000); /* 2026-07-01T10:00:00Z */
-   assert_int_equal(cat.items[4].size, sizeof magic);
-   assert_string_equal(cat.items[4].compression, "none");
-   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
-   assert_true(cat.items[3].legacy && cat.items[3].complete);
-   assert_int_equal(cat.items[3].time, 1782900000 + 86400);
-   assert_string_equal(cat.items[3].compression, "gzip");
-   for (int i = 0; i < 3; i++) {
+   assert_int_equal(cat.items[4].time, 1782900000 + 86400);
+   assert_string_equal(cat.items[4].compression, "gzip");
+   for (int i = 0; i < 4; i++) {
       assert_false(cat.items[i].legacy || cat.items[i].complete);
    }
+   assert_string_equal(cat.items[0].name, "backup-2026-07-06-12-00-00.archive");
+   assert_non_null(strstr(cat.items[0].problem, "no manifest"));
    mb_catalog_clear(&cat);
    /* counted by MAX_BACKUPS, the oldest pruned; what cannot be judged stays */
    n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
@@ -612,8 +626,9 @@ static void test_catalog_legacy(void **state)
    free(keep);
    mb_catalog_clear(&cat);
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
-   assert_int_equal(cat.n, 4);
-   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   assert_int_equal(cat.n, 5); /* the archive without manifest is never retention's */
+   assert_string_equal(cat.items[0].name, "backup-2026-07-06-12-00-00.archive");
+   assert_string_equal(cat.items[4].name, "backup-2026-07-02-12-00-00.archive.gz");
    mb_catalog_clear(&cat);
    assert_true(mb_tz_set_default("UTC"));
 }
