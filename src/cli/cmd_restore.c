@@ -84,11 +84,11 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
    dir = npos > 0 ? pos[0] : dir; /* the positional argument or --dir, one at most */
    bool is_dir = dir && mb_dirsource_is_dir(dir);
 
-   if (npos > 0 && !archive && !is_dir) {
+   if (dir && npos > 0 && !archive && !is_dir) {
       /* restore FILE and restore s3://b/k: the archive, as verify and inspect take it */
       struct stat st;
-      if (mb_repo_is_s3(pos[0]) || (stat(pos[0], &st) == 0 && !S_ISDIR(st.st_mode))) {
-         *path = pos[0];
+      if (mb_repo_is_s3(dir) || (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))) {
+         *path = dir;
          return true;
       }
    }
