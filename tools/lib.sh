@@ -23,3 +23,16 @@ mb_wait_port() {
   done
   return 1
 }
+
+# mb_stop_dir DIR [SECONDS]: stop the server whose pid is in DIR/pid (TERM, then KILL after
+# SECONDS, 5 by default) and remove DIR with its data.
+mb_stop_dir() {
+  local dir=$1 secs=${2:-5} pid i
+  if [ -f "$dir/pid" ]; then
+    pid=$(cat "$dir/pid")
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < secs * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}

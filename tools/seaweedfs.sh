@@ -103,21 +103,10 @@ restart() {
   cat "$dir/endpoint"
 }
 
-stop() {
-  local dir=$1
-  if [ -f "$dir/pid" ]; then
-    local pid; pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-
 case "${1:-}" in
   build) build ;;
   start) shift; start "$@" ;;
-  stop) stop "$2" ;;
+  stop) mb_stop_dir "$2" 10 ;;
   restart) restart "$2" ;;
   *) echo "usage: $0 build | start DIR [BUCKET [AK SK]] | stop DIR" >&2; exit 2 ;;
 esac

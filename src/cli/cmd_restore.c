@@ -81,20 +81,22 @@ static bool input_path(const mb_args_t *args, const char **path, mb_error_t *err
       mb_error_set(err, MB_EXIT_USAGE, "give the directory once: '%s' or --dir %s", pos[0], dir);
       return false;
    }
-   if (npos > 0 && !archive && !mb_dirsource_is_dir(pos[0])) {
+   dir = npos > 0 ? pos[0] : dir; /* the positional argument or --dir, one at most */
+   bool is_dir = dir && mb_dirsource_is_dir(dir);
+
+   if (dir && npos > 0 && !archive && !is_dir) {
       /* restore FILE and restore s3://b/k: the archive, as verify and inspect take it */
       struct stat st;
-      if (mb_repo_is_s3(pos[0]) || (stat(pos[0], &st) == 0 && !S_ISDIR(st.st_mode))) {
-         *path = pos[0];
+      if (mb_repo_is_s3(dir) || (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))) {
+         *path = dir;
          return true;
       }
    }
-   dir = npos > 0 ? pos[0] : dir;
    if (dir && archive) {
       mb_error_set(err, MB_EXIT_USAGE, "--archive and a directory (%s) exclude each other", dir);
       return false;
    }
-   if (dir && !mb_dirsource_is_dir(dir)) {
+   if (dir && !is_dir) {
       mb_error_set(err, MB_EXIT_USAGE,
                    "%s: no such directory or archive: give an archive (FILE or s3://BUCKET/KEY) or "
                    "mongodump's --out directory",

@@ -128,14 +128,7 @@ mb_restore_report_t *mb_restore_report_build(const mb_rengine_t *e)
    }
    r->oplog_replay = e->o->oplog_replay;
    if (e->replay) {
-      const mb_rreplay_stats_t *st = mb_rreplay_stats(e->replay);
-      r->oplog_entries = st->entries;
-      r->oplog_applied = st->applied;
-      r->oplog_skipped = st->skipped;
-      r->oplog_after_limit = st->after_limit;
-      r->oplog_ops = st->ops;
-      r->oplog_any = st->any;
-      r->oplog_last = st->last;
+      r->oplog = *mb_rreplay_stats(e->replay);
    }
    r->seconds = mb_rengine_now() - e->t0;
    copy_warnings(e, r);
@@ -221,9 +214,9 @@ static void print_totals(FILE *f, const mb_restore_report_t *r, int filtered)
       fprintf(f,
               "oplog: %llu entries applied, %llu skipped, %llu at or after the limit; restored "
               "to %s\n",
-              (unsigned long long) r->oplog_applied, (unsigned long long) r->oplog_skipped,
-              (unsigned long long) r->oplog_after_limit,
-              r->oplog_any ? mb_oplog_ts_format(r->oplog_last, ts, sizeof ts)
+              (unsigned long long) r->oplog.applied, (unsigned long long) r->oplog.skipped,
+              (unsigned long long) r->oplog.after_limit,
+              r->oplog.any ? mb_oplog_ts_format(r->oplog.last, ts, sizeof ts)
                            : "the collections' state (no entry applied)");
    }
    fprintf(f,
@@ -302,13 +295,13 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
       bson_t o;
       char ts[24];
       BSON_APPEND_DOCUMENT_BEGIN(out, "oplog", &o);
-      BSON_APPEND_INT64(&o, "entries", (int64_t) r->oplog_entries);
-      BSON_APPEND_INT64(&o, "applied", (int64_t) r->oplog_applied);
-      BSON_APPEND_INT64(&o, "skipped", (int64_t) r->oplog_skipped);
-      BSON_APPEND_INT64(&o, "after_limit", (int64_t) r->oplog_after_limit);
-      BSON_APPEND_INT64(&o, "operations", (int64_t) r->oplog_ops);
+      BSON_APPEND_INT64(&o, "entries", (int64_t) r->oplog.entries);
+      BSON_APPEND_INT64(&o, "applied", (int64_t) r->oplog.applied);
+      BSON_APPEND_INT64(&o, "skipped", (int64_t) r->oplog.skipped);
+      BSON_APPEND_INT64(&o, "after_limit", (int64_t) r->oplog.after_limit);
+      BSON_APPEND_INT64(&o, "operations", (int64_t) r->oplog.ops);
       mb_text_append_utf8_or_null(&o, "restored_to",
-                                  r->oplog_any ? mb_oplog_ts_format(r->oplog_last, ts, sizeof ts)
+                                  r->oplog.any ? mb_oplog_ts_format(r->oplog.last, ts, sizeof ts)
                                                : NULL);
       bson_append_document_end(out, &o);
    }

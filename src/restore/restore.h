@@ -9,6 +9,7 @@
 
 #include "common/oplogts.h"
 #include "common/stream.h"
+#include "restore/replay.h"
 
 #include <stdio.h>
 
@@ -77,9 +78,7 @@ typedef struct {
    char **warnings; /* NULL-terminated */
    /* --oplog-replay */
    bool oplog_replay;
-   uint64_t oplog_entries, oplog_applied, oplog_skipped, oplog_after_limit, oplog_ops;
-   bool oplog_any;           /* oplog_last is set */
-   mb_oplog_ts_t oplog_last; /* the newest entry applied: the point in time restored */
+   mb_rreplay_stats_t oplog; /* the replay's figures, all zero without a replay */
 } mb_restore_report_t;
 
 /* Restore the archive read from src (borrowed; already decompressing). *report is made for

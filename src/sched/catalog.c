@@ -1,5 +1,7 @@
 #include "sched/catalog.h"
+#include "archive/compress.h"
 #include "archive/format.h"
+#include "archive/reader.h"
 #include "archive/verify.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -97,6 +99,28 @@ static bool mongodump_bytes(mb_repo_t *repo, const char *name, bool gzip)
            (uint32_t) head[3] << 24) == MB_ARCHIVE_MAGIC;
 }
 
+/* Whether the archive name's prelude says mongobak wrote it (its tool_version): then it is no
+ * backup of the Node service (mongodump's versions are bare numbers) but one of ours whose run
+ * was killed between the archive and its manifest. False when the prelude cannot be read. */
+static bool written_by_mongobak(mb_repo_t *repo, const char *name)
+{
+   mb_source_t *raw = NULL, *src = NULL;
+   mb_archive_reader_t *r = NULL;
+   mb_archive_reader_opts_t opts = {0};
+   mb_compress_t kind;
+   mb_error_t err;
+   bool ours = false;
+
+   if (mb_repo_open_read(repo, name, 0, &raw, &err) &&
+       mb_decompress_source_new(raw, &src, &kind, &err) &&
+       mb_archive_reader_open(src, &opts, &r, &err)) {
+      ours = strncmp(mb_archive_reader_prelude(r)->tool_version, "mongobak ", 9) == 0;
+   }
+   mb_archive_reader_destroy(r);
+   mb_source_destroy(src);
+   return ours;
+}
+
 /* A backup without manifest whose name and first bytes are the Node service's (mongodump
  * --archive [--gzip]): complete and legacy, its time read from the name in the process zone
  * (TIMEZONE, as the service wrote it). False (b untouched) when it is not one or cannot be
@@ -110,7 +134,8 @@ static bool read_legacy(mb_repo_t *repo, mb_backup_t *b)
    time_t t;
 
    if (!legacy_name(b->name, b->seq) || !mb_repo_stat(repo, b->name, &st, &exists, &err) ||
-       !exists || !st.regular || !mongodump_bytes(repo, b->name, gzip)) {
+       !exists || !st.regular || !mongodump_bytes(repo, b->name, gzip) ||
+       written_by_mongobak(repo, b->name)) {
       return false;
    }
    /* the name's fields are those of parse_name's UTC reading; read them again as local time */
@@ -151,7 +176,10 @@ static void read_manifest(mb_repo_t *repo, mb_backup_t *b)
           read_legacy(repo, b)) {
          goto out;
       }
-      b->problem = bson_strdup("no readable manifest (an interrupted or foreign run)");
+      b->problem = bson_strdup(
+          unreadable && !exists
+              ? "no manifest (a run killed before it, or a foreign file): check it with verify"
+              : "no readable manifest (an interrupted or foreign run)");
       goto out;
    }
    if (bson_iter_init_find(&it, &doc, "size") && BSON_ITER_HOLDS_NUMBER(&it)) {
@@ -520,4 +548,27 @@ int mb_catalog_remove_partials(const char *dir)
 int mb_catalog_remove_orphans(const char *dir)
 {
    return remove_leftovers(dir, true);
+}
+
+/* A backup archive's upload begun before *user_data (a time_t). */
+static bool stale_upload(const mb_repo_upload_t *u, void *user_data)
+{
+   time_t before = *(const time_t *) user_data, t;
+   int seq;
+
+   return parse_name(u->name, &t, &seq) && u->started > 0 && u->started < before;
+}
+
+int mb_catalog_abort_uploads(const char *dir, time_t before)
+{
+   mb_repo_t *repo = NULL;
+   mb_error_t err;
+   int n = 0;
+
+   if (!mb_repo_open(dir, 0, &repo, &err) ||
+       !mb_repo_abort_uploads(repo, "backup-", stale_upload, &before, &n, &err)) {
+      mb_log(MB_LOG_WARN, "unfinished uploads of killed runs not aborted: %s", err.message);
+   }
+   mb_repo_destroy(repo);
+   return n;
 }

@@ -75,6 +75,12 @@ char *mb_catalog_temp_path(const char *dir, const char *name);
  * temporary files and manifests whose archive does not exist. Returns how many were removed. */
 int mb_catalog_remove_partials(const char *dir);
 
+/* Abort the unfinished uploads of backup archives (S3 multipart uploads of dumps killed
+ * outright) that the store began before `before`; one that the store does not date is left.
+ * Call it holding the lock of dir with the start of the run: no dump of this host's is running
+ * then (two hosts never share a prefix). Returns how many were aborted; a failure is logged. */
+int mb_catalog_abort_uploads(const char *dir, time_t before);
+
 /* Only the orphan manifests (after a failed rename). */
 int mb_catalog_remove_orphans(const char *dir);
 

@@ -147,6 +147,7 @@ static void step_begin(step_t *s, mb_run_t *run)
    s->tmp =
        mb_repo_is_s3(b->dir) ? bson_strdup(run->path) : mb_catalog_temp_path(b->dir, run->archive);
    mb_catalog_remove_partials(b->dir);
+   mb_catalog_abort_uploads(b->dir, run->start); /* the lock is held: none of them is running */
    mb_log(MB_LOG_INFO, "backup started: %s", run->path);
    mark_started(b, run);
    if (b->hooks) {

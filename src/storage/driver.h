@@ -31,6 +31,9 @@ typedef struct {
    /* May be NULL: the driver cannot rename (mb_repo_rename fails with FAILURE). */
    bool (*rename)(mb_repo_t *r, const char *from, const char *to, unsigned flags, char **final,
                   mb_error_t *err);
+   /* May be NULL: the driver leaves no unfinished writes behind (mb_repo_abort_uploads). */
+   bool (*abort_uploads)(mb_repo_t *r, const char *prefix, mb_repo_upload_fn fn, void *user_data,
+                         int *aborted, mb_error_t *err);
    /* Free the driver's part; repo.c frees url. */
    void (*destroy)(mb_repo_t *r);
 } mb_repo_ops_t;

@@ -145,6 +145,18 @@ bool mb_repo_rename(mb_repo_t *r, const char *from, const char *to, unsigned fla
    return r->ops->rename(r, from, to, flags, final, err);
 }
 
+bool mb_repo_abort_uploads(mb_repo_t *r, const char *prefix, mb_repo_upload_fn fn, void *user_data,
+                           int *aborted, mb_error_t *err)
+{
+   int n = 0;
+   bool ok = !r->ops->abort_uploads || r->ops->abort_uploads(r, prefix, fn, user_data, &n, err);
+
+   if (aborted) {
+      *aborted = n;
+   }
+   return ok;
+}
+
 bool mb_repo_read_all(mb_repo_t *r, const char *name, size_t max, char **data, size_t *len,
                       mb_error_t *err)
 {

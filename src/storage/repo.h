@@ -101,6 +101,23 @@ MB_MUST_CHECK bool mb_repo_remove(mb_repo_t *r, const char *name, mb_error_t *er
 MB_MUST_CHECK bool mb_repo_rename(mb_repo_t *r, const char *from, const char *to, unsigned flags,
                                   char **final, mb_error_t *err);
 
+/* An unfinished write left in a repository: an S3 multipart upload never completed nor aborted
+ * (its process was killed). */
+typedef struct {
+   const char *name; /* relative to the repository; borrowed (valid during the call) */
+   time_t started;   /* when the store began it, by the store's clock; 0 when it does not say */
+} mb_repo_upload_t;
+
+/* Whether to abort the unfinished write u. */
+typedef bool (*mb_repo_upload_fn)(const mb_repo_upload_t *u, void *user_data);
+
+/* Abort every unfinished write of a name starting with prefix that fn accepts, following every
+ * page of the store's listing; *aborted (may be NULL) counts the writes aborted. A POSIX
+ * directory has none (its temporaries are files, swept by name). IO when the listing fails; an
+ * abort that fails is logged and skipped. */
+MB_MUST_CHECK bool mb_repo_abort_uploads(mb_repo_t *r, const char *prefix, mb_repo_upload_fn fn,
+                                         void *user_data, int *aborted, mb_error_t *err);
+
 /* Read the whole of a small object (less than max bytes, else IO) into *data (NUL-terminated,
  * bson_free) and *len. */
 MB_MUST_CHECK bool mb_repo_read_all(mb_repo_t *r, const char *name, size_t max, char **data,

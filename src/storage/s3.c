@@ -1084,50 +1084,112 @@ static void *worker(void *user_data)
 
 static void abort_upload(const conn_t *c, const char *key, const char *upload_id);
 
+typedef bool (*upload_want_fn)(const mb_s3xml_item_t *it, void *user_data);
+
+/* The uploads of one page of ListMultipartUploads to abort. */
 typedef struct {
-   const char *key;
-   char *ids[64];
-   int n;
-} leftovers_t;
+   upload_want_fn want;
+   void *user_data;
+   char **keys, **ids;
+   int n, cap;
+} doomed_t;
 
-static bool collect_leftover(const mb_s3xml_item_t *it, void *user_data)
+static bool collect_upload(const mb_s3xml_item_t *it, void *user_data)
 {
-   leftovers_t *l = user_data;
+   doomed_t *d = user_data;
 
-   if (strcmp(it->key, l->key) == 0 && *it->upload_id && l->n < 64) {
-      l->ids[l->n++] = bson_strdup(it->upload_id);
+   if (!*it->upload_id || !d->want(it, d->user_data)) {
+      return true;
    }
+   if (d->n == d->cap) {
+      d->cap = d->cap ? 2 * d->cap : 16;
+      d->keys = bson_realloc(d->keys, sizeof *d->keys * (size_t) d->cap);
+      d->ids = bson_realloc(d->ids, sizeof *d->ids * (size_t) d->cap);
+   }
+   d->keys[d->n] = bson_strdup(it->key);
+   d->ids[d->n++] = bson_strdup(it->upload_id);
    return true;
 }
 
-/* Abort unfinished uploads of key left by a killed process (best effort; the first page). */
+/* The query of ListMultipartUploads under eprefix (encoded) from marker ("KEY\nUPLOAD-ID", or
+ * NULL for the first page); the parameters in order, as SigV4 signs them. */
+static char *uploads_query(const char *eprefix, const char *marker)
+{
+   const char *nl = marker ? strchr(marker, '\n') : NULL;
+   char *key, *ekey, *eid, *q;
+
+   if (!nl) {
+      return bson_strdup_printf("prefix=%s&uploads=", eprefix);
+   }
+   key = bson_strndup(marker, (size_t) (nl - marker));
+   ekey = query_value(key);
+   eid = query_value(nl + 1);
+   q = *eid ? bson_strdup_printf("key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", ekey,
+                                 eprefix, eid)
+            : bson_strdup_printf("key-marker=%s&prefix=%s&uploads=", ekey, eprefix);
+   bson_free(eid);
+   bson_free(ekey);
+   bson_free(key);
+   return q;
+}
+
+/* Abort the multipart uploads of the keys starting with key_prefix that want accepts, every page
+ * of ListMultipartUploads (key-marker, upload-id-marker); *aborted counts them. */
+static bool abort_uploads(const conn_t *c, const char *key_prefix, upload_want_fn want,
+                          void *user_data, int *aborted, mb_error_t *err)
+{
+   char *eprefix = query_value(key_prefix), *next = NULL;
+   bool ok, stopped = false;
+
+   *aborted = 0;
+   do {
+      mb_http_result_t res = {0};
+      doomed_t d = {.want = want, .user_data = user_data};
+      char *q = uploads_query(eprefix, next);
+      call_t k = {.method = "GET", .query = q};
+
+      bson_free(next);
+      next = NULL;
+      ok = request(c, &k, &res, err);
+      if (ok && !mb_s3xml_list((const char *) res.body.data, res.body.len, collect_upload, &d,
+                               &stopped, &next, err)) {
+         mb_error_prefix(err, "S3 GET s3://%s/?uploads&prefix=%s", c->bucket, key_prefix);
+         ok = false;
+      }
+      for (int i = 0; i < d.n; i++) {
+         mb_log(MB_LOG_INFO,
+                "s3: aborting the unfinished upload of s3://%s/%s left by a killed run", c->bucket,
+                d.keys[i]);
+         abort_upload(c, d.keys[i], d.ids[i]);
+         bson_free(d.keys[i]);
+         bson_free(d.ids[i]);
+      }
+      *aborted += d.n;
+      bson_free(d.keys);
+      bson_free(d.ids);
+      mb_http_result_clear(&res);
+      bson_free(q);
+   } while (ok && next);
+   bson_free(next);
+   bson_free(eprefix);
+   return ok;
+}
+
+static bool same_key(const mb_s3xml_item_t *it, void *user_data)
+{
+   return strcmp(it->key, user_data) == 0;
+}
+
+/* Abort unfinished uploads of key left by a killed process (best effort). */
 static void abort_leftovers(sink_t *s)
 {
-   mb_http_result_t res = {0};
-   char *ekey = query_value(s->key), *q = bson_strdup_printf("prefix=%s&uploads=", ekey);
-   call_t k = {.method = "GET", .query = q};
-   leftovers_t l = {.key = s->key};
    mb_error_t e = {0};
-   char *next = NULL;
-   bool stopped;
+   int n;
 
-   if (request(s->conn, &k, &res, &e) && mb_s3xml_list((const char *) res.body.data, res.body.len,
-                                                       collect_leftover, &l, &stopped, &next, &e)) {
-      for (int i = 0; i < l.n; i++) {
-         mb_log(MB_LOG_INFO,
-                "s3: aborting an unfinished upload of s3://%s/%s left by an "
-                "earlier run",
-                s->conn->bucket, s->key);
-         abort_upload(s->conn, s->key, l.ids[i]);
-      }
+   if (!abort_uploads(s->conn, s->key, same_key, s->key, &n, &e)) {
+      mb_log(MB_LOG_DEBUG, "s3: unfinished uploads of s3://%s/%s not listed: %s", s->conn->bucket,
+             s->key, e.message);
    }
-   for (int i = 0; i < l.n; i++) {
-      bson_free(l.ids[i]);
-   }
-   bson_free(next);
-   mb_http_result_clear(&res);
-   bson_free(q);
-   bson_free(ekey);
 }
 
 static bool start_upload(sink_t *s, mb_error_t *err)
@@ -1423,6 +1485,33 @@ static void s3_destroy(mb_repo_t *base)
    free(r);
 }
 
+typedef struct {
+   const s3_repo_t *r;
+   mb_repo_upload_fn fn;
+   void *user_data;
+} upload_filter_t;
+
+static bool repo_upload_wanted(const mb_s3xml_item_t *it, void *user_data)
+{
+   upload_filter_t *f = user_data;
+   size_t np = strlen(f->r->prefix);
+   mb_repo_upload_t u = {.name = it->key + np, .started = it->mtime};
+
+   return strncmp(it->key, f->r->prefix, np) == 0 && *u.name && f->fn(&u, f->user_data);
+}
+
+static bool s3_abort_uploads(mb_repo_t *base, const char *prefix, mb_repo_upload_fn fn,
+                             void *user_data, int *aborted, mb_error_t *err)
+{
+   s3_repo_t *r = (s3_repo_t *) base;
+   upload_filter_t f = {r, fn, user_data};
+   char *full = key_of(r, prefix);
+   bool ok = abort_uploads(r->conn, full, repo_upload_wanted, &f, aborted, err);
+
+   bson_free(full);
+   return ok;
+}
+
 static const mb_repo_ops_t g_s3_ops = {
     .scheme = "s3",
     .list = s3_list,
@@ -1433,6 +1522,7 @@ static const mb_repo_ops_t g_s3_ops = {
     .stat = s3_stat,
     .remove = s3_remove,
     .rename = NULL,
+    .abort_uploads = s3_abort_uploads,
     .destroy = s3_destroy,
 };
 

@@ -11,6 +11,8 @@
  *   upload (the object appears whole, atomically); destroy before close aborts it. A stream
  *   shorter than one part is sent with a single PUT. Unfinished uploads of the same key left by
  *   a killed process are aborted when a new upload of that key starts.
+ * - abort_uploads: ListMultipartUploads, every page (key-marker, upload-id-marker), aborting the
+ *   uploads the caller picks by name and initiation time.
  * - open_read: ranged GETs of 8 MiB, each resumed from its last byte received when the
  *   connection drops; If-Match holds the object to the version first read.
  * - stat: HEAD; remove: DELETE; rename: none (an object store cannot rename atomically).

@@ -30,7 +30,7 @@ step dump "${bench[@]}" --name smoke-dump --json "$work/dump.json" --size 256K -
 step devnull "${bench[@]}" --name smoke-devnull --json "$work/devnull.json" --size 256K --devnull \
   --variants drain-j4,md-j4,mb-none-j4,mb-zstd-j4-enc,zstd-alone
 step restore "${bench[@]}" --name smoke-restore --json "$work/restore.json" --size 256K --restore \
-  --variants insert-j1,insert-j4,mr-none,mr-gzip,mr-zstd,mb-none,mb-gzip,mb-zstd,mb-gzip-s3
+  --variants insert-j1,insert-j4,mr-none,mr-gzip,mr-zstd,mb-none,mb-gzip,mb-zstd,mb-gzip-s3,s3-get-alone
 step collections "${bench[@]}" --name smoke-collections --json "$work/collections.json" \
   --layout tiny300 --docs 2 --profile small --variants drain-j4,md-j4,mb-none-j4
 printf '# doc\n\nhand-written\n\n<!-- perf-report: begin -->\n<!-- perf-report: end -->\n\nkept\n' > "$work/doc.md"

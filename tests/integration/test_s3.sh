@@ -122,9 +122,25 @@ MAX_BACKUPS=2
 COMPRESSION=zstd
 EOT
 export XDG_STATE_HOME="$T/state"
+# orphans of dumps killed outright under two backup names, and an upload that is not a backup's
+for k in backup-2020-01-01-00-00-00.archive.zst backup-2020-01-02-00-00-00-1.archive other.bin; do
+  s3api POST "/mongobak/sched/$k?uploads=" -f -o /dev/null
+done
+[ "$(open_uploads sched/)" = 3 ] || fail "the three uploads were not opened"
+# an archive of ours whose run was killed between its commit and its manifest, under a name the
+# Node service could have written: incomplete, never counted, never deleted by retention
+s3api GET /mongobak/dumps/mb-none.archive -f -o "$T/ours.archive"
+s3api PUT /mongobak/sched/backup-2019-06-01-00-00-00.archive -f -o /dev/null -T "$T/ours.archive"
+sleep 1.1 # begun before the run's start second
 for i in 1 2 3; do
   run_cmd "$T/b.out" "$T/b.err" rc -- sh -c "cd '$T' && '$MB_BIN' backup"
   expect_rc 0 "$rc" "backup $i to s3://"
+  if [ "$i" = 1 ]; then
+    [ "$(open_uploads sched/backup-)" = 0 ] || { cat "$T/b.err"; fail "orphan uploads of backups left open after the next run"; }
+    [ "$(open_uploads sched/other)" = 1 ] || fail "an upload that is not a backup's was aborted"
+    [ "$(grep -c 'aborting the unfinished upload of s3://mongobak/sched/backup-2020-01-0' "$T/b.err")" = 2 ] || fail "the two aborts are not logged"
+    pass "the next backup aborted both orphan uploads under the prefix, and only those"
+  fi
   sleep 1.1 # one name per second
 done
 run_cmd "$T/l.out" "$T/l.err" rc -- sh -c "cd '$T' && '$MB_BIN' list --json"
@@ -132,6 +148,17 @@ expect_rc 0 "$rc" "list on s3://"
 n=$(/usr/bin/python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["backups"]; print(sum(1 for x in b if x["complete"]))' "$T/l.out")
 [ "$n" = 2 ] || { cat "$T/l.out" "$T/b.err"; fail "MAX_BACKUPS=2 kept $n backups"; }
 pass "MAX_BACKUPS=2 keeps 2 backups in the bucket"
+/usr/bin/python3 - "$T/l.out" <<'PY' || fail "the archive without manifest is not listed as incomplete: $(cat "$T/l.out")"
+import json, sys
+b = [x for x in json.load(open(sys.argv[1]))["backups"] if x["name"] == "backup-2019-06-01-00-00-00.archive"]
+assert len(b) == 1 and not b[0]["complete"] and not b[0]["legacy"], b
+PY
+[ "$(head_code sched/backup-2019-06-01-00-00-00.archive)" = 200 ] || fail "retention deleted the archive without manifest"
+pass "an archive of ours without manifest: listed incomplete, not counted, kept by retention"
+run_cmd "$T/l.out" "$T/l.err" rc -- sh -c "cd '$T' && '$MB_BIN' list --verify"
+expect_rc 3 "$rc" "list --verify with an archive without manifest"
+expect_grep 'backup-2019-06-01-00-00-00\.archive .*no manifest' "$T/l.out" "list names what is missing"
+s3api DELETE /mongobak/sched/backup-2019-06-01-00-00-00.archive -f
 run_cmd "$T/l.out" "$T/l.err" rc -- sh -c "cd '$T' && '$MB_BIN' list --verify"
 expect_rc 0 "$rc" "list --verify reads every backup from s3://"
 run_cmd "$T/s.out" "$T/s.err" rc -- sh -c "cd '$T' && '$MB_BIN' status --json"

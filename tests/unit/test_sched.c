@@ -44,19 +44,28 @@ static void fake_sleep(void *user_data, time_t t, const atomic_int *stop)
    }
 }
 
-/* A real, tiny archive: one namespace with one document. */
-static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
-                      mb_error_t *err)
+/* The backup service of the tests: uncompressed archives in g_dir made by dump, at most 7 kept,
+ * clock now. */
+static mb_backup_service_t test_job(mb_backup_dump_fn dump, time_t (*now)(void))
 {
-   mb_archive_header_t h = {1, "7.0.0", "test"};
+   return (mb_backup_service_t){.dir = g_dir,
+                                .extension = "",
+                                .compression = "none",
+                                .dump = dump,
+                                .now = now,
+                                .retention = {.max_backups = 7}};
+}
+
+/* A real, tiny archive: one namespace with one document. */
+static bool write_tiny_archive(const char *path, const char *tool_version, mb_error_t *err)
+{
+   mb_archive_header_t h = {1, "7.0.0", tool_version};
    mb_archive_writer_t *w = NULL;
    mb_sink_t *s = NULL;
    bson_t *doc = BCON_NEW("_id", BCON_INT32(1));
    int id;
    bool ok;
 
-   (void) user_data;
-   (void) cancel;
    ok = mb_file_sink_open(path, &s, err) && mb_archive_writer_new(s, &h, &w, err) &&
         mb_archive_writer_add_namespace(w, "db", "c", "", "collection", &id, err) &&
         mb_archive_writer_begin(w, err) &&
@@ -66,6 +75,16 @@ static bool tiny_dump(void *user_data, const char *path, const atomic_int *cance
    mb_archive_writer_destroy(w);
    mb_sink_destroy(s);
    bson_destroy(doc);
+   return ok;
+}
+
+static bool tiny_dump(void *user_data, const char *path, const atomic_int *cancel, mb_run_t *run,
+                      mb_error_t *err)
+{
+   bool ok = write_tiny_archive(path, "test", err);
+
+   (void) user_data;
+   (void) cancel;
    run->docs = 1;
    g_now += 60; /* a dump takes a minute of fake time */
    return ok;
@@ -96,12 +115,7 @@ static void test_month_of_daily_runs(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7, .keep_weekly = 4}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
@@ -115,6 +129,7 @@ static void test_month_of_daily_runs(void **state)
    char when[64];
 
    (void) state;
+   job.retention.keep_weekly = 4;
    mb_log_configure(MB_LOG_WARN, false);
    setenv("TZ", "Europe/Berlin", 1);
    tzset();
@@ -213,12 +228,7 @@ static void test_retention_gfs(void **state)
 /* A run killed outright leaves its mark; the next run counts it as failed, exactly once. */
 static void test_killed_run_counted(void **state)
 {
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_state_t st;
    mb_run_t run;
    mb_error_t err;
@@ -275,8 +285,9 @@ static void test_catalog_names(void **state)
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
    assert_int_equal(cat.n, 1);
    assert_false(cat.items[0].complete);
-   assert_string_equal(cat.items[0].problem,
-                       "no readable manifest (an interrupted or foreign run)");
+   assert_string_equal(
+       cat.items[0].problem,
+       "no manifest (a run killed before it, or a foreign file): check it with verify");
    mb_catalog_clear(&cat);
    bson_free(name);
 }
@@ -422,12 +433,7 @@ static void test_skipped_slots_logged(void **state)
    mb_cron_t *cron = NULL;
    mb_error_t err;
    mb_clock_t clk = {fake_now, fake_sleep, NULL};
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = tiny_dump,
-                              .now = fake_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(tiny_dump, fake_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
@@ -481,19 +487,14 @@ static bool flaky_dump(void *user_data, const char *path, const atomic_int *canc
 /* BACKUP_RETRIES: a failed attempt is made again; the run counts once, by its last attempt. */
 static void test_retries(void **state)
 {
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = flaky_dump,
-                              .now = fake_now_job,
-                              .retries = 2,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(flaky_dump, fake_now_job);
    mb_catalog_t cat;
    mb_state_t st;
    mb_error_t err;
    mb_run_t run;
 
    (void) state;
+   job.retries = 2;
    mb_log_configure(MB_LOG_ERROR, false);
    g_now = 1772323200;
    g_failures_left = 2;
@@ -549,12 +550,7 @@ static void test_status_during_run(void **state)
 {
    mb_cron_t *cron = NULL;
    mb_error_t err;
-   mb_backup_service_t job = {.dir = g_dir,
-                              .extension = "",
-                              .compression = "none",
-                              .dump = slow_dump,
-                              .now = real_now_job,
-                              .retention = {.max_backups = 7}};
+   mb_backup_service_t job = test_job(slow_dump, real_now_job);
    mb_daemon_t d = {.dir = g_dir,
                     .run = mb_backup_run_once,
                     .run_user_data = &job,
@@ -589,6 +585,7 @@ static void test_catalog_legacy(void **state)
    mb_catalog_t cat;
    mb_error_t err;
    bool *keep = NULL;
+   char path[400];
    int n;
 
    (void) state;
@@ -598,20 +595,25 @@ static void test_catalog_legacy(void **state)
    put("backup-2026-07-03-12-00-00.archive", "not mongodump", 13);     /* not an archive */
    put("backup-2026-07-04-12-00-00.archive.zst", magic, sizeof magic); /* never the service's */
    put("backup-2026-07-05-12-00-00-1.archive", magic, sizeof magic);   /* numbered: ours */
+   /* ours, its run killed between the archive and its manifest (S3 commits the archive first) */
+   snprintf(path, sizeof path, "%s/backup-2026-07-06-12-00-00.archive", g_dir);
+   assert_true(write_tiny_archive(path, "mongobak 1.0.0", &err));
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
-   assert_int_equal(cat.n, 5);
-   assert_string_equal(cat.items[4].name, "backup-2026-07-01-12-00-00.archive");
+   assert_int_equal(cat.n, 6);
+   assert_string_equal(cat.items[5].name, "backup-2026-07-01-12-00-00.archive");
+   assert_true(cat.items[5].legacy && cat.items[5].complete);
+   assert_int_equal(cat.items[5].time, 1782900000); /* 2026-07-01T10:00:00Z */
+   assert_int_equal(cat.items[5].size, sizeof magic);
+   assert_string_equal(cat.items[5].compression, "none");
+   assert_string_equal(cat.items[4].name, "backup-2026-07-02-12-00-00.archive.gz");
    assert_true(cat.items[4].legacy && cat.items[4].complete);
-   assert_int_equal(cat.items[4].time, 1782900000); /* 2026-07-01T10:00:00Z */
-   assert_int_equal(cat.items[4].size, sizeof magic);
-   assert_string_equal(cat.items[4].compression, "none");
-   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
-   assert_true(cat.items[3].legacy && cat.items[3].complete);
-   assert_int_equal(cat.items[3].time, 1782900000 + 86400);
-   assert_string_equal(cat.items[3].compression, "gzip");
-   for (int i = 0; i < 3; i++) {
+   assert_int_equal(cat.items[4].time, 1782900000 + 86400);
+   assert_string_equal(cat.items[4].compression, "gzip");
+   for (int i = 0; i < 4; i++) {
       assert_false(cat.items[i].legacy || cat.items[i].complete);
    }
+   assert_string_equal(cat.items[0].name, "backup-2026-07-06-12-00-00.archive");
+   assert_non_null(strstr(cat.items[0].problem, "no manifest"));
    mb_catalog_clear(&cat);
    /* counted by MAX_BACKUPS, the oldest pruned; what cannot be judged stays */
    n = mb_backup_prune(g_dir, &r, 0, NULL, false, &cat, &keep, &err);
@@ -624,8 +626,9 @@ static void test_catalog_legacy(void **state)
    free(keep);
    mb_catalog_clear(&cat);
    assert_true(mb_catalog_scan(g_dir, &cat, &err));
-   assert_int_equal(cat.n, 4);
-   assert_string_equal(cat.items[3].name, "backup-2026-07-02-12-00-00.archive.gz");
+   assert_int_equal(cat.n, 5); /* the archive without manifest is never retention's */
+   assert_string_equal(cat.items[0].name, "backup-2026-07-06-12-00-00.archive");
+   assert_string_equal(cat.items[4].name, "backup-2026-07-02-12-00-00.archive.gz");
    mb_catalog_clear(&cat);
    assert_true(mb_tz_set_default("UTC"));
 }
