@@ -150,7 +150,7 @@ const mb_confvar_t mb_confvars[] = {
     {.name = "S3_PARTS_IN_FLIGHT", .type = MB_CONFVAR_INT, .min = 1, .max = 16, .def = "3",
      .since = V,
      .help = "parts of a multipart upload sent at once (each part 8 MiB or more), and 8 MiB "
-             "ranges read ahead by restore, verify, inspect and cat"},
+             "buffers read ahead by restore, verify, inspect and cat"},
     {.name = NULL},
 };
 /* clang-format on */

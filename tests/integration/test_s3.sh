@@ -194,6 +194,20 @@ run_cmd "$T/v.out" "$T/v.err" rc -- env AWS_ENDPOINT_URL="$PX" "$MB_BIN" verify 
 expect_rc 0 "$rc" "verify through a dropped GET"
 [ "$(grep -c -- "-dropped" "$T/proxy.log")" = 2 ] || fail "not 2 GETs dropped"
 pass "a dropped GET resumed from the last byte received"
+# the rest of the object comes by one streaming GET (bytes=N-) of a thread: drop it twice
+: > "$T/proxy.log"
+echo "drop-stream 2" > "$T/proxy.ctl"
+run_cmd "$T/v.out" "$T/v.err" rc -- env AWS_ENDPOINT_URL="$PX" "$MB_BIN" verify "s3://mongobak/dumps/slow.archive"
+expect_rc 0 "$rc" "verify through a dropped streaming GET"
+grep -E '^GET .* (200|206)-dropped [0-9]+-$' "$T/proxy.log" >"$T/drops" || true
+[ "$(wc -l <"$T/drops")" = 2 ] || { cat "$T/proxy.log"; fail "not 2 streaming GETs dropped"; }
+# each retry starts where the bytes received stopped: three different, growing offsets
+starts=$(grep -oE ' [0-9]+-$' "$T/proxy.log" | tr -d ' -' | tr '\n' ' ')
+[ "$(echo $starts | wc -w)" = 3 ] || { cat "$T/proxy.log"; fail "expected 3 streaming GETs: $starts"; }
+read -r s1 s2 s3 <<<"$starts"
+[ "$s1" -lt "$s2" ] && [ "$s2" -lt "$s3" ] || fail "the streaming GET did not resume from the last byte: $starts"
+expect_grep "OK" "$T/v.out" "the archive read through two drops verifies"
+pass "a dropped streaming GET resumed from the last byte received (offsets $starts)"
 echo "stall" > "$T/proxy.ctl"
 start=$(date +%s)
 run_cmd "$T/v.out" "$T/v.err" rc -- env AWS_ENDPOINT_URL="$PX" S3_TIMEOUT=2 S3_RETRIES=0 "$MB_BIN" verify "s3://mongobak/dumps/slow.archive"

@@ -8,8 +8,11 @@ read from --ctl (a file, re-read at each request; absent or empty: none):
   slowdown N     the next N part uploads (PUT ...?partNumber=) get 503 SlowDown
   slowdown-get N the next N GETs of an object get 503 SlowDown
   drop-get N     the next N GETs of an object send half of the body, then close the connection
+  drop-stream N  the same for the next N GETs with an open-ended Range ("bytes=N-": a reader's
+                 streaming GET, not the first range it fetches at the open)
   stall          every request is read and never answered
-Every request is logged to --log as one line: "METHOD PATH STATUS".
+Every request is logged to --log as one line: "METHOD PATH STATUS", followed by " bytes=A-B"
+when it has a Range header.
 """
 import argparse
 import http.client
@@ -54,8 +57,10 @@ class Proxy(BaseHTTPRequestHandler):
         pass
 
     def record(self, status):
+        rng = self.headers.get("Range")
         with lock, open(args.log, "a") as f:
-            f.write("%s %s %s\n" % (self.command, self.path, status))
+            f.write("%s %s %s%s\n" % (self.command, self.path, status,
+                                      " " + rng.split("=", 1)[-1] if rng else ""))
 
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -74,7 +79,8 @@ class Proxy(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(SLOWDOWN)
             return
-        drop = is_get and fault("drop-get")
+        rng = self.headers.get("Range") or ""
+        drop = is_get and (fault("drop-get") or (rng.endswith("-") and fault("drop-stream")))
         up = http.client.HTTPConnection(args.upstream_host, args.upstream_port, timeout=60)
         headers = {k: v for k, v in self.headers.items()}
         up.request(self.command, self.path, body=body if n else None, headers=headers)
