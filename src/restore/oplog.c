@@ -4,6 +4,13 @@
 
 #define MAX_PATH 4096 /* a dotted path longer than this is not a real document's */
 
+const char *mb_roplog_kind_name(mb_roplog_kind_t kind)
+{
+   static const char *const names[MB_ROPLOG_NKINDS] = {"replace", "update", "delete", "command",
+                                                       "truncate"};
+   return (unsigned) kind < MB_ROPLOG_NKINDS ? names[kind] : "?";
+}
+
 /* ---- $v: 2 diffs ---------------------------------------------------------------------- */
 
 typedef struct {

@@ -35,6 +35,11 @@ typedef enum {
                        * ignores $push's $slice and has no pipeline updates) */
 } mb_roplog_kind_t;
 
+#define MB_ROPLOG_NKINDS 5 /* the number of kinds above */
+
+/* The kind's name in reports: "replace", "update", "delete", "command", "truncate". */
+const char *mb_roplog_kind_name(mb_roplog_kind_t kind);
+
 /* Server error codes a COMMAND may answer that mean its effect is already there (a create of
  * an existing collection, a drop of a missing one): the replay takes them as success. */
 #define MB_ROPLOG_MAX_OK_CODES 4

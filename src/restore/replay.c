@@ -107,6 +107,9 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    bool ok;
 
    r->ops_of_entry++;
+   if ((unsigned) a->kind < MB_ROPLOG_NKINDS) {
+      r->st.ops_by_kind[a->kind]++;
+   }
    if (!r->cl) {
       bson_destroy(&opts);
       return true; /* a dry run */

@@ -7,6 +7,7 @@
 
 #include "common/oplogts.h"
 #include "restore/nsmap.h"
+#include "restore/oplog.h"
 
 #include <mongoc/mongoc.h>
 
@@ -18,8 +19,9 @@ typedef struct {
    uint64_t skipped;     /* entries (nested ones included) that did nothing on purpose */
    uint64_t after_limit; /* entries at or after the limit, not applied */
    uint64_t ops;         /* operations run on the server */
-   bool any;             /* last is set */
-   mb_oplog_ts_t last;   /* the newest entry applied: the point in time restored */
+   uint64_t ops_by_kind[MB_ROPLOG_NKINDS]; /* of those, per mb_roplog_kind_t */
+   bool any;                               /* last is set */
+   mb_oplog_ts_t last; /* the newest entry applied: the point in time restored */
 } mb_rreplay_stats_t;
 
 /* A replay on client cl (borrowed; NULL: only translate and check, for --dry-run) through map

@@ -2,7 +2,11 @@
 #include "restore/engine.h"
 #include "common/text.h"
 
+#include <assert.h>
 #include <string.h>
+
+static_assert(sizeof(((mb_restore_report_t *) 0)->oplog_ops_by_kind) == MB_ROPLOG_NKINDS * 8,
+              "one count per kind of oplog replay operation");
 
 static const char *const status_names[] = {"ok",          "partial", "failed", "incomplete",
                                            "not reached", "skipped", "checked"};
@@ -134,6 +138,7 @@ mb_restore_report_t *mb_restore_report_build(const mb_rengine_t *e)
       r->oplog_skipped = st->skipped;
       r->oplog_after_limit = st->after_limit;
       r->oplog_ops = st->ops;
+      memcpy(r->oplog_ops_by_kind, st->ops_by_kind, sizeof r->oplog_ops_by_kind);
       r->oplog_any = st->any;
       r->oplog_last = st->last;
    }
@@ -299,7 +304,7 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
    BSON_APPEND_INT64(&t, "archive_bytes", (int64_t) r->archive_bytes);
    bson_append_document_end(out, &t);
    if (r->oplog_replay) {
-      bson_t o;
+      bson_t o, k;
       char ts[24];
       BSON_APPEND_DOCUMENT_BEGIN(out, "oplog", &o);
       BSON_APPEND_INT64(&o, "entries", (int64_t) r->oplog_entries);
@@ -307,6 +312,12 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
       BSON_APPEND_INT64(&o, "skipped", (int64_t) r->oplog_skipped);
       BSON_APPEND_INT64(&o, "after_limit", (int64_t) r->oplog_after_limit);
       BSON_APPEND_INT64(&o, "operations", (int64_t) r->oplog_ops);
+      BSON_APPEND_DOCUMENT_BEGIN(&o, "operations_by_kind", &k);
+      for (int i = 0; i < MB_ROPLOG_NKINDS; i++) {
+         BSON_APPEND_INT64(&k, mb_roplog_kind_name((mb_roplog_kind_t) i),
+                           (int64_t) r->oplog_ops_by_kind[i]);
+      }
+      bson_append_document_end(&o, &k);
       mb_text_append_utf8_or_null(&o, "restored_to",
                                   r->oplog_any ? mb_oplog_ts_format(r->oplog_last, ts, sizeof ts)
                                                : NULL);

@@ -78,8 +78,9 @@ typedef struct {
    /* --oplog-replay */
    bool oplog_replay;
    uint64_t oplog_entries, oplog_applied, oplog_skipped, oplog_after_limit, oplog_ops;
-   bool oplog_any;           /* oplog_last is set */
-   mb_oplog_ts_t oplog_last; /* the newest entry applied: the point in time restored */
+   uint64_t oplog_ops_by_kind[5]; /* per kind of operation (restore/oplog.h) */
+   bool oplog_any;                /* oplog_last is set */
+   mb_oplog_ts_t oplog_last;      /* the newest entry applied: the point in time restored */
 } mb_restore_report_t;
 
 /* Restore the archive read from src (borrowed; already decompressing). *report is made for
