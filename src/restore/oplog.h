@@ -13,8 +13,9 @@
  *         REPLACE o2 with o when o is a whole document; upsert, as applyOps' alwaysUpsert
  *   c  -> COMMAND: create, drop, createIndexes (and commitIndexBuild) as createIndexes with
  *         indexes: [...], dropIndexes (deleteIndexes, dropIndex), renameCollection (on admin,
- *         both names mapped), applyOps (each nested entry, in order); startIndexBuild and
- *         abortIndexBuild are skipped; anything else is an error
+ *         both names mapped), applyOps (each nested entry, in order); startIndexBuild,
+ *         abortIndexBuild, dbCheck and dropDatabase (logged after a drop of each of its
+ *         collections) are skipped; anything else is an error
  *   n, and entries of local.* and config.*, are skipped.
  * Namespaces go through the restore's map: not selected -> skipped; renamed -> the target. */
 #ifndef MB_RESTORE_OPLOG_H

@@ -285,6 +285,43 @@ static void test_skips_and_map(void **state)
    mb_rnsmap_destroy(map);
 }
 
+/* Entries exactly as MongoDB 6/7 writes them (the synthetic server's built-in oplog,
+ * tools/synth/oplog.c): ui, o2 on inserts, a drop's o2 {numRecords}, a dropIndexes' o2 (the
+ * dropped spec), create's idIndex; a dropped database: each collection's drop, then a
+ * dropDatabase entry, which changes nothing more (skipped, as the collections' drops did the
+ * work; dropping the whole target database would also remove what the filters left out), and
+ * dbCheck (a consistency check, no data) skipped. */
+static void test_real_formats(void **state)
+{
+   (void) state;
+   expect("{\"op\": \"i\", \"ns\": \"bench.k\", \"ui\": {\"$uuid\": "
+          "\"0b8f6d2c-3a1e-4c5d-9e7f-1a2b3c4d5e6f\"}, \"o\": {\"_id\": 4, \"s\": \"new\"}, "
+          "\"o2\": {\"_id\": 4}, \"ts\": {\"$timestamp\": {\"t\": 1796000000, \"i\": 8}}, \"t\": "
+          "1, \"v\": 2, \"wall\": {\"$date\": 1796000000008}}",
+          NULL, 0,
+          "REPLACE bench.k filter={ \"_id\" : 4 } doc={ \"_id\" : 4, \"s\" : \"new\" } upsert",
+          NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"create\": \"made\", \"idIndex\": "
+          "{\"v\": 2, \"key\": {\"_id\": 1}, \"name\": \"_id_\"}}}",
+          NULL, 0,
+          "COMMAND bench doc={ \"create\" : \"made\", \"idIndex\" : { \"v\" : 2, \"key\" : { "
+          "\"_id\" : 1 }, \"name\" : \"_id_\" } } ok: 48",
+          NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"drop\": \"dropme\"}, \"o2\": "
+          "{\"numRecords\": 0}}",
+          NULL, 0, "COMMAND bench doc={ \"drop\" : \"dropme\" } ok: 26", NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"dropIndexes\": \"made\", \"index\": "
+          "\"q_1\"}, \"o2\": {\"v\": 2, \"key\": {\"q\": 1}, \"name\": \"q_1\"}}",
+          NULL, 0,
+          "COMMAND bench doc={ \"dropIndexes\" : \"made\", \"index\" : \"q_1\" } ok: 26 27", NULL);
+   expect("{\"op\": \"c\", \"ns\": \"gone.$cmd\", \"o\": {\"dropDatabase\": 1}, \"ts\": "
+          "{\"$timestamp\": {\"t\": 1796000000, \"i\": 23}}, \"t\": 1, \"v\": 2}",
+          NULL, 1, NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"dbCheck\": \"k\", \"type\": "
+          "\"batch\"}}",
+          NULL, 1, NULL);
+}
+
 static void test_malformed(void **state)
 {
    (void) state;
@@ -303,6 +340,7 @@ int main(void)
        cmocka_unit_test(test_crud),          cmocka_unit_test(test_diff_v2),
        cmocka_unit_test(test_commands),      cmocka_unit_test(test_apply_ops),
        cmocka_unit_test(test_skips_and_map), cmocka_unit_test(test_malformed),
+       cmocka_unit_test(test_real_formats),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1351,6 +1351,7 @@ static const handler_t handlers[] = {
     {"dropDatabase", syn_cmd_drop_database},
     {"synthStats", syn_cmd_stats},
     {"synthOplog", syn_cmd_synth_oplog},
+    {"applyOps", syn_cmd_apply_ops},
 };
 
 void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd)

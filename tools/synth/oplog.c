@@ -404,6 +404,17 @@ static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool 
    o = bson_new();
    BSON_APPEND_UTF8(o, "drop", "dropme");
    command(&bl, db, "dropme", o, json("{\"numRecords\": {\"$numberLong\": \"0\"}}"));
+   /* a database dropped: each collection's drop, then dropDatabase (as MongoDB 4.2+ logs it) */
+   o = bson_new();
+   BSON_APPEND_UTF8(o, "create", "x");
+   append_id_index_spec(o, "idIndex");
+   command(&bl, "gone", "x", o, NULL);
+   o = bson_new();
+   BSON_APPEND_UTF8(o, "drop", "x");
+   command(&bl, "gone", "x", o, json("{\"numRecords\": {\"$numberLong\": \"0\"}}"));
+   o = bson_new();
+   BSON_APPEND_INT32(o, "dropDatabase", 1);
+   command(&bl, "gone", NULL, o, NULL);
    /* a session's record in config.system.sessions (skipped by a replay) */
    o = json("{\"$v\": 2, \"diff\": {\"u\": {\"lastUse\": {\"$date\": 1796000000000}}}}");
    {
@@ -834,4 +845,114 @@ void syn_oplog_list(syn_server_t *s, const char *db, const bson_t *filter, bool 
       bson_append_document_end(&d, &opts);
    }
    bson_append_document_end(batch, &d);
+}
+
+/* ---- applyOps (a target for mongorestore --oplogReplay) ---- */
+
+static void count_applied(syn_server_t *s, const char *kind)
+{
+   int k;
+
+   for (k = 0; k < s->napplied; k++) {
+      if (strcmp(s->applied[k].kind, kind) == 0) {
+         break;
+      }
+   }
+   if (k == s->napplied) {
+      if (s->napplied == SYN_MAX_APPLIED) {
+         k = SYN_MAX_APPLIED - 1; /* the last slot takes every further kind */
+      } else {
+         snprintf(s->applied[k].kind, sizeof s->applied[k].kind, "%s", kind);
+         s->napplied++;
+      }
+   }
+   s->applied[k].n++;
+}
+
+/* Count the operations of an applyOps array; false for an element that is not an entry. */
+static bool count_ops(syn_server_t *s, bson_iter_t *ops, uint32_t *n)
+{
+   while (bson_iter_next(ops)) {
+      bson_t e, o;
+      bson_iter_t it, sub;
+      const uint8_t *data;
+      uint32_t len;
+      const char *op;
+      char kind[48];
+      bool found;
+      if (!BSON_ITER_HOLDS_DOCUMENT(ops)) {
+         return false;
+      }
+      bson_iter_document(ops, &len, &data);
+      if (!bson_init_static(&e, data, len) || !bson_iter_init_find(&it, &e, "op") ||
+          !BSON_ITER_HOLDS_UTF8(&it)) {
+         return false;
+      }
+      op = bson_iter_utf8(&it, NULL);
+      if (strcmp(op, "c") == 0 && get_doc(&e, "o", &o, &found) && found &&
+          bson_iter_init(&sub, &o) && bson_iter_next(&sub)) {
+         if (strcmp(bson_iter_key(&sub), "applyOps") == 0 && BSON_ITER_HOLDS_ARRAY(&sub)) {
+            bson_iter_t nested;
+            if (!bson_iter_recurse(&sub, &nested) || !count_ops(s, &nested, n)) {
+               return false;
+            }
+            continue;
+         }
+         snprintf(kind, sizeof kind, "c:%s", bson_iter_key(&sub));
+      } else {
+         snprintf(kind, sizeof kind, "%s", op);
+      }
+      count_applied(s, kind);
+      (*n)++;
+   }
+   return true;
+}
+
+void syn_cmd_apply_ops(syn_conn_t *c, const char *db, const bson_t *cmd)
+{
+   syn_server_t *s = c->srv;
+   bson_iter_t it, ops;
+   bson_t r = BSON_INITIALIZER, results;
+   uint32_t n = 0;
+   bool ok;
+
+   (void) db;
+   if (!bson_iter_init_find(&it, cmd, "applyOps") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+       !bson_iter_recurse(&it, &ops)) {
+      bson_destroy(&r);
+      syn_reply_error(c, 14, "TypeMismatch", "applyOps must be an array of oplog entries");
+      return;
+   }
+   pthread_mutex_lock(&s->wlock);
+   ok = count_ops(s, &ops, &n);
+   pthread_mutex_unlock(&s->wlock);
+   if (!ok) {
+      bson_destroy(&r);
+      syn_reply_error(c, 2, "BadValue", "applyOps: an element is not an oplog entry with 'op'");
+      return;
+   }
+   BSON_APPEND_INT32(&r, "applied", (int32_t) n);
+   BSON_APPEND_ARRAY_BEGIN(&r, "results", &results);
+   for (uint32_t k = 0; k < n; k++) {
+      char key[16];
+      const char *kk;
+      bson_uint32_to_string(k, &kk, key, sizeof key);
+      BSON_APPEND_BOOL(&results, kk, true);
+   }
+   bson_append_array_end(&r, &results);
+   syn_reply_ok(c, &r);
+}
+
+void syn_applied_stats(syn_server_t *s, bson_t *out, bool reset)
+{
+   bson_t d;
+
+   BSON_APPEND_DOCUMENT_BEGIN(out, "applyOps", &d);
+   for (int k = 0; k < s->napplied; k++) {
+      BSON_APPEND_INT64(&d, s->applied[k].kind, (int64_t) s->applied[k].n);
+   }
+   bson_append_document_end(out, &d);
+   if (reset) {
+      s->napplied = 0;
+   }
 }

@@ -14,6 +14,7 @@
 #define SYN_TPAGES 8        /* prebuilt pages one connection holds */
 #define SYN_TPAGES_SPARE 48 /* prebuilt pages kept between connections */
 #define SYN_MAX_SEQ 4       /* document sequences per OP_MSG */
+#define SYN_MAX_APPLIED 32  /* kinds of applyOps operations counted */
 
 typedef struct {
    int64_t id;
@@ -68,6 +69,13 @@ typedef struct {
    struct syn_wns **wns; /* open-addressing table of written namespaces (NULL: empty) */
    size_t wns_cap, nwns;
    bool validate_full; /* --validate-writes full: bson_validate every document */
+   /* applyOps (oplog.c): operations applied per kind ("i", "u", "d", "n", "c:<command>"),
+    * counted under wlock, never applied */
+   struct {
+      char kind[48];
+      uint64_t n;
+   } applied[SYN_MAX_APPLIED];
+   int napplied;
 } syn_server_t;
 
 typedef struct {
@@ -173,6 +181,12 @@ bool syn_oplog_find(syn_conn_t *c, const char *db, const char *coll, const bson_
 void syn_oplog_newest(syn_server_t *s, uint32_t *t, uint32_t *i);
 /* {synthOplog: "reveal" | "rollover" | "reset" | "status"} */
 void syn_cmd_synth_oplog(syn_conn_t *c, const char *db, const bson_t *cmd);
+/* applyOps: each operation counted by kind (nested applyOps recursed), none applied. */
+void syn_cmd_apply_ops(syn_conn_t *c, const char *db, const bson_t *cmd);
+/* The applyOps counts as out's document "applyOps" ({kind: n}); with reset, forget them. The
+ * caller holds wlock. */
+void syn_applied_stats(syn_server_t *s, bson_t *out, bool reset);
+
 /* local.oplog.rs in a listCollections batch of database local (from key *n on). */
 void syn_oplog_list(syn_server_t *s, const char *db, const bson_t *filter, bool name_only,
                     bson_t *batch, uint32_t *n);
