@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS_BASE 1796000000u /* 2026-11-29T23:33:20Z: the built-in entries' seconds */
+#define TS_BASE 1796000000u /* 2026-11-30T00:53:20Z: the built-in entries' seconds */
 #define WALL_MS ((int64_t) TS_BASE * 1000)
 #define TERM 1
 #define MAX_ENTRY_BYTES (16u << 20)
@@ -863,6 +863,7 @@ static void count_applied(syn_server_t *s, const char *kind)
          k = SYN_MAX_APPLIED - 1; /* the last slot takes every further kind */
       } else {
          snprintf(s->applied[k].kind, sizeof s->applied[k].kind, "%s", kind);
+         s->applied[k].n = 0;
          s->napplied++;
       }
    }
