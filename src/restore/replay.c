@@ -11,6 +11,11 @@ struct mb_rreplay {
    mb_oplog_ts_t limit;
    mb_rreplay_stats_t st;
    uint64_t ops_of_entry;
+   /* The applyOps entries of a transaction written in several (partialTxn: true), held until
+    * the entry that ends it, as mongorestore holds them: a limit before that entry leaves the
+    * whole transaction out, never a part of it. Counted as skipped while held. */
+   bson_t **held;
+   size_t nheld, held_cap;
 };
 
 mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
@@ -27,8 +32,21 @@ mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
    return r;
 }
 
+static void drop_held(mb_rreplay_t *r)
+{
+   for (size_t i = 0; i < r->nheld; i++) {
+      bson_destroy(r->held[i]);
+   }
+   r->nheld = 0;
+}
+
 void mb_rreplay_destroy(mb_rreplay_t *r)
 {
+   if (!r) {
+      return;
+   }
+   drop_held(r);
+   bson_free(r->held);
    bson_free(r);
 }
 
@@ -154,14 +172,102 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    return ok;
 }
 
+/* An applyOps entry of a transaction: *partial when it is not the last of its transaction
+ * (partialTxn: true); *lsid / *txn identify the transaction (lsid's bytes, txnNumber). */
+static bool txn_entry(const bson_t *b, bool *partial, const uint8_t **lsid, uint32_t *lsid_len,
+                      int64_t *txn)
+{
+   bson_iter_t it, o;
+
+   *partial = false;
+   *lsid = NULL;
+   *lsid_len = 0;
+   *txn = -1;
+   if (!bson_iter_init_find(&it, b, "op") || !BSON_ITER_HOLDS_UTF8(&it) ||
+       strcmp(bson_iter_utf8(&it, NULL), "c") != 0 || !bson_iter_init_find(&it, b, "o") ||
+       !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &o) ||
+       !bson_iter_find(&o, "applyOps")) {
+      return false;
+   }
+   if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "partialTxn")) {
+      *partial = bson_iter_as_bool(&o);
+   }
+   if (bson_iter_init_find(&it, b, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      bson_iter_document(&it, lsid_len, lsid);
+   }
+   if (bson_iter_init_find(&it, b, "txnNumber") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      *txn = bson_iter_as_int64(&it);
+   }
+   return true;
+}
+
+static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len, int64_t txn)
+{
+   const uint8_t *hl;
+   uint32_t hl_len;
+   int64_t ht;
+   bool partial;
+
+   return txn_entry(held, &partial, &hl, &hl_len, &ht) && ht == txn && hl_len == lsid_len &&
+          (lsid_len == 0 || memcmp(hl, lsid, lsid_len) == 0);
+}
+
+/* Translate and run one entry; false with err prefixed by its timestamp and namespace. */
+static bool apply_entry(mb_rreplay_t *r, const bson_t *b, mb_oplog_ts_t ts, const char *ns,
+                        mb_error_t *err)
+{
+   uint64_t skipped = 0;
+   char buf[24];
+
+   r->ops_of_entry = 0;
+   if (!mb_roplog_translate(bson_get_data(b), b->len, r->map, run_action, r, &skipped, err)) {
+      mb_error_prefix(err, "oplog entry %s (%s)", mb_oplog_ts_format(ts, buf, sizeof buf), ns);
+      return false;
+   }
+   r->st.skipped += skipped;
+   r->st.ops += r->ops_of_entry;
+   if (r->ops_of_entry > 0) {
+      r->st.applied++;
+   }
+   return true;
+}
+
+/* The held entries of the transaction that entry b ends, then b. */
+static bool apply_held(mb_rreplay_t *r, const uint8_t *lsid, uint32_t lsid_len, int64_t txn,
+                       mb_error_t *err)
+{
+   size_t kept = 0;
+   bool ok = true;
+
+   for (size_t i = 0; i < r->nheld; i++) {
+      bson_t *h = r->held[i];
+      bson_iter_t it;
+      mb_oplog_ts_t ts = {0, 0};
+      if (!ok || !same_txn(h, lsid, lsid_len, txn)) {
+         r->held[kept++] = h;
+         continue;
+      }
+      if (bson_iter_init_find(&it, h, "ts") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+         bson_iter_timestamp(&it, &ts.t, &ts.i);
+      }
+      r->st.skipped--; /* counted as skipped while held */
+      ok = apply_entry(r, h, ts, "admin.$cmd", err);
+      bson_destroy(h);
+   }
+   r->nheld = kept;
+   return ok;
+}
+
 bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error_t *err)
 {
    bson_t b;
    bson_iter_t it;
    mb_oplog_ts_t ts = {0, 0};
-   uint64_t skipped = 0;
-   char buf[24];
    const char *ns = "?";
+   const uint8_t *lsid;
+   uint32_t lsid_len;
+   int64_t txn;
+   bool partial;
 
    r->st.entries++;
    if (!bson_init_static(&b, data, len)) {
@@ -177,18 +283,28 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
    }
    /* as mongorestore: the entries from the limit on are not applied */
    if (r->st.after_limit > 0 || (r->has_limit && mb_oplog_ts_cmp(ts, r->limit) >= 0)) {
-      r->st.after_limit++;
+      /* a transaction that ends at or after the limit is left out whole */
+      r->st.skipped -= r->nheld;
+      r->st.after_limit += r->nheld + 1;
+      drop_held(r);
       return true;
    }
-   r->ops_of_entry = 0;
-   if (!mb_roplog_translate(data, len, r->map, run_action, r, &skipped, err)) {
-      mb_error_prefix(err, "oplog entry %s (%s)", mb_oplog_ts_format(ts, buf, sizeof buf), ns);
-      return false;
+   if (txn_entry(&b, &partial, &lsid, &lsid_len, &txn)) {
+      if (partial) {
+         if (r->nheld == r->held_cap) {
+            r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
+            r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
+         }
+         r->held[r->nheld++] = bson_copy(&b);
+         r->st.skipped++;
+         return true;
+      }
+      if (r->nheld > 0 && !apply_held(r, lsid, lsid_len, txn, err)) {
+         return false;
+      }
    }
-   r->st.skipped += skipped;
-   r->st.ops += r->ops_of_entry;
-   if (r->ops_of_entry > 0) {
-      r->st.applied++;
+   if (!apply_entry(r, &b, ts, ns, err)) {
+      return false;
    }
    r->st.last = ts;
    r->st.any = true;

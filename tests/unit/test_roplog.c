@@ -4,6 +4,7 @@
  * (create, drop, createIndexes, commitIndexBuild, dropIndexes, renameCollection, applyOps),
  * skipped entries, namespace filters and renames, and the exact errors. */
 #include "restore/oplog.h"
+#include "restore/replay.h"
 
 #include "testutil.h"
 
@@ -322,6 +323,79 @@ static void test_real_formats(void **state)
           NULL, 1, NULL);
 }
 
+/* Feed entries (relaxed Extended JSON) to a dry-run replay with an optional limit (T:I). */
+static mb_rreplay_t *replay(const char *const *entries, int n, const mb_oplog_ts_t *limit)
+{
+   mb_rreplay_t *r = mb_rreplay_new(NULL, NULL, limit);
+   mb_error_t err;
+
+   for (int i = 0; i < n; i++) {
+      bson_error_t je;
+      bson_t *b = bson_new_from_json((const uint8_t *) entries[i], -1, &je);
+      if (!b) {
+         fail_msg("bad test JSON %s: %s", entries[i], je.message);
+      }
+      if (!mb_rreplay_entry(r, bson_get_data(b), b->len, &err)) {
+         fail_msg("%s: %s", entries[i], err.message);
+      }
+      bson_destroy(b);
+   }
+   return r;
+}
+
+/* A transaction written in several applyOps entries (partialTxn: true, then the last one, as
+ * MongoDB 4.2+ writes a large transaction; another session's transaction between them): its
+ * operations run when its last entry comes, all together; with a limit before that entry none of
+ * them runs (mongorestore holds them the same way), never a part of the transaction. */
+static void test_partial_txn(void **state)
+{
+#define TXN(i, partial, session, ops)                                                              \
+   "{\"lsid\": {\"id\": " #session "}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", "  \
+   "\"o\": {\"applyOps\": [" ops "]" partial "}, \"ts\": {\"$timestamp\": {\"t\": 100, \"i\": " #i \
+   "}}}"
+#define INS(id) "{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": " #id "}}"
+   static const char *const entries[] = {
+       TXN(1, ", \"partialTxn\": true", 1, INS(1) "," INS(2)),
+       TXN(2, ", \"partialTxn\": true", 1, INS(3)),
+       TXN(3, "", 2, INS(9)),
+       "{\"op\": \"n\", \"ns\": \"\", \"o\": {\"msg\": \"periodic noop\"}, \"ts\": "
+       "{\"$timestamp\": "
+       "{\"t\": 100, \"i\": 4}}}",
+       TXN(5, "", 1, INS(4)),
+   };
+   mb_oplog_ts_t at5 = {100, 5}, at3 = {100, 3};
+   mb_rreplay_t *r;
+   const mb_rreplay_stats_t *st;
+
+   (void) state;
+   r = replay(entries, 5, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->entries, 5);
+   assert_int_equal(st->ops, 5);
+   assert_int_equal(st->ops_by_kind[MB_ROPLOG_REPLACE], 5);
+   assert_int_equal(st->applied, 4);
+   assert_int_equal(st->skipped, 1);
+   assert_int_equal(st->last.i, 5);
+   mb_rreplay_destroy(r);
+   /* the limit at the transaction's last entry: none of its 4 operations, the other session's
+    * one runs */
+   r = replay(entries, 5, &at5);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 1);
+   assert_int_equal(st->applied, 1);
+   assert_int_equal(st->skipped, 1);
+   assert_int_equal(st->after_limit, 3);
+   assert_int_equal(st->last.i, 4);
+   mb_rreplay_destroy(r);
+   r = replay(entries, 5, &at3);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 0);
+   assert_int_equal(st->after_limit, 5);
+   mb_rreplay_destroy(r);
+#undef TXN
+#undef INS
+}
+
 static void test_malformed(void **state)
 {
    (void) state;
@@ -340,7 +414,7 @@ int main(void)
        cmocka_unit_test(test_crud),          cmocka_unit_test(test_diff_v2),
        cmocka_unit_test(test_commands),      cmocka_unit_test(test_apply_ops),
        cmocka_unit_test(test_skips_and_map), cmocka_unit_test(test_malformed),
-       cmocka_unit_test(test_real_formats),
+       cmocka_unit_test(test_real_formats),  cmocka_unit_test(test_partial_txn),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
