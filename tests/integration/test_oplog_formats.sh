@@ -100,6 +100,19 @@ pass "mongodump's oplog: every entry translated (5 upserts, 2 updates, 2 deletes
 dry_run "$T/md-open-txn.archive" '{"entries": 20, "applied": 15, "skipped": 5, "operations": 20,
   "operations_by_kind": {"replace": 7, "update": 2, "delete": 2, "command": 8, "truncate": 1}}'
 pass "mongodump's oplog from an open transaction: its first applyOps translated too"
+# a limit at the entry that ends that transaction: its first entry is not applied either
+run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" restore --uri "$URI" --archive "$T/md-open-txn.archive" --oplog-replay \
+  --dry-run --json --oplog-limit "$PIT:16"
+expect_rc 0 "$rc" "restore --oplog-replay --dry-run --oplog-limit $PIT:16"
+py "$T/out" <<'PY' || { cat "$T/out" >&2; fail "--oplog-limit inside a transaction"; }
+import json, sys
+o = json.load(open(sys.argv[1]))["oplog"]
+want = {"entries": 20, "applied": 7, "skipped": 2, "after_limit": 11, "operations": 8, "restored_to": "1796000000:15",
+        "operations_by_kind": {"replace": 2, "update": 1, "delete": 1, "command": 3, "truncate": 1}}
+got = {k: o[k] for k in want}
+assert got == want, "got %s, expected %s" % (got, want)
+PY
+pass "--oplog-limit at a transaction's last entry: none of its operations, its first entry counted after the limit"
 
 # 3. the real mongorestore reads mongobak's archive
 start_synth target --layout none
