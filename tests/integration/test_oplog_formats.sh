@@ -176,8 +176,8 @@ assert r["collections"] == 3 and r["documents"] == 3000 + 500 + 800, (r["collect
 PY
 pass "report: 3 collections (local not dumped), the oplog's 19 entries from $PIT:7 to $PIT:25, point in time 2026-11-30T00:53:20Z"
 start_synth summary "${DATA[@]}" --oplog builtin --replset prod-rs
-run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" dump --uri "$URI" --oplog --archive "$T/summary.archive"
-expect_rc 0 "$rc" "dump --oplog from replica set prod-rs"
+run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" dump --uri "${URI}?replicaSet=prod-rs" --oplog --archive "$T/summary.archive"
+expect_rc 0 "$rc" "dump --oplog from replica set prod-rs (replicaSet=prod-rs in the URI)"
 expect_grep "^point in time: $PIT:25 \\(2026-11-30T00:53:20Z\\), 19 oplog entries$" "$T/out" "the summary names the point in time"
 expect_grep "^oplog \\(to $PIT:25\\) +19 " "$T/out" "the summary's oplog row"
 expect_grep "^dumped 3 collections, 4300 documents" "$T/out" "the summary counts 3 collections (local not dumped)"
