@@ -9,7 +9,8 @@
 #     order, byte for byte (so the same query bounds and the same entries at both ends); the
 #     prelude's oplog entry is the same; the oplog's block is last in both; the collections hold
 #     the same documents. The same with a transaction open when the dump starts
-#     (config.transactions): both start the copy where it began.
+#     (config.transactions): both start the copy where it began; and with 20,000 more entries
+#     (23 MB, several batches of the server's cursor).
 #  2. mongobak restore --oplog-replay --dry-run translates every entry of mongodump's archive:
 #     operations per kind, entries applied and skipped.
 #  3. the real mongorestore --oplogReplay --dryRun accepts mongobak's archive, and a real
@@ -76,6 +77,8 @@ PY
 compare plain 19 7
 # a transaction open at the start (its first applyOps, partialTxn): the copy starts there
 compare open-txn 20 6 --oplog-open-txn
+# an oplog of 23 MB read in several batches (getMore; mongobak writes it in 4 MiB blocks)
+compare fill 20019 7 --oplog-fill 20000
 
 # 2. mongobak translates every entry of mongodump's archives (no server is written to)
 dry_run() { # ARCHIVE EXPECTED-JSON

@@ -1268,6 +1268,9 @@ static void cmd_get_more(syn_conn_t *c, const char *db, const bson_t *cmd)
       return;
    }
    id = bson_iter_int64(&it);
+   if (syn_oplog_get_more(c, id, cmd)) {
+      return;
+   }
    cur = cursor_take(c->srv, id, &busy);
    if (!cur) {
       if (busy) {

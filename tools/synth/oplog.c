@@ -10,8 +10,9 @@
  * same on demand (reset: back to the start state).
  *
  * Queries served on local.oplog.rs: find with a filter of conditions on ts ($gte, $gt, $lte, $lt,
- * a timestamp, and $and of those), sort {$natural: 1 | -1}, limit, an inclusion projection; the
- * matching entries are sent in the first batch (the oplog is small). config.transactions answers
+ * a timestamp, and $and of those), sort {$natural: 1 | -1}, limit, batchSize, an inclusion
+ * projection, in batches of up to 16 MiB and getMore (--oplog-fill makes an oplog of several
+ * batches). config.transactions answers
  * the open transaction of --oplog-open-txn (state inProgress, its startOpTime the first entry of
  * the transaction) until the reveal commits it. */
 #include "server.h"
@@ -26,7 +27,9 @@
 #define WALL_MS ((int64_t) TS_BASE * 1000)
 #define TERM 1
 #define MAX_ENTRY_BYTES (16u << 20)
-#define MAX_REPLY_BYTES (15u << 20)
+#define MAX_BATCH_BYTES (16u << 20) /* a batch stops after the entry that crosses this */
+#define MAX_OPLOG_CURSORS 64
+#define CURSOR_BASE 0x6f706c6f67000000ll /* "oplog" in the ids of the oplog's cursors */
 
 struct syn_oplog {
    bson_t **entries; /* in oplog order */
@@ -37,6 +40,13 @@ struct syn_oplog {
    pthread_mutex_t lock;
    int state; /* 0: start; 1: revealed; 2: rolled over (revealed, older entries gone) */
    bool forced;
+   /* open cursors of finds with more than one batch: the matching entries' indexes, in order */
+   struct {
+      int64_t id;
+      size_t *idx, n, pos;
+      bson_t proj;
+   } cursors[MAX_OPLOG_CURSORS];
+   int64_t next_cursor;
 };
 
 /* ---- building the built-in entries ---- */
@@ -306,7 +316,25 @@ static bson_t *json(const char *s)
 /* The built-in oplog: the entries a replica set writes, in the kinds a replay must translate.
  * Phase 1 (visible at start) ends with the open transaction's first entry and a no-op; phase 2
  * (revealed during a dump) holds every other kind. */
-static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool rename)
+/* --oplog-fill: n inserts of about 1 KB into db.fill (written while the dump runs). */
+static void fill(builder_t *bl, uint64_t n)
+{
+   char pad[1001];
+
+   for (uint64_t k = 0; k < n; k++) {
+      bson_t *doc = bson_new();
+      for (int j = 0; j < 1000; j++) {
+         pad[j] = (char) ('a' + (k * 7 + (uint64_t) j * 13) % 26);
+      }
+      pad[1000] = '\0';
+      BSON_APPEND_INT64(doc, "_id", (int64_t) (1000000 + k));
+      BSON_APPEND_UTF8(doc, "pad", pad);
+      insert(bl, "fill", doc);
+   }
+}
+
+static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool rename,
+                          uint64_t nfill)
 {
    builder_t bl = {.log = log, .db = db, .seed = seed};
    bson_t *o, *ops, arr;
@@ -432,6 +460,7 @@ static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool 
       bson_destroy(key);
       bson_destroy(o);
    }
+   fill(&bl, nfill);
    noop(&bl, "periodic noop");
 }
 
@@ -458,7 +487,8 @@ static void load_file(syn_oplog_t *log, const char *path)
    }
 }
 
-syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long hidden)
+syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long hidden,
+                           uint64_t nfill)
 {
    syn_oplog_t *log = calloc(1, sizeof *log);
 
@@ -468,7 +498,7 @@ syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long
    pthread_mutex_init(&log->lock, NULL);
    log->open_txn = (size_t) -1;
    if (strcmp(spec, "builtin") == 0 || strcmp(spec, "builtin-rename") == 0) {
-      build_builtin(log, db, seed, strcmp(spec, "builtin-rename") == 0);
+      build_builtin(log, db, seed, strcmp(spec, "builtin-rename") == 0, nfill);
    } else {
       load_file(log, spec);
       log->hidden_from = log->n;
@@ -633,28 +663,48 @@ static void project(const bson_t *e, const bson_t *proj, bson_t *out)
    }
 }
 
-static void reply_batch(syn_conn_t *c, const char *ns, const bson_t *batch)
+static void reply_batch(syn_conn_t *c, const char *ns, const bson_t *batch, bool first, int64_t id)
 {
    bson_t r = BSON_INITIALIZER, cur;
 
    BSON_APPEND_DOCUMENT_BEGIN(&r, "cursor", &cur);
-   BSON_APPEND_ARRAY(&cur, "firstBatch", batch);
-   BSON_APPEND_INT64(&cur, "id", 0);
+   BSON_APPEND_ARRAY(&cur, first ? "firstBatch" : "nextBatch", batch);
+   BSON_APPEND_INT64(&cur, "id", id);
    BSON_APPEND_UTF8(&cur, "ns", ns);
    bson_append_document_end(&r, &cur);
    syn_reply_ok(c, &r);
 }
 
+/* The entries idx[*pos..n) into batch: at most max (0: no limit) and up to the first to cross
+ * 16 MiB; advances *pos. */
+static void fill_batch(const syn_oplog_t *log, const size_t *idx, size_t n, size_t *pos,
+                       int64_t max, const bson_t *proj, bson_t *batch)
+{
+   size_t bytes = 0;
+   uint32_t k = 0;
+
+   while (*pos < n && (max <= 0 || k < (uint64_t) max) && bytes < MAX_BATCH_BYTES) {
+      bson_t one;
+      char key[16];
+      const char *kk;
+      project(log->entries[idx[*pos]], proj, &one);
+      bytes += one.len;
+      bson_uint32_to_string(k++, &kk, key, sizeof key);
+      BSON_APPEND_DOCUMENT(batch, kk, &one);
+      bson_destroy(&one);
+      (*pos)++;
+   }
+}
+
 static void find_oplog(syn_conn_t *c, const bson_t *cmd)
 {
    syn_oplog_t *log = c->srv->oplog;
-   bson_t filter, sort, proj, batch = BSON_INITIALIZER, one;
+   bson_t filter, sort, proj, batch = BSON_INITIALIZER;
    ts_range_t r = {0};
    bson_iter_t it;
-   bool present, backward = false;
-   int64_t limit = 0;
-   size_t lo, hi, bytes = 0;
-   uint32_t n = 0;
+   bool present, backward = false, single;
+   int64_t limit = 0, batch_size = 101, id = 0;
+   size_t lo, hi, *idx = NULL, n = 0, pos = 0;
    int state;
 
    if (!get_doc(cmd, "filter", &filter, &present) || !parse_filter(&filter, &r) ||
@@ -675,33 +725,94 @@ static void find_oplog(syn_conn_t *c, const bson_t *cmd)
    if (bson_iter_init_find(&it, cmd, "limit") && BSON_ITER_HOLDS_NUMBER(&it)) {
       limit = bson_iter_as_int64(&it);
    }
+   if (bson_iter_init_find(&it, cmd, "batchSize") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      batch_size = bson_iter_as_int64(&it);
+   }
+   single = bson_iter_init_find(&it, cmd, "singleBatch") && bson_iter_as_bool(&it);
    visible(c->srv, &lo, &hi, &state);
-   for (size_t k = 0; k < hi - lo; k++) {
+   idx = malloc((hi - lo + 1) * sizeof *idx);
+   if (!idx) {
+      abort();
+   }
+   for (size_t k = 0; k < hi - lo && (limit <= 0 || n < (uint64_t) limit); k++) {
       size_t x = backward ? hi - 1 - k : lo + k;
-      char key[16];
-      const char *kk;
-      if (limit > 0 && n >= (uint64_t) limit) {
-         break;
+      if (in_range(&r, log->ts_t[x], log->ts_i[x])) {
+         idx[n++] = x;
       }
-      if (!in_range(&r, log->ts_t[x], log->ts_i[x])) {
-         continue;
+   }
+   fill_batch(log, idx, n, &pos,
+              limit > 0 && (batch_size <= 0 || limit < batch_size) ? limit : batch_size, &proj,
+              &batch);
+   if (pos < n && !single) {
+      int slot = -1;
+      pthread_mutex_lock(&log->lock);
+      for (int k = 0; k < MAX_OPLOG_CURSORS && slot < 0; k++) {
+         if (log->cursors[k].id == 0) {
+            slot = k;
+         }
       }
-      project(log->entries[x], &proj, &one);
-      bytes += one.len;
-      if (bytes > MAX_REPLY_BYTES) {
-         bson_destroy(&one);
-         syn_reply_error(c, 2, "BadValue",
-                         "mongobak-synth sends the oplog's matching entries in one batch: more "
-                         "than 15 MiB match");
+      if (slot >= 0) {
+         id = CURSOR_BASE + ++log->next_cursor;
+         log->cursors[slot].id = id;
+         log->cursors[slot].idx = idx;
+         log->cursors[slot].n = n;
+         log->cursors[slot].pos = pos;
+         bson_init(&log->cursors[slot].proj);
+         bson_concat(&log->cursors[slot].proj, &proj);
+         idx = NULL;
+      }
+      pthread_mutex_unlock(&log->lock);
+      if (slot < 0) {
+         syn_reply_error(c, 2, "BadValue", "mongobak-synth: too many open oplog cursors");
          goto done;
       }
-      bson_uint32_to_string(n++, &kk, key, sizeof key);
-      BSON_APPEND_DOCUMENT(&batch, kk, &one);
-      bson_destroy(&one);
    }
-   reply_batch(c, "local.oplog.rs", &batch);
+   reply_batch(c, "local.oplog.rs", &batch, true, id);
 done:
+   free(idx);
    bson_destroy(&batch);
+}
+
+bool syn_oplog_get_more(syn_conn_t *c, int64_t id, const bson_t *cmd)
+{
+   syn_oplog_t *log = c->srv->oplog;
+   bson_t batch = BSON_INITIALIZER;
+   bson_iter_t it;
+   int64_t batch_size = 0, next = 0;
+   int slot = -1;
+
+   if (!log || id <= CURSOR_BASE || id > CURSOR_BASE + (1ll << 24)) {
+      bson_destroy(&batch);
+      return false;
+   }
+   if (bson_iter_init_find(&it, cmd, "batchSize") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      batch_size = bson_iter_as_int64(&it);
+   }
+   pthread_mutex_lock(&log->lock);
+   for (int k = 0; k < MAX_OPLOG_CURSORS && slot < 0; k++) {
+      if (log->cursors[k].id == id) {
+         slot = k;
+      }
+   }
+   if (slot >= 0) {
+      fill_batch(log, log->cursors[slot].idx, log->cursors[slot].n, &log->cursors[slot].pos,
+                 batch_size, &log->cursors[slot].proj, &batch);
+      next = id;
+      if (log->cursors[slot].pos >= log->cursors[slot].n) {
+         free(log->cursors[slot].idx);
+         bson_destroy(&log->cursors[slot].proj);
+         log->cursors[slot].id = 0;
+         next = 0;
+      }
+   }
+   pthread_mutex_unlock(&log->lock);
+   if (slot < 0) {
+      syn_reply_error(c, 43, "CursorNotFound", "cursor id %" PRId64 " not found", id);
+   } else {
+      reply_batch(c, "local.oplog.rs", &batch, false, next);
+   }
+   bson_destroy(&batch);
+   return true;
 }
 
 /* config.transactions: the open transaction (inProgress) until the reveal. */
@@ -740,7 +851,7 @@ static void find_transactions(syn_conn_t *c)
       bson_append_document_end(&row, &op);
       bson_append_document_end(&batch, &row);
    }
-   reply_batch(c, "config.transactions", &batch);
+   reply_batch(c, "config.transactions", &batch, true, 0);
    bson_destroy(&batch);
 }
 

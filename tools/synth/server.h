@@ -174,7 +174,10 @@ void syn_write_stats(syn_server_t *s, bson_t *out, bool reset);
 /* The oplog from spec ("builtin", "builtin-rename" or a file of BSON entries) for database db;
  * hidden >= 0: the last `hidden` entries are hidden at start (default: the built-in's second
  * phase, none of a file's). Exits on a file that cannot be read. */
-syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long hidden);
+syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long hidden,
+                           uint64_t nfill);
+/* getMore of an oplog cursor: true when id is one (served), false to look elsewhere. */
+bool syn_oplog_get_more(syn_conn_t *c, int64_t id, const bson_t *cmd);
 /* find on local.oplog.rs or config.transactions: true when served. */
 bool syn_oplog_find(syn_conn_t *c, const char *db, const char *coll, const bson_t *cmd);
 /* The newest visible entry's timestamp (0:0 when none). */

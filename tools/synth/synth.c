@@ -99,11 +99,14 @@ static const char usage[] =
     "                    are hidden until the server has sent --oplog-reveal-after replies with\n"
     "                    collection documents: the writes made while a dump runs. Queries: find\n"
     "                    with ts conditions ($gte, $gt, $lte, $lt, $and), sort {$natural: 1|-1},\n"
-    "                    limit, inclusion projections; the command {synthOplog: \"reveal\" |\n"
+    "                    limit, batchSize, inclusion projections (batches up to 16 MiB, then\n"
+    "                    getMore); the command {synthOplog: \"reveal\" |\n"
     "                    \"rollover\" | \"reset\" | \"status\"} changes what is visible\n"
     "  --oplog-hidden N  the last N entries are the hidden ones (default: the built-in's second\n"
     "                    phase; none of a file's)\n"
     "  --oplog-reveal-after N  replies with documents before the reveal (default 1; 0: never)\n"
+    "  --oplog-fill N    N more inserts of about 1 KB among the built-in's hidden entries (an\n"
+    "                    oplog copied in several batches)\n"
     "  --oplog-rollover  the reveal also drops every entry before the first hidden one (the\n"
     "                    oplog rolled over during the dump)\n"
     "  --oplog-open-txn  config.transactions holds a transaction in progress (its startOpTime\n"
@@ -137,6 +140,7 @@ typedef struct {
    int noversize;
    const char *oplog, *replset;
    long oplog_hidden;
+   uint64_t oplog_fill;
    uint64_t oplog_reveal_after;
    bool oplog_rollover, oplog_open_txn;
 } opts_t;
@@ -324,6 +328,7 @@ static void parse_options(int argc, char **argv, opts_t *o)
                                             {"oplog-hidden", required_argument, NULL, 'H'},
                                             {"oplog-reveal-after", required_argument, NULL, 'A'},
                                             {"oplog-rollover", no_argument, NULL, 'X'},
+                                            {"oplog-fill", required_argument, NULL, 'F'},
                                             {"oplog-open-txn", no_argument, NULL, 'T'},
                                             {"log", no_argument, NULL, 'L'},
                                             {"stats-on-exit", no_argument, NULL, 'S'},
@@ -420,6 +425,11 @@ static void parse_options(int argc, char **argv, opts_t *o)
          break;
       case 'X':
          o->oplog_rollover = true;
+         break;
+      case 'F':
+         if (!parse_count(optarg, &o->oplog_fill, &unit) || unit || o->oplog_fill > 10000000) {
+            die("bad --oplog-fill '%s'", optarg);
+         }
          break;
       case 'T':
          o->oplog_open_txn = true;
@@ -881,7 +891,7 @@ int main(int argc, char **argv)
       snprintf(s.replset, sizeof s.replset, "%s", o.replset ? o.replset : "rs0");
    }
    if (o.oplog) {
-      s.oplog = syn_oplog_new(o.oplog, o.db, o.seed, o.oplog_hidden);
+      s.oplog = syn_oplog_new(o.oplog, o.db, o.seed, o.oplog_hidden, o.oplog_fill);
       s.oplog_reveal_after = o.oplog_reveal_after;
       s.oplog_rollover = o.oplog_rollover;
       s.oplog_open_txn = o.oplog_open_txn;
