@@ -17,6 +17,9 @@
  *         abortIndexBuild, dbCheck and dropDatabase (logged after a drop of each of its
  *         collections) are skipped; anything else is an error
  *   n, and entries of local.* and config.*, are skipped.
+ * A transaction's applyOps with partialTxn or prepare is translated as it is given; the replay
+ * (restore/replay.h) holds those until the transaction's end and passes prepared ones without
+ * "prepare" (given with it, this refuses them).
  * Namespaces go through the restore's map: not selected -> skipped; renamed -> the target. */
 #ifndef MB_RESTORE_OPLOG_H
 #define MB_RESTORE_OPLOG_H

@@ -172,25 +172,44 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    return ok;
 }
 
-/* An applyOps entry of a transaction: *partial when it is not the last of its transaction
- * (partialTxn: true); *lsid / *txn identify the transaction (lsid's bytes, txnNumber). */
-static bool txn_entry(const bson_t *b, bool *partial, const uint8_t **lsid, uint32_t *lsid_len,
-                      int64_t *txn)
+typedef enum {
+   TXN_NONE,    /* not an entry of a transaction's own */
+   TXN_PART,    /* applyOps with partialTxn: true: more of the transaction follows */
+   TXN_PREPARE, /* applyOps with prepare: true: applied by a later commitTransaction */
+   TXN_LAST,    /* applyOps that ends (commits) its transaction */
+   TXN_COMMIT,  /* commitTransaction of a prepared transaction */
+   TXN_ABORT    /* abortTransaction of a prepared transaction */
+} txn_kind_t;
+
+/* What entry b is to a transaction; *lsid / *txn identify the transaction (lsid's bytes,
+ * txnNumber). */
+static txn_kind_t txn_entry(const bson_t *b, const uint8_t **lsid, uint32_t *lsid_len, int64_t *txn)
 {
    bson_iter_t it, o;
+   txn_kind_t kind;
 
-   *partial = false;
    *lsid = NULL;
    *lsid_len = 0;
    *txn = -1;
    if (!bson_iter_init_find(&it, b, "op") || !BSON_ITER_HOLDS_UTF8(&it) ||
        strcmp(bson_iter_utf8(&it, NULL), "c") != 0 || !bson_iter_init_find(&it, b, "o") ||
-       !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &o) ||
-       !bson_iter_find(&o, "applyOps")) {
-      return false;
+       !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &o) || !bson_iter_next(&o)) {
+      return TXN_NONE;
    }
-   if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "partialTxn")) {
-      *partial = bson_iter_as_bool(&o);
+   if (strcmp(bson_iter_key(&o), "commitTransaction") == 0) {
+      kind = TXN_COMMIT;
+   } else if (strcmp(bson_iter_key(&o), "abortTransaction") == 0) {
+      kind = TXN_ABORT;
+   } else if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "applyOps")) {
+      kind = TXN_LAST;
+      if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "partialTxn") && bson_iter_as_bool(&o)) {
+         kind = TXN_PART;
+      } else if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "prepare") &&
+                 bson_iter_as_bool(&o)) {
+         kind = TXN_PREPARE;
+      }
+   } else {
+      return TXN_NONE;
    }
    if (bson_iter_init_find(&it, b, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
       bson_iter_document(&it, lsid_len, lsid);
@@ -198,7 +217,32 @@ static bool txn_entry(const bson_t *b, bool *partial, const uint8_t **lsid, uint
    if (bson_iter_init_find(&it, b, "txnNumber") && BSON_ITER_HOLDS_NUMBER(&it)) {
       *txn = bson_iter_as_int64(&it);
    }
-   return true;
+   return kind;
+}
+
+/* A copy of entry b to hold, without o's "prepare" (applied at the commit, it is an ordinary
+ * applyOps then). */
+static bson_t *held_copy(const bson_t *b)
+{
+   bson_t *out = bson_new(), o;
+   bson_iter_t it, f;
+
+   bson_iter_init(&it, b);
+   while (bson_iter_next(&it)) {
+      if (strcmp(bson_iter_key(&it), "o") != 0 || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+          !bson_iter_recurse(&it, &f)) {
+         bson_append_iter(out, NULL, 0, &it);
+         continue;
+      }
+      BSON_APPEND_DOCUMENT_BEGIN(out, "o", &o);
+      while (bson_iter_next(&f)) {
+         if (strcmp(bson_iter_key(&f), "prepare") != 0) {
+            bson_append_iter(&o, NULL, 0, &f);
+         }
+      }
+      bson_append_document_end(out, &o);
+   }
+   return out;
 }
 
 static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len, int64_t txn)
@@ -206,9 +250,8 @@ static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len,
    const uint8_t *hl;
    uint32_t hl_len;
    int64_t ht;
-   bool partial;
 
-   return txn_entry(held, &partial, &hl, &hl_len, &ht) && ht == txn && hl_len == lsid_len &&
+   return txn_entry(held, &hl, &hl_len, &ht) != TXN_NONE && ht == txn && hl_len == lsid_len &&
           (lsid_len == 0 || memcmp(hl, lsid, lsid_len) == 0);
 }
 
@@ -232,9 +275,9 @@ static bool apply_entry(mb_rreplay_t *r, const bson_t *b, mb_oplog_ts_t ts, cons
    return true;
 }
 
-/* The held entries of the transaction that entry b ends, then b. */
+/* Apply (or, abort: drop) the held entries of one transaction. */
 static bool apply_held(mb_rreplay_t *r, const uint8_t *lsid, uint32_t lsid_len, int64_t txn,
-                       mb_error_t *err)
+                       bool abort, mb_error_t *err)
 {
    size_t kept = 0;
    bool ok = true;
@@ -250,8 +293,10 @@ static bool apply_held(mb_rreplay_t *r, const uint8_t *lsid, uint32_t lsid_len, 
       if (bson_iter_init_find(&it, h, "ts") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
          bson_iter_timestamp(&it, &ts.t, &ts.i);
       }
-      r->st.skipped--; /* counted as skipped while held */
-      ok = apply_entry(r, h, ts, "admin.$cmd", err);
+      if (!abort) {
+         r->st.skipped--; /* counted as skipped while held */
+         ok = apply_entry(r, h, ts, "admin.$cmd", err);
+      }
       bson_destroy(h);
    }
    r->nheld = kept;
@@ -267,7 +312,7 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
    const uint8_t *lsid;
    uint32_t lsid_len;
    int64_t txn;
-   bool partial;
+   txn_kind_t kind;
 
    r->st.entries++;
    if (!bson_init_static(&b, data, len)) {
@@ -289,19 +334,25 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
       drop_held(r);
       return true;
    }
-   if (txn_entry(&b, &partial, &lsid, &lsid_len, &txn)) {
-      if (partial) {
-         if (r->nheld == r->held_cap) {
-            r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
-            r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
-         }
-         r->held[r->nheld++] = bson_copy(&b);
-         r->st.skipped++;
-         return true;
+   kind = txn_entry(&b, &lsid, &lsid_len, &txn);
+   if (kind == TXN_PART || kind == TXN_PREPARE) {
+      if (r->nheld == r->held_cap) {
+         r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
+         r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
       }
-      if (r->nheld > 0 && !apply_held(r, lsid, lsid_len, txn, err)) {
-         return false;
-      }
+      r->held[r->nheld++] = held_copy(&b);
+      r->st.skipped++;
+      return true;
+   }
+   if (kind != TXN_NONE && r->nheld > 0 &&
+       !apply_held(r, lsid, lsid_len, txn, kind == TXN_ABORT, err)) {
+      return false;
+   }
+   if (kind == TXN_COMMIT || kind == TXN_ABORT) {
+      r->st.skipped++; /* the entry itself changes nothing */
+      r->st.last = ts;
+      r->st.any = true;
+      return true;
    }
    if (!apply_entry(r, &b, ts, ns, err)) {
       return false;

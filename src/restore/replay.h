@@ -1,7 +1,8 @@
 /* The oplog replay of restore --oplog-replay: each entry of the archive's oplog namespace, in
  * order, translated (restore/oplog.h) and run on the target, until the --oplog-limit timestamp
  * (excluded, as mongorestore --oplogLimit). A transaction written in several applyOps entries
- * (partialTxn: true) runs when its last entry comes, as mongorestore applies it: a limit before
+ * (partialTxn: true) runs when its last entry comes, a prepared one (prepare: true) when its
+ * commitTransaction comes (never when aborted), as mongorestore applies them: a limit before
  * that entry leaves the whole transaction out. Runs on the restore's reading thread, after every
  * collection was restored and indexed. */
 #ifndef MB_RESTORE_REPLAY_H

@@ -73,12 +73,12 @@ PY
   pass "$mode: the copy starts at $PIT:$first and has no gap; the same documents as mongodump ($(wc -l < "$T/mb-$mode.docs") namespaces)"
 }
 
-# 1. the entries written while the dump ran (19: the start entry, a no-op, and 18 revealed)
-compare plain 19 7
+# 1. the entries written while the dump ran (23: the start entry, a no-op, and the 22 revealed)
+compare plain 23 7
 # a transaction open at the start (its first applyOps, partialTxn): the copy starts there
-compare open-txn 20 6 --oplog-open-txn
+compare open-txn 24 6 --oplog-open-txn
 # an oplog of 23 MB read in several batches (getMore; mongobak writes it in 4 MiB blocks)
-compare fill 20019 7 --oplog-fill 20000
+compare fill 20023 7 --oplog-fill 20000
 
 # 2. mongobak translates every entry of mongodump's archives (no server is written to)
 dry_run() { # ARCHIVE EXPECTED-JSON
@@ -95,13 +95,14 @@ PY
 }
 # inserts, the replacement and the transactions' inserts as upserts; the $v:2 diffs as updates
 # (one with an array truncation first); create, createIndexes, commitIndexBuild, dropIndexes,
-# drop as commands; skipped: the no-ops, startIndexBuild, dropDatabase (after its drops) and
-# config.system.sessions
-dry_run "$T/md-plain.archive" '{"entries": 19, "applied": 14, "skipped": 5, "after_limit": 0, "operations": 18,
-  "restored_to": "1796000000:25", "operations_by_kind": {"replace": 5, "update": 2, "delete": 2, "command": 8, "truncate": 1}}'
-pass "mongodump's oplog: every entry translated (5 upserts, 2 updates, 2 deletes, 8 commands, 1 array truncation; 5 skipped)"
-dry_run "$T/md-open-txn.archive" '{"entries": 20, "applied": 15, "skipped": 5, "operations": 20,
-  "operations_by_kind": {"replace": 7, "update": 2, "delete": 2, "command": 8, "truncate": 1}}'
+# drop as commands; a prepared transaction applied at its commitTransaction; skipped: the
+# no-ops, startIndexBuild, dropDatabase (after its drops), config.system.sessions, the
+# commitTransaction and abortTransaction entries and the aborted transaction's prepare
+dry_run "$T/md-plain.archive" '{"entries": 23, "applied": 15, "skipped": 8, "after_limit": 0, "operations": 19,
+  "restored_to": "1796000000:29", "operations_by_kind": {"replace": 6, "update": 2, "delete": 2, "command": 8, "truncate": 1}}'
+pass "mongodump's oplog: every entry translated (6 upserts, 2 updates, 2 deletes, 8 commands, 1 array truncation; 8 skipped)"
+dry_run "$T/md-open-txn.archive" '{"entries": 24, "applied": 16, "skipped": 8, "operations": 21,
+  "operations_by_kind": {"replace": 8, "update": 2, "delete": 2, "command": 8, "truncate": 1}}'
 pass "mongodump's oplog from an open transaction: its first applyOps translated too"
 # a limit at the entry that ends that transaction: its first entry is not applied either
 run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" restore --uri "$URI" --archive "$T/md-open-txn.archive" --oplog-replay \
@@ -110,7 +111,7 @@ expect_rc 0 "$rc" "restore --oplog-replay --dry-run --oplog-limit $PIT:16"
 py "$T/out" <<'PY' || { cat "$T/out" >&2; fail "--oplog-limit inside a transaction"; }
 import json, sys
 o = json.load(open(sys.argv[1]))["oplog"]
-want = {"entries": 20, "applied": 7, "skipped": 2, "after_limit": 11, "operations": 8, "restored_to": "1796000000:15",
+want = {"entries": 24, "applied": 7, "skipped": 2, "after_limit": 15, "operations": 8, "restored_to": "1796000000:15",
         "operations_by_kind": {"replace": 2, "update": 1, "delete": 1, "command": 3, "truncate": 1}}
 got = {k: o[k] for k in want}
 assert got == want, "got %s, expected %s" % (got, want)
@@ -130,8 +131,9 @@ for mode in plain open-txn; do
 import sys, pymongo
 s = pymongo.MongoClient(sys.argv[1]).admin.command("synthStats")
 # mongorestore applies each entry by applyOps (a transaction's entries one by one) except the
-# no-ops, config.*, startIndexBuild; index builds go to its index catalog
-want = {"i": 4, "u": 3, "d": 2, "c:create": 3, "c:drop": 2, "c:dropDatabase": 1}
+# no-ops, config.*, startIndexBuild; index builds go to its index catalog; the prepared
+# transaction's insert at its commit, none of the aborted one's
+want = {"i": 5, "u": 3, "d": 2, "c:create": 3, "c:drop": 2, "c:dropDatabase": 1}
 if sys.argv[2] == "open-txn":
     want["i"] += 2
 assert dict(s["applyOps"]) == want, "applyOps: %s, expected %s" % (dict(s["applyOps"]), want)
@@ -156,7 +158,7 @@ start_synth rename "${DATA[@]}" --oplog builtin-rename
 run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" dump --uri "$URI" --oplog --archive "$T/rename.archive"
 expect_rc 8 "$rc" "dump --oplog while a collection was renamed"
 one_error_line "$T/err" "rename during the dump"
-expect_grep "holds a renameCollection .* at $PIT:19, so the archive cannot restore to one point in time" "$T/err" "rename message"
+expect_grep "holds a renameCollection .* at $PIT:23, so the archive cannot restore to one point in time" "$T/err" "rename message"
 expect_no_file "$T/rename.archive" "dump with a rename"
 start_synth rename-md "${DATA[@]}" --oplog builtin-rename
 run_cmd "$T/out" "$T/mderr" rc -- mongodump --uri "$URI" --oplog --archive="$T/rename-md.archive"
@@ -172,17 +174,17 @@ names = [(n["db"], n["collection"]) for n in r["namespaces"]]
 assert sorted(names[:-1]) == [("bench", "c0"), ("bench", "c1"), ("bench", "c2")] and names[-1] == ("", "oplog"), names
 assert not any(db == "local" for db, _ in names)
 op = r["namespaces"][-1]
-assert op["documents"] == 19 and op["oplog_start"] == t + ":7" and op["oplog_end"] == t + ":25", op
+assert op["documents"] == 23 and op["oplog_start"] == t + ":7" and op["oplog_end"] == t + ":29", op
 assert r["oplog_end"] == op["oplog_end"], r
 assert r["point_in_time"] == "2026-11-30T00:53:20Z" == op["point_in_time"], r["point_in_time"]
 assert r["collections"] == 3 and r["documents"] == 3000 + 500 + 800, (r["collections"], r["documents"])
 PY
-pass "report: 3 collections (local not dumped), the oplog's 19 entries from $PIT:7 to $PIT:25, point in time 2026-11-30T00:53:20Z"
+pass "report: 3 collections (local not dumped), the oplog's 23 entries from $PIT:7 to $PIT:29, point in time 2026-11-30T00:53:20Z"
 start_synth summary "${DATA[@]}" --oplog builtin --replset prod-rs
 run_cmd "$T/out" "$T/err" rc -- "$MB_BIN" dump --uri "${URI}?replicaSet=prod-rs" --oplog --archive "$T/summary.archive"
 expect_rc 0 "$rc" "dump --oplog from replica set prod-rs (replicaSet=prod-rs in the URI)"
-expect_grep "^point in time: $PIT:25 \\(2026-11-30T00:53:20Z\\), 19 oplog entries$" "$T/out" "the summary names the point in time"
-expect_grep "^oplog \\(to $PIT:25\\) +19 " "$T/out" "the summary's oplog row"
+expect_grep "^point in time: $PIT:29 \\(2026-11-30T00:53:20Z\\), 23 oplog entries$" "$T/out" "the summary names the point in time"
+expect_grep "^oplog \\(to $PIT:29\\) +23 " "$T/out" "the summary's oplog row"
 expect_grep "^dumped 3 collections, 4300 documents" "$T/out" "the summary counts 3 collections (local not dumped)"
 mkdir -p "$T/sched"
 start_synth sched "${DATA[@]}" --oplog builtin
@@ -195,8 +197,8 @@ t = sys.argv[2]
 ns = [n for k, v in m.items() if isinstance(v, list) for n in v if isinstance(n, dict) and "collection" in n]
 op = [n for n in ns if n["collection"] == "oplog" and n["db"] == ""]
 assert len(op) == 1, ns
-assert op[0]["oplog_start"] == t + ":7" and op[0]["oplog_end"] == t + ":25", op[0]
+assert op[0]["oplog_start"] == t + ":7" and op[0]["oplog_end"] == t + ":29", op[0]
 assert op[0]["point_in_time"] == "2026-11-30T00:53:20Z", op[0]
 assert sorted((n["db"], n["collection"]) for n in ns if n is not op[0]) == [("bench", "c0"), ("bench", "c1"), ("bench", "c2")], ns
 PY
-pass "BACKUP_OPLOG=true from a replica set: the manifest's oplog record from $PIT:7 to $PIT:25, no local collection"
+pass "BACKUP_OPLOG=true from a replica set: the manifest's oplog record from $PIT:7 to $PIT:29, no local collection"

@@ -396,6 +396,48 @@ static void test_partial_txn(void **state)
 #undef INS
 }
 
+/* A prepared transaction (applyOps with prepare: true, as a shard of a cluster writes a
+ * cross-shard transaction) runs at its commitTransaction, an aborted one never; a limit at the
+ * commit leaves it out (mongorestore applies them the same way). */
+static void test_prepared_txn(void **state)
+{
+#define CMD(i, session, o)                                                                         \
+   "{\"lsid\": {\"id\": " #session "}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", "  \
+   "\"o\": " o ", \"ts\": {\"$timestamp\": {\"t\": 100, \"i\": " #i "}}}"
+   static const char *const entries[] = {
+       CMD(1, 1,
+           "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 1}}], "
+           "\"prepare\": true}"),
+       CMD(2, 2,
+           "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 2}}], "
+           "\"prepare\": true}"),
+       CMD(3, 1,
+           "{\"commitTransaction\": 1, \"commitTimestamp\": {\"$timestamp\": {\"t\": 100, "
+           "\"i\": 3}}}"),
+       CMD(4, 2, "{\"abortTransaction\": 1}"),
+   };
+   mb_oplog_ts_t at3 = {100, 3};
+   mb_rreplay_t *r;
+   const mb_rreplay_stats_t *st;
+
+   (void) state;
+   r = replay(entries, 4, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 1);
+   assert_int_equal(st->ops_by_kind[MB_ROPLOG_REPLACE], 1);
+   assert_int_equal(st->applied, 1);
+   assert_int_equal(st->skipped, 3);
+   assert_int_equal(st->last.i, 4);
+   mb_rreplay_destroy(r);
+   r = replay(entries, 4, &at3);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 0);
+   assert_int_equal(st->skipped, 0);
+   assert_int_equal(st->after_limit, 4);
+   mb_rreplay_destroy(r);
+#undef CMD
+}
+
 static void test_malformed(void **state)
 {
    (void) state;
@@ -415,6 +457,7 @@ int main(void)
        cmocka_unit_test(test_commands),      cmocka_unit_test(test_apply_ops),
        cmocka_unit_test(test_skips_and_map), cmocka_unit_test(test_malformed),
        cmocka_unit_test(test_real_formats),  cmocka_unit_test(test_partial_txn),
+       cmocka_unit_test(test_prepared_txn),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,9 +245,10 @@ static void append_index_spec(bson_t *b, const char *key, const char *field)
 }
 
 /* A transaction's applyOps entry: ops (an array of nested entries) consumed; prev_i 0 for the
- * first entry of a transaction (prevOpTime {ts: 0:0, t: -1}); partial: partialTxn: true. */
+ * first entry of a transaction (prevOpTime {ts: 0:0, t: -1}); flag (or NULL): "partialTxn" or
+ * "prepare", set true. */
 static uint32_t apply_ops(builder_t *bl, uint64_t session, int64_t txn, bson_t *ops,
-                          uint32_t prev_i, bool partial)
+                          uint32_t prev_i, const char *flag)
 {
    bson_t *e = bson_new(), o, prev;
    uint32_t i;
@@ -258,8 +259,8 @@ static uint32_t apply_ops(builder_t *bl, uint64_t session, int64_t txn, bson_t *
    BSON_APPEND_UTF8(e, "ns", "admin.$cmd");
    BSON_APPEND_DOCUMENT_BEGIN(e, "o", &o);
    BSON_APPEND_ARRAY(&o, "applyOps", ops);
-   if (partial) {
-      BSON_APPEND_BOOL(&o, "partialTxn", true);
+   if (flag) {
+      BSON_APPEND_BOOL(&o, flag, true);
    }
    bson_append_document_end(e, &o);
    append_tail(bl, e, &i);
@@ -270,6 +271,31 @@ static uint32_t apply_ops(builder_t *bl, uint64_t session, int64_t txn, bson_t *
    push_entry(bl->log, e);
    bson_destroy(ops);
    return i;
+}
+
+/* The commitTransaction (commit) or abortTransaction entry of a prepared transaction whose
+ * prepare entry is at prepared_i. */
+static void end_prepared(builder_t *bl, uint64_t session, int64_t txn, uint32_t prepared_i,
+                         bool commit)
+{
+   bson_t *e = bson_new(), o, prev;
+
+   append_lsid(e, bl->seed, session);
+   BSON_APPEND_INT64(e, "txnNumber", txn);
+   BSON_APPEND_UTF8(e, "op", "c");
+   BSON_APPEND_UTF8(e, "ns", "admin.$cmd");
+   BSON_APPEND_DOCUMENT_BEGIN(e, "o", &o);
+   BSON_APPEND_INT32(&o, commit ? "commitTransaction" : "abortTransaction", 1);
+   if (commit) {
+      bson_append_timestamp(&o, "commitTimestamp", -1, TS_BASE, bl->next_i + 1);
+   }
+   bson_append_document_end(e, &o);
+   append_tail(bl, e, NULL);
+   BSON_APPEND_DOCUMENT_BEGIN(e, "prevOpTime", &prev);
+   bson_append_timestamp(&prev, "ts", 2, TS_BASE, prepared_i);
+   BSON_APPEND_INT64(&prev, "t", TERM);
+   bson_append_document_end(e, &prev);
+   push_entry(bl->log, e);
 }
 
 /* Element key of an applyOps array: a nested CRUD entry; o and o2 consumed. */
@@ -355,7 +381,7 @@ static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool 
    nested(&bl, ops, &n, "i", "k", json("{\"_id\": {\"$numberLong\": \"21\"}, \"txn\": 1}"),
           id_doc(21));
    log->open_txn = log->n;
-   first = apply_ops(&bl, 1, 5, ops, 0, true);
+   first = apply_ops(&bl, 1, 5, ops, 0, "partialTxn");
    noop(&bl, "periodic noop");
    log->hidden_from = log->n;
 
@@ -391,7 +417,7 @@ static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool 
           id_doc(22));
    o = json("{\"$v\": 2, \"diff\": {\"i\": {\"t\": 1}}}");
    nested(&bl, ops, &n, "u", "k", o, id_doc(20));
-   apply_ops(&bl, 1, 5, ops, first, false);
+   apply_ops(&bl, 1, 5, ops, first, NULL);
    /* a transaction of one applyOps entry */
    ops = bson_new();
    n = 0;
@@ -400,7 +426,20 @@ static void build_builtin(syn_oplog_t *log, const char *db, uint64_t seed, bool 
    nested(&bl, ops, &n, "i", "made", json("{\"_id\": {\"$numberLong\": \"11\"}, \"q\": 2}"),
           id_doc(11));
    nested(&bl, ops, &n, "d", "k", id_doc(4), NULL);
-   apply_ops(&bl, 2, 1, ops, 0, false);
+   apply_ops(&bl, 2, 1, ops, 0, NULL);
+   /* prepared transactions (a shard's part of a cross-shard transaction): one committed, one
+    * aborted */
+   for (int k = 0; k < 2; k++) {
+      uint32_t prepared;
+      ops = bson_new();
+      n = 0;
+      nested(&bl, ops, &n, "i", "made",
+             json(k ? "{\"_id\": {\"$numberLong\": \"13\"}, \"q\": 3}"
+                    : "{\"_id\": {\"$numberLong\": \"12\"}, \"q\": 3}"),
+             id_doc(k ? 13 : 12));
+      prepared = apply_ops(&bl, 3 + (uint64_t) k, 1, ops, 0, "prepare");
+      end_prepared(&bl, 3 + (uint64_t) k, 1, prepared, k == 0);
+   }
    o = bson_new();
    BSON_APPEND_UTF8(o, "dropIndexes", "made");
    BSON_APPEND_UTF8(o, "index", "q_1");
