@@ -11,9 +11,11 @@ struct mb_rreplay {
    mb_oplog_ts_t limit;
    mb_rreplay_stats_t st;
    uint64_t ops_of_entry;
-   /* The applyOps entries of a transaction written in several (partialTxn: true), held until
-    * the entry that ends it, as mongorestore holds them: a limit before that entry leaves the
-    * whole transaction out, never a part of it. Counted as skipped while held. */
+   /* The applyOps entries of a transaction not ended yet (partialTxn: true, or a prepared
+    * transaction's, prepare: true), held until the entry that ends it (its last applyOps, or
+    * commitTransaction; abortTransaction drops them), as mongorestore holds them: a limit before
+    * that entry leaves the whole transaction out, never a part of it. Counted as skipped while
+    * held. */
    bson_t **held;
    size_t nheld, held_cap;
 };
