@@ -666,7 +666,8 @@ static bool declare_namespaces(engine_t *e, mb_error_t *err)
 static bool write_oplog(void *user_data, const uint8_t *docs, size_t len, mb_error_t *err)
 {
    engine_t *e = user_data;
-   return mb_archive_writer_write(e->writer, e->oplog_id, docs, len, err);
+   return mb_oplog_check_entries(docs, len, err) &&
+          mb_archive_writer_write(e->writer, e->oplog_id, docs, len, err);
 }
 
 /* Tests only (as mongodump's hidden --internalOnlySourceWritesDoneBarrier): with
@@ -717,7 +718,8 @@ static bool dump_oplog(engine_t *e, mb_error_t *err)
    return ok;
 }
 
-/* Before the first collection is read: the newest oplog entry, where the oplog copy starts. */
+/* Before the first collection is read: where the oplog copy starts (the newest entry, or where
+ * the oldest open transaction began, as mongodump). */
 static bool oplog_begin(engine_t *e, mb_error_t *err)
 {
    mongoc_client_t *c;
@@ -734,7 +736,7 @@ static bool oplog_begin(engine_t *e, mb_error_t *err)
       return false;
    }
    c = mongoc_client_pool_pop(mb_client_pool(e->client));
-   ok = mb_oplog_newest(c, &e->oplog_start, &empty, err);
+   ok = mb_oplog_start(c, &e->oplog_start, &empty, err);
    mongoc_client_pool_push(mb_client_pool(e->client), c);
    return ok;
 }

@@ -20,6 +20,14 @@ typedef bool (*mb_oplog_write_fn)(void *user_data, const uint8_t *docs, size_t l
 MB_MUST_CHECK bool mb_oplog_newest(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty,
                                    mb_error_t *err);
 
+/* Where the copy of a point-in-time dump starts, as mongodump --oplog: the oplog entry where the
+ * oldest transaction still open (config.transactions: prepared or inProgress) started, else the
+ * newest entry (mb_oplog_newest), so that every entry of a transaction committed during the
+ * dump is in the archive. Errors as mb_oplog_newest, or the driver's reading
+ * config.transactions. */
+MB_MUST_CHECK bool mb_oplog_start(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty,
+                                  mb_error_t *err);
+
 /* Check that the entry at start is still in the oplog (its oldest entry is not newer): fails
  * with SERVER ("the oplog rolled over") when it is gone. An empty start (0:0) passes. */
 MB_MUST_CHECK bool mb_oplog_check_start(mongoc_client_t *c, mb_oplog_ts_t start, mb_error_t *err);
@@ -29,5 +37,14 @@ MB_MUST_CHECK bool mb_oplog_check_start(mongoc_client_t *c, mb_oplog_ts_t start,
 MB_MUST_CHECK bool mb_oplog_copy(mongoc_client_t *c, mb_oplog_ts_t start, mb_oplog_ts_t end,
                                  mb_oplog_write_fn write, void *user_data, uint64_t *count,
                                  mb_error_t *err);
+
+/* Check the entries a point-in-time dump copied (len bytes of whole BSON documents) as
+ * mongodump --oplog does: an entry that makes the archive restore to no single point fails the
+ * dump with SERVER: a renameCollection or importCollection (a collection renamed or imported
+ * while the dump ran may be missing from it), a write to admin.system.version, a timeseries
+ * format conversion, the start of a resharding (config.reshardingOperations and its local
+ * collections created). The caller's copy of the oplog is not affected; a dump again later
+ * succeeds. */
+MB_MUST_CHECK bool mb_oplog_check_entries(const uint8_t *docs, size_t len, mb_error_t *err);
 
 #endif

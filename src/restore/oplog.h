@@ -13,9 +13,13 @@
  *         REPLACE o2 with o when o is a whole document; upsert, as applyOps' alwaysUpsert
  *   c  -> COMMAND: create, drop, createIndexes (and commitIndexBuild) as createIndexes with
  *         indexes: [...], dropIndexes (deleteIndexes, dropIndex), renameCollection (on admin,
- *         both names mapped), applyOps (each nested entry, in order); startIndexBuild and
- *         abortIndexBuild are skipped; anything else is an error
+ *         both names mapped), applyOps (each nested entry, in order); startIndexBuild,
+ *         abortIndexBuild, dbCheck and dropDatabase (logged after a drop of each of its
+ *         collections) are skipped; anything else is an error
  *   n, and entries of local.* and config.*, are skipped.
+ * A transaction's applyOps with partialTxn or prepare is translated as it is given; the replay
+ * (restore/replay.h) holds those until the transaction's end and passes prepared ones without
+ * "prepare" (given with it, this refuses them).
  * Namespaces go through the restore's map: not selected -> skipped; renamed -> the target. */
 #ifndef MB_RESTORE_OPLOG_H
 #define MB_RESTORE_OPLOG_H
@@ -34,6 +38,11 @@ typedef enum {
                        * (the replay reads the array and sets its first n elements: FerretDB
                        * ignores $push's $slice and has no pipeline updates) */
 } mb_roplog_kind_t;
+
+#define MB_ROPLOG_NKINDS 5 /* the number of kinds above */
+
+/* The kind's name in reports: "replace", "update", "delete", "command", "truncate". */
+const char *mb_roplog_kind_name(mb_roplog_kind_t kind);
 
 /* Server error codes a COMMAND may answer that mean its effect is already there (a create of
  * an existing collection, a drop of a missing one): the replay takes them as success. */

@@ -11,6 +11,13 @@ struct mb_rreplay {
    mb_oplog_ts_t limit;
    mb_rreplay_stats_t st;
    uint64_t ops_of_entry;
+   /* The applyOps entries of a transaction not ended yet (partialTxn: true, or a prepared
+    * transaction's, prepare: true), held until the entry that ends it (its last applyOps, or
+    * commitTransaction; abortTransaction drops them), as mongorestore holds them: a limit before
+    * that entry leaves the whole transaction out, never a part of it. Counted as skipped while
+    * held. */
+   bson_t **held;
+   size_t nheld, held_cap;
 };
 
 mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
@@ -27,8 +34,21 @@ mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
    return r;
 }
 
+static void drop_held(mb_rreplay_t *r)
+{
+   for (size_t i = 0; i < r->nheld; i++) {
+      bson_destroy(r->held[i]);
+   }
+   r->nheld = 0;
+}
+
 void mb_rreplay_destroy(mb_rreplay_t *r)
 {
+   if (!r) {
+      return;
+   }
+   drop_held(r);
+   bson_free(r->held);
    bson_free(r);
 }
 
@@ -107,6 +127,9 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    bool ok;
 
    r->ops_of_entry++;
+   if ((unsigned) a->kind < MB_ROPLOG_NKINDS) {
+      r->st.ops_by_kind[a->kind]++;
+   }
    if (!r->cl) {
       bson_destroy(&opts);
       return true; /* a dry run */
@@ -151,14 +174,147 @@ static bool run_action(void *user_data, const mb_roplog_action_t *a, mb_error_t 
    return ok;
 }
 
+typedef enum {
+   TXN_NONE,    /* not an entry of a transaction's own */
+   TXN_PART,    /* applyOps with partialTxn: true: more of the transaction follows */
+   TXN_PREPARE, /* applyOps with prepare: true: applied by a later commitTransaction */
+   TXN_LAST,    /* applyOps that ends (commits) its transaction */
+   TXN_COMMIT,  /* commitTransaction of a prepared transaction */
+   TXN_ABORT    /* abortTransaction of a prepared transaction */
+} txn_kind_t;
+
+/* What entry b is to a transaction; *lsid / *txn identify the transaction (lsid's bytes,
+ * txnNumber). */
+static txn_kind_t txn_entry(const bson_t *b, const uint8_t **lsid, uint32_t *lsid_len, int64_t *txn)
+{
+   bson_iter_t it, o;
+   txn_kind_t kind;
+
+   *lsid = NULL;
+   *lsid_len = 0;
+   *txn = -1;
+   if (!bson_iter_init_find(&it, b, "op") || !BSON_ITER_HOLDS_UTF8(&it) ||
+       strcmp(bson_iter_utf8(&it, NULL), "c") != 0 || !bson_iter_init_find(&it, b, "o") ||
+       !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &o) || !bson_iter_next(&o)) {
+      return TXN_NONE;
+   }
+   if (strcmp(bson_iter_key(&o), "commitTransaction") == 0) {
+      kind = TXN_COMMIT;
+   } else if (strcmp(bson_iter_key(&o), "abortTransaction") == 0) {
+      kind = TXN_ABORT;
+   } else if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "applyOps")) {
+      kind = TXN_LAST;
+      if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "partialTxn") && bson_iter_as_bool(&o)) {
+         kind = TXN_PART;
+      } else if (bson_iter_recurse(&it, &o) && bson_iter_find(&o, "prepare") &&
+                 bson_iter_as_bool(&o)) {
+         kind = TXN_PREPARE;
+      }
+   } else {
+      return TXN_NONE;
+   }
+   if (bson_iter_init_find(&it, b, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      bson_iter_document(&it, lsid_len, lsid);
+   }
+   if (bson_iter_init_find(&it, b, "txnNumber") && BSON_ITER_HOLDS_NUMBER(&it)) {
+      *txn = bson_iter_as_int64(&it);
+   }
+   return kind;
+}
+
+/* A copy of entry b to hold, without o's "prepare" (applied at the commit, it is an ordinary
+ * applyOps then). */
+static bson_t *held_copy(const bson_t *b)
+{
+   bson_t *out = bson_new(), o;
+   bson_iter_t it, f;
+
+   bson_iter_init(&it, b);
+   while (bson_iter_next(&it)) {
+      if (strcmp(bson_iter_key(&it), "o") != 0 || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+          !bson_iter_recurse(&it, &f)) {
+         bson_append_iter(out, NULL, 0, &it);
+         continue;
+      }
+      BSON_APPEND_DOCUMENT_BEGIN(out, "o", &o);
+      while (bson_iter_next(&f)) {
+         if (strcmp(bson_iter_key(&f), "prepare") != 0) {
+            bson_append_iter(&o, NULL, 0, &f);
+         }
+      }
+      bson_append_document_end(out, &o);
+   }
+   return out;
+}
+
+static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len, int64_t txn)
+{
+   const uint8_t *hl;
+   uint32_t hl_len;
+   int64_t ht;
+
+   return txn_entry(held, &hl, &hl_len, &ht) != TXN_NONE && ht == txn && hl_len == lsid_len &&
+          (lsid_len == 0 || memcmp(hl, lsid, lsid_len) == 0);
+}
+
+/* Translate and run one entry; false with err prefixed by its timestamp and namespace. */
+static bool apply_entry(mb_rreplay_t *r, const bson_t *b, mb_oplog_ts_t ts, const char *ns,
+                        mb_error_t *err)
+{
+   uint64_t skipped = 0;
+   char buf[24];
+
+   r->ops_of_entry = 0;
+   if (!mb_roplog_translate(bson_get_data(b), b->len, r->map, run_action, r, &skipped, err)) {
+      mb_error_prefix(err, "oplog entry %s (%s)", mb_oplog_ts_format(ts, buf, sizeof buf), ns);
+      return false;
+   }
+   r->st.skipped += skipped;
+   r->st.ops += r->ops_of_entry;
+   if (r->ops_of_entry > 0) {
+      r->st.applied++;
+   }
+   return true;
+}
+
+/* Apply (or, abort: drop) the held entries of one transaction. */
+static bool apply_held(mb_rreplay_t *r, const uint8_t *lsid, uint32_t lsid_len, int64_t txn,
+                       bool abort, mb_error_t *err)
+{
+   size_t kept = 0;
+   bool ok = true;
+
+   for (size_t i = 0; i < r->nheld; i++) {
+      bson_t *h = r->held[i];
+      bson_iter_t it;
+      mb_oplog_ts_t ts = {0, 0};
+      if (!ok || !same_txn(h, lsid, lsid_len, txn)) {
+         r->held[kept++] = h;
+         continue;
+      }
+      if (bson_iter_init_find(&it, h, "ts") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+         bson_iter_timestamp(&it, &ts.t, &ts.i);
+      }
+      if (!abort) {
+         r->st.skipped--; /* counted as skipped while held */
+         ok = apply_entry(r, h, ts, "admin.$cmd", err);
+      }
+      bson_destroy(h);
+   }
+   r->nheld = kept;
+   return ok;
+}
+
 bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error_t *err)
 {
    bson_t b;
    bson_iter_t it;
    mb_oplog_ts_t ts = {0, 0};
-   uint64_t skipped = 0;
-   char buf[24];
    const char *ns = "?";
+   const uint8_t *lsid;
+   uint32_t lsid_len;
+   int64_t txn;
+   txn_kind_t kind;
 
    r->st.entries++;
    if (!bson_init_static(&b, data, len)) {
@@ -174,18 +330,34 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
    }
    /* as mongorestore: the entries from the limit on are not applied */
    if (r->st.after_limit > 0 || (r->has_limit && mb_oplog_ts_cmp(ts, r->limit) >= 0)) {
-      r->st.after_limit++;
+      /* a transaction that ends at or after the limit is left out whole */
+      r->st.skipped -= r->nheld;
+      r->st.after_limit += r->nheld + 1;
+      drop_held(r);
       return true;
    }
-   r->ops_of_entry = 0;
-   if (!mb_roplog_translate(data, len, r->map, run_action, r, &skipped, err)) {
-      mb_error_prefix(err, "oplog entry %s (%s)", mb_oplog_ts_format(ts, buf, sizeof buf), ns);
+   kind = txn_entry(&b, &lsid, &lsid_len, &txn);
+   if (kind == TXN_PART || kind == TXN_PREPARE) {
+      if (r->nheld == r->held_cap) {
+         r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
+         r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
+      }
+      r->held[r->nheld++] = held_copy(&b);
+      r->st.skipped++;
+      return true;
+   }
+   if (kind != TXN_NONE && r->nheld > 0 &&
+       !apply_held(r, lsid, lsid_len, txn, kind == TXN_ABORT, err)) {
       return false;
    }
-   r->st.skipped += skipped;
-   r->st.ops += r->ops_of_entry;
-   if (r->ops_of_entry > 0) {
-      r->st.applied++;
+   if (kind == TXN_COMMIT || kind == TXN_ABORT) {
+      r->st.skipped++; /* the entry itself changes nothing */
+      r->st.last = ts;
+      r->st.any = true;
+      return true;
+   }
+   if (!apply_entry(r, &b, ts, ns, err)) {
+      return false;
    }
    r->st.last = ts;
    r->st.any = true;

@@ -292,7 +292,7 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
    BSON_APPEND_INT64(&t, "archive_bytes", (int64_t) r->archive_bytes);
    bson_append_document_end(out, &t);
    if (r->oplog_replay) {
-      bson_t o;
+      bson_t o, k;
       char ts[24];
       BSON_APPEND_DOCUMENT_BEGIN(out, "oplog", &o);
       BSON_APPEND_INT64(&o, "entries", (int64_t) r->oplog.entries);
@@ -300,6 +300,12 @@ static void json_totals(bson_t *out, const mb_restore_report_t *r)
       BSON_APPEND_INT64(&o, "skipped", (int64_t) r->oplog.skipped);
       BSON_APPEND_INT64(&o, "after_limit", (int64_t) r->oplog.after_limit);
       BSON_APPEND_INT64(&o, "operations", (int64_t) r->oplog.ops);
+      BSON_APPEND_DOCUMENT_BEGIN(&o, "operations_by_kind", &k);
+      for (int i = 0; i < MB_ROPLOG_NKINDS; i++) {
+         BSON_APPEND_INT64(&k, mb_roplog_kind_name((mb_roplog_kind_t) i),
+                           (int64_t) r->oplog.ops_by_kind[i]);
+      }
+      bson_append_document_end(&o, &k);
       mb_text_append_utf8_or_null(&o, "restored_to",
                                   r->oplog.any ? mb_oplog_ts_format(r->oplog.last, ts, sizeof ts)
                                                : NULL);

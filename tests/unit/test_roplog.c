@@ -4,6 +4,7 @@
  * (create, drop, createIndexes, commitIndexBuild, dropIndexes, renameCollection, applyOps),
  * skipped entries, namespace filters and renames, and the exact errors. */
 #include "restore/oplog.h"
+#include "restore/replay.h"
 
 #include "testutil.h"
 
@@ -285,6 +286,158 @@ static void test_skips_and_map(void **state)
    mb_rnsmap_destroy(map);
 }
 
+/* Entries exactly as MongoDB 6/7 writes them (the synthetic server's built-in oplog,
+ * tools/synth/oplog.c): ui, o2 on inserts, a drop's o2 {numRecords}, a dropIndexes' o2 (the
+ * dropped spec), create's idIndex; a dropped database: each collection's drop, then a
+ * dropDatabase entry, which changes nothing more (skipped, as the collections' drops did the
+ * work; dropping the whole target database would also remove what the filters left out), and
+ * dbCheck (a consistency check, no data) skipped. */
+static void test_real_formats(void **state)
+{
+   (void) state;
+   expect("{\"op\": \"i\", \"ns\": \"bench.k\", \"ui\": {\"$uuid\": "
+          "\"0b8f6d2c-3a1e-4c5d-9e7f-1a2b3c4d5e6f\"}, \"o\": {\"_id\": 4, \"s\": \"new\"}, "
+          "\"o2\": {\"_id\": 4}, \"ts\": {\"$timestamp\": {\"t\": 1796000000, \"i\": 8}}, \"t\": "
+          "1, \"v\": 2, \"wall\": {\"$date\": 1796000000008}}",
+          NULL, 0,
+          "REPLACE bench.k filter={ \"_id\" : 4 } doc={ \"_id\" : 4, \"s\" : \"new\" } upsert",
+          NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"create\": \"made\", \"idIndex\": "
+          "{\"v\": 2, \"key\": {\"_id\": 1}, \"name\": \"_id_\"}}}",
+          NULL, 0,
+          "COMMAND bench doc={ \"create\" : \"made\", \"idIndex\" : { \"v\" : 2, \"key\" : { "
+          "\"_id\" : 1 }, \"name\" : \"_id_\" } } ok: 48",
+          NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"drop\": \"dropme\"}, \"o2\": "
+          "{\"numRecords\": 0}}",
+          NULL, 0, "COMMAND bench doc={ \"drop\" : \"dropme\" } ok: 26", NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"dropIndexes\": \"made\", \"index\": "
+          "\"q_1\"}, \"o2\": {\"v\": 2, \"key\": {\"q\": 1}, \"name\": \"q_1\"}}",
+          NULL, 0,
+          "COMMAND bench doc={ \"dropIndexes\" : \"made\", \"index\" : \"q_1\" } ok: 26 27", NULL);
+   expect("{\"op\": \"c\", \"ns\": \"gone.$cmd\", \"o\": {\"dropDatabase\": 1}, \"ts\": "
+          "{\"$timestamp\": {\"t\": 1796000000, \"i\": 23}}, \"t\": 1, \"v\": 2}",
+          NULL, 1, NULL);
+   expect("{\"op\": \"c\", \"ns\": \"bench.$cmd\", \"o\": {\"dbCheck\": \"k\", \"type\": "
+          "\"batch\"}}",
+          NULL, 1, NULL);
+}
+
+/* Feed entries (relaxed Extended JSON) to a dry-run replay with an optional limit (T:I). */
+static mb_rreplay_t *replay(const char *const *entries, int n, const mb_oplog_ts_t *limit)
+{
+   mb_rreplay_t *r = mb_rreplay_new(NULL, NULL, limit);
+   mb_error_t err;
+
+   for (int i = 0; i < n; i++) {
+      bson_error_t je;
+      bson_t *b = bson_new_from_json((const uint8_t *) entries[i], -1, &je);
+      if (!b) {
+         fail_msg("bad test JSON %s: %s", entries[i], je.message);
+      }
+      if (!mb_rreplay_entry(r, bson_get_data(b), b->len, &err)) {
+         fail_msg("%s: %s", entries[i], err.message);
+      }
+      bson_destroy(b);
+   }
+   return r;
+}
+
+/* A transaction written in several applyOps entries (partialTxn: true, then the last one, as
+ * MongoDB 4.2+ writes a large transaction; another session's transaction between them): its
+ * operations run when its last entry comes, all together; with a limit before that entry none of
+ * them runs (mongorestore holds them the same way), never a part of the transaction. */
+static void test_partial_txn(void **state)
+{
+#define TXN(i, partial, session, ops)                                                              \
+   "{\"lsid\": {\"id\": " #session "}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", "  \
+   "\"o\": {\"applyOps\": [" ops "]" partial "}, \"ts\": {\"$timestamp\": {\"t\": 100, \"i\": " #i \
+   "}}}"
+#define INS(id) "{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": " #id "}}"
+   static const char *const entries[] = {
+       TXN(1, ", \"partialTxn\": true", 1, INS(1) "," INS(2)),
+       TXN(2, ", \"partialTxn\": true", 1, INS(3)),
+       TXN(3, "", 2, INS(9)),
+       "{\"op\": \"n\", \"ns\": \"\", \"o\": {\"msg\": \"periodic noop\"}, \"ts\": "
+       "{\"$timestamp\": "
+       "{\"t\": 100, \"i\": 4}}}",
+       TXN(5, "", 1, INS(4)),
+   };
+   mb_oplog_ts_t at5 = {100, 5}, at3 = {100, 3};
+   mb_rreplay_t *r;
+   const mb_rreplay_stats_t *st;
+
+   (void) state;
+   r = replay(entries, 5, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->entries, 5);
+   assert_int_equal(st->ops, 5);
+   assert_int_equal(st->ops_by_kind[MB_ROPLOG_REPLACE], 5);
+   assert_int_equal(st->applied, 4);
+   assert_int_equal(st->skipped, 1);
+   assert_int_equal(st->last.i, 5);
+   mb_rreplay_destroy(r);
+   /* the limit at the transaction's last entry: none of its 4 operations, the other session's
+    * one runs */
+   r = replay(entries, 5, &at5);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 1);
+   assert_int_equal(st->applied, 1);
+   assert_int_equal(st->skipped, 1);
+   assert_int_equal(st->after_limit, 3);
+   assert_int_equal(st->last.i, 4);
+   mb_rreplay_destroy(r);
+   r = replay(entries, 5, &at3);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 0);
+   assert_int_equal(st->after_limit, 5);
+   mb_rreplay_destroy(r);
+#undef TXN
+#undef INS
+}
+
+/* A prepared transaction (applyOps with prepare: true, as a shard of a cluster writes a
+ * cross-shard transaction) runs at its commitTransaction, an aborted one never; a limit at the
+ * commit leaves it out (mongorestore applies them the same way). */
+static void test_prepared_txn(void **state)
+{
+#define CMD(i, session, o)                                                                         \
+   "{\"lsid\": {\"id\": " #session "}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", "  \
+   "\"o\": " o ", \"ts\": {\"$timestamp\": {\"t\": 100, \"i\": " #i "}}}"
+   static const char *const entries[] = {
+       CMD(1, 1,
+           "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 1}}], "
+           "\"prepare\": true}"),
+       CMD(2, 2,
+           "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 2}}], "
+           "\"prepare\": true}"),
+       CMD(3, 1,
+           "{\"commitTransaction\": 1, \"commitTimestamp\": {\"$timestamp\": {\"t\": 100, "
+           "\"i\": 3}}}"),
+       CMD(4, 2, "{\"abortTransaction\": 1}"),
+   };
+   mb_oplog_ts_t at3 = {100, 3};
+   mb_rreplay_t *r;
+   const mb_rreplay_stats_t *st;
+
+   (void) state;
+   r = replay(entries, 4, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 1);
+   assert_int_equal(st->ops_by_kind[MB_ROPLOG_REPLACE], 1);
+   assert_int_equal(st->applied, 1);
+   assert_int_equal(st->skipped, 3);
+   assert_int_equal(st->last.i, 4);
+   mb_rreplay_destroy(r);
+   r = replay(entries, 4, &at3);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 0);
+   assert_int_equal(st->skipped, 0);
+   assert_int_equal(st->after_limit, 4);
+   mb_rreplay_destroy(r);
+#undef CMD
+}
+
 static void test_malformed(void **state)
 {
    (void) state;
@@ -303,6 +456,8 @@ int main(void)
        cmocka_unit_test(test_crud),          cmocka_unit_test(test_diff_v2),
        cmocka_unit_test(test_commands),      cmocka_unit_test(test_apply_ops),
        cmocka_unit_test(test_skips_and_map), cmocka_unit_test(test_malformed),
+       cmocka_unit_test(test_real_formats),  cmocka_unit_test(test_partial_txn),
+       cmocka_unit_test(test_prepared_txn),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

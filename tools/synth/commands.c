@@ -154,6 +154,38 @@ static bool is_key_one(const bson_t *doc, const char *key)
 
 /* ---- handshake and server information ---- */
 
+/* --replset: the fields of a replica set's primary, as mongod answers hello/isMaster. */
+static void append_replset(const syn_server_t *s, bson_t *r)
+{
+   bson_t a, w, op;
+   bson_oid_t election;
+   char me[64];
+   uint32_t t, i;
+
+   snprintf(me, sizeof me, "127.0.0.1:%d", s->port);
+   BSON_APPEND_ARRAY_BEGIN(r, "hosts", &a);
+   BSON_APPEND_UTF8(&a, "0", me);
+   bson_append_array_end(r, &a);
+   BSON_APPEND_UTF8(r, "setName", s->replset);
+   BSON_APPEND_INT32(r, "setVersion", 1);
+   BSON_APPEND_BOOL(r, "secondary", false);
+   BSON_APPEND_UTF8(r, "primary", me);
+   BSON_APPEND_UTF8(r, "me", me);
+   bson_oid_init_from_string(&election, "7fffffff0000000000000001");
+   BSON_APPEND_OID(r, "electionId", &election);
+   t = i = 0;
+   if (s->oplog) {
+      syn_oplog_newest((syn_server_t *) s, &t, &i);
+   }
+   BSON_APPEND_DOCUMENT_BEGIN(r, "lastWrite", &w);
+   BSON_APPEND_DOCUMENT_BEGIN(&w, "opTime", &op);
+   bson_append_timestamp(&op, "ts", 2, t, i);
+   BSON_APPEND_INT64(&op, "t", 1);
+   bson_append_document_end(&w, &op);
+   BSON_APPEND_DATE_TIME(&w, "lastWriteDate", (int64_t) t * 1000);
+   bson_append_document_end(r, &w);
+}
+
 static void cmd_hello(syn_conn_t *c, const char *db, const bson_t *cmd)
 {
    bson_t r = BSON_INITIALIZER;
@@ -173,6 +205,9 @@ static void cmd_hello(syn_conn_t *c, const char *db, const bson_t *cmd)
    BSON_APPEND_INT32(&r, "minWireVersion", 0);
    BSON_APPEND_INT32(&r, "maxWireVersion", WIRE_VERSION);
    BSON_APPEND_BOOL(&r, "readOnly", false);
+   if (c->srv->replset[0]) {
+      append_replset(c->srv, &r);
+   }
    syn_reply_ok(c, &r);
 }
 
@@ -237,6 +272,9 @@ static void cmd_list_databases(syn_conn_t *c, const char *db, const bson_t *cmd)
    const syn_server_t *s = c->srv;
    bson_t r = BSON_INITIALIZER, a, d;
    bool name_only = opt_bool(cmd, "nameOnly");
+   uint32_t n;
+   char key[16];
+   const char *k;
 
    (void) db;
    BSON_APPEND_ARRAY_BEGIN(&r, "databases", &a);
@@ -247,7 +285,17 @@ static void cmd_list_databases(syn_conn_t *c, const char *db, const bson_t *cmd)
       BSON_APPEND_BOOL(&d, "empty", s->ncolls == 0);
    }
    bson_append_document_end(&a, &d);
-   syn_written_dbs(c->srv, s->db, &a, 1);
+   n = syn_written_dbs(c->srv, s->db, &a, 1);
+   if (s->oplog) {
+      bson_uint32_to_string(n, &k, key, sizeof key);
+      BSON_APPEND_DOCUMENT_BEGIN(&a, k, &d);
+      BSON_APPEND_UTF8(&d, "name", "local");
+      if (!name_only) {
+         BSON_APPEND_INT64(&d, "sizeOnDisk", 1 << 20);
+         BSON_APPEND_BOOL(&d, "empty", false);
+      }
+      bson_append_document_end(&a, &d);
+   }
    bson_append_array_end(&r, &a);
    if (!name_only) {
       BSON_APPEND_INT64(&r, "totalSize", (int64_t) total_bytes(s));
@@ -346,6 +394,7 @@ static void cmd_list_collections(syn_conn_t *c, const char *db, const bson_t *cm
    }
    if (supported) {
       n = syn_list_written(c->srv, db, &filter, opt_bool(cmd, "nameOnly"), &batch, n);
+      syn_oplog_list(c->srv, db, &filter, opt_bool(cmd, "nameOnly"), &batch, &n);
    } else {
       syn_reply_error(c, 2, "BadValue",
                       "mongobak-synth supports listCollections filters on name and type only");
@@ -1167,6 +1216,9 @@ static void cmd_find(syn_conn_t *c, const char *db, const bson_t *cmd)
    batch_t b = {NULL, 0, 0};
    char ns[300];
 
+   if (syn_oplog_find(c, db, name, cmd)) {
+      return;
+   }
    if (!opt_doc(cmd, "filter", &filter) || !bson_empty(&filter)) {
       syn_reply_error(c, 2, "BadValue",
                       "mongobak-synth serves whole collections only (empty filter)");
@@ -1216,6 +1268,9 @@ static void cmd_get_more(syn_conn_t *c, const char *db, const bson_t *cmd)
       return;
    }
    id = bson_iter_int64(&it);
+   if (syn_oplog_get_more(c, id, cmd)) {
+      return;
+   }
    cur = cursor_take(c->srv, id, &busy);
    if (!cur) {
       if (busy) {
@@ -1298,6 +1353,8 @@ static const handler_t handlers[] = {
     {"drop", syn_cmd_drop},
     {"dropDatabase", syn_cmd_drop_database},
     {"synthStats", syn_cmd_stats},
+    {"synthOplog", syn_cmd_synth_oplog},
+    {"applyOps", syn_cmd_apply_ops},
 };
 
 void syn_command(syn_conn_t *c, const char *db, const bson_t *cmd)

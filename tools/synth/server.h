@@ -14,6 +14,7 @@
 #define SYN_TPAGES 8        /* prebuilt pages one connection holds */
 #define SYN_TPAGES_SPARE 48 /* prebuilt pages kept between connections */
 #define SYN_MAX_SEQ 4       /* document sequences per OP_MSG */
+#define SYN_MAX_APPLIED 32  /* kinds of applyOps operations counted */
 
 typedef struct {
    int64_t id;
@@ -26,9 +27,19 @@ typedef struct {
    double send_after;  /* --cursor-mbps: monotonic time before which no next batch is sent */
 } syn_cursor_t;
 
+typedef struct syn_oplog syn_oplog_t;
+
 typedef struct {
    char db[64];
    uint64_t seed;
+   int port;
+   /* --replset: hello answers as the primary of this replica set ("" : a standalone) */
+   char replset[64];
+   /* --oplog (oplog.c): local.oplog.rs; NULL without it */
+   syn_oplog_t *oplog;
+   uint64_t oplog_reveal_after; /* data replies before the hidden entries appear; 0: never */
+   bool oplog_rollover;         /* the reveal also drops the entries before the hidden ones */
+   bool oplog_open_txn;         /* config.transactions holds an open transaction until then */
    syn_pool_t pools[SYN_NPROFILES];
    syn_coll_t *colls;
    int ncolls;
@@ -58,6 +69,13 @@ typedef struct {
    struct syn_wns **wns; /* open-addressing table of written namespaces (NULL: empty) */
    size_t wns_cap, nwns;
    bool validate_full; /* --validate-writes full: bson_validate every document */
+   /* applyOps (oplog.c): operations applied per kind ("i", "u", "d", "n", "c:<command>"),
+    * counted under wlock, never applied */
+   struct {
+      char kind[48];
+      uint64_t n;
+   } applied[SYN_MAX_APPLIED];
+   int napplied;
 } syn_server_t;
 
 typedef struct {
@@ -150,6 +168,31 @@ uint32_t syn_written_dbs(syn_server_t *s, const char *skip, bson_t *a, uint32_t 
 /* The write statistics (per namespace documents, bytes, invalid documents, indexes) into out;
  * with reset, forget every written namespace. */
 void syn_write_stats(syn_server_t *s, bson_t *out, bool reset);
+
+/* ---- oplog.c ---- */
+
+/* The oplog from spec ("builtin", "builtin-rename" or a file of BSON entries) for database db;
+ * hidden >= 0: the last `hidden` entries are hidden at start (default: the built-in's second
+ * phase, none of a file's). Exits on a file that cannot be read. */
+syn_oplog_t *syn_oplog_new(const char *spec, const char *db, uint64_t seed, long hidden,
+                           uint64_t nfill);
+/* getMore of an oplog cursor: true when id is one (served), false to look elsewhere. */
+bool syn_oplog_get_more(syn_conn_t *c, int64_t id, const bson_t *cmd);
+/* find on local.oplog.rs or config.transactions: true when served. */
+bool syn_oplog_find(syn_conn_t *c, const char *db, const char *coll, const bson_t *cmd);
+/* The newest visible entry's timestamp (0:0 when none). */
+void syn_oplog_newest(syn_server_t *s, uint32_t *t, uint32_t *i);
+/* {synthOplog: "reveal" | "rollover" | "reset" | "status"} */
+void syn_cmd_synth_oplog(syn_conn_t *c, const char *db, const bson_t *cmd);
+/* applyOps: each operation counted by kind (nested applyOps recursed), none applied. */
+void syn_cmd_apply_ops(syn_conn_t *c, const char *db, const bson_t *cmd);
+/* The applyOps counts as out's document "applyOps" ({kind: n}); with reset, forget them. The
+ * caller holds wlock. */
+void syn_applied_stats(syn_server_t *s, bson_t *out, bool reset);
+
+/* local.oplog.rs in a listCollections batch of database local (from key *n on). */
+void syn_oplog_list(syn_server_t *s, const char *db, const bson_t *filter, bool name_only,
+                    bson_t *batch, uint32_t *n);
 
 /* Free a connection's buffers; its prebuilt pages go back to the server. */
 void syn_conn_free(syn_conn_t *c);

@@ -47,8 +47,10 @@ static const char usage[] =
     "documents arrays), createIndexes, drop and dropDatabase. Nothing is stored: each namespace\n"
     "written to counts its documents, BSON bytes, invalid documents, insert commands and indexes;\n"
     "each document's framing is checked (length, terminator, top-level elements). Written\n"
-    "collections appear in listDatabases, listCollections, listIndexes and count. The command\n"
-    "{synthStats: 1, reset: BOOL} returns the counts (and forgets them with reset: true).\n"
+    "collections appear in listDatabases, listCollections, listIndexes and count. applyOps (as\n"
+    "mongorestore --oplogReplay sends it) counts each operation by kind (i, u, d, n, c:<command>)\n"
+    "and applies none. The command {synthStats: 1, reset: BOOL} returns the counts (and forgets\n"
+    "them with reset: true).\n"
     "\n"
     "On start it prints one JSON line on stdout: the port, the seed and every collection's\n"
     "document count and exact size in bytes.\n"
@@ -87,6 +89,28 @@ static const char usage[] =
     "\"invalid\"}}) and exit\n"
     "  --validate-writes framing|full  check inserted documents' framing (default) or run\n"
     "                    bson_validate on all of each document\n"
+    "  --replset NAME    answer hello/isMaster as the primary of replica set NAME (hosts,\n"
+    "                    setName, primary, me)\n"
+    "  --oplog SPEC      serve local.oplog.rs (implies --replset rs0): SPEC is builtin (MongoDB\n"
+    "                    6/7 entries of every kind: inserts, deletes, $v:2 diff updates,\n"
+    "                    replacements, create, createIndexes, a two-phase index build,\n"
+    "                    dropIndexes, drop, transactions' applyOps, no-ops), builtin-rename\n"
+    "                    (and a renameCollection) or a file of BSON entries. Its last entries\n"
+    "                    are hidden until the server has sent --oplog-reveal-after replies with\n"
+    "                    collection documents: the writes made while a dump runs. Queries: find\n"
+    "                    with ts conditions ($gte, $gt, $lte, $lt, $and), sort {$natural: 1|-1},\n"
+    "                    limit, batchSize, inclusion projections (batches up to 16 MiB, then\n"
+    "                    getMore); the command {synthOplog: \"reveal\" |\n"
+    "                    \"rollover\" | \"reset\" | \"status\"} changes what is visible\n"
+    "  --oplog-hidden N  the last N entries are the hidden ones (default: the built-in's second\n"
+    "                    phase; none of a file's)\n"
+    "  --oplog-reveal-after N  replies with documents before the reveal (default 1; 0: never)\n"
+    "  --oplog-fill N    N more inserts of about 1 KB among the built-in's hidden entries (an\n"
+    "                    oplog copied in several batches)\n"
+    "  --oplog-rollover  the reveal also drops every entry before the first hidden one (the\n"
+    "                    oplog rolled over during the dump)\n"
+    "  --oplog-open-txn  config.transactions holds a transaction in progress (its startOpTime\n"
+    "                    the built-in's partialTxn applyOps) until the reveal\n"
     "  --log             log every command received to stderr\n"
     "  --info            print the dataset's JSON line and exit\n"
     "  -h, --help        show this help\n";
@@ -114,6 +138,11 @@ typedef struct {
    double cursor_mbps;
    uint64_t oversize_lo[SYN_MAX_OVERSIZE], oversize_hi[SYN_MAX_OVERSIZE], vanish_after;
    int noversize;
+   const char *oplog, *replset;
+   long oplog_hidden;
+   uint64_t oplog_fill;
+   uint64_t oplog_reveal_after;
+   bool oplog_rollover, oplog_open_txn;
 } opts_t;
 
 static void die(const char *fmt, ...) BSON_GNUC_PRINTF(1, 2);
@@ -294,6 +323,13 @@ static void parse_options(int argc, char **argv, opts_t *o)
                                             {"cursor-mbps", required_argument, NULL, 'M'},
                                             {"oversize-reply", required_argument, NULL, 'O'},
                                             {"vanish-after", required_argument, NULL, 'V'},
+                                            {"replset", required_argument, NULL, 'r'},
+                                            {"oplog", required_argument, NULL, 'o'},
+                                            {"oplog-hidden", required_argument, NULL, 'H'},
+                                            {"oplog-reveal-after", required_argument, NULL, 'A'},
+                                            {"oplog-rollover", no_argument, NULL, 'X'},
+                                            {"oplog-fill", required_argument, NULL, 'F'},
+                                            {"oplog-open-txn", no_argument, NULL, 'T'},
                                             {"log", no_argument, NULL, 'L'},
                                             {"stats-on-exit", no_argument, NULL, 'S'},
                                             {"validate-writes", required_argument, NULL, 'W'},
@@ -366,6 +402,37 @@ static void parse_options(int argc, char **argv, opts_t *o)
          if (!parse_count(optarg, &o->vanish_after, &unit) || unit || o->vanish_after < 1) {
             die("bad --vanish-after '%s'", optarg);
          }
+         break;
+      case 'r':
+         if (strlen(optarg) == 0 || strlen(optarg) >= 64) {
+            die("bad --replset '%s'", optarg);
+         }
+         o->replset = optarg;
+         break;
+      case 'o':
+         o->oplog = optarg;
+         break;
+      case 'H':
+         if (!parse_count(optarg, &v, &unit) || unit || v > 1000000) {
+            die("bad --oplog-hidden '%s'", optarg);
+         }
+         o->oplog_hidden = (long) v;
+         break;
+      case 'A':
+         if (!parse_count(optarg, &o->oplog_reveal_after, &unit) || unit) {
+            die("bad --oplog-reveal-after '%s'", optarg);
+         }
+         break;
+      case 'X':
+         o->oplog_rollover = true;
+         break;
+      case 'F':
+         if (!parse_count(optarg, &o->oplog_fill, &unit) || unit || o->oplog_fill > 10000000) {
+            die("bad --oplog-fill '%s'", optarg);
+         }
+         break;
+      case 'T':
+         o->oplog_open_txn = true;
          break;
       case 'L':
          o->log = true;
@@ -778,7 +845,13 @@ static void *stats_on_exit(void *arg)
 
 int main(int argc, char **argv)
 {
-   opts_t o = {.seed = 1, .db = "bench", .layout = "four", .profile = SYN_MEDIUM, .pages = 4};
+   opts_t o = {.seed = 1,
+               .db = "bench",
+               .layout = "four",
+               .profile = SYN_MEDIUM,
+               .pages = 4,
+               .oplog_hidden = -1,
+               .oplog_reveal_after = 1};
    syn_server_t s = {.seed = 1};
    int lfd = -1, port = 0;
 
@@ -812,6 +885,16 @@ int main(int argc, char **argv)
    }
    if (!o.info) {
       lfd = listen_on(o.port, &port);
+   }
+   s.port = port;
+   if (o.replset || o.oplog) {
+      snprintf(s.replset, sizeof s.replset, "%s", o.replset ? o.replset : "rs0");
+   }
+   if (o.oplog) {
+      s.oplog = syn_oplog_new(o.oplog, o.db, o.seed, o.oplog_hidden, o.oplog_fill);
+      s.oplog_reveal_after = o.oplog_reveal_after;
+      s.oplog_rollover = o.oplog_rollover;
+      s.oplog_open_txn = o.oplog_open_txn;
    }
    build_dataset(&s, &o);
    print_info(&s, port, o.pages);

@@ -554,6 +554,7 @@ void syn_write_stats(syn_server_t *s, bson_t *out, bool reset)
    BSON_APPEND_INT64(out, "docs", (int64_t) docs);
    BSON_APPEND_INT64(out, "bytes", (int64_t) bytes);
    BSON_APPEND_INT64(out, "invalid", (int64_t) invalid);
+   syn_applied_stats(s, out, reset);
    if (reset) {
       for (size_t i = 0; i < s->wns_cap; i++) {
          if (s->wns[i]) {
