@@ -634,7 +634,8 @@ static bool s3_put(mb_repo_t *base, const char *name, unsigned flags, const void
  * slots of 8 MiB in order ahead of read() and waits for a free slot when the reader is behind.
  * A dropped connection resumes from the last byte received. One stream, not ranges in parallel:
  * measured on SeaweedFS, a ranged GET deep in an object costs 0.28 s before its first byte and
- * four parallel ranges read 268 MB in 2.3 s where one stream takes 1.2 s. Memory is slots x 8 MiB. */
+ * four parallel ranges read 268 MB in 2.3 s where one stream takes 1.2 s. Memory is slots x 8 MiB.
+ */
 enum { SLOT_FREE, SLOT_FETCHING, SLOT_READY };
 
 typedef struct src src_t;
@@ -801,8 +802,8 @@ static size_t stream_on_data(const void *data, size_t len, void *user_data)
 static void stream_set_range(void *user_data)
 {
    src_t *s = user_data;
-   uint64_t pos = s->first_start + (s->filled + 1) * (uint64_t) READ_CHUNK +
-                  (s->fill ? s->fill->len : 0);
+   uint64_t pos =
+       s->first_start + (s->filled + 1) * (uint64_t) READ_CHUNK + (s->fill ? s->fill->len : 0);
 
    snprintf(s->range, sizeof s->range, "Range: bytes=%llu-", (unsigned long long) pos);
 }
@@ -827,8 +828,8 @@ static void *src_streamer(void *user_data)
    if (atomic_load(&s->stop)) {
       ok = true; /* nobody reads any more */
    } else if (((answered && res.status == 206) || (!answered && res.aborted)) && !ok) {
-      uint64_t pos = s->first_start + (s->filled + 1) * (uint64_t) READ_CHUNK +
-                     (s->fill ? s->fill->len : 0);
+      uint64_t pos =
+          s->first_start + (s->filled + 1) * (uint64_t) READ_CHUNK + (s->fill ? s->fill->len : 0);
       mb_error_set(&e, MB_EXIT_IO,
                    "S3 GET s3://%s/%s: the object %s at offset %llu where its size is %llu (it "
                    "changed while being read?); read it again",
