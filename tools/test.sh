@@ -19,9 +19,10 @@ ctest --test-dir "$build" --output-on-failure "$@"
 
 # Once per full run (no ctest arguments; MB_TSAN=0 skips it): the threaded integration tests
 # (dump, restore, daemon, S3, continuous oplog archive) again on a ThreadSanitizer build. Every
-# report fails the run, whether or not the process's exit code (66 after a report) was checked; races inside the uninstrumented
-# libmongoc/libbson are suppressed (tools/tsan.supp). Thread leaks are not reported: a dump
-# stopped by a signal exits with its threads still running, on purpose.
+# report fails the run, whether or not the process's exit code (66 after a report) was checked;
+# races inside the uninstrumented libmongoc/libbson are suppressed (tools/tsan.supp). Thread
+# leaks are not reported: a dump stopped by a signal exits with its threads still running, on
+# purpose.
 if [ $# -eq 0 ] && [ "${MB_TSAN:-1}" != 0 ]; then
   tsan=${MB_TSAN_BUILD:-build-tsan}
   cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMONGOBAK_TSAN=ON >/dev/null
