@@ -9,6 +9,8 @@ struct mb_rreplay {
    const mb_rnsmap_t *map;
    bool has_limit;
    mb_oplog_ts_t limit;
+   bool has_after;
+   mb_oplog_ts_t after;
    mb_rreplay_stats_t st;
    uint64_t ops_of_entry;
 };
@@ -25,6 +27,12 @@ mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
       r->limit = *limit;
    }
    return r;
+}
+
+void mb_rreplay_set_after(mb_rreplay_t *r, mb_oplog_ts_t after)
+{
+   r->has_after = true;
+   r->after = after;
 }
 
 void mb_rreplay_destroy(mb_rreplay_t *r)
@@ -171,6 +179,10 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
    }
    if (bson_iter_init_find(&it, &b, "ns") && BSON_ITER_HOLDS_UTF8(&it)) {
       ns = bson_iter_utf8(&it, NULL);
+   }
+   if (r->has_after && mb_oplog_ts_cmp(ts, r->after) <= 0) {
+      r->st.not_after++;
+      return true;
    }
    /* as mongorestore: the entries from the limit on are not applied */
    if (r->st.after_limit > 0 || (r->has_limit && mb_oplog_ts_cmp(ts, r->limit) >= 0)) {
