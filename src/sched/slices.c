@@ -489,3 +489,17 @@ int mb_slices_retain(const mb_slice_t *s, int n, const mb_oplog_ts_t *ends, int 
    }
    return gone;
 }
+
+int mb_slices_backup_ends(const mb_catalog_t *cat, mb_oplog_ts_t **ends)
+{
+   int n = 0;
+
+   *ends = NULL;
+   for (int i = 0; i < cat->n; i++) {
+      if (cat->items[i].complete && cat->items[i].has_oplog) {
+         *ends = bson_realloc(*ends, sizeof **ends * (size_t) (n + 1));
+         (*ends)[n++] = cat->items[i].oplog_end;
+      }
+   }
+   return n;
+}

@@ -17,6 +17,7 @@
 #include "archive/crypt.h"
 #include "common/error.h"
 #include "common/oplogts.h"
+#include "sched/catalog.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -103,6 +104,10 @@ MB_MUST_CHECK bool mb_slices_plan(const mb_slice_t *s, int n, const mb_oplog_ts_
 /* Retention: keep[i] false for the complete slices whose "last" <= the oldest of ends (the kept
  * backups' oplog ends); every slice is kept when nends is 0. Returns how many are not kept. */
 int mb_slices_retain(const mb_slice_t *s, int n, const mb_oplog_ts_t *ends, int nends, bool *keep);
+
+/* The oplog ends of the complete backups of cat that have one: *ends (bson_free; NULL when none)
+ * and their count. */
+int mb_slices_backup_ends(const mb_catalog_t *cat, mb_oplog_ts_t **ends);
 
 /* The windows as text for messages: "T1 .. T2 (ISO1 .. ISO2)[, ...]" or "none" (bson_free). */
 char *mb_slices_windows_text(const mb_slice_t *s, int n, const mb_oplog_ts_t *ends, int nends);
