@@ -12,6 +12,7 @@
 
 #define AWAIT_MS 1000
 #define RETRY_SECONDS 5
+#define DRAIN_SECONDS 10
 
 struct mb_oplogarch {
    const mb_oplogarch_opts_t *o;
@@ -72,7 +73,7 @@ static bool close_slice(mb_oplogarch_t *a)
                            .chain = a->chain};
    mb_slice_t s;
    mb_error_t err;
-   char t1[24], t2[24];
+   char t1[24], t2[24], t3[24];
 
    if (a->n == 0) {
       return true;
@@ -83,9 +84,10 @@ static bool close_slice(mb_oplogarch_t *a)
       a->deadline = mono() + RETRY_SECONDS;
       return false;
    }
-   mb_log(MB_LOG_INFO, "oplog slice %s: %llu entries from %s to %s, %llu bytes", s.name,
+   mb_log(MB_LOG_INFO, "oplog slice %s: %llu entries from %s to %s (after %s), %llu bytes", s.name,
           (unsigned long long) s.entries, mb_oplog_ts_format(s.first, t1, sizeof t1),
-          mb_oplog_ts_format(s.last, t2, sizeof t2), (unsigned long long) s.size);
+          mb_oplog_ts_format(s.last, t2, sizeof t2), mb_oplog_ts_format(s.from, t3, sizeof t3),
+          (unsigned long long) s.size);
    mb_slice_clear(&s);
    a->from = a->last;
    a->n = 0;
@@ -127,6 +129,30 @@ static void gap(mb_oplogarch_t *a, const char *message)
    }
 }
 
+/* At stop: the entries written up to now are read into the open slice first (for at most
+ * DRAIN_SECONDS), so that the last slice ends at the newest entry. */
+static void drain(mb_oplogarch_t *a, mb_oplog_tail_t *tail)
+{
+   mb_oplog_ts_t newest, ts;
+   const bson_t *doc;
+   double until = mono() + DRAIN_SECONDS;
+   bool empty, is_gap;
+   mb_error_t err;
+
+   if (!mb_oplog_newest(a->mc, &newest, &empty, &err)) {
+      return;
+   }
+   while (!empty && mb_oplog_ts_cmp(mb_oplog_tail_last(tail), newest) < 0 && mono() < until &&
+          a->buf.len < a->o->slice_bytes) {
+      if (!mb_oplog_tail_next(tail, &doc, &ts, &is_gap, &err)) {
+         return; /* the next start finds the gap or the error again */
+      }
+      if (doc && !add_entry(a, doc, ts, &err)) {
+         return;
+      }
+   }
+}
+
 static void *archive_thread(void *user_data)
 {
    mb_oplogarch_t *a = user_data;
@@ -160,6 +186,7 @@ static void *archive_thread(void *user_data)
       }
       tail = mb_oplog_tail_new(a->mc, a->n > 0 ? a->last : a->from, AWAIT_MS);
    }
+   drain(a, tail);
    mb_oplog_tail_destroy(tail);
    if (a->n > 0 && !close_slice(a)) {
       mb_log(MB_LOG_ERROR, "oplog archive: %llu entries after %s were not written",
