@@ -230,7 +230,7 @@ static int daemon_loop(const mb_cli_sched_t *c, service_t *sv, mb_cron_t *cron)
                              .extension = sv->extension,
                              .compress = c->s.compress,
                              .level = c->s.level,
-                             .key = c->key,
+                             .key = NULL, /* below */
                              .slice_seconds = c->s.oplog_slice,
                              .slice_bytes = c->s.oplog_slice_bytes,
                              .hooks = &sv->hooks,
@@ -243,7 +243,10 @@ static int daemon_loop(const mb_cli_sched_t *c, service_t *sv, mb_cron_t *cron)
    int rc;
 
    catch_stop_signals();
-   if (c->s.oplog_archive && !mb_oplogarch_start(&ao, &arch, &err)) {
+   /* a key of its own: a passphrase key caches its last derivation, so it is not shared with the
+    * runs' verify step */
+   if (c->s.oplog_archive && (!mb_config_crypt_key(c->key_file, c->passphrase, &ao.key, &err) ||
+                              !mb_oplogarch_start(&ao, &arch, &err))) {
       rc = mb_cli_fail("daemon", &err);
    } else if (addr && !mb_httpd_start(addr, c->s.dir, &g_next_run, &httpd, &err)) {
       rc = mb_cli_fail("daemon", &err);
@@ -252,6 +255,7 @@ static int daemon_loop(const mb_cli_sched_t *c, service_t *sv, mb_cron_t *cron)
       log_stop_signal("daemon");
    }
    mb_oplogarch_stop(arch); /* its open slice is written first */
+   mb_crypt_key_destroy(ao.key);
    mb_httpd_stop(httpd);
    return rc;
 }
