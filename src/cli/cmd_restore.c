@@ -297,6 +297,7 @@ static bool run_plan(const pitr_t *p, mb_restore_opts_t *o, mb_crypt_key_t *key,
              mb_oplog_ts_format(reached, t1, sizeof t1), mb_oplog_ts_iso(reached, i1, sizeof i1),
              b->name, p->plan.count, p->plan.count == 1 ? "" : "s");
    }
+   o->oplog_limit = NULL; /* it pointed at this frame */
    return ok;
 }
 
