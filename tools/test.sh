@@ -18,9 +18,9 @@ export MONGOC_DISABLE_SHM=${MONGOC_DISABLE_SHM:-1}
 ctest --test-dir "$build" --output-on-failure "$@"
 
 # Once per full run (no ctest arguments; MB_TSAN=0 skips it): the threaded integration tests
-# (dump, restore, daemon) again on a ThreadSanitizer build. Every report fails the run, whether or
-# not the process's exit code (66 after a report) was checked; races inside the uninstrumented
-# libmongoc/libbson are suppressed (tools/tsan.supp). Thread leaks are not reported: a dump
+# (dump, restore, daemon, pitr) again on a ThreadSanitizer build. Every report fails the run,
+# whether or not the process's exit code (66 after a report) was checked; races inside the
+# uninstrumented libmongoc/libbson are suppressed (tools/tsan.supp). Thread leaks are not reported: a dump
 # stopped by a signal exits with its threads still running, on purpose.
 if [ $# -eq 0 ] && [ "${MB_TSAN:-1}" != 0 ]; then
   tsan=${MB_TSAN_BUILD:-build-tsan}
@@ -30,7 +30,7 @@ if [ $# -eq 0 ] && [ "${MB_TSAN:-1}" != 0 ]; then
   export TSAN_OPTIONS="suppressions=$PWD/tools/tsan.supp report_thread_leaks=0 second_deadlock_stack=1 log_path=$PWD/$tsan/tsan-reports/report"
   # This pass judges data races only: the tests' functional assertions are the ASan run's job
   # (a release-type build changes timings and the driver's log lines, which some assertions read).
-  ctest --test-dir "$tsan" --output-on-failure -R 'it_test_(dump|restore|daemon)' ||
+  ctest --test-dir "$tsan" --output-on-failure -R 'it_test_(dump|restore|daemon|pitr)' ||
     echo "tools/test.sh: some tests failed under the TSan build (judged above by the ASan run); checking for races" >&2
   if [ -n "$(ls -A "$tsan/tsan-reports")" ]; then
     cat "$tsan/tsan-reports"/* >&2

@@ -45,7 +45,7 @@ static void print_windows(const mb_catalog_t *cat, const mb_slices_t *sl, bson_t
    if (json) {
       BSON_APPEND_ARRAY_BEGIN(json, "windows", &arr);
    } else if (nc > 0) {
-      printf("\n%-13s %-45s %7s %12s %s\n", "OPLOG CHAIN", "RESTORABLE WINDOW (UTC)", "SLICES",
+      printf("\n%-23s %-45s %7s %12s %s\n", "OPLOG CHAIN", "RESTORABLE WINDOW (UTC)", "SLICES",
              "BYTES", "TIMESTAMPS");
    }
    for (int i = 0; i < nc; i++) {
@@ -76,7 +76,7 @@ static void print_windows(const mb_catalog_t *cat, const mb_slices_t *sl, bson_t
       } else {
          snprintf(range, sizeof range, "none (no backup's oplog end in it)");
       }
-      printf("%-13.13s %-45s %7d %12llu %s .. %s\n", c[i].id, range, c[i].count,
+      printf("%-23s %-45s %7d %12llu %s .. %s\n", c[i].id, range, c[i].count,
              (unsigned long long) c[i].bytes, ok ? mb_oplog_ts_format(start, t1, sizeof t1) : "-",
              mb_oplog_ts_format(c[i].to, t2, sizeof t2));
    }

@@ -327,8 +327,9 @@ static int restore_to_time(const mb_args_t *args, const char *when)
       return mb_cli_fail("restore", &err);
    }
    ok = mb_oplog_ts_parse_point("--to-time", when, &point, &err) &&
-        mb_config_load(args, &config, &err) && read_options(args, &o, &err) &&
-        mb_cli_crypt_key(args, &key, &err);
+        mb_config_load(args, &config, &err) &&
+        mb_repo_s3_configure(mb_config_getter, config, &err) && /* BACKUP_DIR=s3://... */
+        read_options(args, &o, &err) && mb_cli_crypt_key(args, &key, &err);
    dir = ok ? mb_config_get(config, "BACKUP_DIR") : NULL;
    if (ok && !pitr_plan(dir ? dir : "./backups", point, &p, &err)) {
       mb_error_prefix(&err, "--to-time %s", when);

@@ -1,6 +1,7 @@
 #include "sched/slices.h"
 #include "archive/writer.h"
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/text.h"
 #include "sched/catalog.h"
 #include "storage/repo.h"
@@ -171,6 +172,38 @@ void mb_slices_clear(mb_slices_t *s)
    }
    free(s->items);
    memset(s, 0, sizeof *s);
+}
+
+typedef struct {
+   mb_repo_t *repo;
+   int removed;
+} sweep_t;
+
+static bool sweep_entry(const mb_repo_entry_t *e, void *user_data)
+{
+   sweep_t *sw = user_data;
+   size_t n = strlen(e->name);
+   mb_error_t err;
+
+   if (n > 8 && strcmp(e->name + n - 8, ".partial") == 0 &&
+       mb_repo_remove(sw->repo, e->name, &err)) {
+      mb_log(MB_LOG_INFO, "removed '%s' left by an interrupted oplog archive", e->name);
+      sw->removed++;
+   }
+   return true;
+}
+
+int mb_slices_remove_partials(const char *dir)
+{
+   sweep_t sw = {0};
+   mb_error_t err;
+
+   if (mb_repo_open(dir, 0, &sw.repo, &err) &&
+       !mb_repo_list(sw.repo, "oplog-", sweep_entry, &sw, &err)) {
+      mb_log(MB_LOG_DEBUG, "no oplog leftovers removed: %s", err.message);
+   }
+   mb_repo_destroy(sw.repo);
+   return sw.removed;
 }
 
 char *mb_slices_new_chain_id(void)

@@ -66,6 +66,10 @@ void mb_slice_clear(mb_slice_t *s);
 /* Delete a slice: its archive, then its manifest. */
 MB_MUST_CHECK bool mb_slices_delete(const mb_slice_t *s, mb_error_t *err);
 
+/* Remove the temporary files "oplog-*.partial" a killed daemon left while writing a slice; only
+ * when no slice is being written (the archive's start). Returns how many were removed. */
+int mb_slices_remove_partials(const char *dir);
+
 /* A new chain id ("YYYYMMDDTHHMMSSZ-xxxxxx": the time it started and random hex); bson_free. */
 char *mb_slices_new_chain_id(void);
 

@@ -214,6 +214,7 @@ static bool resume(mb_oplogarch_t *a, mb_error_t *err)
       }
       return false;
    }
+   mb_slices_remove_partials(a->o->dir); /* no slice is being written yet */
    if (!mb_slices_scan(a->o->dir, &all, err) || !mb_oplog_oldest(a->mc, &oldest, &oempty, err)) {
       return false;
    }

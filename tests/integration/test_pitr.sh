@@ -196,7 +196,7 @@ stop_daemon
 slices > "$T/slices2.jsonl"
 read -r chain1 last1 < <(tail -1 "$T/slices1.jsonl" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["chain"], s["last"])')
 expect_grep "oplog archive: chain $chain1 resumes after $last1 " "$T/d2.log" "restart: the chain resumes at its last entry"
-grep "oplog slice oplog-" "$T/d2.log" | head -1 > "$T/first-after-restart"
+grep -E "info +oplog slice oplog-.* \(after " "$T/d2.log" | head -1 > "$T/first-after-restart"
 expect_grep "\(after $last1\)" "$T/first-after-restart" "restart: the first new slice's from is the previous last"
 py "$T/slices1.jsonl" "$T/slices2.jsonl" "$dir" <<'PY' || { cat "$T/d2.log" >&2; fail "resume and retention"; }
 import glob, json, sys
