@@ -169,10 +169,12 @@ static void *archive_thread(void *user_data)
          continue;
       }
       if (mb_oplog_tail_next(tail, &doc, &ts, &is_gap, &err)) {
-         if (doc && !add_entry(a, doc, ts, &err)) {
-            mb_log(MB_LOG_ERROR, "oplog archive: %s", err.message);
+         if (!doc || add_entry(a, doc, ts, &err)) {
+            continue;
          }
-         continue;
+         /* an entry that cannot be kept: the chain must not go on without it */
+         mb_error_prefix(&err, "oplog gap: an entry could not be archived");
+         is_gap = true;
       }
       mb_oplog_tail_destroy(tail);
       if (is_gap) {
@@ -189,8 +191,11 @@ static void *archive_thread(void *user_data)
    drain(a, tail);
    mb_oplog_tail_destroy(tail);
    if (a->n > 0 && !close_slice(a)) {
-      mb_log(MB_LOG_ERROR, "oplog archive: %llu entries after %s were not written",
-             (unsigned long long) a->n, a->chain);
+      char t[24];
+      mb_log(MB_LOG_ERROR,
+             "oplog archive: the last %llu entries (after %s) were not written; the next start "
+             "reads them again from the oplog",
+             (unsigned long long) a->n, mb_oplog_ts_format(a->from, t, sizeof t));
    }
    return NULL;
 }
