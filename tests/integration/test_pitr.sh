@@ -8,8 +8,10 @@
 # windows, with nothing written; list and status show the window; the daemon stopped with
 # SIGTERM writes its open slice, and restarted resumes the chain (from == the previous last);
 # retention with MAX_BACKUPS=1 deletes only the slices before the kept backup's oplog end; a gap
-# (a small capped oplog that rolled over while the daemon was stopped) is an error line, a
-# notification to a loopback webhook, a new chain and a full backup at once.
+# (a small capped oplog that rolled over while the daemon was stopped, then while it was frozen
+# with SIGSTOP in the middle of tailing) is an error line, a notification to a loopback webhook,
+# a new chain and a full backup at once. A slice is read by verify and by the real mongorestore
+# --oplogReplay.
 . "$(dirname "$0")/lib.sh"
 root=$MB_SOURCE_DIR
 DB=pit
@@ -268,17 +270,52 @@ for _ in range(100):  # FerretDB trims capped collections every second
 assert c.local["oplog.rs"].count_documents({"ts": {"$lte": Timestamp(t, i)}}) == 0
 PY
 pass "gap server: the oplog rolled over past the last slice's $last while the daemon was stopped"
+# roll_over LAST: insert until FerretDB trimmed every entry up to LAST from the capped oplog
+roll_over() {
+  py "$GAP" "$1" <<'PY' || fail "the oplog did not roll over"
+import sys, time, pymongo
+from bson.timestamp import Timestamp
+c = pymongo.MongoClient(sys.argv[1])
+base = c.g.k.find_one(sort=[("_id", -1)])["_id"] + 1
+for i in range(300):
+    c.g.k.insert_one({"_id": base + i})
+t, i = map(int, sys.argv[2].split(":"))
+for _ in range(100):  # FerretDB trims capped collections every second
+    if c.local["oplog.rs"].count_documents({"ts": {"$lte": Timestamp(t, i)}}) == 0:
+        break
+    time.sleep(0.1)
+assert c.local["oplog.rs"].count_documents({"ts": {"$lte": Timestamp(t, i)}}) == 0
+PY
+}
 gap_daemon "$T/g2.log"
 wait_for "backup backup-.*: [0-9]+ documents" "$T/g2.log" "a full backup at once after the gap" 60
-stop_daemon
 expect_grep "error oplog gap: the oplog rolled over past $last, the last entry archived .*; a full backup starts now" \
-  "$T/g2.log" "the gap: one error line"
+  "$T/g2.log" "the gap at start: one error line"
 expect_grep "oplog archive: chain .* starts after" "$T/g2.log" "the gap: a new chain"
 expect_grep "a backup was asked for at once" "$T/g2.log" "the gap: a backup at once (the schedule is yearly)"
-py "$hp/requests.jsonl" "$last" <<'PY' || fail "the gap's notification"
+
+# a gap while tailing: the daemon frozen (SIGSTOP) while the oplog rolls over past what it read
+py "$GAP" <<'PY'
+import sys, pymongo
+pymongo.MongoClient(sys.argv[1]).g.k.insert_many([{"_id": i} for i in range(5000, 5010)])
+PY
+wait_for "info +oplog slice oplog-" "$T/g2.log" "after the gap: a slice of the new chain"
+last2=$(slices "$gdir" | tail -1 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["last"])')
+kill -STOP "$DAEMON"
+roll_over "$last2"
+kill -CONT "$DAEMON"
+wait_for "error oplog gap: the oplog rolled over past $last2, the last entry archived" "$T/g2.log" \
+  "the gap while tailing: an error line" 30
+pass "the gap while tailing: one error line (the daemon was frozen while the oplog rolled past $last2)"
+for _ in $(seq 300); do [ "$(grep -c 'a backup was asked for at once' "$T/g2.log")" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c 'a backup was asked for at once' "$T/g2.log")" -ge 2 ] || { cat "$T/g2.log" >&2; fail "the gap while tailing: no backup at once"; }
+pass "the gap while tailing: a backup at once"
+stop_daemon
+py "$hp/requests.jsonl" "$last" "$last2" <<'PY' || fail "the gaps' notifications"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 gaps = [json.loads(r["body"]) for r in reqs if r["path"] == "/json/hook" and json.loads(r["body"]).get("stage") == "oplog gap"]
-assert len(gaps) == 1 and gaps[0]["status"] == "failure" and sys.argv[2] in gaps[0]["error"], reqs
+assert len(gaps) == 2 and all(g["status"] == "failure" for g in gaps), reqs
+assert sys.argv[2] in gaps[0]["error"] and sys.argv[3] in gaps[1]["error"], gaps
 PY
-pass "the gap: a failure notification (stage 'oplog gap') reached the webhook"
+pass "the gaps: a failure notification each (stage 'oplog gap') reached the webhook"
