@@ -7,7 +7,8 @@
 # equals the source as it was then; --to-time after the newest point is exit 2 naming the
 # windows, with nothing written; list and status show the window; the daemon stopped with
 # SIGTERM writes its open slice, and restarted resumes the chain (from == the previous last);
-# retention with MAX_BACKUPS=1 deletes only the slices before the kept backup's oplog end; a gap
+# retention with MAX_BACKUPS=1 deletes only the slices before the kept backup's oplog end; the
+# same with BACKUP_DIR on S3 (SeaweedFS); a gap
 # (a small capped oplog that rolled over while the daemon was stopped, then while it was frozen
 # with SIGSTOP in the middle of tailing) is an error line, a notification to a loopback webhook,
 # a new chain and a full backup at once. A slice is read by verify and by the real mongorestore
@@ -21,6 +22,7 @@ cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   for s in src dst gap; do "$root/tools/ferretdb.sh" stop "$T/$s" >/dev/null 2>&1 || true; done
+  "$root/tools/seaweedfs.sh" stop "$T/sw" >/dev/null 2>&1 || true
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -225,7 +227,37 @@ assert gone and all(key(s["last"]) <= key(e) for s in gone), (gone, e)
 PY
 pass "restart resumed the chain (from == the previous last); retention kept 1 backup and deleted $(grep -c 'retention: deleted oplog slice' "$T/d2.log") slices, all before its oplog end"
 
-# 6. a gap: a small capped oplog rolls over while the daemon is stopped
+# 6. the same on S3 (SeaweedFS): a backup, slices, restore --to-time
+SW=$T/sw
+"$root/tools/seaweedfs.sh" start "$SW" > /dev/null
+s3env=$(set -a; . "$SW/env"; set +a; env | grep -E '^(AWS_|S3_)' | tr '\n' ' ')
+s3dir=s3://mongobak/pitr
+run_cmd "$T/o" "$T/e" rc -- env -C "$T/cwd" $s3env XDG_STATE_HOME="$T/state" MONGODB_URI="$SRC" \
+  BACKUP_DIR="$s3dir" BACKUP_OPLOG=true COMPRESSION=zstd "$MB_BIN" backup
+[ "$rc" = 0 ] || { cat "$T/e"; "$root/tools/seaweedfs.sh" stop "$SW" >/dev/null 2>&1; fail "backup into S3: exit $rc"; }
+start_writer 4 4000000
+(cd "$T/cwd" && exec env $s3env XDG_STATE_HOME="$T/state" MONGODB_URI="$SRC" BACKUP_DIR="$s3dir" \
+  OPLOG_ARCHIVE=true OPLOG_SLICE=1 COMPRESSION=zstd CRON_SCHEDULE='0 0 1 1 *' STATUS_INTERVAL=0 \
+  "$MB_BIN" daemon) >/dev/null 2>"$T/s3.log" &
+DAEMON=$!
+PIDS+=("$DAEMON")
+sleep 3
+stop_writer
+sleep 1.5
+stop_daemon
+grep -q "error " "$T/s3.log" && { cat "$T/s3.log" >&2; fail "the daemon on S3 logged an error"; }
+run_cmd "$T/o" "$T/e" rc -- env -C "$T/cwd" $s3env XDG_STATE_HOME="$T/state" BACKUP_DIR="$s3dir" "$MB_BIN" list --json
+expect_rc 0 "$rc" "list of an S3 BACKUP_DIR"
+end=$("$PY" -c 'import json,sys; w=json.load(open(sys.argv[1]))["windows"]; assert len(w)==1 and w[0]["restorable"], w; print(w[0]["end"])' "$T/o") ||
+  { cat "$T/o" "$T/s3.log" >&2; fail "the S3 window"; }
+run_cmd "$T/o" "$T/e" rc -- env -C "$T/cwd" $s3env BACKUP_DIR="$s3dir" "$MB_BIN" restore --uri "$DST" \
+  --to-time "$end" --ns-from "$DB.*" --ns-to "s3got.*" --quiet
+[ "$rc" = 0 ] || { cat "$T/e"; fail "restore --to-time from S3: exit $rc"; }
+compare_db "$SRC" "$DB" "$DST" s3got
+"$root/tools/seaweedfs.sh" stop "$SW" >/dev/null 2>&1 || true
+pass "S3: slices beside the backup in $s3dir, restore --to-time $end equals the source"
+
+# 7. a gap: a small capped oplog rolls over while the daemon is stopped
 GAP=$("$root/tools/ferretdb.sh" start "$T/gap" --test-capped-cleanup-interval=1s)
 py "$GAP" <<'PY'
 import sys, pymongo
