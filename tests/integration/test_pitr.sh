@@ -78,7 +78,7 @@ expect_grep "OPLOG_ARCHIVE=true: the server has no oplog \\(no collection local\
 run_cmd "$T/o" "$T/e" rc -- env -C "$T/cwd" OPLOG_ARCHIVE=true "$MB_BIN" config
 expect_grep "^BACKUP_OPLOG .*true: implied by OPLOG_ARCHIVE=true" "$T/o" "config: BACKUP_OPLOG implied"
 
-# 2. the oplog, a little data, a writer, the daemon: a backup every 8 seconds, slices of 2
+# 2. the oplog, a little data, a writer, the daemon: a backup every 20 seconds, slices of 2
 py "$SRC" "$DB" <<'PY'
 import sys, pymongo
 c = pymongo.MongoClient(sys.argv[1])
