@@ -1,9 +1,12 @@
 /* mongobak restore: options to the restore engine, progress on a terminal, the summary. */
 #include "cli/commands.h"
 #include "archive/dirsource.h"
+#include "cli/config.h"
 #include "cli/connect.h"
 #include "cli/progress.h"
 #include "restore/restore.h"
+#include "sched/catalog.h"
+#include "sched/slices.h"
 #include "storage/s3.h"
 
 #include <string.h>
@@ -151,6 +154,208 @@ static uint64_t input_size(const char *path)
    return 0;
 }
 
+/* restore --to-time: what BACKUP_DIR holds (the complete backups with an oplog, the slices) and
+ * the plan to reach point. */
+typedef struct {
+   mb_catalog_t cat;
+   mb_slices_t slices;
+   const mb_backup_t **backups; /* the complete ones with an oplog end */
+   mb_oplog_ts_t *ends;
+   int nb;
+   mb_slice_plan_t plan;
+} pitr_t;
+
+static void pitr_clear(pitr_t *p)
+{
+   mb_catalog_clear(&p->cat);
+   mb_slices_clear(&p->slices);
+   bson_free(p->backups);
+   bson_free(p->ends);
+}
+
+static bool pitr_plan(const char *dir, mb_oplog_ts_t point, pitr_t *p, mb_error_t *err)
+{
+   memset(p, 0, sizeof *p);
+   if (!mb_catalog_scan(dir, &p->cat, err) || !mb_slices_scan(dir, &p->slices, err)) {
+      return false;
+   }
+   p->backups = bson_malloc0(sizeof *p->backups * (size_t) (p->cat.n + 1));
+   p->ends = bson_malloc0(sizeof *p->ends * (size_t) (p->cat.n + 1));
+   for (int i = 0; i < p->cat.n; i++) {
+      if (p->cat.items[i].complete && p->cat.items[i].has_oplog) {
+         p->backups[p->nb] = &p->cat.items[i];
+         p->ends[p->nb++] = p->cat.items[i].oplog_end;
+      }
+   }
+   return mb_slices_plan(p->slices.items, p->slices.n, p->ends, p->nb, point, &p->plan, err);
+}
+
+static void print_plan(const pitr_t *p, mb_oplog_ts_t point, bool json)
+{
+   const mb_backup_t *b = p->backups[p->plan.backup];
+   char t1[24], t2[24], i1[32];
+   bson_t out = BSON_INITIALIZER, arr;
+
+   if (json) {
+      BSON_APPEND_UTF8(&out, "point", mb_oplog_ts_format(point, t1, sizeof t1));
+      BSON_APPEND_UTF8(&out, "backup", b->path);
+      BSON_APPEND_UTF8(&out, "backup_oplog_end", mb_oplog_ts_format(b->oplog_end, t1, sizeof t1));
+      BSON_APPEND_ARRAY_BEGIN(&out, "slices", &arr);
+      for (int i = 0; i < p->plan.count; i++) {
+         char key[16];
+         snprintf(key, sizeof key, "%d", i);
+         BSON_APPEND_UTF8(&arr, key, p->slices.items[p->plan.first + i].path);
+      }
+      bson_append_array_end(&out, &arr);
+      mb_cli_print_json(stdout, &out);
+      bson_destroy(&out);
+      return;
+   }
+   printf("restore to   %s (%s)\n", mb_oplog_ts_format(point, t1, sizeof t1),
+          mb_oplog_ts_iso(point, i1, sizeof i1));
+   printf("backup       %s (oplog end %s)\n", b->path,
+          mb_oplog_ts_format(b->oplog_end, t1, sizeof t1));
+   for (int i = 0; i < p->plan.count; i++) {
+      const mb_slice_t *s = &p->slices.items[p->plan.first + i];
+      printf("slice        %s (%s .. %s, %llu entries)\n", s->path,
+             mb_oplog_ts_format(s->first, t1, sizeof t1),
+             mb_oplog_ts_format(s->last, t2, sizeof t2), (unsigned long long) s->entries);
+   }
+   bson_destroy(&out);
+}
+
+/* One archive of the plan restored (a slice: its oplog only, the entries after after). */
+static bool restore_one(const mb_restore_opts_t *base, const char *path, mb_crypt_key_t *key,
+                        const mb_oplog_ts_t *after, mb_restore_report_t **report, mb_error_t *err)
+{
+   mb_restore_opts_t o = *base;
+   mb_source_t *src = NULL, *raw = NULL;
+   mb_compress_t kind;
+   bool ok = mb_cli_open_archive(path, key, true, &src, &raw, &kind, NULL, err);
+
+   *report = NULL;
+   if (ok) {
+      o.raw = raw;
+      o.input_size = input_size(path);
+      o.oplog_after = after;
+      if (after) {
+         o.drop = false; /* a slice holds no collection; nothing to drop */
+      }
+      ok = mb_restore_run(&o, src, report, err);
+   }
+   if (!ok) {
+      mb_error_prefix(err, "%s", path);
+   }
+   mb_source_destroy(src);
+   return ok;
+}
+
+static bool run_plan(const pitr_t *p, mb_restore_opts_t *o, mb_crypt_key_t *key,
+                     mb_oplog_ts_t point, bool json, bool quiet, mb_error_t *err)
+{
+   const mb_backup_t *b = p->backups[p->plan.backup];
+   mb_oplog_ts_t limit = mb_oplog_ts_next(point), reached = b->oplog_end;
+   mb_restore_report_t *r = NULL;
+   uint64_t applied = 0;
+   char t1[24], i1[32];
+   bool ok;
+
+   o->oplog_replay = true;
+   o->oplog_limit = &limit;
+   ok = restore_one(o, b->path, key, NULL, &r, err);
+   if (r && !json && !quiet) {
+      mb_restore_report_print_text(stdout, r);
+   }
+   if (r && r->oplog.any) {
+      reached = r->oplog.last;
+   }
+   mb_restore_report_destroy(r);
+   for (int i = 0; ok && i < p->plan.count; i++) {
+      const mb_slice_t *s = &p->slices.items[p->plan.first + i];
+      ok = restore_one(o, s->path, key, &b->oplog_end, &r, err);
+      if (r) {
+         applied += r->oplog.applied;
+         if (!json && !quiet) {
+            printf("slice %s: %llu entries, %llu applied\n", s->name,
+                   (unsigned long long) r->oplog.entries, (unsigned long long) r->oplog.applied);
+         }
+         if (r->oplog.any && mb_oplog_ts_cmp(r->oplog.last, reached) > 0) {
+            reached = r->oplog.last;
+         }
+      }
+      mb_restore_report_destroy(r);
+   }
+   if (ok && json) {
+      bson_t out = BSON_INITIALIZER;
+      BSON_APPEND_UTF8(&out, "backup", b->path);
+      BSON_APPEND_INT32(&out, "slices", p->plan.count);
+      BSON_APPEND_INT64(&out, "slice_entries_applied", (int64_t) applied);
+      BSON_APPEND_UTF8(&out, "restored_to", mb_oplog_ts_format(reached, t1, sizeof t1));
+      BSON_APPEND_UTF8(&out, "restored_to_time", mb_oplog_ts_iso(reached, i1, sizeof i1));
+      mb_cli_print_json(stdout, &out);
+      bson_destroy(&out);
+   } else if (ok && !quiet) {
+      printf("restored to %s (%s): backup %s and %d oplog slice%s\n",
+             mb_oplog_ts_format(reached, t1, sizeof t1), mb_oplog_ts_iso(reached, i1, sizeof i1),
+             b->name, p->plan.count, p->plan.count == 1 ? "" : "s");
+   }
+   o->oplog_limit = NULL; /* it pointed at this frame */
+   return ok;
+}
+
+/* restore --to-time WHEN: the newest backup before WHEN, its oplog, then the slices up to WHEN
+ * (sched/slices.h); nothing is written to the server unless the whole plan is found. */
+static int restore_to_time(const mb_args_t *args, const char *when)
+{
+   mb_restore_opts_t o;
+   mb_config_t *config = NULL;
+   mb_crypt_key_t *key = NULL;
+   mb_oplog_ts_t point;
+   mb_error_t err;
+   const char **pos, *dir;
+   char *uri = NULL;
+   bool json = mb_args_flag(args, "json"), ok;
+   pitr_t p;
+   int rc = MB_EXIT_OK;
+
+   memset(&o, 0, sizeof o);
+   memset(&p, 0, sizeof p);
+   if (mb_args_get(args, "archive") || mb_args_get(args, "dir") ||
+       mb_args_positional(args, &pos) > 0 || mb_args_flag(args, "oplog-replay") ||
+       mb_args_get(args, "oplog-limit")) {
+      mb_error_set(&err, MB_EXIT_USAGE,
+                   "--to-time reads the backups and oplog slices of BACKUP_DIR (--backup-dir): "
+                   "not with an archive, a directory, --oplog-replay or --oplog-limit");
+      return mb_cli_fail("restore", &err);
+   }
+   ok = mb_oplog_ts_parse_point("--to-time", when, &point, &err) &&
+        mb_config_load(args, &config, &err) &&
+        mb_repo_s3_configure(mb_config_getter, config, &err) && /* BACKUP_DIR=s3://... */
+        read_options(args, &o, &err) && mb_cli_crypt_key(args, &key, &err);
+   dir = ok ? mb_config_get(config, "BACKUP_DIR") : NULL;
+   if (ok && !pitr_plan(dir ? dir : "./backups", point, &p, &err)) {
+      mb_error_prefix(&err, "--to-time %s", when);
+      ok = false;
+   }
+   if (ok && o.dry_run) {
+      print_plan(&p, point, json);
+   } else if (ok) {
+      ok = mb_connect_uri(args, DEFAULT_URI, &uri, &err);
+      o.uri = uri;
+      ok = ok && run_plan(&p, &o, key, point, json, mb_args_flag(args, "quiet"), &err);
+   }
+   if (!ok) {
+      rc = mb_cli_fail("restore", &err);
+   }
+   fflush(stdout);
+   pitr_clear(&p);
+   free_options(&o);
+   mb_crypt_key_destroy(key);
+   mb_config_destroy(config);
+   bson_free(uri);
+   return rc;
+}
+
 int mb_cmd_restore(const mb_args_t *args)
 {
    mb_restore_opts_t o;
@@ -165,6 +370,9 @@ int mb_cmd_restore(const mb_args_t *args)
    char *uri = NULL;
    int rc = MB_EXIT_OK;
 
+   if (mb_args_get(args, "to-time")) {
+      return restore_to_time(args, mb_args_get(args, "to-time"));
+   }
    memset(&o, 0, sizeof o);
    mb_progress_init(&st);
    ok = input_path(args, &path, &err) && mb_connect_uri(args, DEFAULT_URI, &uri, &err) &&

@@ -6,6 +6,7 @@
 #include "sched/daemon.h"
 #include "sched/httpd.h"
 #include "service/backup.h"
+#include "service/oplogarch.h"
 #include "storage/s3.h"
 
 #include <assert.h>
@@ -17,6 +18,7 @@
  * atomics (async-signal-safe, and race-free between threads). g_stop holds the signal. */
 static atomic_int g_stop;
 static _Atomic(time_t) g_next_run;
+static atomic_int g_run_now; /* the oplog archive asks for a backup at once (a gap) */
 static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomic_int");
 
 static void on_stop(int sig)
@@ -221,19 +223,39 @@ static int daemon_loop(const mb_cli_sched_t *c, service_t *sv, mb_cron_t *cron)
                     .run_user_data = &sv->backup,
                     .status_interval = c->s.status_interval,
                     .stop = &g_stop,
-                    .next_run = &g_next_run};
+                    .next_run = &g_next_run,
+                    .run_now = c->s.oplog_archive ? &g_run_now : NULL};
+   mb_oplogarch_opts_t ao = {.uri = c->s.uri,
+                             .dir = c->s.dir,
+                             .extension = sv->extension,
+                             .compress = c->s.compress,
+                             .level = c->s.level,
+                             .key = NULL, /* below */
+                             .slice_seconds = c->s.oplog_slice,
+                             .slice_bytes = c->s.oplog_slice_bytes,
+                             .hooks = &sv->hooks,
+                             .run_now = &g_run_now,
+                             .stop = &g_stop};
    const char *addr = mb_config_get(c->config, "METRICS_ADDR");
    mb_httpd_t *httpd = NULL;
+   mb_oplogarch_t *arch = NULL;
    mb_error_t err;
    int rc;
 
    catch_stop_signals();
-   if (addr && !mb_httpd_start(addr, c->s.dir, &g_next_run, &httpd, &err)) {
+   /* a key of its own: a passphrase key caches its last derivation, so it is not shared with the
+    * runs' verify step */
+   if (c->s.oplog_archive && (!mb_config_crypt_key(c->key_file, c->passphrase, &ao.key, &err) ||
+                              !mb_oplogarch_start(&ao, &arch, &err))) {
+      rc = mb_cli_fail("daemon", &err);
+   } else if (addr && !mb_httpd_start(addr, c->s.dir, &g_next_run, &httpd, &err)) {
       rc = mb_cli_fail("daemon", &err);
    } else {
       rc = mb_daemon_run(&d, &err) < 0 ? mb_cli_fail("daemon", &err) : MB_EXIT_OK;
       log_stop_signal("daemon");
    }
+   mb_oplogarch_stop(arch); /* its open slice is written first */
+   mb_crypt_key_destroy(ao.key);
    mb_httpd_stop(httpd);
    return rc;
 }

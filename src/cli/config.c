@@ -264,10 +264,21 @@ static void display(const mb_confvar_t *v, const char *value, char *out, size_t 
    }
 }
 
+/* Whether BACKUP_OPLOG is on only because OPLOG_ARCHIVE=true implies it. */
+static bool oplog_implied(const mb_config_t *c)
+{
+   mb_error_t e;
+   bool archive = false, oplog = false;
+
+   return mb_confvar_bool(mb_config_getter, (void *) c, "OPLOG_ARCHIVE", &archive, &e) && archive &&
+          mb_confvar_bool(mb_config_getter, (void *) c, "BACKUP_OPLOG", &oplog, &e) && !oplog;
+}
+
 void mb_config_print(const mb_config_t *c, FILE *f, bool json)
 {
    bson_t doc = BSON_INITIALIZER, item;
    char shown[2048];
+   bool implied = oplog_implied(c);
 
    for (int i = 0; i < c->n; i++) {
       const mb_confvar_t *v = &mb_confvars[i];
@@ -281,7 +292,13 @@ void mb_config_print(const mb_config_t *c, FILE *f, bool json)
             BSON_APPEND_NULL(&item, "value");
          }
          BSON_APPEND_UTF8(&item, "source", mb_config_source(c, v->name));
+         if (implied && strcmp(v->name, "BACKUP_OPLOG") == 0) {
+            BSON_APPEND_UTF8(&item, "effective", "true (implied by OPLOG_ARCHIVE=true)");
+         }
          bson_append_document_end(&doc, &item);
+      } else if (implied && strcmp(v->name, "BACKUP_OPLOG") == 0) {
+         fprintf(f, "%-29s %-40s %s; true: implied by OPLOG_ARCHIVE=true\n", v->name, shown,
+                 mb_config_source(c, v->name));
       } else {
          fprintf(f, "%-29s %-40s %s\n", v->name, shown, mb_config_source(c, v->name));
       }
@@ -431,6 +448,10 @@ bool mb_config_settings(const mb_config_t *c, bool need_uri, FILE *f, mb_backup_
    s->timeout_ms = check_int(&k, "BACKUP_TIMEOUT");
    s->jobs = (int) check_int(&k, "BACKUP_JOBS");
    s->oplog = check_bool(&k, "BACKUP_OPLOG");
+   s->oplog_archive = check_bool(&k, "OPLOG_ARCHIVE");
+   s->oplog = s->oplog || s->oplog_archive; /* the slices start at a backup's oplog end */
+   s->oplog_slice = (int) check_int(&k, "OPLOG_SLICE");
+   s->oplog_slice_bytes = (uint64_t) check_int(&k, "OPLOG_SLICE_MB") << 20;
    s->status_interval = (int) check_int(&k, "STATUS_INTERVAL");
    s->retries = (int) check_int(&k, "BACKUP_RETRIES");
    s->retry_delay_ms = check_int(&k, "BACKUP_RETRY_DELAY") * 1000;

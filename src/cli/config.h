@@ -63,7 +63,10 @@ typedef struct {
    mb_compress_t compress;
    int level;
    int jobs;
-   bool oplog; /* BACKUP_OPLOG */
+   bool oplog;                 /* BACKUP_OPLOG (true also with OPLOG_ARCHIVE) */
+   bool oplog_archive;         /* OPLOG_ARCHIVE */
+   int oplog_slice;            /* OPLOG_SLICE, seconds */
+   uint64_t oplog_slice_bytes; /* OPLOG_SLICE_MB, in bytes */
    int status_interval;
    mb_retention_t retention;
    int retries;         /* BACKUP_RETRIES */

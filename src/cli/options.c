@@ -105,8 +105,8 @@ const mb_option_t mb_options[] = {
     {"jobs", 'j', "dump", "N", false, NULL, "4", "collections read in parallel"},
     {"jobs", 'j', "restore", "N", false, NULL, "4",
      "insert workers: collections restored in parallel"},
-    {"backup-dir", 0, "backup daemon list prune config status", "DIR", false, NULL, "./backups",
-     "directory of the scheduled backups (sets BACKUP_DIR)"},
+    {"backup-dir", 0, "backup daemon list prune config status restore", "DIR", false, NULL,
+     "./backups", "directory of the scheduled backups (sets BACKUP_DIR)"},
     {"max-backups", 0, "backup daemon prune config", "N", false, NULL, "7",
      "complete backups kept by retention (sets MAX_BACKUPS)"},
     {"schedule", 0, "daemon schedule config status", "CRON", false, NULL, "0 0 * * *",
@@ -172,6 +172,13 @@ const mb_option_t mb_options[] = {
     {"oplog-limit", 0, "restore", "SECONDS[:INC]", false, NULL, NULL,
      "with --oplog-replay: apply only the entries older than this timestamp (as mongorestore "
      "--oplogLimit)"},
+    {"to-time", 0, "restore", "WHEN", false, NULL, NULL,
+     "continuous point-in-time recovery (OPLOG_ARCHIVE): restore the newest backup of "
+     "BACKUP_DIR (--backup-dir) whose oplog ends before WHEN, then replay its oplog and the "
+     "oplog slices up to WHEN: a UTC time 2026-12-03T10:15:00Z or SECONDS (every entry of that "
+     "second included) or SECONDS:INC (that entry included); a WHEN outside the restorable "
+     "windows (`list` shows them) is exit code 2, with nothing written; with --dry-run prints "
+     "the plan"},
     {"log-level", 0, "*", "LEVEL", false, "LOG_LEVEL", "info",
      "log level on stderr: error, warn, info or debug"},
     {"log-format", 0, "*", "FORMAT", false, "LOG_FORMAT", "text",

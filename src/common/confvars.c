@@ -55,6 +55,17 @@ const mb_confvar_t mb_confvars[] = {
     {.name = "BACKUP_OPLOG", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
      .help = "true: point-in-time backups, as dump --oplog (the oplog written during the dump is "
              "stored last; needs local.oplog.rs: a replica set member)"},
+    {.name = "OPLOG_ARCHIVE", .type = MB_CONFVAR_BOOL, .def = "false", .since = V,
+     .help = "daemon: true tails the oplog between backups into slices beside them (continuous "
+             "point-in-time recovery, restore --to-time); implies BACKUP_OPLOG=true; needs "
+             "local.oplog.rs"},
+    {.name = "OPLOG_SLICE", .type = MB_CONFVAR_INT, .min = 1, .max = 86400, .def = "600",
+     .since = V,
+     .help = "seconds an oplog slice covers at most (OPLOG_ARCHIVE)"},
+    {.name = "OPLOG_SLICE_MB", .type = MB_CONFVAR_INT, .min = 1, .max = 1024, .def = "64",
+     .since = V,
+     .help = "uncompressed MB an oplog slice holds at most (OPLOG_ARCHIVE; held in memory "
+             "until written)"},
     {.name = "KEEP_DAILY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0", .since = V,
      .help = "also keep the newest backup of this many recent days"},
     {.name = "KEEP_WEEKLY", .type = MB_CONFVAR_INT, .min = 0, .max = 100000, .def = "0",

@@ -56,3 +56,56 @@ bad:
                 option, s);
    return false;
 }
+
+mb_oplog_ts_t mb_oplog_ts_next(mb_oplog_ts_t ts)
+{
+   if (ts.i == UINT32_MAX) {
+      ts.t++;
+      ts.i = 0;
+   } else {
+      ts.i++;
+   }
+   return ts;
+}
+
+bool mb_oplog_ts_parse_point(const char *option, const char *s, mb_oplog_ts_t *point,
+                             mb_error_t *err)
+{
+   struct tm tm;
+   int n = 0;
+   time_t t;
+
+   memset(&tm, 0, sizeof tm);
+   if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+              &tm.tm_min, &tm.tm_sec, &n) == 6 &&
+       n > 0 && strcmp(s + n, "Z") == 0) {
+      int mon = tm.tm_mon, mday = tm.tm_mday, hour = tm.tm_hour, min = tm.tm_min, sec = tm.tm_sec;
+      tm.tm_year -= 1900;
+      tm.tm_mon -= 1;
+      t = timegm(&tm);
+      /* timegm normalises 2026-02-30 into March: such a date is refused */
+      if (t < 0 || t > (time_t) UINT32_MAX || tm.tm_mon != mon - 1 || tm.tm_mday != mday ||
+          tm.tm_hour != hour || tm.tm_min != min || tm.tm_sec != sec) {
+         goto bad;
+      }
+      point->t = (uint32_t) t;
+      point->i = UINT32_MAX;
+      return true;
+   }
+   if (strchr(s, 'T') || strchr(s, '-')) {
+      goto bad;
+   }
+   if (!mb_oplog_ts_parse(option, s, point, NULL)) {
+      goto bad;
+   }
+   if (!strpbrk(s, ":,")) {
+      point->i = UINT32_MAX; /* seconds: the whole second */
+   }
+   return true;
+bad:
+   mb_error_set(err, MB_EXIT_USAGE,
+                "%s '%s' is not a point in time: give a UTC time as 2026-12-03T10:15:00Z (every "
+                "entry of that second included), or an oplog timestamp SECONDS[:INCREMENT]",
+                option, s);
+   return false;
+}

@@ -23,6 +23,16 @@ const char *mb_oplog_ts_format(mb_oplog_ts_t ts, char *buf, size_t size);
 MB_MUST_CHECK bool mb_oplog_ts_parse(const char *option, const char *s, mb_oplog_ts_t *ts,
                                      mb_error_t *err);
 
+/* Parse the point of restore --to-time into *point (inclusive: the entries with ts <= *point
+ * are applied): "T:I" is that entry; "T" (seconds) and an ISO 8601 UTC time
+ * ("2026-12-03T10:15:00Z") are every entry of that second (*point = T:4294967295). USAGE naming
+ * option on anything else. */
+MB_MUST_CHECK bool mb_oplog_ts_parse_point(const char *option, const char *s, mb_oplog_ts_t *point,
+                                           mb_error_t *err);
+
+/* The timestamp right after ts (the exclusive limit that applies every entry up to ts). */
+mb_oplog_ts_t mb_oplog_ts_next(mb_oplog_ts_t ts);
+
 /* The ISO 8601 UTC time of ts's seconds ("2026-12-03T10:15:00Z") into buf (at least 21
  * bytes); returns buf. */
 const char *mb_oplog_ts_iso(mb_oplog_ts_t ts, char *buf, size_t size);

@@ -156,6 +156,11 @@ bool mb_oplog_start(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty, mb_error
    return true;
 }
 
+bool mb_oplog_oldest(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty, mb_error_t *err)
+{
+   return edge_ts(c, 1, ts, empty, err);
+}
+
 bool mb_oplog_check_start(mongoc_client_t *c, mb_oplog_ts_t start, mb_error_t *err)
 {
    mb_oplog_ts_t oldest;

@@ -27,6 +27,10 @@ MB_MUST_CHECK bool mb_oplog_newest(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *
  * config.transactions. */
 MB_MUST_CHECK bool mb_oplog_start(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty,
                                   mb_error_t *err);
+/* The oldest entry's timestamp; *empty when the oplog holds no entry (*ts is then 0:0). Errors
+ * as the driver's (the caller knows the oplog exists). */
+MB_MUST_CHECK bool mb_oplog_oldest(mongoc_client_t *c, mb_oplog_ts_t *ts, bool *empty,
+                                   mb_error_t *err);
 
 /* Check that the entry at start is still in the oplog (its oldest entry is not newer): fails
  * with SERVER ("the oplog rolled over") when it is gone. An empty start (0:0) passes. */

@@ -229,6 +229,9 @@ static bool replay_begin(mb_rengine_t *e, mb_error_t *err)
       e->replay_cl = mongoc_client_pool_pop(mb_client_pool(e->client));
    }
    e->replay = mb_rreplay_new(e->replay_cl, e->map, e->o->oplog_limit);
+   if (e->o->oplog_after) {
+      mb_rreplay_set_after(e->replay, *e->o->oplog_after);
+   }
    mb_log(MB_LOG_INFO, "replaying the oplog%s", e->o->dry_run ? " (dry run: translated only)" : "");
    return true;
 }

@@ -9,6 +9,8 @@ struct mb_rreplay {
    const mb_rnsmap_t *map;
    bool has_limit;
    mb_oplog_ts_t limit;
+   bool has_after;
+   mb_oplog_ts_t after;
    mb_rreplay_stats_t st;
    uint64_t ops_of_entry;
    /* The applyOps entries of a transaction not ended yet (partialTxn: true, or a prepared
@@ -40,6 +42,12 @@ static void drop_held(mb_rreplay_t *r)
       bson_destroy(r->held[i]);
    }
    r->nheld = 0;
+}
+
+void mb_rreplay_set_after(mb_rreplay_t *r, mb_oplog_ts_t after)
+{
+   r->has_after = true;
+   r->after = after;
 }
 
 void mb_rreplay_destroy(mb_rreplay_t *r)
@@ -247,6 +255,17 @@ static bson_t *held_copy(const bson_t *b)
    return out;
 }
 
+/* Keep a transaction's entry until the entry that ends it; counted as skipped while held. */
+static void hold(mb_rreplay_t *r, const bson_t *b)
+{
+   if (r->nheld == r->held_cap) {
+      r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
+      r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
+   }
+   r->held[r->nheld++] = held_copy(b);
+   r->st.skipped++;
+}
+
 static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len, int64_t txn)
 {
    const uint8_t *hl;
@@ -337,13 +356,27 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
       return true;
    }
    kind = txn_entry(&b, &lsid, &lsid_len, &txn);
-   if (kind == TXN_PART || kind == TXN_PREPARE) {
-      if (r->nheld == r->held_cap) {
-         r->held_cap = r->held_cap ? r->held_cap * 2 : 8;
-         r->held = bson_realloc(r->held, r->held_cap * sizeof *r->held);
+   if (r->has_after && mb_oplog_ts_cmp(ts, r->after) <= 0) {
+      /* at or before the lower bound: in the data restored already, except the parts of a
+       * transaction that ends after it, which must then run whole: held as after the bound, and
+       * forgotten (counted before the bound) when their transaction ends before it */
+      if (kind == TXN_PART || kind == TXN_PREPARE) {
+         hold(r, &b);
+         return true;
       }
-      r->held[r->nheld++] = held_copy(&b);
-      r->st.skipped++;
+      r->st.not_after++;
+      if (kind != TXN_NONE && r->nheld > 0) {
+         size_t before = r->nheld;
+         if (!apply_held(r, lsid, lsid_len, txn, true, err)) {
+            return false;
+         }
+         r->st.skipped -= before - r->nheld;
+         r->st.not_after += before - r->nheld;
+      }
+      return true;
+   }
+   if (kind == TXN_PART || kind == TXN_PREPARE) {
+      hold(r, &b);
       return true;
    }
    if (kind != TXN_NONE && r->nheld > 0 &&

@@ -23,6 +23,7 @@ typedef struct {
                           * the held entries of a transaction not ended yet */
    uint64_t after_limit; /* entries at or after the limit, not applied (with the held entries
                           * of a transaction that ends there) */
+   uint64_t not_after;   /* entries at or before the lower bound (mb_rreplay_set_after) */
    uint64_t ops;         /* operations run on the server */
    uint64_t ops_by_kind[MB_ROPLOG_NKINDS]; /* of those, per mb_roplog_kind_t */
    bool any;                               /* last is set */
@@ -33,6 +34,10 @@ typedef struct {
  * (borrowed; NULL for none); limit NULL: no limit. Made for the caller (mb_rreplay_destroy). */
 mb_rreplay_t *mb_rreplay_new(mongoc_client_t *cl, const mb_rnsmap_t *map,
                              const mb_oplog_ts_t *limit);
+
+/* Skip the entries with ts <= after (restore --to-time: a slice's entries that the backup
+ * already holds); they are counted in not_after. */
+void mb_rreplay_set_after(mb_rreplay_t *r, mb_oplog_ts_t after);
 
 /* Replay one entry (len bytes of BSON). Errors: CORRUPT or USAGE from the translation, the
  * server's error (classified by mb_error_exit_code) for an operation that failed; each names

@@ -35,6 +35,7 @@ typedef struct {
    uint64_t input_size; /* 0 when unknown */
    bool oplog_replay;   /* apply the archive's oplog after the collections (restore/replay.h) */
    const mb_oplog_ts_t *oplog_limit; /* NULL, or: apply only the entries older than this */
+   const mb_oplog_ts_t *oplog_after; /* NULL, or: apply only the entries newer than this */
    mb_restore_progress_fn progress;  /* called on the reading thread, at most 5 times a second */
    void *progress_user_data;
 } mb_restore_opts_t;

@@ -162,6 +162,25 @@ static bool has_size(mb_repo_t *repo, const char *name, uint64_t size)
    return mb_repo_stat(repo, name, &st, &exists, &err) && exists && st.size == size;
 }
 
+/* The oplog record of a manifest's "namespaces", if any: the point the backup restores to. */
+static void read_oplog_end(const bson_t *doc, mb_backup_t *b)
+{
+   mb_ns_stats_t *ns = NULL;
+   size_t n = 0;
+   mb_error_t err;
+
+   if (!mb_ns_stats_array_from_bson(doc, "namespaces", &ns, &n, &err)) {
+      return;
+   }
+   for (size_t i = 0; i < n; i++) {
+      if (ns[i].oplog) {
+         b->has_oplog = true;
+         b->oplog_end = ns[i].oplog_end;
+      }
+   }
+   mb_ns_stats_array_destroy(ns, n);
+}
+
 static void read_manifest(mb_repo_t *repo, mb_backup_t *b)
 {
    char *mpath = bson_strdup_printf("%s%s", b->name, MANIFEST_SUFFIX);
@@ -194,6 +213,7 @@ static void read_manifest(mb_repo_t *repo, mb_backup_t *b)
    if (bson_iter_init_find(&it, &doc, "sha256") && BSON_ITER_HOLDS_UTF8(&it)) {
       b->sha256 = bson_strdup(bson_iter_utf8(&it, NULL));
    }
+   read_oplog_end(&doc, b);
    if (!bson_iter_init_find(&it, &doc, "status") || !BSON_ITER_HOLDS_UTF8(&it) ||
        strcmp(bson_iter_utf8(&it, NULL), "ok") != 0) {
       b->problem = bson_strdup("the manifest does not say ok");
@@ -490,7 +510,8 @@ static bool has_suffix(const char *s, const char *suffix)
 /* A leftover of a crashed run: a partial or unverified file, or a manifest without archive. */
 static bool leftover(mb_repo_t *repo, const char *name, bool orphans_only)
 {
-   if (has_suffix(name, MANIFEST_SUFFIX) && strncmp(name, "backup-", 7) == 0) {
+   if (has_suffix(name, MANIFEST_SUFFIX) &&
+       (strncmp(name, "backup-", 7) == 0 || strncmp(name, "oplog-", 6) == 0)) {
       char *archive = bson_strndup(name, strlen(name) - strlen(MANIFEST_SUFFIX));
       mb_error_t err;
       bool exists = false, ok = mb_repo_stat(repo, archive, NULL, &exists, &err);
@@ -500,7 +521,8 @@ static bool leftover(mb_repo_t *repo, const char *name, bool orphans_only)
    if (orphans_only) {
       return false;
    }
-   /* temporary files are "<final name>.<random>.partial" */
+   /* temporary files are "<final name>.<random>.partial" (not those of oplog slices: the
+    * daemon's archive thread may be writing one while a run sweeps) */
    return (strncmp(name, "backup-", 7) == 0 && has_suffix(name, ".partial")) ||
           (strncmp(name, ".backup-", 8) == 0 &&
            (has_suffix(name, ".unverified") || has_suffix(name, ".partial"))) ||

@@ -29,8 +29,10 @@ typedef struct {
    char *compression;
    char *sha256;
    bool complete;
-   bool legacy;   /* the Node service's: no manifest, time in TIMEZONE (see above) */
-   char *problem; /* why not complete */
+   bool legacy;             /* the Node service's: no manifest, time in TIMEZONE (see above) */
+   char *problem;           /* why not complete */
+   bool has_oplog;          /* the manifest has an oplog record (BACKUP_OPLOG, dump --oplog) */
+   mb_oplog_ts_t oplog_end; /* then: the point the archive restores to */
 } mb_backup_t;
 
 typedef struct {

@@ -145,8 +145,12 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          status_line(d, next, runs, false);
          next_status += d->status_interval * ((now - next_status) / d->status_interval + 1);
       }
-      if (now >= next) {
-         time_t due = next;
+      bool asked = d->run_now && atomic_exchange(d->run_now, 0) != 0;
+      if (now >= next || asked) {
+         time_t due = asked && now < next ? now : next;
+         if (asked) {
+            mb_log(MB_LOG_INFO, "a backup was asked for at once (oplog archive)");
+         }
          run_with_status(d, runs, &next_status);
          runs++;
          /* slots that passed during the run are skipped, not queued */
@@ -162,8 +166,11 @@ long mb_daemon_run(const mb_daemon_t *d, mb_error_t *err)
          mb_log(MB_LOG_INFO, "next run at %s", when);
          continue;
       }
-      clk->sleep_until(clk->user_data, next_status && next_status < next ? next_status : next,
-                       d->stop);
+      time_t until = next_status && next_status < next ? next_status : next;
+      if (d->run_now && until > now + 1) {
+         until = now + 1; /* a request for a run is seen within a second */
+      }
+      clk->sleep_until(clk->user_data, until, d->stop);
    }
    mb_log(MB_LOG_INFO, "daemon stopped after %ld runs", runs);
    return runs;

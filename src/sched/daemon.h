@@ -31,6 +31,9 @@ typedef struct {
    void (*on_status)(void *user_data, const char *line);
    void *status_user_data;
    _Atomic(time_t) *next_run; /* if set, kept up to date with the next scheduled run */
+   /* if set: another thread stores 1 to ask for a run at once (the oplog archive at a gap); it
+    * starts within a second, or after the running one, never beside it; cleared when it starts */
+   atomic_int *run_now;
 } mb_daemon_t;
 
 /* Run until *stop (or max_runs). Returns the number of runs made; -1 when the schedule never

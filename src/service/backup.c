@@ -3,6 +3,7 @@
 #include "common/client.h"
 #include "common/log.h"
 #include "sched/metrics.h"
+#include "sched/slices.h"
 #include "storage/repo.h"
 #include "storage/s3.h"
 
@@ -264,6 +265,43 @@ static void step_retention(const mb_backup_service_t *b, mb_run_t *run)
    mb_catalog_clear(&cat);
 }
 
+/* The oplog slices no kept backup needs: "last" <= the oldest oplog end of the kept backups
+ * (none when no kept backup has an oplog); deleted (archive, then manifest) unless dry_run. */
+static bool prune_slices(const char *dir, const mb_catalog_t *cat, const bool *keep, bool dry_run,
+                         mb_error_t *err)
+{
+   mb_slices_t sl;
+   mb_oplog_ts_t *ends = bson_malloc0(sizeof *ends * (size_t) (cat->n + 1));
+   bool *skeep = NULL, ok;
+   int ne = 0;
+
+   for (int i = 0; i < cat->n; i++) {
+      if (keep[i] && cat->items[i].complete && cat->items[i].has_oplog) {
+         ends[ne++] = cat->items[i].oplog_end;
+      }
+   }
+   ok = mb_slices_scan(dir, &sl, err);
+   if (ok && sl.n > 0) {
+      skeep = bson_malloc0(sizeof *skeep * (size_t) sl.n);
+      mb_slices_retain(sl.items, sl.n, ends, ne, skeep);
+   }
+   for (int i = 0; ok && i < sl.n; i++) {
+      if (skeep[i]) {
+         continue;
+      }
+      if (!dry_run && !mb_slices_delete(&sl.items[i], err)) {
+         ok = false;
+         break;
+      }
+      mb_log(MB_LOG_INFO, "retention: %s oplog slice %s (before every kept backup's oplog end)",
+             dry_run ? "would delete" : "deleted", sl.items[i].name);
+   }
+   bson_free(skeep);
+   bson_free(ends);
+   mb_slices_clear(&sl);
+   return ok;
+}
+
 int mb_backup_prune(const char *dir, const mb_retention_t *r, time_t now, const char *protect,
                     bool dry_run, mb_catalog_t *cat, bool **keep, mb_error_t *err)
 {
@@ -296,6 +334,9 @@ int mb_backup_prune(const char *dir, const mb_retention_t *r, time_t now, const 
          }
          mb_log(MB_LOG_INFO, "retention: deleted %s", cat->items[i].name);
       }
+   }
+   if (!prune_slices(dir, cat, *keep, dry_run, err)) {
+      return -1;
    }
    return n;
 }

@@ -73,6 +73,8 @@ void mb_backup_run_once(void *user_data);
 
 /* Apply retention at now (the retention step, and `mongobak prune`): deletes unless dry_run,
  * never the backup named protect (may be NULL); warns once when backups are dated after now.
+ * Then the oplog slices (sched/slices.h) that end at or before the oldest kept backup's oplog
+ * end (none when no kept backup has an oplog); each is logged, none counts in the number.
  * Fills the catalog it judged and keep[] (allocated, free()). Returns the number deleted (or to
  * delete), -1 on error. */
 MB_MUST_CHECK int mb_backup_prune(const char *dir, const mb_retention_t *r, time_t now,

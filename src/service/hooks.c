@@ -112,3 +112,21 @@ void mb_hooks_failed_to_start(mb_notify_get_fn get, void *user_data, const char 
    }
    mb_notify_config_clear(&c);
 }
+
+void mb_hooks_alert(const mb_hooks_t *h, const char *stage, const char *message)
+{
+   mb_report_t *r = NULL;
+   mb_notify_result_t res;
+   time_t now = time(NULL);
+
+   if (!h->enabled) {
+      return;
+   }
+   mb_report_new(&r);
+   mb_report_set_timezone(r, h->timezone);
+   mb_report_set_failure(r, stage, message);
+   r->started = (int64_t) now;
+   r->finished = (int64_t) now;
+   mb_notify_send(&h->config, r, &res);
+   mb_report_destroy(r);
+}

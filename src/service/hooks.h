@@ -30,6 +30,10 @@ void mb_hooks_started(const mb_hooks_t *h);
 /* The run has ended: its report to every channel (each outcome logged; never fails the run). */
 void mb_hooks_finished(const mb_hooks_t *h, const mb_run_t *run, const mb_stats_t *stats);
 
+/* Report a failure outside a run (stage "oplog gap": the daemon's oplog archive lost entries) to
+ * every channel, with the healthcheck's fail ping. Never fails; callable from any thread. */
+void mb_hooks_alert(const mb_hooks_t *h, const char *stage, const char *message);
+
 /* Report a run that failed before it could start (BACKUP_DIR unusable, locked, server down at
  * the daemon's start) at stage to every channel, with the healthcheck's fail ping. Never fails. */
 void mb_hooks_failed_to_start(mb_notify_get_fn get, void *user_data, const char *stage,

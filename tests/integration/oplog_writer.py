@@ -3,7 +3,8 @@
 replacements) on DB.c1 and DB.c2 in a loop until SIGTERM; it finishes the operation in progress,
 prints how many it did, and exits 0.
 
-Usage: oplog_writer.py URI DB SEED"""
+Usage: oplog_writer.py URI DB SEED [FIRST_ID]  (inserted _ids from FIRST_ID + 1; default 1000000:
+a writer restarted on the same database gives a larger one)"""
 import random
 import signal
 import sys
@@ -22,7 +23,8 @@ def on_term(signum, frame):
 
 
 signal.signal(signal.SIGTERM, on_term)
-next_id = {"c1": 1_000_000, "c2": 1_000_000}
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 1_000_000
+next_id = {"c1": first, "c2": first}
 ops = 0
 while not stop:
     name = rng.choice(["c1", "c2"])

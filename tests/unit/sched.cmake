@@ -29,3 +29,9 @@ add_executable(test_cron_zone ${PROJECT_SOURCE_DIR}/tests/unit/test_cron_zone.c)
 target_link_libraries(test_cron_zone PRIVATE mb_sched PkgConfig::CMOCKA)
 add_test(NAME test_cron_zone COMMAND test_cron_zone)
 set_tests_properties(test_cron_zone PROPERTIES LABELS unit TIMEOUT 600)
+
+# The oplog slices' chains, windows, --to-time plan and retention choice (sched/slices.h).
+add_executable(test_slices ${PROJECT_SOURCE_DIR}/tests/unit/test_slices.c)
+target_link_libraries(test_slices PRIVATE mb_sched PkgConfig::CMOCKA)
+add_test(NAME test_slices COMMAND test_slices)
+set_tests_properties(test_slices PROPERTIES LABELS unit TIMEOUT 600)

@@ -324,10 +324,15 @@ static void test_real_formats(void **state)
 }
 
 /* Feed entries (relaxed Extended JSON) to a dry-run replay with an optional limit (T:I). */
-static mb_rreplay_t *replay(const char *const *entries, int n, const mb_oplog_ts_t *limit)
+static mb_rreplay_t *replay_from(const char *const *entries, int n, const mb_oplog_ts_t *after,
+                                 const mb_oplog_ts_t *limit)
 {
    mb_rreplay_t *r = mb_rreplay_new(NULL, NULL, limit);
    mb_error_t err;
+
+   if (after) {
+      mb_rreplay_set_after(r, *after);
+   }
 
    for (int i = 0; i < n; i++) {
       bson_error_t je;
@@ -341,6 +346,11 @@ static mb_rreplay_t *replay(const char *const *entries, int n, const mb_oplog_ts
       bson_destroy(b);
    }
    return r;
+}
+
+static mb_rreplay_t *replay(const char *const *entries, int n, const mb_oplog_ts_t *limit)
+{
+   return replay_from(entries, n, NULL, limit);
 }
 
 /* A transaction written in several applyOps entries (partialTxn: true, then the last one, as
@@ -391,6 +401,25 @@ static void test_partial_txn(void **state)
    st = mb_rreplay_stats(r);
    assert_int_equal(st->ops, 0);
    assert_int_equal(st->after_limit, 5);
+   mb_rreplay_destroy(r);
+   /* a lower bound (restore --to-time: a slice replayed after a backup's end) between the
+    * transaction's parts and its last entry: the restored data lack the whole transaction, so
+    * its parts before the bound still run with its last entry (4 operations); the other
+    * session's transaction, ended before the bound, is in the data and does not run again */
+   r = replay_from(entries, 5, &at3, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 4);
+   assert_int_equal(st->applied, 3);
+   assert_int_equal(st->not_after, 1);
+   assert_int_equal(st->skipped, 1);
+   assert_int_equal(st->last.i, 5);
+   mb_rreplay_destroy(r);
+   /* a bound after the transaction's end: nothing runs, nothing is left held */
+   r = replay_from(entries, 5, &at5, NULL);
+   st = mb_rreplay_stats(r);
+   assert_int_equal(st->ops, 0);
+   assert_int_equal(st->not_after, 5);
+   assert_int_equal(st->skipped, 0);
    mb_rreplay_destroy(r);
 #undef TXN
 #undef INS
