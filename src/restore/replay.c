@@ -276,6 +276,31 @@ static bool same_txn(const bson_t *held, const uint8_t *lsid, uint32_t lsid_len,
           (lsid_len == 0 || memcmp(hl, lsid, lsid_len) == 0);
 }
 
+/* Whether an entry of the transaction (lsid, txn) is held. */
+static bool holds_txn(const mb_rreplay_t *r, const uint8_t *lsid, uint32_t lsid_len, int64_t txn)
+{
+   for (size_t i = 0; i < r->nheld; i++) {
+      if (same_txn(r->held[i], lsid, lsid_len, txn)) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* The entry's prevOpTime.ts: where the previous entry of its transaction is; 0:0 (as MongoDB
+ * writes it for a transaction's first entry) when it has none. */
+static mb_oplog_ts_t prev_op_ts(const bson_t *b)
+{
+   mb_oplog_ts_t ts = {0, 0};
+   bson_iter_t it;
+
+   if (bson_iter_init(&it, b) && bson_iter_find_descendant(&it, "prevOpTime.ts", &it) &&
+       BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+      bson_iter_timestamp(&it, &ts.t, &ts.i);
+   }
+   return ts;
+}
+
 /* Translate and run one entry; false with err prefixed by its timestamp and namespace. */
 static bool apply_entry(mb_rreplay_t *r, const bson_t *b, mb_oplog_ts_t ts, const char *ns,
                         mb_error_t *err)
@@ -378,6 +403,19 @@ bool mb_rreplay_entry(mb_rreplay_t *r, const uint8_t *data, size_t len, mb_error
    if (kind == TXN_PART || kind == TXN_PREPARE) {
       hold(r, &b);
       return true;
+   }
+   if ((kind == TXN_LAST || kind == TXN_COMMIT) && !holds_txn(r, lsid, lsid_len, txn)) {
+      mb_oplog_ts_t prev = prev_op_ts(&b);
+      if (prev.t != 0 || prev.i != 0) {
+         char buf[24], pbuf[24];
+         mb_error_set(err, MB_EXIT_CORRUPT,
+                      "oplog entry %s (%s): the transaction it ends has an earlier entry (%s) "
+                      "that is not among the entries read, so it cannot be applied whole; restore "
+                      "an earlier backup, or stop the replay before it (--oplog-limit %s)",
+                      mb_oplog_ts_format(ts, buf, sizeof buf), ns,
+                      mb_oplog_ts_format(prev, pbuf, sizeof pbuf), buf);
+         return false;
+      }
    }
    if (kind != TXN_NONE && r->nheld > 0 &&
        !apply_held(r, lsid, lsid_len, txn, kind == TXN_ABORT, err)) {

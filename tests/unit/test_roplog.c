@@ -425,6 +425,48 @@ static void test_partial_txn(void **state)
 #undef INS
 }
 
+/* The last entry of a transaction whose earlier entries were not read (its prevOpTime points
+ * before the entries replayed: a replay from a bound, or an oplog copied from the middle of the
+ * transaction) is refused with one line, never applied as a part of the transaction. */
+static void test_txn_missing_first_part(void **state)
+{
+   static const char last[] =
+       "{\"lsid\": {\"id\": 1}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", \"o\": "
+       "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 4}}]}, \"prevOpTime\": "
+       "{\"ts\": {\"$timestamp\": {\"t\": 100, \"i\": 2}}, \"t\": 1}, \"ts\": {\"$timestamp\": "
+       "{\"t\": 100, \"i\": 5}}}";
+   static const char first[] =
+       "{\"lsid\": {\"id\": 1}, \"txnNumber\": 5, \"op\": \"c\", \"ns\": \"admin.$cmd\", \"o\": "
+       "{\"applyOps\": [{\"op\": \"i\", \"ns\": \"d.c\", \"o\": {\"_id\": 3}}], \"partialTxn\": "
+       "true}, \"prevOpTime\": {\"ts\": {\"$timestamp\": {\"t\": 0, \"i\": 0}}, \"t\": -1}, "
+       "\"ts\": "
+       "{\"$timestamp\": {\"t\": 100, \"i\": 2}}}";
+   bson_error_t je;
+   bson_t *l = bson_new_from_json((const uint8_t *) last, -1, &je);
+   bson_t *f = bson_new_from_json((const uint8_t *) first, -1, &je);
+   mb_rreplay_t *r = mb_rreplay_new(NULL, NULL, NULL);
+   mb_error_t err;
+   (void) state;
+
+   assert_non_null(l);
+   assert_non_null(f);
+   assert_false(mb_rreplay_entry(r, bson_get_data(l), l->len, &err));
+   assert_error(&err, MB_EXIT_CORRUPT,
+                "oplog entry 100:5 (admin.$cmd): the transaction it ends has an earlier entry "
+                "(100:2) that is not among the entries read, so it cannot be applied whole; "
+                "restore an earlier backup, or stop the replay before it (--oplog-limit 100:5)");
+   assert_int_equal(mb_rreplay_stats(r)->ops, 0);
+   mb_rreplay_destroy(r);
+   /* with its first entry read, the transaction runs whole */
+   r = mb_rreplay_new(NULL, NULL, NULL);
+   assert_true(mb_rreplay_entry(r, bson_get_data(f), f->len, &err));
+   assert_true(mb_rreplay_entry(r, bson_get_data(l), l->len, &err));
+   assert_int_equal(mb_rreplay_stats(r)->ops, 2);
+   mb_rreplay_destroy(r);
+   bson_destroy(l);
+   bson_destroy(f);
+}
+
 /* A prepared transaction (applyOps with prepare: true, as a shard of a cluster writes a
  * cross-shard transaction) runs at its commitTransaction, an aborted one never; a limit at the
  * commit leaves it out (mongorestore applies them the same way). */
@@ -486,7 +528,7 @@ int main(void)
        cmocka_unit_test(test_commands),      cmocka_unit_test(test_apply_ops),
        cmocka_unit_test(test_skips_and_map), cmocka_unit_test(test_malformed),
        cmocka_unit_test(test_real_formats),  cmocka_unit_test(test_partial_txn),
-       cmocka_unit_test(test_prepared_txn),
+       cmocka_unit_test(test_prepared_txn),  cmocka_unit_test(test_txn_missing_first_part),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
