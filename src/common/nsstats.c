@@ -91,22 +91,6 @@ void mb_ns_stats_append_array(bson_t *doc, const char *key, const mb_ns_stats_t 
    bson_append_array_end(doc, &arr);
 }
 
-static char *get_str(const bson_t *doc, const char *key)
-{
-   bson_iter_t it;
-   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)
-              ? bson_strdup(bson_iter_utf8(&it, NULL))
-              : NULL;
-}
-
-static uint64_t get_u64(const bson_t *doc, const char *key)
-{
-   bson_iter_t it;
-   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
-              ? (uint64_t) bson_iter_as_int64(&it)
-              : 0;
-}
-
 /* "crc" or "crc64": "0x..." as written, or a number. */
 static uint64_t get_crc(const bson_t *doc)
 {
@@ -132,11 +116,11 @@ void mb_ns_stats_from_bson(const bson_t *doc, mb_ns_stats_t *ns)
    bson_iter_t it;
 
    memset(ns, 0, sizeof *ns);
-   ns->db = get_str(doc, "db");
-   ns->collection = get_str(doc, "collection");
-   ns->type = get_str(doc, "type");
-   ns->docs = get_u64(doc, "documents");
-   ns->bytes = get_u64(doc, "bytes");
+   ns->db = mb_text_get_utf8_dup(doc, "db");
+   ns->collection = mb_text_get_utf8_dup(doc, "collection");
+   ns->type = mb_text_get_utf8_dup(doc, "type");
+   ns->docs = mb_text_get_u64(doc, "documents");
+   ns->bytes = mb_text_get_u64(doc, "bytes");
    ns->crc = get_crc(doc);
    if (bson_iter_init_find(&it, doc, "seconds") && BSON_ITER_HOLDS_NUMBER(&it)) {
       ns->seconds = bson_iter_as_double(&it);

@@ -294,3 +294,21 @@ void mb_text_append_strings(bson_t *doc, const char *key, const char *const *str
    }
    bson_append_array_end(doc, &arr);
 }
+
+char *mb_text_get_utf8_dup(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)
+              ? bson_strdup(bson_iter_utf8(&it, NULL))
+              : NULL;
+}
+
+uint64_t mb_text_get_u64(const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+
+   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
+              ? (uint64_t) bson_iter_as_int64(&it)
+              : 0;
+}

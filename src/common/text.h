@@ -41,4 +41,10 @@ void mb_text_append_utf8_or_null(bson_t *doc, const char *key, const char *v);
 /* Append the NULL-terminated list strs (NULL: none) to doc as an array of strings under key. */
 void mb_text_append_strings(bson_t *doc, const char *key, const char *const *strs);
 
+/* The string under key in doc, copied (bson_free), or NULL when it is missing or not a string. */
+char *mb_text_get_utf8_dup(const bson_t *doc, const char *key);
+
+/* The number under key in doc as an unsigned integer, or 0 when it is missing or not a number. */
+uint64_t mb_text_get_u64(const bson_t *doc, const char *key);
+
 #endif

@@ -57,24 +57,6 @@ static bool get_ts(const bson_t *doc, const char *key, mb_oplog_ts_t *ts)
           mb_oplog_ts_parse(key, bson_iter_utf8(&it, NULL), ts, NULL);
 }
 
-static char *get_str(const bson_t *doc, const char *key)
-{
-   bson_iter_t it;
-
-   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)
-              ? bson_strdup(bson_iter_utf8(&it, NULL))
-              : NULL;
-}
-
-static uint64_t get_u64(const bson_t *doc, const char *key)
-{
-   bson_iter_t it;
-
-   return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
-              ? (uint64_t) bson_iter_as_int64(&it)
-              : 0;
-}
-
 static void read_slice_manifest(mb_repo_t *repo, mb_slice_t *s)
 {
    char *mname = bson_strdup_printf("%s%s", s->name, MANIFEST_SUFFIX);
@@ -86,13 +68,13 @@ static void read_slice_manifest(mb_repo_t *repo, mb_slice_t *s)
 
    ok = mb_repo_read_json(repo, mname, MANIFEST_MAX, &doc, &unreadable, &e);
    if (ok) {
-      kind = get_str(&doc, "kind");
-      status = get_str(&doc, "status");
-      s->entries = get_u64(&doc, "entries");
-      s->size = get_u64(&doc, "size");
-      s->sha256 = get_str(&doc, "sha256");
-      s->compression = get_str(&doc, "compression");
-      s->chain = get_str(&doc, "chain");
+      kind = mb_text_get_utf8_dup(&doc, "kind");
+      status = mb_text_get_utf8_dup(&doc, "status");
+      s->entries = mb_text_get_u64(&doc, "entries");
+      s->size = mb_text_get_u64(&doc, "size");
+      s->sha256 = mb_text_get_utf8_dup(&doc, "sha256");
+      s->compression = mb_text_get_utf8_dup(&doc, "compression");
+      s->chain = mb_text_get_utf8_dup(&doc, "chain");
       s->complete = kind && strcmp(kind, "oplog-slice") == 0 && status &&
                     strcmp(status, "ok") == 0 && s->chain && get_ts(&doc, "from", &s->from) &&
                     get_ts(&doc, "first", &s->first) && get_ts(&doc, "last", &s->last) &&
